@@ -1,0 +1,71 @@
+/* The pipeline: points in, scores and events out.
+ *
+ * For each point: find the series (creating or evicting), score it with
+ * every enabled detector against the series' window, combine the scores in
+ * the ensemble, step the alert state machine, push the value into the
+ * window, and hand any event to every sink. Single-threaded: one pipeline
+ * per processing thread. Deterministic for a given config and input. */
+#ifndef VG_SRC_PIPELINE_H
+#define VG_SRC_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "src/alert.h"
+#include "src/config.h"
+#include "src/error.h"
+#include "src/event.h"
+#include "src/point.h"
+#include "src/series_table.h"
+#include "streams/stream.h"
+
+typedef struct vg_pipeline vg_pipeline;
+
+/* Everything the pipeline knows about one scored point. */
+typedef struct vg_point_result {
+    double         score;                /* final, [0,1] */
+    double         expected, lower, upper;  /* NaN when no detector has one */
+    size_t         n_detectors;
+    double         raw[VG_MAX_DETECTORS];        /* each detector's own score */
+    double         calibrated[VG_MAX_DETECTORS]; /* after per-series calibration */
+    vg_alert_state alert;                /* the series' state after this point */
+    vg_alert_state event;                /* FIRING or RESOLVED if an event was emitted, else NORMAL */
+} vg_point_result;
+
+/* Called for every point, in input order, after it is scored. */
+typedef void (*vg_point_hook)(void *ctx, const vg_batch *b, const vg_point *p,
+                              const vg_point_result *r);
+
+typedef struct vg_pipeline_stats {
+    uint64_t points;
+    uint64_t events_firing;
+    uint64_t events_resolved;
+    uint64_t sink_errors;
+    uint64_t out_of_order;   /* points older than their series' last point (scored anyway) */
+} vg_pipeline_stats;
+
+/* Returns a new pipeline for cfg (borrowed: must outlive the pipeline), or
+ * NULL with err naming the bad config key. */
+vg_pipeline *vg_pipeline_new(const vg_config *cfg, vg_error *err);
+void vg_pipeline_free(vg_pipeline *p);
+
+/* Takes sink: the pipeline closes it when freed, even if this fails. */
+int vg_pipeline_add_sink(vg_pipeline *p, vg_sink *sink);
+void vg_pipeline_set_hook(vg_pipeline *p, vg_point_hook hook, void *ctx);
+
+/* Scores every point of b in order. Returns the number of events emitted or
+ * a negative VG_E* (a sink failure is counted and logged, not returned). */
+int vg_pipeline_process(vg_pipeline *p, const vg_batch *b);
+
+/* Flushes every sink: returns 0 once all events so far are durable. */
+int vg_pipeline_flush(vg_pipeline *p, int timeout_ms);
+
+const vg_pipeline_stats *vg_pipeline_get_stats(const vg_pipeline *p);
+size_t vg_pipeline_detector_count(const vg_pipeline *p);
+const char *vg_pipeline_detector_name(const vg_pipeline *p, size_t i);
+/* Bytes of state per series (window, detectors, ensemble, alert). */
+size_t vg_pipeline_series_bytes(const vg_pipeline *p);
+/* The series table (borrowed), for saving and loading state. */
+vg_series_table *vg_pipeline_series(vg_pipeline *p);
+
+#endif

@@ -1,0 +1,83 @@
+/* Sources and sinks: the two small interfaces of streams/.
+ *
+ * A source yields batches of points and is told when a batch is done (every
+ * event it caused is safely out), so it may commit its position. A sink
+ * takes events; flush() returns once everything emitted so far is durable
+ * (acknowledged by the broker, written to the file), which is what lets the
+ * Kafka source commit offsets only after their events are out. */
+#ifndef VG_STREAMS_STREAM_H
+#define VG_STREAMS_STREAM_H
+
+#include <jansson.h>
+
+#include "src/conf.h"
+#include "src/error.h"
+#include "src/event.h"
+#include "src/point.h"
+
+typedef struct vg_source_ops {
+    const char *name;
+    /* Appends points to out (which the caller reset). Returns the number of
+     * points added (0 on timeout), VG_EEOF when the source is exhausted, or
+     * another negative VG_E* on a fatal error. Bad input is not fatal: it is
+     * counted and logged by the source and skipped. */
+    int  (*poll)(void *self, vg_batch *out, int timeout_ms);
+    /* Every event caused by `done` is durable: the source may commit. */
+    int  (*commit)(void *self, const vg_batch *done);
+    void (*close)(void *self);
+} vg_source_ops;
+
+typedef struct vg_source {
+    const vg_source_ops *ops;
+    void                *self;
+} vg_source;
+
+static inline int vg_source_poll(vg_source *src, vg_batch *out, int timeout_ms)
+{
+    return src->ops->poll(src->self, out, timeout_ms);
+}
+static inline int vg_source_commit(vg_source *src, const vg_batch *done)
+{
+    return src->ops->commit ? src->ops->commit(src->self, done) : 0;
+}
+/* Closes and frees; NULL does nothing. */
+void vg_source_close(vg_source *src);
+
+typedef struct vg_sink_ops {
+    const char *name;  /* the "type" in the config's outputs list */
+    /* Returns a new sink from its config object, or NULL with err set. */
+    void *(*open)(const vg_conf_doc *doc, const json_t *cfg, vg_error *err);
+    /* Queues or writes ev (borrowed for the call only). 0 or VG_E*. */
+    int   (*emit)(void *self, const vg_event *ev);
+    /* Returns once every emitted event is durable, or VG_ETIMEOUT. */
+    int   (*flush)(void *self, int timeout_ms);
+    void  (*close)(void *self);
+} vg_sink_ops;
+
+typedef struct vg_sink {
+    const vg_sink_ops *ops;
+    void              *self;
+} vg_sink;
+
+static inline int vg_sink_emit(vg_sink *sink, const vg_event *ev)
+{
+    return sink->ops->emit(sink->self, ev);
+}
+static inline int vg_sink_flush(vg_sink *sink, int timeout_ms)
+{
+    return sink->ops->flush ? sink->ops->flush(sink->self, timeout_ms) : 0;
+}
+
+/* Opens a sink of a registered type ("ndjson", "kafka", "alertmanager", ...)
+ * from its config object. Returns a new sink (free with vg_sink_close) or
+ * NULL with err naming the type or key. */
+vg_sink *vg_sink_open(const char *type, const vg_conf_doc *doc, const json_t *cfg,
+                      vg_error *err);
+/* Flushes (bounded), closes and frees; NULL does nothing. */
+void vg_sink_close(vg_sink *sink);
+
+/* The sink registry, for help text and tests. */
+size_t vg_sink_type_count(void);
+const vg_sink_ops *vg_sink_type_at(size_t i);
+
+#endif

@@ -1,0 +1,60 @@
+/* Helpers shared by the unit tests; see helpers.h. */
+#include "tests/unit/helpers.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void vg_test_assert_near(double a, double b, double tol, const char *ea,
+                         const char *eb, const char *file, int line)
+{
+    if (isnan(a) && isnan(b))
+        return;
+    if (fabs(a - b) <= tol)
+        return;
+    cm_print_error("%s = %.17g, %s = %.17g, differ by more than %g\n", ea, a, eb, b, tol);
+    _fail(file, line);
+}
+
+uint64_t vg_test_rand(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+double vg_test_uniform(uint64_t *s)
+{
+    return (double)(vg_test_rand(s) >> 11) * 0x1.0p-53;
+}
+
+double vg_test_normal(uint64_t *s)
+{
+    double u1 = vg_test_uniform(s), u2 = vg_test_uniform(s);
+    if (u1 < 1e-300)
+        u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+char *vg_test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf != NULL) {
+        buf[n] = '\0';
+        if (len != NULL)
+            *len = (size_t)n;
+    }
+    return buf;
+}

@@ -1,0 +1,26 @@
+/* Helpers shared by the cmocka unit tests (cmocka 1.1.5 has no double
+ * comparison). */
+#ifndef VG_TESTS_UNIT_HELPERS_H
+#define VG_TESTS_UNIT_HELPERS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* Fails the test unless |a - b| <= tol (NaN equals NaN). */
+#define assert_double_near(a, b, tol) \
+    vg_test_assert_near((a), (b), (tol), #a, #b, __FILE__, __LINE__)
+void vg_test_assert_near(double a, double b, double tol, const char *ea,
+                         const char *eb, const char *file, int line);
+
+/* Deterministic pseudo-random numbers for fixtures (splitmix64). */
+uint64_t vg_test_rand(uint64_t *s);
+double vg_test_uniform(uint64_t *s);   /* [0,1) */
+double vg_test_normal(uint64_t *s);    /* N(0,1), Box-Muller */
+
+/* Reads a whole file into a new NUL-terminated buffer (caller frees); NULL on error. */
+char *vg_test_read_file(const char *path, size_t *len);
+
+#endif
