@@ -200,18 +200,18 @@ static int write_atomically(const char *path, const char *text)
     return VG_OK;
 }
 
-/* "NAME:PARTITIONS" into t (name points into arg, which is modified). */
-static int parse_topic(char *arg, vg_broker_topic *t)
+/* "NAME:PARTITIONS" into t, the name copied into name[256]. */
+static int parse_topic(const char *arg, char name[256], vg_broker_topic *t)
 {
-    char *colon = strrchr(arg, ':');
-    if (colon == NULL || colon == arg)
+    const char *colon = strrchr(arg, ':');
+    if (colon == NULL || colon == arg || colon - arg > 249)
         return -1;
     char *end;
     long n = strtol(colon + 1, &end, 10);
     if (*end != '\0' || end == colon + 1 || n < 1 || n > 10000)
         return -1;
-    *colon = '\0';
-    t->name = arg;
+    snprintf(name, 256, "%.*s", (int)(colon - arg), arg);
+    t->name = name;
     t->partitions = (int)n;
     return 0;
 }
@@ -237,6 +237,7 @@ int vg_broker_main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     vg_broker_topic topics[TOPICS_MAX];
+    char names[TOPICS_MAX][256];
     vg_broker_options opt = {.brokers = 1, .topics = topics};
     const char *file = NULL;
     int c;
@@ -255,7 +256,7 @@ int vg_broker_main(int argc, char **argv)
         case 't':
             if (opt.n_topics == TOPICS_MAX)
                 return usage_error("more than %d topics", TOPICS_MAX);
-            if (parse_topic(optarg, &topics[opt.n_topics]) != 0)
+            if (parse_topic(optarg, names[opt.n_topics], &topics[opt.n_topics]) != 0)
                 return usage_error("--topic: '%s' is not NAME:PARTITIONS",
                                           optarg);
             opt.n_topics++;
