@@ -49,9 +49,11 @@ double vg_guard_apply(vg_guard *g, const vg_guard_params *params, int64_t ts_ms,
     }
 
     if (!isnan(g->prev_value)) {
-        if (value >= g->prev_value) {
+        /* Equal values neither make nor break a counter (an idle counter
+         * repeats), so a flat series never becomes one. */
+        if (value > g->prev_value) {
             g->rises++;
-        } else {
+        } else if (value < g->prev_value) {
             if (params->counter_resets && g->rises >= params->counter_min_run)
                 damp = 1;
             g->rises = 0;

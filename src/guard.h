@@ -29,7 +29,7 @@ typedef struct vg_guard {
     double   prev_value;
     double   step_ms;     /* exponentially weighted usual step */
     int64_t  prev_ts;
-    uint32_t rises;       /* non-decreasing points in a row */
+    uint32_t rises;       /* rises since the last fall */
     uint32_t grace;       /* points left to damp after a gap */
 } vg_guard;
 
