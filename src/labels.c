@@ -196,11 +196,18 @@ out_nomem:
     return NULL;
 }
 
-/* jansson's error (line, column) as "name:line:col". */
+/* jansson's error as "name:line:col"; a long name loses its head, not the
+ * position. */
 static void set_json_error(vg_error *err, const char *name, const json_error_t *je)
 {
-    char where[64];
-    snprintf(where, sizeof(where), "%s:%d:%d", name, je->line, je->column);
+    char pos[32], where[sizeof(err->where)];
+    int pos_len = snprintf(pos, sizeof(pos), ":%d:%d", je->line, je->column);
+    size_t room = sizeof(where) - 1 - (size_t)pos_len;
+    size_t name_len = strlen(name);
+    if (name_len > room)
+        snprintf(where, sizeof(where), "...%s%s", name + name_len - (room - 3), pos);
+    else
+        snprintf(where, sizeof(where), "%s%s", name, pos);
     vg_error_set_at(err, VG_EPARSE, where, "%s", je->text);
 }
 
