@@ -68,7 +68,7 @@ typedef struct vg_nab_result {
                              * when detecting nothing scores best */
     double raw;             /* sum of the files' raw scores */
     double null_raw;        /* -fn * windows: the detector that never detects */
-    double perfect_raw;     /* tp * windows, NAB's normaliser (see nab.c) */
+    double perfect_raw;     /* tp * S(-1) * windows: every window hit on its first row */
     double score;           /* 100 * (raw - null) / (perfect - null); NaN without windows */
     size_t windows, windows_unscored, detected, fp_rows, fp_events;
     double precision, recall, f1, mean_delay_ms;   /* over the corpus (micro) */

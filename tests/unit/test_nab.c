@@ -89,10 +89,8 @@ static void profiles_are_nabs(void **state)
     assert_string_equal(vg_nab_profile_name(VG_NAB_REWARD_LOW_FP), "reward_low_FP_rate");
 }
 
-/* One detection on the window's first row: raw = S(-1) = 0.98661, null = -1,
- * perfect = 1 (NAB's tpCount * tpWeight), so the score is
- * 100 * (0.98661 + 1) / 2 = 99.3307 and not 100: NAB's best reward is S(-1).
- * Low FN: null = -2, 100 * (0.98661 + 2) / 3 = 99.5538. */
+/* One detection on the window's first row: raw = S(-1) = 0.98661 = perfect,
+ * null = -1 (-2 with low FN): the score is 100 in every profile. */
 static void perfect_detector(void **state)
 {
     (void)state;
@@ -106,14 +104,14 @@ static void perfect_detector(void **state)
     assert_double_near(r.threshold, 1.0, 0);
     assert_double_near(r.raw, S_START, TOL);
     assert_double_near(r.null_raw, -1.0, 0);
-    assert_double_near(r.perfect_raw, 1.0, 0);
-    assert_double_near(r.score, 100.0 * (S_START + 1.0) / 2.0, TOL);
-    assert_double_near(r.score, 99.33071490757153, 1e-9);
+    assert_double_near(r.perfect_raw, S_START, TOL);
+    assert_double_near(r.score, 100.0, 1e-12);
     assert_int_equal(r.detected, 1);
     assert_int_equal(r.fp_rows, 0);
     vg_nab_result_clear(&r);
     compute(n, VG_NAB_REWARD_LOW_FN, &r);
-    assert_double_near(r.score, 100.0 * (S_START + 2.0) / 3.0, TOL);
+    assert_double_near(r.null_raw, -2.0, 0);
+    assert_double_near(r.score, 100.0, 1e-12);
     vg_nab_result_clear(&r);
     vg_nab_free(n);
 }
@@ -155,7 +153,7 @@ static void single_detection_reward(int row, double expect)
     assert_double_near(r.threshold, 0.7, 0);
     assert_double_near(r.raw, expect, TOL);
     assert_double_near(r.files[0].raw, expect, TOL);
-    assert_double_near(r.score, 100.0 * (expect + 1.0) / 2.0, TOL);
+    assert_double_near(r.score, 100.0 * (expect + 1.0) / (S_START + 1.0), TOL);
     /* delay: window starts at minute 40 */
     assert_double_near(r.mean_delay_ms, (double)(row - 40) * MIN_MS, 0);
     vg_nab_result_clear(&r);
@@ -166,7 +164,7 @@ static void reward_at_window_start_middle_end(void **state)
 {
     (void)state;
     single_detection_reward(40, S_START);
-    single_detection_reward(45, S_MID);       /* 100 * 1.84828 / 2 = 92.414 */
+    single_detection_reward(45, S_MID);       /* 100 * 1.84828 / 1.98661 = 93.037 */
     single_detection_reward(49, S_END);
 }
 
@@ -285,11 +283,13 @@ static void window_in_probation_is_unscored(void **state)
  * row 30 = 0.5 (FP, -1). Corpus totals by threshold:
  *   standard (fp 0.11, fn 1):  inf -1 | 0.9 -1.11 | 0.6 -1.11+1+0.84828 = 0.73828
  *     | 0.5 0.62828 | 0.4 0.62828 + (0.98661-0.84828) = 0.76661 | 0 (all rows) < 0
- *     -> 0.4, raw 0.98661 - 0.22 = 0.76661, score 100 * 1.76661 / 2 = 88.3307
+ *     -> 0.4, raw 0.98661 - 0.22 = 0.76661,
+ *        score 100 * (0.76661 + 1) / (0.98661 + 1) = 88.9259
  *   low FP (fp 0.22): inf -1 | 0.9 -1.22 | 0.6 0.62828 | 0.5 0.40828
- *     | 0.4 0.54661 -> 0.6, raw 0.84828 - 0.22 = 0.62828, score 81.4142
+ *     | 0.4 0.54661 -> 0.6, raw 0.84828 - 0.22 = 0.62828,
+ *        score 100 * 1.62828 / 1.98661 = 81.9627
  *   low FN (fn 2): inf -2 | 0.9 -2.11 | 0.6 0.73828 | 0.5 0.62828 | 0.4 0.76661
- *     -> 0.4, raw 0.76661, score 100 * 2.76661 / 3 = 92.2205 */
+ *     -> 0.4, raw 0.76661, score 100 * 2.76661 / 2.98661 = 92.6338 */
 static void threshold_search_by_hand(void **state)
 {
     (void)state;
@@ -308,8 +308,8 @@ static void threshold_search_by_hand(void **state)
     assert_int_equal(vg_nab_files(n), 2);
     const double thr[VG_NAB_PROFILES] = {0.4, 0.6, 0.4};
     const double raw[VG_NAB_PROFILES] = {S_START - 0.22, S_MID - 0.22, S_START - 0.22};
-    const double score[VG_NAB_PROFILES] = {88.33071490757153, 81.41418199787566,
-                                           92.22047660504768};
+    const double score[VG_NAB_PROFILES] = {88.92588258301006, 81.96274644115124,
+                                           92.63379941172285};
     for (int p = 0; p < VG_NAB_PROFILES; p++) {
         vg_nab_result r;
         compute(n, (vg_nab_profile)p, &r);
@@ -566,7 +566,7 @@ static void prints_table(void **state)
      * FP events: a row 20 and b row 30; total precision 1/3, recall 1, F1 0.5 */
     assert_non_null(strstr(buf, "dir/a.csv      100    1    1     1  0.500  1.000  0.667      0s"));
     assert_non_null(strstr(buf, "b.csv          100    0    0     1  0.000      -      -       -"));
-    assert_non_null(strstr(buf, "total          200    1    1     2  0.333  1.000  0.500      0s    88.33    81.41    92.22"));
+    assert_non_null(strstr(buf, "total          200    1    1     2  0.333  1.000  0.500      0s    88.93    81.96    92.63"));
     assert_non_null(strstr(buf, "thresholds: standard 0.4 reward_low_FP_rate 0.6 reward_low_FN_rate 0.4"));
     free(buf);
     vg_nab_free(n);
