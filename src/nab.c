@@ -213,6 +213,8 @@ static int check_file(const char *name, const int64_t *ts, const double *score,
                       size_t rows, const vg_label_window *windows,
                       size_t n_windows, vg_error *err)
 {
+    if (name == NULL)
+        return vg_error_set(err, VG_EARG, "NAB file without a name");
     if (rows > 0 && (ts == NULL || score == NULL))
         return vg_error_set_at(err, VG_EARG, name, "rows without timestamps or scores");
     if (n_windows > 0 && windows == NULL)

@@ -90,8 +90,13 @@ int vg_nab_print(const vg_nab *n, FILE *out, vg_error *err)
               std->fp_events, std->precision, std->recall, std->f1,
               std->mean_delay_ms, nab);
     fprintf(out, "thresholds:");
-    for (int k = 0; k < VG_NAB_PROFILES; k++)
-        fprintf(out, " %s %.10g", vg_nab_profile_name((vg_nab_profile)k), res[k].threshold);
+    for (int k = 0; k < VG_NAB_PROFILES; k++) {
+        if (isinf(res[k].threshold))
+            fprintf(out, " %s none (detecting nothing scores best)",
+                    vg_nab_profile_name((vg_nab_profile)k));
+        else
+            fprintf(out, " %s %.10g", vg_nab_profile_name((vg_nab_profile)k), res[k].threshold);
+    }
     fprintf(out, "\nFP counts runs of detections outside windows; event columns use the "
                  "standard threshold; NAB columns: raw per file, normalised in the total "
                  "(null 0, perfect 100)");

@@ -3,9 +3,14 @@
  * calendar.timegm, e.g. 2014-04-10 07:15:00 UTC = 1397114100 s. */
 #include "tests/unit/helpers.h"
 
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "src/labels.h"
+
+#define CORPUS VG_TEST_FIXTURES "/../corpus/labels"
 
 static vg_labels *parse(const char *text, vg_error *err)
 {
@@ -146,6 +151,53 @@ static void shape_and_value_errors(void **state)
     expect_error("{\"a\": [[1, 5], [4, 8]]}", "\"a\": windows overlap");
 }
 
+/* One corpus case: `input` parsed under the name "input" must give what
+ * `expect` says: "code N", then "where W" for an error or "keys K". */
+static void check_corpus_case(const char *dir)
+{
+    char path[512], key[16], value[64];
+    snprintf(path, sizeof(path), "%s/%s/input", CORPUS, dir);
+    size_t len;
+    char *input = vg_test_read_file(path, &len);
+    assert_non_null(input);
+    snprintf(path, sizeof(path), "%s/%s/expect", CORPUS, dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    vg_error err;
+    vg_error_clear(&err);
+    vg_labels *l = vg_labels_parse(input, len, "input", &err);
+    while (fscanf(f, "%15s %63s", key, value) == 2) {
+        if (strcmp(key, "code") == 0 && atoi(value) != err.code)
+            fail_msg("%s: code %d, expected %s (%s)", dir, err.code, value, err.msg);
+        else if (strcmp(key, "where") == 0 && strcmp(err.where, value) != 0)
+            fail_msg("%s: where \"%s\", expected \"%s\"", dir, err.where, value);
+        else if (strcmp(key, "keys") == 0 &&
+                 (l == NULL || vg_labels_count(l) != (size_t)atoi(value)))
+            fail_msg("%s: expected %s keys", dir, value);
+    }
+    fclose(f);
+    vg_labels_free(l);
+    free(input);
+}
+
+static void corpus_cases(void **state)
+{
+    (void)state;
+    struct dirent **names;
+    int n = scandir(CORPUS, &names, NULL, alphasort);
+    assert_true(n > 2);
+    int cases = 0;
+    for (int i = 0; i < n; i++) {
+        if (names[i]->d_name[0] != '.') {
+            check_corpus_case(names[i]->d_name);
+            cases++;
+        }
+        free(names[i]);
+    }
+    free(names);
+    assert_true(cases >= 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -154,6 +206,7 @@ int main(void)
         cmocka_unit_test(longest_key_wins),
         cmocka_unit_test(syntax_error_position),
         cmocka_unit_test(shape_and_value_errors),
+        cmocka_unit_test(corpus_cases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

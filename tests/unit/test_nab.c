@@ -522,6 +522,7 @@ static void bad_input(void **state)
     vg_label_window back = {10, 5};
     assert_int_equal(vg_nab_add_file(n, "o.csv", fx.ts, fx.score, ROWS, &back, 1, &err), VG_EARG);
     assert_int_equal(vg_nab_add_file(n, "o.csv", NULL, fx.score, ROWS, NULL, 0, &err), VG_EARG);
+    assert_int_equal(vg_nab_add_file(n, NULL, fx.ts, fx.score, ROWS, NULL, 0, &err), VG_EARG);
     fx.score[7] = INFINITY;
     assert_int_equal(vg_nab_add_file(n, "o.csv", fx.ts, fx.score, ROWS, NULL, 0, &err), VG_ERANGE);
     assert_string_equal(err.where, "o.csv:8");
