@@ -88,9 +88,10 @@ void vg_nab_free(vg_nab *n);
 /* Adds one file: `rows` timestamps (epoch ms) and scores in file order, and
  * its label windows (sorted by start, not overlapping, as vg_labels gives
  * them). `name` is required. Everything is copied. A NaN score means "no
- * score" and never detects. Returns 0, or VG_EARG (unsorted/overlapping windows, NULL arrays
- * with rows > 0), VG_ERANGE (an infinite score, with its row in `err`), or
- * VG_ENOMEM; the accumulator is unchanged on failure. */
+ * score" and never detects. Returns 0, or VG_EARG (no name, unsorted or
+ * overlapping windows, NULL arrays with rows > 0), VG_ERANGE (an infinite
+ * score, with its row in `err`), or VG_ENOMEM; the accumulator is unchanged
+ * on failure. */
 int vg_nab_add_file(vg_nab *n, const char *name, const int64_t *ts,
                     const double *score, size_t rows,
                     const vg_label_window *windows, size_t n_windows,
