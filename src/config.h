@@ -25,6 +25,7 @@ typedef struct vg_config {
     /* Borrowed from doc, NULL when absent: */
     const json_t   *detectors;   /* {name: {params}}; absent = every detector, defaults */
     const json_t   *ensemble;
+    const json_t   *guards;      /* false-positive guards */
     const json_t   *outputs;     /* [{"type": ..., ...}] */
     const json_t   *input;       /* Kafka input: brokers, topics, group, formats */
     const json_t   *kafka;       /* librdkafka properties passed through */

@@ -15,12 +15,14 @@
 
 #include "detectors/detector.h"
 #include "detectors/ensemble.h"
+#include "src/guard.h"
 #include "src/log.h"
 #include "src/series_key.h"
 
 /* The part of a series' block the pipeline itself owns. */
 typedef struct series_head {
     vg_alert alert;
+    vg_guard guard;
     int64_t  last_ts;
     uint64_t points;
 } series_head;
@@ -40,6 +42,7 @@ struct vg_pipeline {
     size_t              n_detectors;
     detector_slot       detectors[VG_MAX_DETECTORS];
     vg_ensemble_params  ensemble;
+    vg_guard_params     guards;
     vg_sink           **sinks;
     size_t              n_sinks;
     vg_point_hook       hook;
@@ -72,6 +75,7 @@ static void series_init(void *ctx, void *state, const char *key, size_t key_len,
     char *block = state;
     series_head *head = state;
     vg_alert_init(&head->alert);
+    vg_guard_init(&head->guard);
     head->last_ts = INT64_MIN;
     head->points = 0;
     vg_window_init((vg_window *)(block + p->window_offset), p->cfg->window);
@@ -147,6 +151,8 @@ vg_pipeline *vg_pipeline_new(const vg_config *cfg, vg_error *err)
         goto out_free_pipeline;
     if (vg_ensemble_configure(&p->ensemble, cfg->doc, cfg->ensemble, p->n_detectors,
                               err) != VG_OK)
+        goto out_free_pipeline;
+    if (vg_guard_configure(&p->guards, cfg->doc, cfg->guards, err) != VG_OK)
         goto out_free_pipeline;
     layout_block(p);
     p->series = vg_series_table_new(p->block_size, (size_t)cfg->max_series, series_init,
@@ -274,6 +280,7 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
     }
     r.score = vg_ensemble_score(block + p->ensemble_offset, &p->ensemble, r.raw,
                                 r.calibrated);
+    r.score = vg_guard_apply(&head->guard, &p->guards, pt->ts_ms, pt->value, r.score);
     size_t lead = lead_detector(&r, why);
     r.expected = lead == SIZE_MAX ? NAN : why[lead].expected;
     r.lower = lead == SIZE_MAX ? NAN : why[lead].lower;
