@@ -431,8 +431,11 @@ static void bad_message(vg_kafka_source *ks, const rd_kafka_message_t *msg,
     count_reason(ks, reason);
     char text[256];
     vg_error_format(perr, text, sizeof(text));
-    vg_log_limited(&ks->bad_log, VG_LOG_WARN, "kafka input: %s/%d@%lld: %s (%s)", t->name,
-                   (int)msg->partition, (long long)msg->offset, text, reason);
+    if (perr->where[0] != '\0')
+        vg_log_limited(&ks->bad_log, VG_LOG_WARN, "kafka input: %s (%s)", text, reason);
+    else
+        vg_log_limited(&ks->bad_log, VG_LOG_WARN, "kafka input: %s/%d@%lld: %s (%s)", t->name,
+                       (int)msg->partition, (long long)msg->offset, text, reason);
     if (ks->dlq != NULL)
         vg__dead_letter_send(ks->dlq, msg, reason, text);
 }
