@@ -297,6 +297,87 @@ static void commits_only_what_is_done(void **state)
     vg_broker_stop(b);
 }
 
+/* Polls ks once into b, committing it, and counts each point's message. */
+static void poll_once(vg_kafka_source *ks, vg_batch *b, int *count, int n)
+{
+    vg_batch_reset(b);
+    assert_true(vg_kafka_source_poll(ks, b, 50) >= 0);
+    for (size_t k = 0; k < b->n; k++) {
+        int i = (int)b->points[k].value;
+        assert_true(i >= 0 && i < n);
+        count[i]++;
+    }
+    assert_int_equal(vg_kafka_source_commit(ks, b), VG_OK);
+}
+
+/* A second member joins: the first gives its partitions up through
+ * on_revoke and gets its share back through on_assign; between them every
+ * message is processed at least once. */
+static void rebalance_runs_the_hooks(void **state)
+{
+    (void)state;
+    enum { N = 80, PARTS = 4 };
+    vg_broker_topic topics[] = {{"metrics", PARTS}};
+    vg_broker_options opt = {.topics = topics, .n_topics = 1};
+    vg_broker *b = vg_broker_start(&opt, NULL);
+    assert_non_null(b);
+    const char *brokers = vg_broker_bootstrap(b);
+    static const char cfg[] =
+        "{\"brokers\": \"%s\", \"group\": \"g-r\", \"batch\": 5, "
+        "\"topics\": [{\"name\": \"metrics\"}], "
+        "\"kafka\": {\"session.timeout.ms\": 6000, \"heartbeat.interval.ms\": 200}}";
+    hook_log ha = {0}, hb = {0};
+    vg_kafka_source *a = open_source(cfg, brokers, &ha, NULL);
+    assert_non_null(a);
+
+    rd_kafka_t *producer = kt_client(RD_KAFKA_PRODUCER, brokers, NULL);
+    char msg[256];
+    for (int i = 0; i < N; i++) {
+        good_message(i, msg, sizeof(msg));
+        kt_produce(producer, "metrics", i % PARTS, NULL, msg);
+    }
+    kt_flush(producer);
+    rd_kafka_destroy(producer);
+
+    int count[N] = {0};
+    vg_batch batch;
+    vg_batch_init(&batch);
+    int64_t deadline = vg_now_ms() + KT_DEADLINE_MS;
+    while (ha.assigned < PARTS && vg_now_ms() < deadline)
+        poll_once(a, &batch, count, N);
+    assert_int_equal(ha.assigned, PARTS);
+    poll_once(a, &batch, count, N);  /* a first batch of at most 5 */
+
+    vg_kafka_source *bsrc = open_source(cfg, brokers, &hb, NULL);
+    assert_non_null(bsrc);
+    while ((hb.assigned == 0 || ha.revokes == 0 || ha.assigns < 2) && vg_now_ms() < deadline) {
+        poll_once(a, &batch, count, N);
+        poll_once(bsrc, &batch, count, N);
+    }
+    assert_int_equal(ha.revokes, 1);
+    assert_int_equal(ha.revoked, PARTS);
+    assert_int_equal(ha.assigns, 2);
+    assert_int_equal(ha.assigned + hb.assigned, 2 * PARTS);  /* a: 4 then its share */
+    assert_true(hb.assigned > 0 && hb.assigned < PARTS);
+
+    int missing = N;
+    while (missing > 0 && vg_now_ms() < deadline) {
+        poll_once(a, &batch, count, N);
+        poll_once(bsrc, &batch, count, N);
+        missing = 0;
+        for (int i = 0; i < N; i++)
+            missing += count[i] == 0;
+    }
+    assert_int_equal(missing, 0);
+
+    vg_kafka_source_close(bsrc);
+    vg_kafka_source_close(a);
+    assert_int_equal(ha.revokes, 2);
+    assert_int_equal(hb.revokes, 1);
+    vg_batch_release(&batch);
+    vg_broker_stop(b);
+}
+
 static void expect_config_error(const char *text, const char *needle)
 {
     vg_error err;
@@ -333,6 +414,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(points_origins_dead_letters_and_commits),
         cmocka_unit_test(commits_only_what_is_done),
+        cmocka_unit_test(rebalance_runs_the_hooks),
         cmocka_unit_test(bad_configs_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
