@@ -56,11 +56,11 @@ static int first_port(const char *bootstraps)
     return colon ? atoi(colon + 1) : 0;
 }
 
-static int create_topics(vg_broker *b, const vg_broker_options *opt, vg_error *err)
+static int create_topics(vg_broker *bk, const vg_broker_options *opt, vg_error *err)
 {
     for (size_t i = 0; i < opt->n_topics; i++) {
         const vg_broker_topic *t = &opt->topics[i];
-        rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(b->mock, t->name, t->partitions, 1);
+        rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(bk->mock, t->name, t->partitions, 1);
         if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
             return vg_error_set(err, VG_EKAFKA, "topic %s: %s", t->name, rd_kafka_err2str(e));
     }
@@ -71,8 +71,8 @@ vg_broker *vg_broker_start(const vg_broker_options *opt, vg_error *err)
 {
     if (check_options(opt, err) != VG_OK)
         return NULL;
-    vg_broker *b = calloc(1, sizeof(*b));
-    rd_kafka_conf_t *conf = b ? vg__kafka_conf_new() : NULL;
+    vg_broker *bk = calloc(1, sizeof(*bk));
+    rd_kafka_conf_t *conf = bk ? vg__kafka_conf_new() : NULL;
     if (conf == NULL) {
         vg_error_set(err, VG_ENOMEM, "broker");
         goto out_free_broker;
@@ -83,64 +83,64 @@ vg_broker *vg_broker_start(const vg_broker_options *opt, vg_error *err)
         goto out_free_broker;
     }
     char why[256];
-    b->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
-    if (b->rk == NULL) {
+    bk->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
+    if (bk->rk == NULL) {
         rd_kafka_conf_destroy(conf);
         vg_error_set(err, VG_EKAFKA, "broker handle: %s", why);
         goto out_free_broker;
     }
-    b->mock = rd_kafka_mock_cluster_new(b->rk, opt->brokers > 0 ? opt->brokers : 1);
-    if (b->mock == NULL) {
+    bk->mock = rd_kafka_mock_cluster_new(bk->rk, opt->brokers > 0 ? opt->brokers : 1);
+    if (bk->mock == NULL) {
         vg_error_set(err, VG_EKAFKA, "cannot create the mock cluster");
         goto out_destroy_handle;
     }
-    if (create_topics(b, opt, err) != VG_OK)
+    if (create_topics(bk, opt, err) != VG_OK)
         goto out_destroy_mock;
-    const char *bootstraps = rd_kafka_mock_cluster_bootstraps(b->mock);
+    const char *bootstraps = rd_kafka_mock_cluster_bootstraps(bk->mock);
     if (opt->port > 0) {
-        b->relay = vg_tcp_relay_start(opt->port, first_port(bootstraps), err);
-        if (b->relay == NULL)
+        bk->relay = vg_tcp_relay_start(opt->port, first_port(bootstraps), err);
+        if (bk->relay == NULL)
             goto out_destroy_mock;
-        snprintf(b->bootstrap, sizeof(b->bootstrap), "127.0.0.1:%d", opt->port);
+        snprintf(bk->bootstrap, sizeof(bk->bootstrap), "127.0.0.1:%d", opt->port);
     } else {
-        snprintf(b->bootstrap, sizeof(b->bootstrap), "%s", bootstraps);
+        snprintf(bk->bootstrap, sizeof(bk->bootstrap), "%s", bootstraps);
     }
     pthread_mutex_lock(&embedded_lock);
-    embedded = b;
+    embedded = bk;
     pthread_mutex_unlock(&embedded_lock);
-    return b;
+    return bk;
 
 out_destroy_mock:
-    rd_kafka_mock_cluster_destroy(b->mock);
+    rd_kafka_mock_cluster_destroy(bk->mock);
 out_destroy_handle:
-    rd_kafka_destroy(b->rk);
+    rd_kafka_destroy(bk->rk);
 out_free_broker:
-    free(b);
+    free(bk);
     return NULL;
 }
 
-void vg_broker_stop(vg_broker *b)
+void vg_broker_stop(vg_broker *bk)
 {
-    if (b == NULL)
+    if (bk == NULL)
         return;
     pthread_mutex_lock(&embedded_lock);
-    if (embedded == b)
+    if (embedded == bk)
         embedded = NULL;
     pthread_mutex_unlock(&embedded_lock);
-    vg_tcp_relay_stop(b->relay);
-    rd_kafka_mock_cluster_destroy(b->mock);
-    rd_kafka_destroy(b->rk);
-    free(b);
+    vg_tcp_relay_stop(bk->relay);
+    rd_kafka_mock_cluster_destroy(bk->mock);
+    rd_kafka_destroy(bk->rk);
+    free(bk);
 }
 
-const char *vg_broker_bootstrap(const vg_broker *b)
+const char *vg_broker_bootstrap(const vg_broker *bk)
 {
-    return b->bootstrap;
+    return bk->bootstrap;
 }
 
-rd_kafka_mock_cluster_t *vg_broker_mock(vg_broker *b)
+rd_kafka_mock_cluster_t *vg_broker_mock(vg_broker *bk)
 {
-    return b->mock;
+    return bk->mock;
 }
 
 int vg_broker_embedded_bootstrap(char *out, size_t cap)
@@ -283,16 +283,16 @@ int vg_broker_main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
     vg_error err;
-    vg_broker *b = vg_broker_start(&opt, &err);
-    if (b == NULL) {
+    vg_broker *bk = vg_broker_start(&opt, &err);
+    if (bk == NULL) {
         char msg[256];
         fprintf(stderr, "vigil broker: %s\n", vg_error_format(&err, msg, sizeof(msg)));
         return 1;
     }
-    printf("%s\n", vg_broker_bootstrap(b));
+    printf("%s\n", vg_broker_bootstrap(bk));
     fflush(stdout);
     int status = 0;
-    if (file != NULL && write_atomically(file, vg_broker_bootstrap(b)) != VG_OK) {
+    if (file != NULL && write_atomically(file, vg_broker_bootstrap(bk)) != VG_OK) {
         fprintf(stderr, "vigil broker: cannot write %s: %s\n", file, strerror(errno));
         status = 1;
     }
@@ -301,6 +301,6 @@ int vg_broker_main(int argc, char **argv)
         sigwait(&stop, &sig);
         vg_info("broker: stopping on signal %d", sig);
     }
-    vg_broker_stop(b);
+    vg_broker_stop(bk);
     return status;
 }

@@ -45,15 +45,15 @@ typedef struct vg_broker_options {
 vg_broker *vg_broker_start(const vg_broker_options *opt, vg_error *err);
 
 /* Stops the broker, closes every connection and frees it; NULL does nothing. */
-void vg_broker_stop(vg_broker *b);
+void vg_broker_stop(vg_broker *bk);
 
 /* "127.0.0.1:PORT[,127.0.0.1:PORT...]": the bootstrap address list. Borrowed,
  * valid until vg_broker_stop. With a fixed port it is "127.0.0.1:port". */
-const char *vg_broker_bootstrap(const vg_broker *b);
+const char *vg_broker_bootstrap(const vg_broker *bk);
 
 /* The mock cluster, for fault injection (borrowed, valid until stop). Broker
  * ids are 1..brokers. */
-rd_kafka_mock_cluster_t *vg_broker_mock(vg_broker *b);
+rd_kafka_mock_cluster_t *vg_broker_mock(vg_broker *bk);
 
 /* Copies the bootstrap address of the most recently started broker of this
  * process that is still running into out[cap]: how "brokers": "embedded" in

@@ -65,19 +65,19 @@ static void starts_on_loopback_with_its_topics(void **state)
     vg_broker_topic topics[] = {{"metrics", 3}, {"alerts", 1}};
     vg_broker_options opt = {.brokers = 1, .topics = topics, .n_topics = 2};
     vg_error err;
-    vg_broker *b = vg_broker_start(&opt, &err);
-    assert_non_null(b);
-    assert_true(loopback_port(vg_broker_bootstrap(b)) > 0);
-    assert_non_null(vg_broker_mock(b));
+    vg_broker *bk = vg_broker_start(&opt, &err);
+    assert_non_null(bk);
+    assert_true(loopback_port(vg_broker_bootstrap(bk)) > 0);
+    assert_non_null(vg_broker_mock(bk));
 
     char embedded[128];
     assert_int_equal(vg_broker_embedded_bootstrap(embedded, sizeof(embedded)), VG_OK);
-    assert_string_equal(embedded, vg_broker_bootstrap(b));
+    assert_string_equal(embedded, vg_broker_bootstrap(bk));
 
-    assert_int_equal(topic_partitions(vg_broker_bootstrap(b), "metrics"), 3);
-    assert_int_equal(topic_partitions(vg_broker_bootstrap(b), "alerts"), 1);
-    round_trip(vg_broker_bootstrap(b), "metrics", 3, 300);
-    vg_broker_stop(b);
+    assert_int_equal(topic_partitions(vg_broker_bootstrap(bk), "metrics"), 3);
+    assert_int_equal(topic_partitions(vg_broker_bootstrap(bk), "alerts"), 1);
+    round_trip(vg_broker_bootstrap(bk), "metrics", 3, 300);
+    vg_broker_stop(bk);
     assert_int_equal(vg_broker_embedded_bootstrap(embedded, sizeof(embedded)), VG_ENOTFOUND);
 }
 
@@ -86,17 +86,17 @@ static void several_brokers_list_every_address(void **state)
     (void)state;
     vg_broker_topic topics[] = {{"spread", 6}};
     vg_broker_options opt = {.brokers = 3, .topics = topics, .n_topics = 1};
-    vg_broker *b = vg_broker_start(&opt, NULL);
-    assert_non_null(b);
+    vg_broker *bk = vg_broker_start(&opt, NULL);
+    assert_non_null(bk);
     char list[256];
-    snprintf(list, sizeof(list), "%s", vg_broker_bootstrap(b));
+    snprintf(list, sizeof(list), "%s", vg_broker_bootstrap(bk));
     int n = 0;
     for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok != NULL;
          tok = strtok_r(NULL, ",", &save), n++)
         assert_true(loopback_port(tok) > 0);
     assert_int_equal(n, 3);
-    round_trip(vg_broker_bootstrap(b), "spread", 6, 120);
-    vg_broker_stop(b);
+    round_trip(vg_broker_bootstrap(bk), "spread", 6, 120);
+    vg_broker_stop(bk);
 }
 
 /* Runs a shell command and returns its standard output (caller frees). */
@@ -120,18 +120,18 @@ static void kcat_produces_and_consumes(void **state)
     (void)state;
     vg_broker_topic topics[] = {{"kc", 1}};
     vg_broker_options opt = {.topics = topics, .n_topics = 1};
-    vg_broker *b = vg_broker_start(&opt, NULL);
-    assert_non_null(b);
+    vg_broker *bk = vg_broker_start(&opt, NULL);
+    assert_non_null(bk);
     char cmd[512];
     snprintf(cmd, sizeof(cmd), "printf 'alpha\\nbeta\\ngamma\\n' | kcat -q -b %s -P -t kc",
-             vg_broker_bootstrap(b));
+             vg_broker_bootstrap(bk));
     free(run(cmd));
     snprintf(cmd, sizeof(cmd), "kcat -q -b %s -C -t kc -o beginning -e -f '%%o:%%s\\n'",
-             vg_broker_bootstrap(b));
+             vg_broker_bootstrap(bk));
     char *out = run(cmd);
     assert_string_equal(out, "0:alpha\n1:beta\n2:gamma\n");
     free(out);
-    vg_broker_stop(b);
+    vg_broker_stop(bk);
 }
 
 static void fixed_port_relays_to_the_cluster(void **state)
@@ -140,16 +140,16 @@ static void fixed_port_relays_to_the_cluster(void **state)
     int port = kt_free_port();
     vg_broker_topic topics[] = {{"fixed", 2}};
     vg_broker_options opt = {.brokers = 2, .topics = topics, .n_topics = 1, .port = port};
-    vg_broker *b = vg_broker_start(&opt, NULL);
-    assert_non_null(b);
-    assert_int_equal(loopback_port(vg_broker_bootstrap(b)), port);
-    round_trip(vg_broker_bootstrap(b), "fixed", 2, 100);
+    vg_broker *bk = vg_broker_start(&opt, NULL);
+    assert_non_null(bk);
+    assert_int_equal(loopback_port(vg_broker_bootstrap(bk)), port);
+    round_trip(vg_broker_bootstrap(bk), "fixed", 2, 100);
 
     /* The port is taken now: a second broker on it fails cleanly. */
     vg_error err;
     assert_null(vg_broker_start(&opt, &err));
     assert_int_equal(err.code, VG_EIO);
-    vg_broker_stop(b);
+    vg_broker_stop(bk);
 }
 
 static void bad_options_are_refused(void **state)

@@ -21,7 +21,7 @@ extern const vg_sink_ops vg_kafka_sink_ops;
 #define PARTS 3
 
 typedef struct fixture {
-    vg_broker *b;
+    vg_broker *bk;
     char       series[8][64];
 } fixture;
 
@@ -30,8 +30,8 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof(*f));
     vg_broker_topic topics[] = {{TOPIC, PARTS}};
     vg_broker_options opt = {.topics = topics, .n_topics = 1};
-    f->b = vg_broker_start(&opt, NULL);
-    assert_non_null(f->b);
+    f->bk = vg_broker_start(&opt, NULL);
+    assert_non_null(f->bk);
     for (int i = 0; i < 8; i++)
         snprintf(f->series[i], sizeof(f->series[i]), "cpu_user{host=\"h%d\"}", i);
     *state = f;
@@ -41,7 +41,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    vg_broker_stop(f->b);
+    vg_broker_stop(f->bk);
     free(f);
     return 0;
 }
@@ -70,7 +70,7 @@ static void make_event(fixture *f, int i, vg_event *ev)
 static void *open_sink(fixture *f, const char *fmt, vg_error *err)
 {
     char text[1024];
-    snprintf(text, sizeof(text), fmt, vg_broker_bootstrap(f->b));
+    snprintf(text, sizeof(text), fmt, vg_broker_bootstrap(f->bk));
     json_error_t jerr;
     json_t *cfg = json_loads(text, 0, &jerr);
     assert_non_null(cfg);
@@ -104,7 +104,7 @@ static void emit_range(fixture *f, void *s, int from, int to)
 static void expect_events(fixture *f, int from, int to)
 {
     size_t n;
-    kt_msg *m = kt_read(vg_broker_bootstrap(f->b), TOPIC, PARTS, (size_t)(to - from), 300, &n);
+    kt_msg *m = kt_read(vg_broker_bootstrap(f->bk), TOPIC, PARTS, (size_t)(to - from), 300, &n);
     assert_int_equal(n, to - from);
     int seen[256] = {0};
     int32_t part_of_series[8];
@@ -165,7 +165,7 @@ static void request_errors_lose_and_double_nothing(void **state)
 {
     fixture *f = *state;
     void *s = open_default(f);
-    rd_kafka_mock_push_request_errors(vg_broker_mock(f->b), API_PRODUCE, 4,
+    rd_kafka_mock_push_request_errors(vg_broker_mock(f->bk), API_PRODUCE, 4,
                                       RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
                                       RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
                                       RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
@@ -185,11 +185,11 @@ static void broker_down_then_up_recovers(void **state)
     emit_range(f, s, 0, 5);
     assert_int_equal(vg_kafka_sink_ops.flush(s, KT_DEADLINE_MS), VG_OK);
 
-    assert_int_equal(rd_kafka_mock_broker_set_down(vg_broker_mock(f->b), 1),
+    assert_int_equal(rd_kafka_mock_broker_set_down(vg_broker_mock(f->bk), 1),
                      RD_KAFKA_RESP_ERR_NO_ERROR);
     emit_range(f, s, 5, 25);
     assert_int_equal(vg_kafka_sink_ops.flush(s, 200), VG_ETIMEOUT);
-    assert_int_equal(rd_kafka_mock_broker_set_up(vg_broker_mock(f->b), 1),
+    assert_int_equal(rd_kafka_mock_broker_set_up(vg_broker_mock(f->bk), 1),
                      RD_KAFKA_RESP_ERR_NO_ERROR);
     assert_int_equal(vg_kafka_sink_ops.flush(s, KT_DEADLINE_MS), VG_OK);
     vg_kafka_sink_ops.close(s);
@@ -210,10 +210,10 @@ static void undelivered_events_fail_one_flush(void **state)
     emit_range(f, s, 0, 3);
     assert_int_equal(vg_kafka_sink_ops.flush(s, KT_DEADLINE_MS), VG_OK);
 
-    rd_kafka_mock_broker_set_down(vg_broker_mock(f->b), 1);
+    rd_kafka_mock_broker_set_down(vg_broker_mock(f->bk), 1);
     emit_range(f, s, 3, 6);
     assert_int_equal(vg_kafka_sink_ops.flush(s, KT_DEADLINE_MS), VG_EKAFKA);
-    rd_kafka_mock_broker_set_up(vg_broker_mock(f->b), 1);
+    rd_kafka_mock_broker_set_up(vg_broker_mock(f->bk), 1);
 
     emit_range(f, s, 6, 9);
     assert_int_equal(vg_kafka_sink_ops.flush(s, KT_DEADLINE_MS), VG_OK);
@@ -221,7 +221,7 @@ static void undelivered_events_fail_one_flush(void **state)
 
     /* 0..2 and 6..8 arrived; 3..5 expired. */
     size_t n;
-    kt_msg *m = kt_read(vg_broker_bootstrap(f->b), TOPIC, PARTS, 6, 300, &n);
+    kt_msg *m = kt_read(vg_broker_bootstrap(f->bk), TOPIC, PARTS, 6, 300, &n);
     assert_int_equal(n, 6);
     kt_msgs_free(m, n);
 }
@@ -239,8 +239,8 @@ static void bad_config_is_refused(void **state)
     assert_null(open_sink(f, "{\"brokers\": \"%s\", \"kafka\": {\"linger.ms\": [1]}}", &err));
     assert_int_equal(err.code, VG_ECONFIG);
 
-    vg_broker_stop(f->b);
-    f->b = NULL;
+    vg_broker_stop(f->bk);
+    f->bk = NULL;
     json_t *cfg = json_pack("{s:s}", "brokers", "embedded");
     assert_null(vg_kafka_sink_ops.open(NULL, cfg, &err));
     assert_int_equal(err.code, VG_ENOTFOUND);

@@ -241,9 +241,9 @@ static void commits_only_what_is_done(void **state)
     (void)state;
     vg_broker_topic topics[] = {{"metrics", 2}};
     vg_broker_options opt = {.topics = topics, .n_topics = 1};
-    vg_broker *b = vg_broker_start(&opt, NULL);
-    assert_non_null(b);
-    const char *brokers = vg_broker_bootstrap(b);
+    vg_broker *bk = vg_broker_start(&opt, NULL);
+    assert_non_null(bk);
+    const char *brokers = vg_broker_bootstrap(bk);
     rd_kafka_t *producer = kt_client(RD_KAFKA_PRODUCER, brokers, NULL);
     char msg[256];
     for (int i = 0; i < 10; i++) {
@@ -294,7 +294,7 @@ static void commits_only_what_is_done(void **state)
     vg_batch_release(&again);
     vg_batch_release(&done);
     vg_batch_release(&all);
-    vg_broker_stop(b);
+    vg_broker_stop(bk);
 }
 
 /* Polls ks once into b, committing it, and counts each point's message. */
@@ -319,9 +319,9 @@ static void rebalance_runs_the_hooks(void **state)
     enum { N = 80, PARTS = 4 };
     vg_broker_topic topics[] = {{"metrics", PARTS}};
     vg_broker_options opt = {.topics = topics, .n_topics = 1};
-    vg_broker *b = vg_broker_start(&opt, NULL);
-    assert_non_null(b);
-    const char *brokers = vg_broker_bootstrap(b);
+    vg_broker *bk = vg_broker_start(&opt, NULL);
+    assert_non_null(bk);
+    const char *brokers = vg_broker_bootstrap(bk);
     static const char cfg[] =
         "{\"brokers\": \"%s\", \"group\": \"g-r\", \"batch\": 5, "
         "\"topics\": [{\"name\": \"metrics\"}], "
@@ -375,7 +375,7 @@ static void rebalance_runs_the_hooks(void **state)
     assert_int_equal(ha.revokes, 2);
     assert_int_equal(hb.revokes, 1);
     vg_batch_release(&batch);
-    vg_broker_stop(b);
+    vg_broker_stop(bk);
 }
 
 static void expect_config_error(const char *text, const char *needle)
