@@ -1,0 +1,210 @@
+/* The pipeline end to end in memory: points in, hook rows and events out. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/config.h"
+#include "src/pipeline.h"
+#include "tests/unit/helpers.h"
+
+/* A sink that records what it is given. */
+typedef struct recorder {
+    vg_event events[64];
+    char     series[64][64];
+    size_t   n;
+    int      flushed;
+} recorder;
+
+static void *recorder_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
+{
+    (void)doc;
+    (void)cfg;
+    (void)err;
+    return calloc(1, sizeof(recorder));
+}
+
+static int recorder_emit(void *self, const vg_event *ev)
+{
+    recorder *r = self;
+    assert_true(r->n < 64);
+    r->events[r->n] = *ev;
+    snprintf(r->series[r->n], sizeof(r->series[r->n]), "%.*s", (int)ev->series_len, ev->series);
+    r->events[r->n].series = r->series[r->n];
+    r->n++;
+    return 0;
+}
+
+static int recorder_flush(void *self, int timeout_ms)
+{
+    (void)timeout_ms;
+    ((recorder *)self)->flushed++;
+    return 0;
+}
+
+static void recorder_close(void *self)
+{
+    free(self);
+}
+
+static const vg_sink_ops recorder_ops = {
+    .name = "recorder", .open = recorder_open, .emit = recorder_emit,
+    .flush = recorder_flush, .close = recorder_close,
+};
+
+static recorder *attach_recorder(vg_pipeline *p)
+{
+    vg_sink *sink = malloc(sizeof(*sink));
+    sink->ops = &recorder_ops;
+    sink->self = recorder_open(NULL, NULL, NULL);
+    assert_int_equal(vg_pipeline_add_sink(p, sink), 0);
+    return sink->self;
+}
+
+typedef struct hook_log {
+    double  scores[4096];
+    int64_t ts[4096];
+    size_t  n;
+} hook_log;
+
+static void log_hook(void *ctx, const vg_batch *b, const vg_point *p, const vg_point_result *r)
+{
+    (void)b;
+    hook_log *h = ctx;
+    assert_true(h->n < 4096);
+    assert_true(r->score >= 0.0 && r->score <= 1.0);
+    h->ts[h->n] = p->ts_ms;
+    h->scores[h->n++] = r->score;
+}
+
+/* A noisy level with a burst of 3 extreme points at `spike`. */
+static void fill_series(vg_batch *b, const char *key, size_t n, size_t spike, uint64_t seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        double v = 100.0 + vg_test_normal(&seed);
+        if (i >= spike && i < spike + 3)
+            v += 40.0;
+        vg_batch_push(b, key, strlen(key), (int64_t)i * 60000, v, NULL);
+    }
+}
+
+static vg_config *config(const char *text)
+{
+    vg_error err = {0};
+    vg_config *cfg = vg_config_load_string(text, "<test>", &err);
+    if (cfg == NULL)
+        fail_msg("config: %s %s", err.where, err.msg);
+    return cfg;
+}
+
+static void spike_makes_one_incident(void **state)
+{
+    (void)state;
+    vg_config *cfg = config("{\"detectors\": {\"zscore\": {}}, \"alert\": {\"threshold\": 0.999,"
+                            " \"fire_after\": 1, \"resolve_after\": 5}}");
+    vg_error err = {0};
+    vg_pipeline *p = vg_pipeline_new(cfg, &err);
+    assert_non_null(p);
+    recorder *rec = attach_recorder(p);
+    hook_log *h = calloc(1, sizeof(*h));
+    vg_pipeline_set_hook(p, log_hook, h);
+
+    vg_batch b;
+    vg_batch_init(&b);
+    fill_series(&b, "cpu{host=\"a\"}", 1000, 700, 1);
+    int events = vg_pipeline_process(p, &b);
+    assert_int_equal(events, 2);
+    assert_int_equal(h->n, 1000);
+    assert_int_equal(rec->n, 2);
+    assert_int_equal(rec->events[0].state, VG_ALERT_FIRING);
+    assert_int_equal(rec->events[1].state, VG_ALERT_RESOLVED);
+    assert_int_equal(rec->events[0].ts_ms, 700 * 60000);
+    assert_string_equal(rec->events[0].id, rec->events[1].id);
+    assert_string_equal(rec->series[0], "cpu{host=\"a\"}");
+    assert_true(rec->events[0].score >= 0.999);
+    assert_double_near(rec->events[0].expected, 100.0, 1.0);
+    assert_true(rec->events[0].lower < rec->events[0].expected);
+    assert_int_equal(vg_pipeline_flush(p, 100), 0);
+    assert_int_equal(rec->flushed, 1);
+
+    const vg_pipeline_stats *st = vg_pipeline_get_stats(p);
+    assert_int_equal(st->points, 1000);
+    assert_int_equal(st->events_firing, 1);
+    assert_int_equal(st->events_resolved, 1);
+
+    vg_batch_release(&b);
+    vg_pipeline_free(p);
+    free(h);
+    vg_config_free(cfg);
+}
+
+static void deterministic(void **state)
+{
+    (void)state;
+    hook_log *runs[2];
+    for (int run = 0; run < 2; run++) {
+        vg_error err = {0};
+        vg_config *cfg = vg_config_default(&err);
+        vg_pipeline *p = vg_pipeline_new(cfg, &err);
+        assert_non_null(p);
+        runs[run] = calloc(1, sizeof(hook_log));
+        vg_pipeline_set_hook(p, log_hook, runs[run]);
+        vg_batch b;
+        vg_batch_init(&b);
+        fill_series(&b, "a", 1500, 900, 3);
+        fill_series(&b, "b", 1500, 1200, 4);
+        vg_pipeline_process(p, &b);
+        vg_batch_release(&b);
+        vg_pipeline_free(p);
+        vg_config_free(cfg);
+    }
+    assert_int_equal(runs[0]->n, runs[1]->n);
+    assert_memory_equal(runs[0]->scores, runs[1]->scores, runs[0]->n * sizeof(double));
+    free(runs[0]);
+    free(runs[1]);
+}
+
+static void series_cap_evicts(void **state)
+{
+    (void)state;
+    vg_config *cfg = config("{\"max_series\": 10}");
+    vg_error err = {0};
+    vg_pipeline *p = vg_pipeline_new(cfg, &err);
+    assert_non_null(p);
+    vg_batch b;
+    vg_batch_init(&b);
+    for (int i = 0; i < 25; i++) {
+        char key[16];
+        snprintf(key, sizeof(key), "s%d", i);
+        vg_batch_push(&b, key, strlen(key), i, 1.0, NULL);
+    }
+    vg_pipeline_process(p, &b);
+    assert_int_equal(vg_series_table_count(vg_pipeline_series(p)), 10);
+    assert_int_equal(vg_series_table_evicted(vg_pipeline_series(p)), 15);
+    vg_batch_release(&b);
+    vg_pipeline_free(p);
+    vg_config_free(cfg);
+}
+
+static void unknown_detector_is_a_config_error(void **state)
+{
+    (void)state;
+    vg_config *cfg = config("{\n  \"detectors\": {\n    \"zscor\": {}\n  }\n}");
+    vg_error err = {0};
+    assert_null(vg_pipeline_new(cfg, &err));
+    assert_int_equal(err.code, VG_ECONFIG);
+    assert_string_equal(err.where, "<test>:3:5");
+    assert_non_null(strstr(err.msg, "zscor"));
+    vg_config_free(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(spike_makes_one_incident),
+        cmocka_unit_test(deterministic),
+        cmocka_unit_test(series_cap_evicts),
+        cmocka_unit_test(unknown_detector_is_a_config_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
