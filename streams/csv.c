@@ -54,7 +54,7 @@ typedef struct csv_source {
     size_t         batch_points;
     uint64_t       blank_count;  /* blank lines not yet known to be mid-file */
     int64_t        blank_line;   /* the first of them */
-    vg_csv_stats   stats;
+    vg_csv_source_stats stats;
     vg_ratelimit   rl;
 } csv_source;
 
@@ -537,10 +537,22 @@ vg_source *vg_csv_source_open_mem(const char *name, const void *data, size_t len
     return finish_open(cs, opt, err);
 }
 
-int vg_csv_source_stats(const vg_source *src, vg_csv_stats *out)
+static const csv_source *csv_of(const vg_source *src)
 {
-    if (src == NULL || src->ops != &csv_source_ops)
+    return src != NULL && src->ops == &csv_source_ops ? src->self : NULL;
+}
+
+int vg_csv_source_get_stats(const vg_source *src, vg_csv_source_stats *out)
+{
+    const csv_source *cs = csv_of(src);
+    if (cs == NULL)
         return VG_EARG;
-    *out = ((const csv_source *)src->self)->stats;
+    *out = cs->stats;
     return VG_OK;
+}
+
+int vg_csv_source_multi_series(const vg_source *src)
+{
+    const csv_source *cs = csv_of(src);
+    return cs != NULL && cs->shape != SHAPE_SINGLE;
 }

@@ -61,7 +61,7 @@ typedef struct vg_csv_options {
                                   its base name; copied */
 } vg_csv_options;
 
-typedef struct vg_csv_stats {
+typedef struct vg_csv_source_stats {
     uint64_t rows;         /* data rows read so far, good or bad (not the header) */
     uint64_t points;       /* points produced */
     uint64_t empty_cells;  /* wide-format cells skipped for being empty */
@@ -69,7 +69,7 @@ typedef struct vg_csv_stats {
     uint64_t by_reason[VG_CSV_REASON_COUNT_];
     int64_t  first_line[VG_CSV_REASON_COUNT_];  /* 1-based line of the first
                                                    such row, 0 if none */
-} vg_csv_stats;
+} vg_csv_source_stats;
 
 /* Opens path (opt NULL-able: defaults) and reads its header. Returns a new
  * source (free with vg_source_close) or NULL with err set: VG_EIO when the
@@ -90,6 +90,10 @@ vg_source *vg_csv_source_open_mem(const char *name, const void *data, size_t len
 
 /* Copies the counters of a CSV source into *out. VG_EARG when src is not a
  * CSV source. Same thread as poll. */
-int vg_csv_source_stats(const vg_source *src, vg_csv_stats *out);
+int vg_csv_source_get_stats(const vg_source *src, vg_csv_source_stats *out);
+
+/* 1 when the file's points may carry different series keys (long and wide
+ * shapes), 0 for a 2-column file or a source that is not CSV. */
+int vg_csv_source_multi_series(const vg_source *src);
 
 #endif
