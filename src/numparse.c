@@ -50,65 +50,62 @@ static int parse_slow(const char *s, size_t len, double *out)
     return VG_OK;
 }
 
+/* Skips leading zeros (and a decimal point among them) from p; used only to
+ * count significant digits when there are more than 19 digits in all. */
+static size_t significant(const char *p, const char *e, size_t ndigits)
+{
+    for (; p < e && (*p == '0' || *p == '.'); p++)
+        ndigits -= *p == '0';
+    return ndigits;
+}
+
 int vg_num_parse(const char *s, size_t len, double *out)
 {
-    size_t i = 0;
+    const char *p = s, *e = s + len;
     int neg = 0;
-    if (len > 0 && (s[0] == '-' || s[0] == '+')) {
-        neg = s[0] == '-';
-        i = 1;
-    }
-    if (i < len && !is_digit(s[i]) && s[i] != '.')
-        return parse_word(s + i, len - i, neg, out);
+    if (p < e && (*p == '-' || *p == '+'))
+        neg = *p++ == '-';
+    if (p < e && !is_digit(*p) && *p != '.')
+        return parse_word(p, (size_t)(e - p), neg, out);
 
+    /* All digits go into mant; more than 19 significant ones would wrap it,
+     * so those take the slow path. */
+    const char *digits = p;
     uint64_t mant = 0;
-    int sig = 0;        /* significant digits kept in mant (max 19) */
-    int dropped = 0;    /* significant digits beyond those: slow path */
+    for (; p < e && is_digit(*p); p++)
+        mant = mant * 10 + (uint64_t)(*p - '0');
+    size_t ndigits = (size_t)(p - digits);
     int64_t exp10 = 0;
-    size_t digits = 0;
-    for (; i < len && is_digit(s[i]); i++, digits++) {
-        if (sig < 19) {
-            mant = mant * 10 + (uint64_t)(s[i] - '0');
-            sig += mant != 0;
-        } else {
-            dropped = 1;
-        }
+    if (p < e && *p == '.') {
+        const char *frac = ++p;
+        for (; p < e && is_digit(*p); p++)
+            mant = mant * 10 + (uint64_t)(*p - '0');
+        exp10 = -(int64_t)(p - frac);
+        ndigits += (size_t)(p - frac);
     }
-    if (i < len && s[i] == '.') {
-        for (i++; i < len && is_digit(s[i]); i++, digits++) {
-            if (sig < 19) {
-                mant = mant * 10 + (uint64_t)(s[i] - '0');
-                sig += mant != 0;
-                exp10--;
-            } else {
-                dropped = 1;
-            }
-        }
-    }
-    if (digits == 0)
+    if (ndigits == 0)
         return VG_EPARSE;
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
         int eneg = 0;
-        if (i < len && (s[i] == '-' || s[i] == '+'))
-            eneg = s[i++] == '-';
-        size_t estart = i;
-        int64_t e = 0;
-        for (; i < len && is_digit(s[i]); i++)
-            if (e < 100000)   /* far past any double: keep it from overflowing */
-                e = e * 10 + (s[i] - '0');
-        if (i == estart)
+        if (p < e && (*p == '-' || *p == '+'))
+            eneg = *p++ == '-';
+        const char *estart = p;
+        int64_t x = 0;
+        for (; p < e && is_digit(*p); p++)
+            if (x < 100000)   /* far past any double: keep it from overflowing */
+                x = x * 10 + (*p - '0');
+        if (p == estart)
             return VG_EPARSE;
-        exp10 += eneg ? -e : e;
+        exp10 += eneg ? -x : x;
     }
-    if (i != len)
+    if (p != e)
         return VG_EPARSE;
 
-    if (mant == 0 && !dropped) {
-        *out = neg ? -0.0 : 0.0;
-        return VG_OK;
-    }
-    if (!dropped && sig <= 15 && exp10 >= -22 && exp10 <= 22) {
+    /* Clinger's fast path: mant and 10^|exp10| are exact doubles, so one
+     * rounding gives the correctly rounded result. */
+    if ((ndigits <= 19 || significant(digits, e, ndigits) <= 19) &&
+        mant <= (1ULL << 53) && exp10 >= -22 && exp10 <= 22) {
         double v = (double)mant;
         v = exp10 < 0 ? v / exact_pow10[-exp10] : v * exact_pow10[exp10];
         *out = neg ? -v : v;

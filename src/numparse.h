@@ -2,7 +2,8 @@
  *
  * Readers of metric text (CSV rows, message payloads) parse one number per
  * point, so the common shapes (`123.456`, `-1.5e-05`, `10844`) take a fast
- * path: with at most 15 significant digits and a decimal exponent within
+ * path: when the digits, read as an integer, are at most 2^53 (so every
+ * number of up to 15 significant digits) and the decimal exponent is within
  * +-22, the mantissa and the power of ten are both exact doubles and one
  * IEEE multiply or divide gives the correctly rounded result (Clinger's fast
  * path). Anything else (more digits, large exponents) goes to strtod, so

@@ -54,6 +54,9 @@ typedef struct csv_source {
     size_t         batch_points;
     uint64_t       blank_count;  /* blank lines not yet known to be mid-file */
     int64_t        blank_line;   /* the first of them */
+    char           last_ts_text[40];  /* see parse_time() */
+    size_t         last_ts_len;
+    int64_t        last_ts;
     vg_csv_source_stats stats;
     vg_ratelimit   rl;
 } csv_source;
@@ -314,6 +317,23 @@ static int parse_value(const vg__csv_field *f, double *v)
     return 0;
 }
 
+/* Long and wide files repeat each timestamp across series, so the last
+ * one parsed is remembered by its text. */
+static int parse_time(csv_source *cs, const vg__csv_field *f, int64_t *ts)
+{
+    if (f->len == cs->last_ts_len && memcmp(f->p, cs->last_ts_text, f->len) == 0) {
+        *ts = cs->last_ts;
+        return VG_OK;
+    }
+    int rc = vg_time_parse(f->p, f->len, ts, NULL);
+    if (rc == VG_OK && f->len <= sizeof(cs->last_ts_text)) {
+        memcpy(cs->last_ts_text, f->p, f->len);
+        cs->last_ts_len = f->len;
+        cs->last_ts = *ts;
+    }
+    return rc;
+}
+
 static int push(csv_source *cs, vg_batch *out, const char *key, size_t key_len,
                 int64_t ts, double v, const vg__csv_field *ts_text,
                 const vg__csv_field *v_text, int64_t line)
@@ -338,7 +358,7 @@ static int take_row(csv_source *cs, const vg__csv_row *row, vg_batch *out, size_
     if (row->status == VG__CSV_ROW_TOO_MANY || row->n != cs->ncols)
         return VG_CSV_COLUMNS + 1;
     int64_t ts;
-    if (vg_time_parse(f[cs->ts_col].p, f[cs->ts_col].len, &ts, NULL) != VG_OK)
+    if (parse_time(cs, &f[cs->ts_col], &ts) != VG_OK)
         return VG_CSV_BAD_TIME + 1;
 
     double v;

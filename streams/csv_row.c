@@ -39,16 +39,40 @@ static void store(vg__csv_reader *rd, vg__csv_row *row, vg__csv_field f)
         row->status = VG__CSV_ROW_TOO_MANY;
 }
 
-/* A row that holds no quote: fields are views into [b, nl). */
-static void split_plain(vg__csv_reader *rd, vg__csv_row *row, const char *b,
-                        const char *nl)
+/* The first ',' or '\n' in [p, end), or end. Eight bytes at a time where
+ * the byte order allows (most rows are a few dozen bytes, too short for
+ * memchr's set-up to pay off per field). */
+static inline const char *find_sep(const char *p, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (end - p >= 8) {
+        uint64_t w, c, n;
+        memcpy(&w, p, 8);
+        c = w ^ (ones * ',');
+        n = w ^ (ones * '\n');
+        /* a zero byte in c or n is a match; the lowest flag is exact */
+        uint64_t hit = ((c - ones) & ~c & highs) | ((n - ones) & ~n & highs);
+        if (hit != 0)
+            return p + (__builtin_ctzll(hit) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && *p != ',' && *p != '\n')
+        p++;
+    return p;
+}
+
+/* Splits the row at b as if it held no quote; returns its end (the '\n' or
+ * the end of the buffer). */
+static const char *split_plain(vg__csv_reader *rd, vg__csv_row *row, const char *b)
 {
     for (;;) {
-        const char *comma = memchr(b, ',', (size_t)(nl - b));
-        store(rd, row, trimmed(b, comma ? comma : nl));
-        if (comma == NULL)
-            return;
-        b = comma + 1;
+        const char *sep = find_sep(b, rd->end);
+        store(rd, row, trimmed(b, sep));
+        if (sep == rd->end || *sep == '\n')
+            return sep;
+        b = sep + 1;
     }
 }
 
@@ -120,10 +144,6 @@ int vg__csv_next(vg__csv_reader *rd, vg__csv_row *row)
     const char *b = rd->pos, *end = rd->end;
     if (b >= end)
         return 0;
-    const char *nl = memchr(b, '\n', (size_t)(end - b));
-    if (nl == NULL)
-        nl = end;
-    const char *next = nl < end ? nl + 1 : end;
     if (rd->quote < b) {
         const char *q = memchr(b, '"', (size_t)(end - b));
         rd->quote = q ? q : end;
@@ -131,10 +151,13 @@ int vg__csv_next(vg__csv_reader *rd, vg__csv_row *row)
     row->line = rd->line;
     row->n = 0;
     row->status = VG__CSV_ROW_OK;
+    const char *nl = split_plain(rd, row, b);
 
     if (nl - b > (ptrdiff_t)rd->max_line) {
         row->status = VG__CSV_ROW_TOO_LONG;
     } else if (rd->quote < nl) {
+        row->n = 0;
+        row->status = VG__CSV_ROW_OK;
         int64_t lines;
         const char *after = split_quoted(rd, row, &lines);
         if (after != NULL) {
@@ -143,12 +166,9 @@ int vg__csv_next(vg__csv_reader *rd, vg__csv_row *row)
             return 1;
         }
         /* The quote never closes: give up on this line alone. */
-        row->status = nl - b > (ptrdiff_t)rd->max_line ? VG__CSV_ROW_TOO_LONG
-                                                       : VG__CSV_ROW_BAD_QUOTE;
-    } else {
-        split_plain(rd, row, b, nl);
+        row->status = VG__CSV_ROW_BAD_QUOTE;
     }
-    rd->pos = next;
+    rd->pos = nl < end ? nl + 1 : end;
     rd->line++;
     return 1;
 }

@@ -1,8 +1,8 @@
 /* Internal to the CSV source: splitting a buffer into rows and fields.
  *
  * Kept apart from csv.c (which knows headers, shapes and points) because it
- * is the hot loop. A row without any '"' takes the fast path: memchr for the
- * newline, memchr for each comma, fields are views into the buffer. The
+ * is the hot loop. A row without any '"' takes the fast path: one scan for
+ * commas and the newline, fields are views into the buffer. The
  * position of the next '"' in the buffer is cached, so finding that a row
  * has no quote costs nothing per row. Rows with quotes go through a small
  * state machine that copies field contents into a scratch buffer (undoing
