@@ -10,6 +10,7 @@
 #include "streams/csv.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -77,11 +78,29 @@ const char *vg_csv_reason_name(int reason)
     return reason >= 0 && reason < VG_CSV_REASON_COUNT_ ? reason_names[reason] : NULL;
 }
 
+/* "path:line" (no line when line is 0), cutting the path from the left
+ * when it is long so the line number always survives. */
 static int fail_at(vg_error *err, int code, const char *path, int64_t line,
-                   const char *msg)
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int fail_at(vg_error *err, int code, const char *path, int64_t line,
+                   const char *fmt, ...)
 {
-    char where[64];
-    snprintf(where, sizeof(where), "%s:%lld", path, (long long)line);
+    char where[sizeof(err->where)], suffix[24] = "", msg[sizeof(err->msg)];
+    if (line > 0)
+        snprintf(suffix, sizeof(suffix), ":%lld", (long long)line);
+    size_t room = sizeof(where) - 1 - strlen(suffix), len = strlen(path), keep = len;
+    char *o = where;
+    if (len > room) {
+        memcpy(o, "...", 3);
+        o += 3;
+        keep = room - 3;
+    }
+    memcpy(o, path + len - keep, keep);
+    strcpy(o + keep, suffix);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
     return vg_error_set_at(err, code, where, "%s", msg);
 }
 
@@ -93,13 +112,13 @@ static int read_all(csv_source *cs, int fd, vg_error *err)
     char *buf = malloc(cap);
     for (;;) {
         if (buf == NULL)
-            return vg_error_set_at(err, VG_ENOMEM, cs->path, "reading the file");
+            return fail_at(err, VG_ENOMEM, cs->path, 0, "reading the file");
         ssize_t got = read(fd, buf + len, cap - len);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
             free(buf);
-            return vg_error_set_at(err, VG_EIO, cs->path, "read: %s", strerror(errno));
+            return fail_at(err, VG_EIO, cs->path, 0, "read: %s", strerror(errno));
         }
         if (got == 0)
             break;
@@ -122,13 +141,13 @@ static int load_file(csv_source *cs, vg_error *err)
 {
     int fd = open(cs->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return vg_error_set_at(err, VG_EIO, cs->path, "cannot open: %s", strerror(errno));
+        return fail_at(err, VG_EIO, cs->path, 0, "cannot open: %s", strerror(errno));
     struct stat st;
     int rc = VG_OK;
     if (fstat(fd, &st) != 0) {
-        rc = vg_error_set_at(err, VG_EIO, cs->path, "stat: %s", strerror(errno));
+        rc = fail_at(err, VG_EIO, cs->path, 0, "stat: %s", strerror(errno));
     } else if (S_ISDIR(st.st_mode)) {
-        rc = vg_error_set_at(err, VG_EIO, cs->path, "is a directory");
+        rc = fail_at(err, VG_EIO, cs->path, 0, "is a directory");
     } else if (S_ISREG(st.st_mode) && st.st_size > 0) {
         void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map != MAP_FAILED) {
@@ -169,7 +188,7 @@ static int read_header(csv_source *cs, int64_t *line, vg_error *err)
     for (;;) {
         vg__csv_field *f = realloc(cs->names, cap * sizeof(*f));
         if (f == NULL)
-            return vg_error_set_at(err, VG_ENOMEM, cs->path, "header of %zu columns", cap);
+            return fail_at(err, VG_ENOMEM, cs->path, 0, "header of %zu columns", cap);
         cs->names = f;
         vg__csv_reader saved = cs->rd;
         cs->rd.fields = f;
@@ -195,7 +214,7 @@ static int read_header(csv_source *cs, int64_t *line, vg_error *err)
         total += cs->names[i].len + 1;
     cs->name_buf = malloc(total);
     if (cs->name_buf == NULL)
-        return vg_error_set_at(err, VG_ENOMEM, cs->path, "header names");
+        return fail_at(err, VG_ENOMEM, cs->path, 0, "header names");
     char *o = cs->name_buf;
     for (size_t i = 0; i < row.n; i++) {
         memcpy(o, cs->names[i].p, cs->names[i].len);
@@ -211,7 +230,6 @@ static int read_header(csv_source *cs, int64_t *line, vg_error *err)
 /* Finds the timestamp, series and value columns and the shape. */
 static int pick_shape(csv_source *cs, int64_t line, vg_error *err)
 {
-    char msg[160];
     if (cs->ncols < 2)
         return fail_at(err, VG_EPARSE, cs->path, line,
                        "header has one column: need a timestamp and a value");
@@ -227,17 +245,14 @@ static int pick_shape(csv_source *cs, int64_t line, vg_error *err)
         return fail_at(err, VG_EPARSE, cs->path, line,
                        "missing header: the first line looks like data");
     for (size_t i = 0; i < cs->ncols; i++) {
-        if (cs->names[i].len == 0) {
-            snprintf(msg, sizeof(msg), "header: column %zu has no name", i + 1);
-            return fail_at(err, VG_EPARSE, cs->path, line, msg);
-        }
+        if (cs->names[i].len == 0)
+            return fail_at(err, VG_EPARSE, cs->path, line,
+                           "header: column %zu has no name", i + 1);
         for (size_t j = 0; j < i; j++)
             if (cs->names[j].len == cs->names[i].len &&
-                memcmp(cs->names[j].p, cs->names[i].p, cs->names[i].len) == 0) {
-                snprintf(msg, sizeof(msg), "header: column \"%.64s\" appears twice",
-                         cs->names[i].p);
-                return fail_at(err, VG_EPARSE, cs->path, line, msg);
-            }
+                memcmp(cs->names[j].p, cs->names[i].p, cs->names[i].len) == 0)
+                return fail_at(err, VG_EPARSE, cs->path, line,
+                               "header: column \"%.64s\" appears twice", cs->names[i].p);
     }
 
     cs->value_col = cs->ts_col == 0 ? 1 : 0;
@@ -275,11 +290,11 @@ static int pick_key(csv_source *cs, const vg_csv_options *opt, vg_error *err)
             len -= 4;
     }
     if (len == 0)
-        return vg_error_set_at(err, VG_ECONFIG, cs->path,
-                               "no series key: the file has no base name; set one");
+        return fail_at(err, VG_ECONFIG, cs->path, 0,
+                       "no series key: the file has no base name; set one");
     cs->key = strndup(b, len);
     if (cs->key == NULL)
-        return vg_error_set_at(err, VG_ENOMEM, cs->path, "series key");
+        return fail_at(err, VG_ENOMEM, cs->path, 0, "series key");
     cs->key_len = len;
     return VG_OK;
 }
@@ -476,7 +491,7 @@ static vg_source *finish_open(csv_source *cs, const vg_csv_options *opt, vg_erro
     cs->batch_points = opt && opt->batch_points ? opt->batch_points : DEFAULT_BATCH;
     cs->scratch = malloc(max_line);
     if (cs->scratch == NULL) {
-        vg_error_set_at(err, VG_ENOMEM, cs->path, "line buffer of %zu bytes", max_line);
+        fail_at(err, VG_ENOMEM, cs->path, 0, "line buffer of %zu bytes", max_line);
         goto out_close;
     }
     const char *data = cs->data;
@@ -496,7 +511,7 @@ static vg_source *finish_open(csv_source *cs, const vg_csv_options *opt, vg_erro
     cs->fields = calloc(cs->ncols, sizeof(*cs->fields));
     cs->values = calloc(cs->ncols, sizeof(*cs->values));
     if (cs->fields == NULL || cs->values == NULL) {
-        vg_error_set_at(err, VG_ENOMEM, cs->path, "row of %zu columns", cs->ncols);
+        fail_at(err, VG_ENOMEM, cs->path, 0, "row of %zu columns", cs->ncols);
         goto out_close;
     }
     cs->rd.fields = cs->fields;
@@ -504,7 +519,7 @@ static vg_source *finish_open(csv_source *cs, const vg_csv_options *opt, vg_erro
 
     vg_source *src = malloc(sizeof(*src));
     if (src == NULL) {
-        vg_error_set_at(err, VG_ENOMEM, cs->path, "source");
+        fail_at(err, VG_ENOMEM, cs->path, 0, "source");
         goto out_close;
     }
     src->ops = &csv_source_ops;
