@@ -7,9 +7,11 @@
  * the additions differs, so results agree to rounding (the unit test holds
  * each set to the scalar reference). Intrinsics live in the .c files only.
  *
- * Statistics use two passes, mean = sum(x) / n, then sum((x - mean)^2),
- * which stays accurate when the mean is large compared to the spread (the
- * one-pass sum of squares loses every digit there). */
+ * Statistics use the corrected two-pass method: shift = sum(x) / n, then
+ * one pass for d = sum(x - shift) and q = sum((x - shift)^2), giving
+ * mean = shift + d / n and m2 = q - d^2 / n. Unlike the one-pass sum of
+ * squares it stays accurate when the mean is large compared to the spread,
+ * and d corrects the rounding of the first pass's mean. */
 #ifndef VG_DETECTORS_KERNELS_H
 #define VG_DETECTORS_KERNELS_H
 
@@ -19,8 +21,9 @@ typedef struct vg_kernels {
     const char *name;   /* "scalar", "sse2", "avx2", "avx512" */
     /* sum of x[0..n); 0 for n == 0. x needs no particular alignment. */
     double (*sum)(const double *x, size_t n);
-    /* sum of (x[i] - mean)^2 over x[0..n); 0 for n == 0. */
-    double (*sum_sq_dev)(const double *x, size_t n, double mean);
+    /* *d = sum of (x[i] - shift), *q = sum of (x[i] - shift)^2 over
+     * x[0..n); both 0 for n == 0. */
+    void (*dev_sums)(const double *x, size_t n, double shift, double *d, double *q);
 } vg_kernels;
 
 /* The kernels in use (borrowed, static): the fastest set this CPU runs,

@@ -11,20 +11,22 @@ static double scalar_sum(const double *x, size_t n)
     return s;
 }
 
-static double scalar_sum_sq_dev(const double *x, size_t n, double mean)
+static void scalar_dev_sums(const double *x, size_t n, double shift, double *d, double *q)
 {
-    double s = 0.0;
+    double sd = 0.0, sq = 0.0;
     for (size_t i = 0; i < n; i++) {
-        double d = x[i] - mean;
-        s += d * d;
+        double e = x[i] - shift;
+        sd += e;
+        sq += e * e;
     }
-    return s;
+    *d = sd;
+    *q = sq;
 }
 
 static const vg_kernels scalar_kernels = {
     .name       = "scalar",
     .sum        = scalar_sum,
-    .sum_sq_dev = scalar_sum_sq_dev,
+    .dev_sums   = scalar_dev_sums,
 };
 
 const vg_kernels *vg_kernels_scalar(void)

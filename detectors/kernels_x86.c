@@ -54,35 +54,44 @@ TARGET_avx512 static inline double avx512_hsum(__m512d v)
             s += x[i];                                                           \
         return s;                                                                \
     }                                                                            \
-    TARGET_##isa static double isa##_sum_sq_dev(const double *x, size_t n,       \
-                                                double mean)                     \
+    TARGET_##isa static void isa##_dev_sums(const double *x, size_t n, double shift, \
+                                            double *d, double *q)                \
     {                                                                            \
-        vec m = set1(mean);                                                      \
-        vec a0 = zero(), a1 = zero(), a2 = zero(), a3 = zero();                  \
+        vec m = set1(shift);                                                     \
+        vec d0 = zero(), d1 = zero(), d2 = zero(), d3 = zero();                  \
+        vec q0 = zero(), q1 = zero(), q2 = zero(), q3 = zero();                  \
         size_t i = 0;                                                            \
         for (; i + 4 * (W) <= n; i += 4 * (W)) {                                 \
-            vec d0 = sub(load(x + i), m);                                        \
-            vec d1 = sub(load(x + i + (W)), m);                                  \
-            vec d2 = sub(load(x + i + 2 * (W)), m);                              \
-            vec d3 = sub(load(x + i + 3 * (W)), m);                              \
-            a0 = madd(d0, d0, a0);                                               \
-            a1 = madd(d1, d1, a1);                                               \
-            a2 = madd(d2, d2, a2);                                               \
-            a3 = madd(d3, d3, a3);                                               \
+            vec e0 = sub(load(x + i), m);                                        \
+            vec e1 = sub(load(x + i + (W)), m);                                  \
+            vec e2 = sub(load(x + i + 2 * (W)), m);                              \
+            vec e3 = sub(load(x + i + 3 * (W)), m);                              \
+            d0 = add(d0, e0);                                                    \
+            d1 = add(d1, e1);                                                    \
+            d2 = add(d2, e2);                                                    \
+            d3 = add(d3, e3);                                                    \
+            q0 = madd(e0, e0, q0);                                               \
+            q1 = madd(e1, e1, q1);                                               \
+            q2 = madd(e2, e2, q2);                                               \
+            q3 = madd(e3, e3, q3);                                               \
         }                                                                        \
         for (; i + (W) <= n; i += (W)) {                                         \
-            vec d = sub(load(x + i), m);                                         \
-            a0 = madd(d, d, a0);                                                 \
+            vec e = sub(load(x + i), m);                                         \
+            d0 = add(d0, e);                                                     \
+            q0 = madd(e, e, q0);                                                 \
         }                                                                        \
-        double s = hsum(add(add(a0, a1), add(a2, a3)));                          \
+        double sd = hsum(add(add(d0, d1), add(d2, d3)));                         \
+        double sq = hsum(add(add(q0, q1), add(q2, q3)));                         \
         for (; i < n; i++) {                                                     \
-            double d = x[i] - mean;                                              \
-            s += d * d;                                                          \
+            double e = x[i] - shift;                                             \
+            sd += e;                                                             \
+            sq += e * e;                                                         \
         }                                                                        \
-        return s;                                                                \
+        *d = sd;                                                                 \
+        *q = sq;                                                                 \
     }                                                                            \
     static const vg_kernels isa##_kernels = {                                    \
-        .name = #isa, .sum = isa##_sum, .sum_sq_dev = isa##_sum_sq_dev,          \
+        .name = #isa, .sum = isa##_sum, .dev_sums = isa##_dev_sums,              \
     };
 
 DEFINE_KERNELS(sse2, 2, __m128d, _mm_loadu_pd, _mm_add_pd, _mm_sub_pd, sse2_madd,

@@ -46,12 +46,16 @@ static const vg_conf_field zscore_fields[] = {
      "half-width of the reported band, in standard deviations"},
 };
 
+/* mean is kept relative to `shift` (the mean at the last recompute), so
+ * the incremental updates round at the scale of the series' spread, not of
+ * its level: a series at 1e6 with unit noise keeps ~10 more digits. */
 typedef struct zscore_state {
     uint64_t seen;             /* points scored since init */
     uint32_t n;                /* values mean and m2 cover; mirrors the window */
     uint32_t since_recompute;  /* incremental updates since the last recompute */
-    double   mean;
-    double   m2;               /* sum of squared deviations from mean */
+    double   shift;
+    double   mean;             /* of the values minus shift */
+    double   m2;               /* sum of squared deviations from the mean */
 } zscore_state;
 
 static int zscore_configure(void *params, const vg_conf_doc *doc, const json_t *cfg,
@@ -82,22 +86,30 @@ static void zscore_init(void *state, const void *params, uint64_t seed)
     *(zscore_state *)state = (zscore_state){0};
 }
 
-/* Exact mean and m2 of the window's values (ring order does not matter). */
+/* Mean and m2 of the window's values (ring order does not matter), to
+ * rounding, by the corrected two-pass method of kernels.h. */
 static void recompute(zscore_state *st, const vg_window *w)
 {
     const vg_kernels *k = vg_kernels_get();
     const double *x = vg_window_raw(w);
-    st->n = w->len;
-    st->mean = w->len > 0 ? k->sum(x, w->len) / w->len : 0.0;
-    st->m2 = w->len > 0 ? k->sum_sq_dev(x, w->len, st->mean) : 0.0;
+    uint32_t n = w->len;
+    double d = 0.0, q = 0.0;
+    st->shift = n > 0 ? k->sum(x, n) / n : 0.0;
+    k->dev_sums(x, n, st->shift, &d, &q);
+    st->n = n;
+    st->mean = n > 0 ? d / n : 0.0;
+    st->m2 = n > 0 ? q - d * d / n : 0.0;
     st->since_recompute = 0;
 }
 
 /* Moves mean and m2 to the window after the pipeline pushes x into w. */
-static void update(zscore_state *st, const vg_window *w, double x)
+static void update(zscore_state *st, const vg_window *w, double value)
 {
+    if (st->n == 0)
+        st->shift = value;
+    double x = value - st->shift;
     if (vg_window_full(w)) {
-        double old = vg_window_oldest(w);
+        double old = vg_window_oldest(w) - st->shift;
         double mean = st->mean + (x - old) / st->n;
         st->m2 += (x - old) * (x - mean + old - st->mean);
         st->mean = mean;
@@ -113,9 +125,12 @@ static void update(zscore_state *st, const vg_window *w, double x)
 /* -log10 of the two-sided normal tail P(|Z| >= az). */
 static double two_sided_surprise(double az)
 {
-    /* Beyond 1e150, x*x inside log_erfc would overflow; the score there is
-     * already as close to 1 as it gets. */
-    double x = fmin(az, 1e150) * M_SQRT1_2;
+    double x = az * M_SQRT1_2;
+    /* GSL returns NaN from about x = 1e62; past 1e8 the asymptotic series'
+     * first correction, 1/(2x^2), is below double precision anyway. x*x may
+     * overflow to inf, which vg_score_from_surprise maps just below 1. */
+    if (x > 1e8)
+        return (x * x + log(x) + 0.5 * log(M_PI)) / M_LN10;
     gsl_sf_result r;
     if (gsl_sf_log_erfc_e(x, &r) != GSL_SUCCESS)
         return 0.0;
@@ -130,8 +145,8 @@ static double zscore_score(void *state, const void *params, const vg_window *w,
     (void)ts_ms;
 
     why->expected = why->lower = why->upper = NAN;
-    if (st->n != w->len || st->since_recompute >= p->period || !isfinite(st->mean) ||
-        !isfinite(st->m2))
+    if (st->n != w->len || st->since_recompute >= p->period || !isfinite(st->shift) ||
+        !isfinite(st->mean) || !isfinite(st->m2))
         recompute(st, w);
 
     if (!isfinite(value)) {
@@ -143,17 +158,19 @@ static double zscore_score(void *state, const void *params, const vg_window *w,
     }
 
     double score = 0.0;
-    if (st->seen < p->warmup || st->n < 2 || !isfinite(st->mean) || !isfinite(st->m2)) {
+    if (st->seen < p->warmup || st->n < 2 || !isfinite(st->shift) || !isfinite(st->mean) ||
+        !isfinite(st->m2)) {
         snprintf(why->detail, sizeof(why->detail), "warming up");
     } else {
+        double mean = st->shift + st->mean;
         double std = sqrt(fmax(st->m2, 0.0) / (st->n - 1));
-        std = fmax(std, fmax(p->min_std, p->rel_std_floor * fabs(st->mean)));
-        double dev = value - st->mean;
+        std = fmax(std, fmax(p->min_std, p->rel_std_floor * fabs(mean)));
+        double dev = (value - st->shift) - st->mean;
         double z = std > 0.0 ? dev / std : (dev == 0.0 ? 0.0 : copysign(INFINITY, dev));
         score = vg_score_from_surprise(two_sided_surprise(fabs(z)));
-        why->expected = st->mean;
-        why->lower = st->mean - p->k * std;
-        why->upper = st->mean + p->k * std;
+        why->expected = mean;
+        why->lower = mean - p->k * std;
+        why->upper = mean + p->k * std;
         if (fabs(z) < 1e6)
             snprintf(why->detail, sizeof(why->detail), "z=%+.1f", z);
         else
@@ -171,6 +188,7 @@ static int zscore_save(const void *state, const void *params, vg_writer *out)
     vg_writer_u64(out, st->seen);
     vg_writer_u32(out, st->n);
     vg_writer_u32(out, st->since_recompute);
+    vg_writer_f64(out, st->shift);
     vg_writer_f64(out, st->mean);
     return vg_writer_f64(out, st->m2);
 }
@@ -182,6 +200,7 @@ static int zscore_load(void *state, const void *params, vg_reader *in, vg_error 
     vg_reader_u64(in, &st.seen);
     vg_reader_u32(in, &st.n);
     vg_reader_u32(in, &st.since_recompute);
+    vg_reader_f64(in, &st.shift);
     vg_reader_f64(in, &st.mean);
     if (vg_reader_f64(in, &st.m2) != 0)
         return vg_error_set(err, VG_EPARSE, "zscore: state truncated");
