@@ -11,17 +11,16 @@
  * catastrophically when the mean is large compared to the spread.
  *
  * The standard deviation is floored (absolute and relative to |mean|) so a
- * flat series does not turn a rounding-sized change into an alert. The tail
- * p = erfc(|z|/sqrt 2) is taken in log space (gsl_sf_log_erfc), so |z| = 40
- * and |z| = 60 still get different scores. */
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_sf_erf.h>
+ * flat series does not turn a rounding-sized change into an alert. The
+ * score is the two-sided normal tail (normal_tail.h), taken in log space so
+ * |z| = 40 and |z| = 60 still get different scores. */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 
 #include "detectors/detector.h"
 #include "detectors/kernels.h"
+#include "detectors/normal_tail.h"
 
 typedef struct zscore_params {
     uint32_t warmup;         /* points seen before the first score */
@@ -122,19 +121,42 @@ static void update(zscore_state *st, const vg_window *w, double value)
     st->since_recompute++;
 }
 
-/* -log10 of the two-sided normal tail P(|Z| >= az). */
-static double two_sided_surprise(double az)
+/* fmax without its NaN handling, which costs a library call per use. */
+static inline double max2(double a, double b)
 {
-    double x = az * M_SQRT1_2;
-    /* GSL returns NaN from about x = 1e62; past 1e8 the asymptotic series'
-     * first correction, 1/(2x^2), is below double precision anyway. x*x may
-     * overflow to inf, which vg_score_from_surprise maps just below 1. */
-    if (x > 1e8)
-        return (x * x + log(x) + 0.5 * log(M_PI)) / M_LN10;
-    gsl_sf_result r;
-    if (gsl_sf_log_erfc_e(x, &r) != GSL_SUCCESS)
-        return 0.0;
-    return -r.val / M_LN10;
+    return a > b ? a : b;
+}
+
+static void set_detail(vg_explain *why, const char *text)
+{
+    snprintf(why->detail, sizeof(why->detail), "%s", text);
+}
+
+/* "z=%+.1f" without printf's cost (it would dominate score()); printf
+ * only for the rare |z| >= 1e6, as "z=%+.3g". */
+static void format_z(vg_explain *why, double z)
+{
+    double az = fabs(z);
+    if (!(az < 1e6)) {
+        snprintf(why->detail, sizeof(why->detail), "z=%+.3g", z);
+        return;
+    }
+    long tenths = (long)(az * 10.0 + 0.5);
+    char digits[12];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + tenths % 10);
+        tenths /= 10;
+    } while (tenths > 0 || n < 2);
+    char *out = why->detail;
+    *out++ = 'z';
+    *out++ = '=';
+    *out++ = signbit(z) ? '-' : '+';
+    while (n > 1)
+        *out++ = digits[--n];
+    *out++ = '.';
+    *out++ = digits[0];
+    *out = '\0';
 }
 
 static double zscore_score(void *state, const void *params, const vg_window *w,
@@ -145,36 +167,34 @@ static double zscore_score(void *state, const void *params, const vg_window *w,
     (void)ts_ms;
 
     why->expected = why->lower = why->upper = NAN;
-    if (st->n != w->len || st->since_recompute >= p->period || !isfinite(st->shift) ||
-        !isfinite(st->mean) || !isfinite(st->m2))
+    /* One test for all three: NaN or inf in any makes the sum non-finite
+     * (an overflowing sum of finite parts only costs a recompute). */
+    if (st->n != w->len || st->since_recompute >= p->period ||
+        !isfinite(st->shift + st->mean + st->m2))
         recompute(st, w);
 
     if (!isfinite(value)) {
         /* The pipeline still pushes it: resync from the window next time. */
         st->since_recompute = p->period;
         st->seen++;
-        snprintf(why->detail, sizeof(why->detail), "not a finite value");
+        set_detail(why, "not a finite value");
         return 0.0;
     }
 
     double score = 0.0;
-    if (st->seen < p->warmup || st->n < 2 || !isfinite(st->shift) || !isfinite(st->mean) ||
-        !isfinite(st->m2)) {
-        snprintf(why->detail, sizeof(why->detail), "warming up");
+    if (st->seen < p->warmup || st->n < 2 || !isfinite(st->shift + st->mean + st->m2)) {
+        set_detail(why, "warming up");
     } else {
         double mean = st->shift + st->mean;
-        double std = sqrt(fmax(st->m2, 0.0) / (st->n - 1));
-        std = fmax(std, fmax(p->min_std, p->rel_std_floor * fabs(mean)));
+        double std = sqrt(max2(st->m2, 0.0) / (st->n - 1));
+        std = max2(std, max2(p->min_std, p->rel_std_floor * fabs(mean)));
         double dev = (value - st->shift) - st->mean;
         double z = std > 0.0 ? dev / std : (dev == 0.0 ? 0.0 : copysign(INFINITY, dev));
-        score = vg_score_from_surprise(two_sided_surprise(fabs(z)));
+        score = vg_normal_tail_score(fabs(z));
         why->expected = mean;
         why->lower = mean - p->k * std;
         why->upper = mean + p->k * std;
-        if (fabs(z) < 1e6)
-            snprintf(why->detail, sizeof(why->detail), "z=%+.1f", z);
-        else
-            snprintf(why->detail, sizeof(why->detail), "z=%+.3g", z);
+        format_z(why, z);
     }
     update(st, w, value);
     st->seen++;
