@@ -14,7 +14,7 @@ double vg_normal_tail_surprise(double az);
 
 /* vg_score_from_surprise(vg_normal_tail_surprise(az)), in [0,1): for
  * az < 5.6 (p > 2e-8, where that is exactly 1 - p = erf(az / sqrt 2)) from
- * a table and a short Taylor series, within 2e-16 of erf; beyond, in log
+ * a table and a short Taylor series, within 4e-16 of erf; beyond, in log
  * space. NaN gives 0. Thread-safe. */
 double vg_normal_tail_score(double az);
 
