@@ -1,7 +1,8 @@
 /* The z-score detector against a plain two-pass reference, point by point,
  * driven as the pipeline drives it (score with the window before the
  * point, then push), plus its warm-up, floors, tail resolution, bad values,
- * configuration and saved state. */
+ * configuration, saved state, and robust (median/MAD) mode against a
+ * sort-the-window reference. */
 #include "tests/unit/helpers.h"
 
 #include <math.h>
@@ -227,17 +228,16 @@ static void tail_keeps_resolution(void **state)
     fixture_close(&f);
 }
 
-static void save_load_continues_identically(void **state)
+static void save_load_continues(const char *cfg_json)
 {
-    (void)state;
     fixture a, b;
-    assert_int_equal(fixture_open(&a, "{\"recompute\": 33}", CAP, NULL), 0);
-    assert_int_equal(fixture_open(&b, "{\"recompute\": 33}", CAP, NULL), 0);
+    assert_int_equal(fixture_open(&a, cfg_json, CAP, NULL), 0);
+    assert_int_equal(fixture_open(&b, cfg_json, CAP, NULL), 0);
     uint64_t rng = 13;
     double level = 50.0;
     vg_explain wa, wb;
     for (int t = 0; t < 357; t++)
-        step(&a, t, wander(&rng, &level), &wa);
+        step(&a, t, t == 300 ? NAN : wander(&rng, &level), &wa);
 
     vg_writer out;
     vg_writer_init(&out);
@@ -256,11 +256,19 @@ static void save_load_continues_identically(void **state)
         double sa = step(&a, t, v, &wa), sb = step(&b, t, v, &wb);
         assert_memory_equal(&sa, &sb, sizeof(sa));
         assert_memory_equal(&wa.expected, &wb.expected, sizeof(double));
+        assert_memory_equal(&wa.upper, &wb.upper, sizeof(double));
         assert_string_equal(wa.detail, wb.detail);
     }
     vg_writer_release(&out);
     fixture_close(&a);
     fixture_close(&b);
+}
+
+static void save_load_continues_identically(void **state)
+{
+    (void)state;
+    save_load_continues("{\"recompute\": 33}");
+    save_load_continues("{\"robust\": true}");
 }
 
 static void load_rejects_bad_state(void **state)
@@ -340,6 +348,101 @@ static void non_finite_values_are_contained(void **state)
     fixture_close(&f);
 }
 
+/* Median and scaled MAD of the window's finite values, the obvious way. */
+static int robust_reference(const vg_window *w, double *median, double *spread)
+{
+    double buf[CAP], dev[CAP];
+    vg_window_copy(w, buf);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < w->len; i++)
+        if (isfinite(buf[i]))
+            buf[n++] = buf[i];
+    if (n < 2)
+        return 0;
+    /* Insertion sort: slow and obviously right. */
+    for (uint32_t i = 1; i < n; i++)
+        for (uint32_t j = i; j > 0 && buf[j - 1] > buf[j]; j--) {
+            double t = buf[j];
+            buf[j] = buf[j - 1];
+            buf[j - 1] = t;
+        }
+    *median = n % 2 ? buf[n / 2] : 0.5 * (buf[n / 2 - 1] + buf[n / 2]);
+    for (uint32_t i = 0; i < n; i++)
+        dev[i] = fabs(buf[i] - *median);
+    for (uint32_t i = 1; i < n; i++)
+        for (uint32_t j = i; j > 0 && dev[j - 1] > dev[j]; j--) {
+            double t = dev[j];
+            dev[j] = dev[j - 1];
+            dev[j - 1] = t;
+        }
+    double mad = n % 2 ? dev[n / 2] : 0.5 * (dev[n / 2 - 1] + dev[n / 2]);
+    *spread = 1.482602218505602 * mad;
+    return 1;
+}
+
+/* Outliers, repeated values and non-finite values included. */
+static void robust_matches_median_mad_reference(void **state)
+{
+    (void)state;
+    fixture f;
+    assert_int_equal(fixture_open(&f, "{\"robust\": true, \"rel_std_floor\": 0, "
+                                      "\"min_std\": 0}", CAP, NULL), 0);
+    uint64_t rng = 23;
+    for (int64_t t = 0; t < 3000; t++) {
+        double v = 5.0 + vg_test_normal(&rng);
+        if (t % 37 == 0)
+            v += 50.0;
+        if (t % 11 == 0)
+            v = 5.0;                      /* ties */
+        if (t == 400 || t == 401 || t == 1500)
+            v = t == 400 ? INFINITY : NAN;
+        double median = NAN, spread = NAN;
+        int ready = t >= 30 && robust_reference(f.w, &median, &spread);
+        vg_explain why;
+        double s = step(&f, t, v, &why);
+        if (!isfinite(v) || !ready) {
+            assert_true(s == 0.0);
+            continue;
+        }
+        assert_double_near(why.expected, median, 1e-12);
+        assert_double_near((why.upper - why.lower) / 6.0, spread, 1e-12);
+        double z = (v - median) / spread;
+        if (fabs(z) < 37.0)   /* erfc underflows beyond */
+            assert_double_near(s, reference_score(z), 1e-9);
+        else
+            assert_true(s > reference_score(37.0) && s < 1.0);
+    }
+    /* The sorted copy costs its header and one double per window slot. */
+    fixture plain;
+    assert_int_equal(fixture_open(&plain, NULL, CAP, NULL), 0);
+    assert_int_equal(f.d->state_size(f.params) - plain.d->state_size(plain.params),
+                     8 + CAP * sizeof(double));
+    fixture_close(&plain);
+    fixture_close(&f);
+}
+
+/* After a burst of outliers, the mean and standard deviation stretch to
+ * cover them; the median and MAD do not, so a new anomaly still stands out. */
+static void robust_resists_outlier_bursts(void **state)
+{
+    (void)state;
+    fixture plain, robust;
+    assert_int_equal(fixture_open(&plain, NULL, CAP, NULL), 0);
+    assert_int_equal(fixture_open(&robust, "{\"robust\": true}", CAP, NULL), 0);
+    uint64_t rng = 29;
+    vg_explain why;
+    for (int t = 0; t < 400; t++) {
+        double v = 100.0 + vg_test_normal(&rng) + (t >= 370 && t < 390 ? 30.0 : 0.0);
+        step(&plain, t, v, &why);
+        step(&robust, t, v, &why);
+    }
+    double sp = step(&plain, 400, 108.0, &why), sr = step(&robust, 400, 108.0, &why);
+    assert_true(sr > 0.99);
+    assert_true(sp < 0.99);
+    fixture_close(&plain);
+    fixture_close(&robust);
+}
+
 static void configure_checks_params(void **state)
 {
     (void)state;
@@ -377,6 +480,8 @@ int main(void)
         cmocka_unit_test(save_load_continues_identically),
         cmocka_unit_test(load_rejects_bad_state),
         cmocka_unit_test(non_finite_values_are_contained),
+        cmocka_unit_test(robust_matches_median_mad_reference),
+        cmocka_unit_test(robust_resists_outlier_bursts),
         cmocka_unit_test(configure_checks_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
