@@ -2,8 +2,8 @@
  *
  * Robust detectors need the median and the median absolute deviation of
  * the window at every point. Keeping the values sorted makes the median
- * O(1) and the MAD one O(n) merge walk, for an O(log n) search and one
- * memmove per point instead of a selection over a copy. Like a window it
+ * O(1) and the MAD O(log n), for an O(log n) search and one memmove per
+ * point instead of two selections over a copy. Like a window it
  * is embedded in the series' state block: vg_sorted_bytes(cap) in all,
  * never allocating. Not thread-safe. */
 #ifndef VG_DETECTORS_SORTED_H
