@@ -48,9 +48,9 @@ int vg__kafka_conf_apply_json(rd_kafka_conf_t *conf, const vg_conf_doc *doc,
         if (scalar_text(v, text, sizeof(text)) != 0)
             return vg_error_set_at(err, VG_ECONFIG, where,
                                    "%s.%s: must be a string, number or boolean", path, name);
-        int rc = vg__kafka_conf_set(conf, where, name, text, err);
-        if (rc != VG_OK)
-            return rc;
+        char why[256];
+        if (rd_kafka_conf_set(conf, name, text, why, sizeof(why)) != RD_KAFKA_CONF_OK)
+            return vg_error_set_at(err, VG_ECONFIG, where, "%s.%s: %s", path, name, why);
     }
     return VG_OK;
 }

@@ -3,6 +3,8 @@
  *
  * Config: {"type": "kafka", "brokers": "host:port,..." | "embedded",
  * "topic": "vigil-alerts", "kafka": {librdkafka producer properties}}.
+ * "embedded" is the broker the Kafka input started in this process, so the
+ * input must be opened before this sink, and closed after it.
  *
  * The producer is idempotent (no duplicates or reordering from its own
  * retries). Delivery reports come back through dr_msg_cb, served by

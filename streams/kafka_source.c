@@ -106,8 +106,12 @@ static int add_topic(vg_kafka_source *ks, const vg_conf_doc *doc, const json_t *
     ks->topics[i].ps = vg_parser_new(doc, parser_cfg, err);
     json_decref(parser_cfg);
     if (ks->topics[i].ps == NULL) {
-        if (err != NULL && err->where[0] == '\0')
-            snprintf(err->where, sizeof(err->where), "%s", where);
+        /* The copy has no position of its own: point at the topic object. */
+        if (err != NULL) {
+            char msg[sizeof(err->msg)];
+            snprintf(msg, sizeof(msg), "%s", err->msg);
+            vg_error_set_at(err, VG_ECONFIG, where, "input.topics[%zu]: %s", i, msg);
+        }
         return VG_ECONFIG;
     }
     return VG_OK;
