@@ -3,8 +3,9 @@
  *
  * Config: {"type": "kafka", "brokers": "host:port,..." | "embedded",
  * "topic": "vigil-alerts", "kafka": {librdkafka producer properties}}.
- * "embedded" is the broker the Kafka input started in this process, so the
- * input must be opened before this sink, and closed after it.
+ * "embedded" is the broker the Kafka input started in this process: open
+ * the input first, and flush this sink before the input closes (its revoke
+ * hook does), since closing the input stops that broker.
  *
  * The producer is idempotent (no duplicates or reordering from its own
  * retries). Delivery reports come back through dr_msg_cb, served by
