@@ -150,9 +150,11 @@ static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, i
     return rc;
 }
 
+/* Opens a sink from a config built here (path NULL-able) and adds it. */
 static int add_sink(vg_pipeline *p, const char *type, const char *path, vg_error *err)
 {
-    json_t *cfg = json_pack("{s:s, s:s}", "type", type, "path", path);
+    json_t *cfg = path ? json_pack("{s:s, s:s}", "type", type, "path", path)
+                       : json_pack("{s:s}", "type", type);
     vg_sink *sink = vg_sink_open(type, NULL, cfg, err);
     json_decref(cfg);
     if (sink == NULL)
@@ -179,7 +181,7 @@ static int add_sinks(vg_pipeline *p, const vg_config *cfg, const replay_opts *o,
     if (o->events != NULL && add_sink(p, "ndjson", o->events, err) != VG_OK)
         return err->code;
     if (o->scores == NULL && o->events == NULL && json_array_size(cfg->outputs) == 0)
-        return add_sink(p, "console", "-", err);
+        return add_sink(p, "console", NULL, err);
     return VG_OK;
 }
 
