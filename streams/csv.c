@@ -333,9 +333,12 @@ static int parse_value(const vg__csv_field *f, double *v)
 }
 
 /* Long and wide files repeat each timestamp across series, so the last
- * one parsed is remembered by its text. */
+ * one parsed is remembered by its text (not for 2-column files, whose
+ * timestamps change from row to row). */
 static int parse_time(csv_source *cs, const vg__csv_field *f, int64_t *ts)
 {
+    if (cs->shape == SHAPE_SINGLE)
+        return vg_time_parse(f->p, f->len, ts, NULL);
     if (f->len == cs->last_ts_len && memcmp(f->p, cs->last_ts_text, f->len) == 0) {
         *ts = cs->last_ts;
         return VG_OK;
