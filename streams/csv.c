@@ -106,13 +106,14 @@ static int fail_at(vg_error *err, int code, const char *path, int64_t line,
 
 /* ---- loading ------------------------------------------------------------ */
 
+/* For what cannot be mapped (pipes, empty or special files). */
 static int read_all(csv_source *cs, int fd, vg_error *err)
 {
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
+    if (buf == NULL)
+        return fail_at(err, VG_ENOMEM, cs->path, 0, "read buffer");
     for (;;) {
-        if (buf == NULL)
-            return fail_at(err, VG_ENOMEM, cs->path, 0, "reading the file");
         ssize_t got = read(fd, buf + len, cap - len);
         if (got < 0 && errno == EINTR)
             continue;
@@ -125,8 +126,10 @@ static int read_all(csv_source *cs, int fd, vg_error *err)
         len += (size_t)got;
         if (len == cap) {
             char *bigger = realloc(buf, cap * 2);
-            if (bigger == NULL)
+            if (bigger == NULL) {
                 free(buf);
+                return fail_at(err, VG_ENOMEM, cs->path, 0, "read buffer of %zu bytes", cap * 2);
+            }
             buf = bigger;
             cap *= 2;
         }
