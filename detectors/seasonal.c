@@ -89,18 +89,19 @@ static const vg_conf_field seasonal_fields[] = {
 };
 
 typedef struct seasonal_state {
+    /* What every point reads, in the first 64 bytes. */
     int64_t  last_ts;
     int64_t  step;                  /* ms between points; 0 until measured */
-    int64_t  gaps[STEP_SAMPLES];    /* the first positive gaps */
     double   level, trend;
-    double   dev;                   /* the deviation without a season */
     double   last_expected, last_band;
     uint32_t mode;
     uint32_t period;                /* 0: no season */
     uint32_t phase;                 /* slot of the last point */
     uint32_t n;                     /* training: values buffered */
+    double   dev;                   /* the deviation without a season */
     uint32_t n_gaps;
     uint32_t seen;                  /* points, saturating at WARMUP */
+    int64_t  gaps[STEP_SAMPLES];    /* the first positive gaps */
     /* training: float values[training]; running: {seasonal, deviation}
      * per slot. Doubles, for alignment. */
     double   region[];
@@ -264,33 +265,39 @@ static double band_score(const seasonal_params *p, double u)
     return vg_score_from_surprise(upper_surprise(z));
 }
 
-/* Appends "+3.1" (one decimal, sign always) without printf, which would
- * cost more than the whole model step. */
-static char *put_tenths(char *out, double v)
+/* Appends v's decimal digits (v < 10^9). */
+static char *put_uint(char *out, uint32_t v)
 {
-    long tenths = lround(fabs(v) * 10.0);
-    char digits[24];
+    char digits[10];
     int n = 0;
     do {
-        digits[n++] = (char)('0' + tenths % 10);
-        tenths /= 10;
-    } while (tenths > 0 || n < 2);
-    *out++ = signbit(v) ? '-' : '+';
-    while (n > 1)
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    while (n > 0)
         *out++ = digits[--n];
-    *out++ = '.';
-    *out++ = digits[0];
     return out;
 }
 
-static char *put_text(char *out, const char *text)
+/* Appends v as "+3.1" (one decimal, sign always), |v| < 1e6. */
+static char *put_tenths(char *out, double v)
 {
-    size_t len = strlen(text);
+    uint32_t tenths = (uint32_t)(fabs(v) * 10.0 + 0.5);
+    *out++ = signbit(v) ? '-' : '+';
+    out = put_uint(out, tenths / 10);
+    *out++ = '.';
+    *out++ = (char)('0' + tenths % 10);
+    return out;
+}
+
+static char *put_text(char *out, const char *text, size_t len)
+{
     memcpy(out, text, len);
     return out + len;
 }
 
-/* "P=288 +3.1 bands", "no season -0.4 bands", "training +5.0 bands". */
+/* "P=288 +3.1 bands", "no season -0.4 bands", "training +5.0 bands",
+ * by hand: printf would cost more than the whole model step. */
 static void explain_bands(const seasonal_state *st, double bands, vg_explain *why)
 {
     if (!(fabs(bands) < 1e6)) {
@@ -300,23 +307,16 @@ static void explain_bands(const seasonal_state *st, double bands, vg_explain *wh
     }
     char *out = why->detail;
     if (st->mode == MODE_TRAINING) {
-        out = put_text(out, "training ");
+        out = put_text(out, "training ", 9);
     } else if (st->period == 0) {
-        out = put_text(out, "no season ");
+        out = put_text(out, "no season ", 10);
     } else {
-        char num[16];
-        int len = 0;
-        for (uint32_t v = st->period; v > 0; v /= 10)
-            num[len++] = (char)('0' + v % 10);
-        *out++ = 'P';
-        *out++ = '=';
-        while (len > 0)
-            *out++ = num[--len];
+        out = put_text(out, "P=", 2);
+        out = put_uint(out, st->period);
         *out++ = ' ';
     }
     out = put_tenths(out, bands);
-    out = put_text(out, " bands");
-    *out = '\0';
+    memcpy(out, " bands", 7);
 }
 
 /* Scores a residual against a band and explains it. */
@@ -324,7 +324,8 @@ static double judge(const seasonal_state *st, const seasonal_params *p, double e
                     double band, double resid, vg_explain *why)
 {
     /* A flat series has no band: only rounding-sized changes are normal. */
-    double w = fmax(band, 1e-9 * fabs(expected));
+    double floor = 1e-9 * fabs(expected);
+    double w = band > floor ? band : floor;
     double bands = w > 0.0 ? resid / w : (resid == 0.0 ? 0.0 : copysign(1e12, resid));
     if (fabs(bands) > 1e12)
         bands = copysign(1e12, bands);
