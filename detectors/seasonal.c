@@ -18,10 +18,12 @@
  *  - running: one Holt-Winters step per point. No season found: the level +
  *    trend model goes on alone.
  * The training buffer and the seasonal arrays never live at the same time,
- * so they share one block: a series costs the larger of the two.
+ * so they share one block: a series costs the larger of the two. With the
+ * defaults (training 1440 floats, max_period 360 = the longest season the
+ * search can find in 1440 points) both take 5760 bytes.
  *
  * Time: the step between points is the median of the first 15 positive
- * gaps. A point k steps after the previous one advances the season by k
+ * gaps (until then every point counts as one step). A point k steps after the previous one advances the season by k
  * slots; the level follows the trend over the missing steps (at most one
  * season of them; past that the trend is too stale and is dropped). A
  * point at or before the previous timestamp is scored against the previous
@@ -70,7 +72,7 @@ typedef struct seasonal_params {
 static const vg_conf_field seasonal_fields[] = {
     {"period", VG_CONF_UINT32, offsetof(seasonal_params, period), 0, 0, MAX_PERIOD, NULL,
      "season length in points; 0 finds it from the training buffer"},
-    {"max_period", VG_CONF_UINT32, offsetof(seasonal_params, max_period), 512, 2, MAX_PERIOD,
+    {"max_period", VG_CONF_UINT32, offsetof(seasonal_params, max_period), 360, 2, MAX_PERIOD,
      NULL, "longest season a series can hold (fixes the bytes per series)"},
     {"training", VG_CONF_UINT32, offsetof(seasonal_params, training), 1440, 64, MAX_TRAINING,
      NULL, "points buffered before the season search: a season needs 4 cycles in it"},
@@ -155,7 +157,6 @@ static void seasonal_init(void *state, const void *params, uint64_t seed)
 {
     (void)seed;  /* no random choices */
     memset(state, 0, seasonal_state_size(params));
-    ((seasonal_state *)state)->last_ts = INT64_MIN;
 }
 
 /* ---- time ---------------------------------------------------------------- */
@@ -464,7 +465,7 @@ static double seasonal_score(void *state, const void *params, const vg_window *w
 
     if (!isfinite(value))
         return not_scored(why, "not a finite value");
-    if (st->last_ts == INT64_MIN) {
+    if (st->seen == 0) {
         st->last_ts = ts_ms;
         st->level = value;
         st->seen = 1;

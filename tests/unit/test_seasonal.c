@@ -447,7 +447,7 @@ static void bad_config_names_the_key(void **state)
     assert_int_equal(vg_seasonal_ops.configure(params, NULL, NULL, WINDOW, &err), 0);
     /* Default state: the larger of the training buffer and the season. */
     size_t size = vg_seasonal_ops.state_size(params);
-    assert_true(size >= 512 * 16 && size < 512 * 16 + 512);
+    assert_true(size >= 360 * 16 && size < 360 * 16 + 512);
     free(params);
 }
 
