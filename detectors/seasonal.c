@@ -4,7 +4,8 @@
  * Per series it keeps a level, a trend, and for each slot of the season a
  * seasonal offset and a deviation (Brutlag's smoothed |residual|). The
  * forecast of a point is level + trend + seasonal[slot], its band is
- * forecast +- delta * deviation[slot].
+ * forecast +- delta * deviation[slot], where a slot's deviation is lifted to
+ * the mean of its 5 nearest slots when that is larger (see band_dev).
  *
  * Life of a series:
  *  - training: the first `training` values are buffered (as floats) while a
@@ -23,7 +24,7 @@
  * search can find in 1440 points) both take 5760 bytes.
  *
  * Time: the step between points is the median of the first 15 positive
- * gaps (until then every point counts as one step). A point k steps after the previous one advances the season by k
+ * gaps (until then every point counts as one step, whatever its time). A point k steps after the previous one advances the season by k
  * slots; the level follows the trend over the missing steps (at most one
  * season of them; past that the trend is too stale and is dropped). A
  * point at or before the previous timestamp is scored against the previous
@@ -54,7 +55,8 @@
 #define WARMUP         32  /* points before the first score */
 #define STEP_SAMPLES   15  /* gaps whose median is the step; odd */
 #define NO_SEASON_AGE  32  /* missing steps the trend is followed without a season */
-#define SNAP_SHARE     25  /* snap to a calendar season within 1/25 (4%) */
+#define SNAP_SHARE     25
+#define DEV_SPREAD     2   /* neighbours on each side pooled into a band */  /* snap to a calendar season within 1/25 (4%) */
 
 enum { MODE_TRAINING = 0, MODE_RUNNING = 1 };
 
@@ -173,11 +175,13 @@ static int64_t median_gap(int64_t *g, size_t n)
 }
 
 /* Steps from the last point to ts: 0 for a point at, before or too close
- * after it (it shares the last slot). Learns the step from the first gaps. */
+ * after it (it shares the last slot). Learns the step from the first gaps;
+ * until then every point is one step, so a series whose timestamps never
+ * move is still taken in arrival order. */
 static uint64_t steps_to(seasonal_state *st, int64_t ts)
 {
     if (ts <= st->last_ts)
-        return 0;
+        return st->step == 0 ? 1 : 0;
     uint64_t dt = (uint64_t)ts - (uint64_t)st->last_ts;  /* no signed overflow */
     if (st->step == 0) {
         if (dt <= (uint64_t)INT64_MAX)
@@ -207,18 +211,38 @@ typedef struct hw_out {
     double expected, band, resid;
 } hw_out;
 
-/* One Holt-Winters step for value y, `k` >= 1 steps after the last point.
- * slot: {seasonal, deviation}, or NULL without a season (st->dev is used).
- * dev_rate smooths the deviation; clip enables the clamp. */
-static void hw_step(seasonal_state *st, const seasonal_params *p, double *slot, uint64_t k,
+/* The deviation a slot's band uses: its own, or the mean over it and its
+ * DEV_SPREAD neighbours on each side when that is larger. A slot's own
+ * deviation rests on one residual per season, so some slots run well below
+ * the noise; the neighbours' mean lifts those, while a slot that is really
+ * noisier than its neighbours (a nightly job) keeps its own. */
+static double band_dev(const seasonal_state *st, uint32_t phase)
+{
+    const double *slots = st->region;
+    uint32_t period = st->period;
+    double sum = slots[2 * phase + 1];
+    for (uint32_t j = 1; j <= DEV_SPREAD; j++) {
+        uint32_t up = phase + j >= period ? phase + j - period : phase + j;
+        uint32_t down = phase >= j ? phase - j : phase + period - j;
+        sum += slots[2 * up + 1] + slots[2 * down + 1];
+    }
+    double mean = sum / (2 * DEV_SPREAD + 1);
+    return mean > slots[2 * phase + 1] ? mean : slots[2 * phase + 1];
+}
+
+/* One Holt-Winters step for value y, `k` >= 1 steps after the last point,
+ * in the slot st->phase, or without a season when !seasonal (st->dev is
+ * the deviation). dev_rate smooths the deviation; clip enables the clamp. */
+static void hw_step(seasonal_state *st, const seasonal_params *p, int seasonal, uint64_t k,
                     double y, double dev_rate, int clip, hw_out *o)
 {
     if (k > 1)
         age(st, k - 1);
+    double *slot = seasonal ? st->region + 2 * st->phase : NULL;
     double s = slot ? slot[0] : 0.0;
     double *dev = slot ? &slot[1] : &st->dev;
     double fc = st->level + st->trend + s;
-    double w = p->delta * *dev;
+    double w = p->delta * (slot ? band_dev(st, st->phase) : st->dev);
     double e = y - fc;
     o->expected = fc;
     o->band = w;
@@ -395,7 +419,9 @@ static void start_season(seasonal_state *st, const seasonal_params *p, const flo
         for (uint32_t f = 0; f < period; f++)
             abs_err += fabs(x[c * period + f] - mean - slots[2 * f]);
     }
+    /* In-sample errors run low: the profile was fitted to them. */
     abs_err /= (double)cycles * period;
+    abs_err *= sqrt((double)cycles / (cycles - 1));
     for (uint32_t f = 0; f < period; f++)
         slots[2 * f + 1] = abs_err;
 
@@ -406,7 +432,7 @@ static void start_season(seasonal_state *st, const seasonal_params *p, const flo
     hw_out o = {0};
     for (uint32_t i = 0; i < n; i++) {
         st->phase = st->phase + 1 == period ? 0 : st->phase + 1;
-        hw_step(st, p, slots + 2 * st->phase, 1, x[i], p->dev_gamma, 1, &o);
+        hw_step(st, p, 1, 1, x[i], p->dev_gamma, 1, &o);
     }
     st->last_expected = o.expected;
     st->last_band = o.band;
@@ -479,18 +505,17 @@ static double seasonal_score(void *state, const void *params, const vg_window *w
             return not_scored(why, "warming up");
         return judge(st, p, st->last_expected, st->last_band, value - st->last_expected, why);
     }
-    st->last_ts = ts_ms;
+    if (ts_ms > st->last_ts)
+        st->last_ts = ts_ms;
 
     hw_out o;
     if (st->mode == MODE_RUNNING) {
-        double *slot = NULL;
         if (st->period) {
             uint32_t ahead = (uint32_t)(k % st->period);
             st->phase = st->phase + ahead >= st->period ? st->phase + ahead - st->period
                                                          : st->phase + ahead;
-            slot = st->region + 2 * st->phase;
         }
-        hw_step(st, p, slot, k, value, p->dev_gamma, 1, &o);
+        hw_step(st, p, st->period != 0, k, value, p->dev_gamma, 1, &o);
         st->last_expected = o.expected;
         st->last_band = o.band;
         return judge(st, p, o.expected, o.band, o.resid, why);
@@ -501,7 +526,7 @@ static double seasonal_score(void *state, const void *params, const vg_window *w
     int warm = st->seen >= WARMUP;
     if (!warm)
         st->seen++;
-    hw_step(st, p, NULL, k, value, warm ? p->dev_gamma : 1.0 / (st->seen - 1), warm, &o);
+    hw_step(st, p, 0, k, value, warm ? p->dev_gamma : 1.0 / (st->seen - 1), warm, &o);
     st->last_expected = o.expected;
     st->last_band = o.band;
     double score = warm ? judge(st, p, o.expected, o.band, o.resid, why)
