@@ -24,8 +24,9 @@
  * search can find in 1440 points) both take 5760 bytes.
  *
  * Time: the step between points is the median of the first 15 positive
- * gaps (until then every point counts as one step, whatever its time). A point k steps after the previous one advances the season by k
- * slots; the level follows the trend over the missing steps (at most one
+ * gaps (until then every point counts as one step, whatever its time). A
+ * point k steps after the previous one advances the season by k slots; the
+ * level follows the trend over the missing steps (at most one
  * season of them; past that the trend is too stale and is dropped). A
  * point at or before the previous timestamp is scored against the previous
  * forecast and not learnt, so replays and duplicates cannot shift the phase.
@@ -42,6 +43,7 @@
  * small inside it, and in log space far outside. */
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_sf_erf.h>
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -55,8 +57,8 @@
 #define WARMUP         32  /* points before the first score */
 #define STEP_SAMPLES   15  /* gaps whose median is the step; odd */
 #define NO_SEASON_AGE  32  /* missing steps the trend is followed without a season */
-#define SNAP_SHARE     25
-#define DEV_SPREAD     2   /* neighbours on each side pooled into a band */  /* snap to a calendar season within 1/25 (4%) */
+#define SNAP_SHARE     25  /* snap to a calendar season within 1/25 (4%) */
+#define DEV_SPREAD     2   /* neighbours on each side pooled into a band */
 
 enum { MODE_TRAINING = 0, MODE_RUNNING = 1 };
 
@@ -142,6 +144,8 @@ static int seasonal_configure(void *params, const vg_conf_doc *doc, const json_t
                            VG_CONF_COUNT(seasonal_fields), NULL, p, err);
     if (rc != 0)
         return rc;
+    if (p->period == 1)
+        return field_error(doc, cfg, "period", err, "must be 0 (found) or at least 2");
     if (p->period > p->max_period)
         return field_error(doc, cfg, "period", err, "must not exceed max_period");
     if (p->period > 0 && p->training < 2 * p->period)
@@ -285,6 +289,8 @@ static double upper_surprise(double z)
 static double band_score(const seasonal_params *p, double u)
 {
     double z = (u - 1.0) * p->z_per_band;
+    if (isnan(z))
+        return 0.0;
     if (z < Z_BODY)
         return 0.5 * erfc(-z * M_SQRT1_2);
     return vg_score_from_surprise(upper_surprise(z));
@@ -466,6 +472,12 @@ static __attribute__((noinline)) void finish_training(seasonal_state *st,
     start_season(st, p, x, n, period);
 }
 
+/* y as a float, saturated (a double past FLT_MAX does not convert). */
+static float to_float(double y)
+{
+    return y > FLT_MAX ? FLT_MAX : y < -FLT_MAX ? -FLT_MAX : (float)y;
+}
+
 /* Buffers y, `k` steps after the last buffered value, filling the missing
  * steps linearly so buffer index and season slot stay aligned. */
 static void buffer_value(seasonal_state *st, const seasonal_params *p, uint64_t k, double y)
@@ -474,13 +486,33 @@ static void buffer_value(seasonal_state *st, const seasonal_params *p, uint64_t 
     if (st->n > 0 && k > 1) {
         double from = buf[st->n - 1];
         for (uint64_t j = 1; j < k && st->n < p->training; j++)
-            buf[st->n++] = (float)(from + (y - from) * (double)j / (double)k);
+            buf[st->n++] = to_float(from + (y - from) * (double)j / (double)k);
     }
     if (st->n < p->training)
-        buf[st->n++] = (float)y;
+        buf[st->n++] = to_float(y);
 }
 
 /* ---- the ops ------------------------------------------------------------- */
+
+/* Starts the series (again) at this point. */
+static double first_point(seasonal_state *st, const seasonal_params *p, int64_t ts_ms,
+                          double value, vg_explain *why, const char *detail)
+{
+    seasonal_init(st, p, 0);
+    st->last_ts = ts_ms;
+    st->level = value;
+    st->seen = 1;
+    buffer_value(st, p, 1, value);
+    return not_scored(why, detail);
+}
+
+/* Values near DBL_MAX (or a corrupt load) can overflow the model; it then
+ * starts over rather than forecasting NaN for ever. */
+static int out_of_range(const seasonal_state *st, const hw_out *o)
+{
+    return !isfinite(st->level) || !isfinite(st->trend) || !isfinite(o->expected) ||
+           !isfinite(o->band);
+}
 
 static double seasonal_score(void *state, const void *params, const vg_window *w,
                              int64_t ts_ms, double value, vg_explain *why)
@@ -491,13 +523,8 @@ static double seasonal_score(void *state, const void *params, const vg_window *w
 
     if (!isfinite(value))
         return not_scored(why, "not a finite value");
-    if (st->seen == 0) {
-        st->last_ts = ts_ms;
-        st->level = value;
-        st->seen = 1;
-        buffer_value(st, p, 1, value);
-        return not_scored(why, "warming up");
-    }
+    if (st->seen == 0)
+        return first_point(st, p, ts_ms, value, why, "warming up");
     uint64_t k = steps_to(st, ts_ms);
     if (k == 0) {
         /* Same slot as the last point: judged by its forecast, not learnt. */
@@ -511,11 +538,13 @@ static double seasonal_score(void *state, const void *params, const vg_window *w
     hw_out o;
     if (st->mode == MODE_RUNNING) {
         if (st->period) {
-            uint32_t ahead = (uint32_t)(k % st->period);
+            uint32_t ahead = k == 1 ? 1 : (uint32_t)(k % st->period);
             st->phase = st->phase + ahead >= st->period ? st->phase + ahead - st->period
                                                          : st->phase + ahead;
         }
         hw_step(st, p, st->period != 0, k, value, p->dev_gamma, 1, &o);
+        if (out_of_range(st, &o))
+            return first_point(st, p, ts_ms, value, why, "restarted: out of range");
         st->last_expected = o.expected;
         st->last_band = o.band;
         return judge(st, p, o.expected, o.band, o.resid, why);
@@ -527,6 +556,8 @@ static double seasonal_score(void *state, const void *params, const vg_window *w
     if (!warm)
         st->seen++;
     hw_step(st, p, 0, k, value, warm ? p->dev_gamma : 1.0 / (st->seen - 1), warm, &o);
+    if (out_of_range(st, &o))
+        return first_point(st, p, ts_ms, value, why, "restarted: out of range");
     st->last_expected = o.expected;
     st->last_band = o.band;
     double score = warm ? judge(st, p, o.expected, o.band, o.resid, why)
@@ -581,7 +612,7 @@ static int seasonal_load(void *state, const void *params, vg_reader *in, vg_erro
     vg_reader_u32(in, &st->seen);
     if (in->failed)
         goto out_short;
-    if (st->mode > MODE_RUNNING || st->period > p->max_period ||
+    if (st->mode > MODE_RUNNING || st->period == 1 || st->period > p->max_period ||
         st->phase >= (st->period ? st->period : 1) || st->n > p->training ||
         (st->mode == MODE_TRAINING && st->period != 0) || st->n_gaps > STEP_SAMPLES ||
         st->seen > WARMUP) {

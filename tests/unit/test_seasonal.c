@@ -3,6 +3,7 @@
  * vg_window_push (capacity 200). */
 #include "tests/unit/helpers.h"
 
+#include <float.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -224,6 +225,35 @@ static void gaps_while_training(void **state)
     run_close(&r);
 }
 
+/* Values at the edge of double range, while training and while running,
+ * give scores in [0,1] and leave a model that scores normal points again. */
+static void extreme_values_do_not_poison(void **state)
+{
+    (void)state;
+    static const int64_t starts[] = {0, 100, TRAINING + 100};
+    for (size_t c = 0; c < 3; c++) {
+        run r;
+        run_open(&r, NULL);
+        int64_t i = 0;
+        for (; i < starts[c]; i++)
+            feed(&r, i * STEP_5MIN, noisy(i, 12), NULL);
+        vg_explain why;
+        int restarts = 0;
+        for (int j = 0; j < 20; j++, i++) {
+            feed(&r, i * STEP_5MIN, j % 2 ? DBL_MAX : -DBL_MAX, &why);
+            restarts += strstr(why.detail, "restarted") != NULL;
+        }
+        /* While warming up nothing is clipped: the model overflows. */
+        assert_true(c > 0 || restarts > 0);
+        int64_t end = i + TRAINING + DAY_PTS;
+        for (; i < end; i++)
+            feed(&r, i * STEP_5MIN, noisy(i, 12), &why);
+        assert_true(isfinite(why.expected));
+        assert_true(feed(&r, end * STEP_5MIN, noisy(end, 12), NULL) < 0.99);
+        run_close(&r);
+    }
+}
+
 static void repeated_and_backward_times_are_harmless(void **state)
 {
     (void)state;
@@ -430,6 +460,7 @@ static void bad_config_names_the_key(void **state)
         {"{\"period\": 600, \"max_period\": 500}", "period"},
         {"{\"period\": 100, \"training\": 150}", "training"},
         {"{\"alpha\": 2}", "alpha"},
+        {"{\"period\": 1}", "period"},
         {"{\"bogus\": 1}", "bogus"},
     };
     void *params = calloc(1, vg_seasonal_ops.params_size);
@@ -459,6 +490,7 @@ int main(void)
         cmocka_unit_test(scores_are_ordered_and_resolved),
         cmocka_unit_test(gap_keeps_the_phase),
         cmocka_unit_test(gaps_while_training),
+        cmocka_unit_test(extreme_values_do_not_poison),
         cmocka_unit_test(repeated_and_backward_times_are_harmless),
         cmocka_unit_test(deterministic_and_bounded),
         cmocka_unit_test(save_load_continues_identically),
