@@ -8,9 +8,11 @@
  * the mean of its 5 nearest slots when that is larger (see band_dev).
  *
  * Life of a series:
- *  - training: the first `training` values are buffered (as floats) while a
- *    plain level + trend model with one deviation scores them, so a new
- *    series is watched from its 32nd point on. When the buffer is full the
+ *  - training: the first `training` values (1440: 5 days of 5-minute
+ *    points), or fewer once they span `training_days` (28: 4 weeks of
+ *    hourly points, enough for a weekly season), are buffered as floats
+ *    while a plain level + trend model with one deviation scores them, so
+ *    a new series is watched from its 32nd point on. When training ends the
  *    season length is the configured one or vg_period_find()'s, snapped to
  *    an hour, a day or a week of steps when it is within 4% of one (the
  *    autocorrelation places a long season over few cycles only to a point
@@ -52,6 +54,7 @@
 #include "detectors/detector.h"
 #include "detectors/period.h"
 
+#define MIN_TRAINING   64
 #define MAX_TRAINING   4096
 #define MAX_PERIOD     2048
 #define WARMUP         32  /* points before the first score */
@@ -66,11 +69,13 @@ typedef struct seasonal_params {
     uint32_t period;      /* 0: found from the training buffer */
     uint32_t max_period;  /* sizes the seasonal arrays */
     uint32_t training;    /* points buffered before the season search */
+    double   training_days;  /* ...or fewer, once they span this long */
     double   alpha, beta, gamma;
     double   delta;       /* band half-width in deviations */
     double   dev_gamma;   /* smoothing of the deviations */
     double   clamp;       /* updates see the point clipped to this many bands; 0: off */
     double   z_per_band;  /* derived: delta / sqrt(pi / 2) */
+    double   span_ms;     /* derived: training_days in ms; 0: off */
 } seasonal_params;
 
 static const vg_conf_field seasonal_fields[] = {
@@ -78,8 +83,10 @@ static const vg_conf_field seasonal_fields[] = {
      "season length in points; 0 finds it from the training buffer"},
     {"max_period", VG_CONF_UINT32, offsetof(seasonal_params, max_period), 360, 2, MAX_PERIOD,
      NULL, "longest season a series can hold (fixes the bytes per series)"},
-    {"training", VG_CONF_UINT32, offsetof(seasonal_params, training), 1440, 64, MAX_TRAINING,
+    {"training", VG_CONF_UINT32, offsetof(seasonal_params, training), 1440, MIN_TRAINING, MAX_TRAINING,
      NULL, "points buffered before the season search: a season needs 4 cycles in it"},
+    {"training_days", VG_CONF_DOUBLE, offsetof(seasonal_params, training_days), 28, 0, 3650,
+     NULL, "training also ends once it spans this many days (and 64 points); 0: off"},
     {"alpha", VG_CONF_DOUBLE, offsetof(seasonal_params, alpha), 0.1, 1e-4, 1, NULL,
      "level smoothing"},
     {"beta", VG_CONF_DOUBLE, offsetof(seasonal_params, beta), 0.01, 0, 1, NULL,
@@ -151,6 +158,7 @@ static int seasonal_configure(void *params, const vg_conf_doc *doc, const json_t
     if (p->period > 0 && p->training < 2 * p->period)
         return field_error(doc, cfg, "training", err, "must hold two seasons of the period");
     p->z_per_band = p->delta / sqrt(M_PI / 2.0);
+    p->span_ms = p->training_days * 86400000.0;
     return 0;
 }
 
@@ -563,7 +571,9 @@ static double seasonal_score(void *state, const void *params, const vg_window *w
     double score = warm ? judge(st, p, o.expected, o.band, o.resid, why)
                         : not_scored(why, "warming up");
     buffer_value(st, p, k, value);
-    if (st->n == p->training)
+    if (st->n == p->training || (p->span_ms > 0.0 && st->step > 0 && st->n >= MIN_TRAINING &&
+                                 st->n >= 2 * p->period &&
+                                 (double)st->n * (double)st->step >= p->span_ms))
         finish_training(st, p);
     return score;
 }

@@ -382,7 +382,8 @@ static void load_refuses_state_of_other_params(void **state)
     run_close(&small);
 }
 
-/* Hourly data: a daily and a weekly season are found with the defaults. */
+/* Hourly data: a daily and a weekly season are found with the defaults,
+ * after four weeks (training_days) rather than 1440 hours. */
 static void hourly_seasons(void **state)
 {
     (void)state;
@@ -392,7 +393,7 @@ static void hourly_seasons(void **state)
         run_open(&r, NULL);
         uint64_t s = 9 + k;
         vg_explain why;
-        for (int64_t i = 0; i <= TRAINING + 10; i++) {
+        for (int64_t i = 0; i <= 4 * 168 + 10; i++) {
             double v = 50.0 + 5.0 * ((i % periods[k]) < periods[k] / 3 ? 1.0 : -1.0) +
                        vg_test_normal(&s);
             feed(&r, i * HOUR, v, &why);
@@ -461,6 +462,7 @@ static void bad_config_names_the_key(void **state)
         {"{\"period\": 100, \"training\": 150}", "training"},
         {"{\"alpha\": 2}", "alpha"},
         {"{\"period\": 1}", "period"},
+        {"{\"training_days\": -1}", "training_days"},
         {"{\"bogus\": 1}", "bogus"},
     };
     void *params = calloc(1, vg_seasonal_ops.params_size);
