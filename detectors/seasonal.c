@@ -385,18 +385,20 @@ static double not_scored(vg_explain *why, const char *detail)
 /* ---- training ------------------------------------------------------------ */
 
 /* Snaps a found season to an hour, day or week of steps when it is within
- * 1/SNAP_SHARE of one. */
+ * 1/SNAP_SHARE of one. The measured step may be off by a little jitter
+ * (299998 ms for 5 minutes), so a calendar season is any whole number of
+ * steps within 1% of it. */
 static uint32_t snap_to_calendar(uint32_t period, int64_t step, uint32_t max_period)
 {
-    static const int64_t calendar_ms[] = {3600000, 86400000, 604800000};
+    static const double calendar_ms[] = {3600000.0, 86400000.0, 604800000.0};
     if (period == 0 || step <= 0)
         return period;
     for (size_t i = 0; i < sizeof(calendar_ms) / sizeof(calendar_ms[0]); i++) {
-        if (calendar_ms[i] % step != 0)
+        double steps = calendar_ms[i] / (double)step;
+        double cal = floor(steps + 0.5);
+        if (cal < 2.0 || cal > max_period || fabs(steps - cal) > 0.01 * cal)
             continue;
-        int64_t cal = calendar_ms[i] / step;
-        int64_t off = cal > period ? cal - period : period - cal;
-        if (cal >= 2 && cal <= max_period && off <= 1 + cal / SNAP_SHARE)
+        if (fabs(cal - period) <= 1.0 + floor(cal / SNAP_SHARE))
             return (uint32_t)cal;
     }
     return period;

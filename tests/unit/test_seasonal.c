@@ -114,6 +114,24 @@ static void finds_daily_season_and_forecasts(void **state)
     run_close(&r);
 }
 
+/* Timestamps a few seconds off the 5-minute grid still give a daily season
+ * of exactly 288 points. */
+static void jittered_timestamps(void **state)
+{
+    (void)state;
+    run r;
+    run_open(&r, NULL);
+    uint64_t s = 13;
+    vg_explain why;
+    for (int64_t i = 0; i < TRAINING + 10; i++) {
+        int64_t jitter = (int64_t)(vg_test_rand(&s) % 4001) - 2000;
+        feed(&r, i * STEP_5MIN + jitter, noisy(i, 13), &why);
+    }
+    assert_memory_equal(why.detail, "P=288 ", 6);
+    assert_double_near(why.expected, daily(TRAINING + 9), 1.5 * NOISE);
+    run_close(&r);
+}
+
 static void spike_is_high_normal_points_low(void **state)
 {
     (void)state;
@@ -488,6 +506,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(finds_daily_season_and_forecasts),
+        cmocka_unit_test(jittered_timestamps),
         cmocka_unit_test(spike_is_high_normal_points_low),
         cmocka_unit_test(scores_are_ordered_and_resolved),
         cmocka_unit_test(gap_keeps_the_phase),
