@@ -6,9 +6,13 @@
  * radix-2 real FFT (power spectrum, then inverse). Each lag is normalised by
  * its number of pairs (unbiased), so a peak is not pulled towards shorter
  * lags. A season is reported only for a true local maximum past the first
- * zero crossing whose value passes max(VG_PERIOD_MIN_ACF, 2/sqrt(n)); among
- * peaks nearly as strong as the best, the shortest whose multiple the best
- * is wins, so a daily season is not reported as two days. */
+ * zero crossing whose value passes max(VG_PERIOD_MIN_ACF, 2/sqrt(n)) and
+ * comes back at twice the lag, within lengths that fit VG_PERIOD_MIN_CYCLES
+ * times in the input (seeded random walks never pass these; see the tests).
+ * Among peaks nearly as strong as the best, the shortest whose multiple the
+ * best is wins, so a daily season is not reported as two days. The peak is
+ * then refined to the nearby length whose folded profile fits the series
+ * best: over few cycles the autocorrelation peak sits a point or two off. */
 #ifndef VG_DETECTORS_PERIOD_H
 #define VG_DETECTORS_PERIOD_H
 
