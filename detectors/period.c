@@ -86,13 +86,13 @@ static int repeats(const double *acf, size_t k, size_t kmax, double bound)
 static double fold_error(const double *x, size_t n, size_t q, double *prof)
 {
     memset(prof, 0, q * sizeof(*prof));
-    for (size_t i = 0; i < n; i++)
-        prof[i % q] += x[i];
+    for (size_t i = 0, f = 0; i < n; i++, f = f + 1 == q ? 0 : f + 1)
+        prof[f] += x[i];
     for (size_t f = 0; f < q; f++)
         prof[f] /= (double)((n - f + q - 1) / q);
     double sse = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double d = x[i] - prof[i % q];
+    for (size_t i = 0, f = 0; i < n; i++, f = f + 1 == q ? 0 : f + 1) {
+        double d = x[i] - prof[f];
         sse += d * d;
     }
     return sse / (double)(n - q);
