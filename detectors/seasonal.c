@@ -304,7 +304,7 @@ static double band_score(const seasonal_params *p, double u)
     return vg_score_from_surprise(upper_surprise(z));
 }
 
-/* Appends v's decimal digits (v < 10^9). */
+/* Appends v's decimal digits. */
 static char *put_uint(char *out, uint32_t v)
 {
     char digits[10];
@@ -404,6 +404,14 @@ static uint32_t snap_to_calendar(uint32_t period, int64_t step, uint32_t max_per
     return period;
 }
 
+static double cycle_mean(const float *x, uint32_t c, uint32_t period)
+{
+    double sum = 0.0;
+    for (uint32_t f = 0; f < period; f++)
+        sum += x[c * period + f];
+    return sum / period;
+}
+
 /* Starts the season from x[0..n): per-cycle means give the level and
  * trend, the mean offset of each slot from its cycle's mean the seasonal
  * values, the mean absolute in-sample error every deviation; then x is
@@ -416,10 +424,7 @@ static void start_season(seasonal_state *st, const seasonal_params *p, const flo
     double first = 0.0, last = 0.0;
     memset(slots, 0, (size_t)period * 2 * sizeof(double));
     for (uint32_t c = 0; c < cycles; c++) {
-        double mean = 0.0;
-        for (uint32_t f = 0; f < period; f++)
-            mean += x[c * period + f];
-        mean /= period;
+        double mean = cycle_mean(x, c, period);
         for (uint32_t f = 0; f < period; f++)
             slots[2 * f] += (x[c * period + f] - mean) / cycles;
         if (c == 0)
@@ -428,10 +433,7 @@ static void start_season(seasonal_state *st, const seasonal_params *p, const flo
     }
     double abs_err = 0.0;
     for (uint32_t c = 0; c < cycles; c++) {
-        double mean = 0.0;
-        for (uint32_t f = 0; f < period; f++)
-            mean += x[c * period + f];
-        mean /= period;
+        double mean = cycle_mean(x, c, period);
         for (uint32_t f = 0; f < period; f++)
             abs_err += fabs(x[c * period + f] - mean - slots[2 * f]);
     }
