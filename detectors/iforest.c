@@ -1,0 +1,567 @@
+/* The isolation-forest detector over shingled windows.
+ *
+ * A point is described by its shingle: the last k values (the window's
+ * newest k-1 and the point itself), normalised by the window's mean and
+ * standard deviation, plus their k-1 first differences (2k-1 features).
+ * Each series keeps a forest of `trees` isolation trees trained on ψ
+ * shingles of its own window; a point that random axis splits isolate in
+ * fewer steps than the trees' average is anomalous.
+ *
+ * Memory: the whole forest lives in the series' fixed state block as flat
+ * node arrays (layout in iforest_forest.h): 9 * 2^ceil(log2 ψ) bytes per
+ * tree, so the defaults (ψ = 64, 64 trees) cost 36,932 bytes per series:
+ * 10,000 series take about 370 MB, 50,000 about 1.85 GB.
+ *
+ * Training is amortised, never a whole forest at once. The first forest is
+ * built WARMUP_TREES_PER_POINT trees per point once the window holds ψ
+ * shingles (scores are 0 until it is complete). Afterwards the points run
+ * through a cycle of `retrain` ticks and tree j is rebuilt, in place, at
+ * tick floor(j * retrain / trees): every tree is retrained once per
+ * `retrain` points, staggered, so a point pays for at most
+ * ceil(trees / retrain) tree builds (one with the defaults).
+ *
+ * Each tree's ψ shingles are a stratified sample of the window (one
+ * uniformly chosen shingle from each of ψ equal stretches): no duplicates,
+ * no scratch array over the window, the whole window covered. The random
+ * choices come from GSL's taus2 generator, whose 24-byte state sits on the
+ * stack and is seeded for every build from (series seed, build number):
+ * builds are deterministic, nothing is allocated, and saved state needs no
+ * generator state.
+ *
+ * The window's mean and scale (standard deviation, floored) are measured
+ * when a tree is built and kept for scoring, so they are at most
+ * retrain/trees points old and a point costs no pass over the window.
+ *
+ * Score: E[h] over the trees gives s = 2^(-E[h]/c(ψ)); normal points sit
+ * near s = 0.5 and even a point every tree isolates at the root only
+ * reaches 2^(-1/c(ψ)) (0.91 for ψ = 64), so s is mapped through
+ * 1 - (c(ψ)/E[h])^-GAMMA: 0 at the expected depth, approaching but never
+ * reaching 1 as the depth falls, with distinct scores for distinct depths. */
+#include "detectors/detector.h"
+#include "detectors/iforest_forest.h"
+
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_SHINGLE 16u
+#define MAX_SAMPLE 256u
+#define MAX_FEATURES (2u * MAX_SHINGLE - 1u)
+#define WARMUP_TREES_PER_POINT 4u
+/* Score exponent: a point isolated at half the expected depth scores 0.875,
+ * at a third 0.963. */
+#define GAMMA 3.0
+/* Features are clamped so a huge deviation stays a finite float. */
+#define FEATURE_LIMIT 1e30
+
+typedef struct iforest_params {
+    uint32_t shingle;   /* k */
+    uint32_t sample;    /* ψ as configured */
+    uint32_t trees;
+    uint32_t retrain;
+    double   min_scale;
+
+    /* derived by configure() */
+    uint32_t psi;       /* ψ used: at most the shingles a full window holds */
+    uint32_t height;    /* ceil(log2 ψ) */
+    uint32_t n_feat;    /* 2k - 1 */
+    uint32_t min_len;   /* window values needed to train: ψ + k - 1 */
+    size_t   off_thr, off_leaf, off_box, off_feat, bytes;
+    double   c_psi;
+    double   c[MAX_SAMPLE + 1];   /* c(n) for n <= ψ */
+    vg__iforest_kernel paths;
+} iforest_params;
+
+/* The state block: this header, then the forest arrays at the params'
+ * offsets. */
+typedef struct iforest_state {
+    uint64_t seed;
+    uint64_t builds;    /* trees built since init: numbers each build's seed */
+    uint32_t ready;     /* trees of the first forest built; == trees once scoring */
+    uint32_t tick;      /* position in the retraining cycle, < retrain */
+    double   loc;       /* window mean and scale at the last build */
+    double   scale;
+} iforest_state;
+
+#define HEADER_BYTES 64u
+
+static const vg_conf_field fields[] = {
+    {"shingle", VG_CONF_UINT32, offsetof(iforest_params, shingle), 8, 2, MAX_SHINGLE, NULL,
+     "values per shingle (k): features are the k normalised values and their k-1 differences"},
+    {"sample", VG_CONF_UINT32, offsetof(iforest_params, sample), 64, 16, MAX_SAMPLE, NULL,
+     "shingles sampled per tree (psi), capped at the shingles a full window holds"},
+    {"trees", VG_CONF_UINT32, offsetof(iforest_params, trees), 64, 8, 256, NULL,
+     "trees per series; each costs 9 * 2^ceil(log2 psi) bytes"},
+    {"retrain", VG_CONF_UINT32, offsetof(iforest_params, retrain), 256, 16, 1048576, NULL,
+     "points between two rebuilds of the same tree (rebuilds are staggered)"},
+    {"min_scale", VG_CONF_DOUBLE, offsetof(iforest_params, min_scale), 1e-9, 0, 1e300, NULL,
+     "floor on the window's scale (also floored at 1e-6 * |mean|)"},
+};
+
+/* c(n): the average path length of an unsuccessful search in a binary
+ * search tree of n keys, exact harmonic numbers. */
+static void fill_c(double *c, uint32_t n_max)
+{
+    double harmonic = 0.0; /* H(n - 1) */
+    c[0] = 0.0;
+    for (uint32_t n = 1; n <= n_max; n++) {
+        if (n >= 2)
+            harmonic += 1.0 / (double)(n - 1);
+        c[n] = n <= 1 ? 0.0 : 2.0 * harmonic - 2.0 * (double)(n - 1) / (double)n;
+    }
+}
+
+static int iforest_configure(void *params, const vg_conf_doc *doc, const json_t *cfg,
+                             uint32_t window_cap, vg_error *err)
+{
+    iforest_params *p = params;
+    memset(p, 0, sizeof(*p));
+    int rc = vg_conf_apply(doc, cfg, "detectors.iforest", fields, VG_CONF_COUNT(fields), NULL,
+                           p, err);
+    if (rc != VG_OK)
+        return rc;
+    if (window_cap < p->shingle + 15) {
+        return vg_error_set_at(err, VG_ECONFIG, "detectors.iforest.shingle",
+                               "a window of %u values holds fewer than 16 shingles of %u",
+                               window_cap, p->shingle);
+    }
+    uint32_t shingles = window_cap - p->shingle + 1;
+    p->psi = p->sample < shingles ? p->sample : shingles;
+    p->height = 0;
+    while ((1u << p->height) < p->psi)
+        p->height++;
+    p->n_feat = 2 * p->shingle - 1;
+    p->min_len = p->psi + p->shingle - 1;
+
+    size_t nodes = (size_t)p->trees << p->height;
+    p->off_thr = HEADER_BYTES;
+    p->off_leaf = p->off_thr + nodes * sizeof(float);
+    p->off_box = p->off_leaf + nodes * sizeof(float);
+    p->off_feat = p->off_box + 4 * (size_t)p->trees * sizeof(float);
+    p->bytes = (p->off_feat + nodes + 4 + 7) & ~(size_t)7; /* 4: gather overrun */
+    fill_c(p->c, p->psi);
+    p->c_psi = p->c[p->psi];
+    p->paths = vg__iforest_kernel_best();
+    return VG_OK;
+}
+
+static size_t iforest_state_size(const void *params)
+{
+    return ((const iforest_params *)params)->bytes;
+}
+
+static float *thr_of(void *state, const iforest_params *p)
+{
+    return (float *)((char *)state + p->off_thr);
+}
+static float *leaf_of(void *state, const iforest_params *p)
+{
+    return (float *)((char *)state + p->off_leaf);
+}
+static float *box_of(void *state, const iforest_params *p)
+{
+    return (float *)((char *)state + p->off_box);
+}
+static uint8_t *feat_of(void *state, const iforest_params *p)
+{
+    return (uint8_t *)state + p->off_feat;
+}
+
+static void iforest_init(void *state, const void *params, uint64_t seed)
+{
+    const iforest_params *p = params;
+    _Static_assert(sizeof(iforest_state) <= HEADER_BYTES, "state header outgrew its slot");
+    memset(state, 0, p->bytes);
+    iforest_state *st = state;
+    st->seed = seed;
+    st->scale = 1.0;
+}
+
+uint64_t vg__iforest_builds(const void *state)
+{
+    return ((const iforest_state *)state)->builds;
+}
+
+static uint64_t splitmix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static float to_feature(double z)
+{
+    if (z != z)
+        return 0.0f;
+    if (z > FEATURE_LIMIT)
+        return (float)FEATURE_LIMIT;
+    if (z < -FEATURE_LIMIT)
+        return (float)-FEATURE_LIMIT;
+    return (float)z;
+}
+
+/* The 2k-1 features of the shingle v[0..k) (oldest first). */
+static void shingle_features(const double *v, uint32_t k, double loc, double scale, float *x)
+{
+    double prev = 0.0;
+    for (uint32_t i = 0; i < k; i++) {
+        double z = (v[i] - loc) / scale;
+        x[i] = to_feature(z);
+        if (i > 0)
+            x[k - 1 + i] = to_feature(z - prev);
+        prev = z;
+    }
+}
+
+/* Mean and floored standard deviation of the window's finite values. */
+static void window_stats(const vg_window *w, double min_scale, double *loc, double *scale)
+{
+    const double *v = vg_window_raw(w);
+    double sum = 0.0;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < w->len; i++) {
+        if (isfinite(v[i])) {
+            sum += v[i];
+            n++;
+        }
+    }
+    double mean = n > 0 ? sum / n : 0.0;
+    double ss = 0.0;
+    for (uint32_t i = 0; i < w->len; i++) {
+        if (isfinite(v[i]))
+            ss += (v[i] - mean) * (v[i] - mean);
+    }
+    double sd = n > 1 ? sqrt(ss / (n - 1)) : 0.0;
+    double floor = fmax(min_scale, 1e-6 * fabs(mean));
+    *loc = mean;
+    *scale = fmax(sd, fmax(floor, 1e-300));
+}
+
+/* One tree being built: its node arrays and the sampled features. */
+typedef struct builder {
+    const iforest_params *p;
+    float         *thr;
+    float         *leaf;
+    uint8_t       *feat;
+    const float   *x;       /* [ψ][n_feat] */
+    gsl_rng       *rng;
+} builder;
+
+/* Makes node a leaf of n samples at depth: pass-through down the left
+ * spine to the bottom slot holding its path length. */
+static void make_leaf(builder *b, uint32_t node, uint32_t depth, uint32_t n)
+{
+    uint32_t inner = (1u << b->p->height) - 1;
+    float len = (float)((double)depth + b->p->c[n]);
+    while (node < inner) {
+        b->thr[node] = INFINITY;
+        b->feat[node] = 0;
+        node = 2 * node + 1;
+    }
+    b->leaf[node - inner] = len;
+}
+
+static void grow(builder *b, uint16_t *idx, uint32_t n, uint32_t node, uint32_t depth)
+{
+    const uint32_t nf = b->p->n_feat;
+    if (depth == b->p->height || n <= 1) {
+        make_leaf(b, node, depth, n);
+        return;
+    }
+    /* A random feature; if it is constant here, the next one that is not. */
+    uint32_t q0 = (uint32_t)gsl_rng_uniform_int(b->rng, nf);
+    for (uint32_t a = 0; a < nf; a++) {
+        uint32_t q = (q0 + a) % nf;
+        float lo = b->x[(size_t)idx[0] * nf + q], hi = lo;
+        for (uint32_t s = 1; s < n; s++) {
+            float v = b->x[(size_t)idx[s] * nf + q];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        if (!(hi > lo))
+            continue;
+        float t = (float)((double)lo + ((double)hi - (double)lo) * gsl_rng_uniform_pos(b->rng));
+        if (!(t > lo))
+            t = hi; /* rounding: keep both sides non-empty */
+        uint32_t left = 0;
+        for (uint32_t s = 0; s < n; s++) {
+            if (b->x[(size_t)idx[s] * nf + q] < t) {
+                uint16_t tmp = idx[left];
+                idx[left++] = idx[s];
+                idx[s] = tmp;
+            }
+        }
+        b->thr[node] = t;
+        b->feat[node] = (uint8_t)q;
+        grow(b, idx, left, 2 * node + 1, depth + 1);
+        grow(b, idx + left, n - left, 2 * node + 2, depth + 1);
+        return;
+    }
+    make_leaf(b, node, depth, n);
+}
+
+/* Rebuilds tree j from a fresh sample of the window (len >= min_len). */
+static void build_tree(iforest_state *st, const iforest_params *p, const vg_window *w, uint32_t j)
+{
+    const uint32_t k = p->shingle, nf = p->n_feat, psi = p->psi;
+    const size_t stride = (size_t)1 << p->height;
+    float x[MAX_SAMPLE * MAX_FEATURES];
+    uint16_t idx[MAX_SAMPLE];
+    double v[MAX_SHINGLE];
+
+    unsigned long rng_state[8];
+    gsl_rng rng = {gsl_rng_taus2, rng_state};
+    vg_assert(gsl_rng_taus2->size <= sizeof(rng_state));
+    gsl_rng_set(&rng, (unsigned long)(splitmix64(st->seed ^ splitmix64(st->builds)) >> 32));
+    st->builds++;
+
+    uint32_t shingles = w->len - k + 1;
+    for (uint32_t s = 0; s < psi; s++) {
+        uint32_t from = (uint32_t)((uint64_t)s * shingles / psi);
+        uint32_t to = (uint32_t)((uint64_t)(s + 1) * shingles / psi);
+        uint32_t first = from + (uint32_t)gsl_rng_uniform_int(&rng, to - from);
+        for (uint32_t i = 0; i < k; i++)
+            v[i] = vg_window_at(w, first + i);
+        shingle_features(v, k, st->loc, st->scale, x + (size_t)s * nf);
+        idx[s] = (uint16_t)s;
+    }
+
+    builder b = {
+        .p = p,
+        .thr = thr_of(st, p) + j * stride,
+        .leaf = leaf_of(st, p) + j * stride,
+        .feat = feat_of(st, p) + j * stride,
+        .x = x,
+        .rng = &rng,
+    };
+    memset(b.thr, 0, stride * sizeof(float));
+    memset(b.leaf, 0, stride * sizeof(float));
+    memset(b.feat, 0, stride);
+    grow(&b, idx, psi, 0, 0);
+
+    /* the sample's range of the newest value's level and step */
+    float *box = box_of(st, p);
+    const uint32_t q[2] = {k - 1, nf - 1};
+    for (uint32_t a = 0; a < 2; a++) {
+        float lo = x[q[a]], hi = lo;
+        for (uint32_t s = 1; s < psi; s++) {
+            float v = x[(size_t)s * nf + q[a]];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        box[(2 * a) * p->trees + j] = lo;
+        box[(2 * a + 1) * p->trees + j] = hi;
+    }
+}
+
+/* This point's share of training: the first forest a few trees at a time,
+ * then the trees whose tick in the retraining cycle has come. */
+static void train_step(iforest_state *st, const iforest_params *p, const vg_window *w)
+{
+    uint32_t from, to;
+    if (st->ready < p->trees) {
+        from = st->ready;
+        to = from + WARMUP_TREES_PER_POINT < p->trees ? from + WARMUP_TREES_PER_POINT : p->trees;
+        st->ready = to;
+    } else {
+        /* trees j with floor(j * R / t) == tick */
+        uint64_t r = p->retrain, t = p->trees;
+        from = (uint32_t)((st->tick * t + r - 1) / r);
+        to = (uint32_t)(((st->tick + 1) * t + r - 1) / r);
+        st->tick = st->tick + 1 == p->retrain ? 0 : st->tick + 1;
+    }
+    if (from == to)
+        return;
+    window_stats(w, p->min_scale, &st->loc, &st->scale);
+    for (uint32_t j = from; j < to; j++)
+        build_tree(st, p, w, j);
+}
+
+static vg__iforest_forest forest_of(const iforest_state *st, const iforest_params *p)
+{
+    vg__iforest_forest f = {
+        .trees = p->trees,
+        .height = p->height,
+        .thr = thr_of((void *)st, p),
+        .feat = feat_of((void *)st, p),
+        .leaf = leaf_of((void *)st, p),
+        .box = box_of((void *)st, p),
+        .level = p->shingle - 1,
+        .step = p->n_feat - 1,
+    };
+    return f;
+}
+
+static double iforest_score(void *state, const void *params, const vg_window *w, int64_t ts_ms,
+                            double value, vg_explain *why)
+{
+    (void)ts_ms;
+    iforest_state *st = state;
+    const iforest_params *p = params;
+    why->expected = NAN;
+    why->lower = NAN;
+    why->upper = NAN;
+    why->detail[0] = '\0';
+
+    if (!isfinite(value)) {
+        snprintf(why->detail, sizeof(why->detail), "non-finite value");
+        return 0.0;
+    }
+    if (w->len < p->min_len) {
+        snprintf(why->detail, sizeof(why->detail), "warming up: %u/%u values", w->len,
+                 p->min_len);
+        return 0.0;
+    }
+    train_step(st, p, w);
+    if (st->ready < p->trees) {
+        snprintf(why->detail, sizeof(why->detail), "warming up: %u/%u trees", st->ready,
+                 p->trees);
+        return 0.0;
+    }
+
+    const uint32_t k = p->shingle;
+    double v[MAX_SHINGLE];
+    float x[MAX_FEATURES];
+    for (uint32_t i = 0; i + 1 < k; i++)
+        v[i] = vg_window_at(w, w->len - k + 1 + i);
+    v[k - 1] = value;
+    shingle_features(v, k, st->loc, st->scale, x);
+
+    vg__iforest_forest f = forest_of(st, p);
+    double depth = p->paths(&f, x, NULL) / p->trees;
+
+    why->expected = st->loc;
+    why->lower = st->loc - 3.0 * st->scale;
+    why->upper = st->loc + 3.0 * st->scale;
+    snprintf(why->detail, sizeof(why->detail), "depth=%.1f/%.1f", depth, p->c_psi);
+    if (depth >= p->c_psi)
+        return 0.0;
+    return 1.0 - pow(depth / p->c_psi, GAMMA);
+}
+
+#define SAVE_TAG 0x31524649u /* "IFR1" */
+
+static int put_floats(vg_writer *out, const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &v[i], sizeof(bits));
+        vg_writer_u32(out, bits);
+    }
+    return out->failed ? VG_ENOMEM : VG_OK;
+}
+
+static int get_floats(vg_reader *in, float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits = 0;
+        vg_reader_u32(in, &bits);
+        memcpy(&v[i], &bits, sizeof(bits));
+    }
+    return in->failed ? VG_EPARSE : VG_OK;
+}
+
+static int iforest_save(const void *state, const void *params, vg_writer *out)
+{
+    const iforest_state *st = state;
+    const iforest_params *p = params;
+    const size_t nodes = (size_t)p->trees << p->height;
+    vg_writer_u32(out, SAVE_TAG);
+    vg_writer_u32(out, p->shingle);
+    vg_writer_u32(out, p->psi);
+    vg_writer_u32(out, p->trees);
+    vg_writer_u32(out, p->height);
+    vg_writer_u64(out, st->seed);
+    vg_writer_u64(out, st->builds);
+    vg_writer_u32(out, st->ready);
+    vg_writer_u32(out, st->tick);
+    vg_writer_f64(out, st->loc);
+    vg_writer_f64(out, st->scale);
+    put_floats(out, thr_of((void *)st, p), nodes);
+    put_floats(out, leaf_of((void *)st, p), nodes);
+    put_floats(out, box_of((void *)st, p), 4 * (size_t)p->trees);
+    vg_writer_put(out, feat_of((void *)st, p), nodes);
+    return out->failed ? VG_ENOMEM : VG_OK;
+}
+
+/* Everything the kernels rely on: features in range, finite positive path
+ * lengths, a sane window scale. */
+static int check_loaded(const iforest_state *st, const iforest_params *p, vg_error *err)
+{
+    const size_t nodes = (size_t)p->trees << p->height;
+    const uint8_t *feat = feat_of((void *)st, p);
+    const float *leaf = leaf_of((void *)st, p);
+    if (st->ready > p->trees || st->tick >= p->retrain)
+        return vg_error_set(err, VG_EPARSE, "iforest: schedule %u/%u out of range", st->ready,
+                            st->tick);
+    if (!isfinite(st->loc) || !(st->scale > 0.0) || !isfinite(st->scale))
+        return vg_error_set(err, VG_EPARSE, "iforest: bad window location or scale");
+    for (size_t i = 0; i < nodes; i++) {
+        if (feat[i] >= p->n_feat)
+            return vg_error_set(err, VG_EPARSE, "iforest: node %zu splits on feature %u", i,
+                                feat[i]);
+        if (!(leaf[i] >= 0.0f) || !isfinite(leaf[i]))
+            return vg_error_set(err, VG_EPARSE, "iforest: bad path length at slot %zu", i);
+    }
+    const float *box = box_of((void *)st, p);
+    for (size_t i = 0; i < 2 * (size_t)p->trees; i++) {
+        float lo = box[(i / p->trees) * 2 * p->trees + i % p->trees];
+        float hi = box[(i / p->trees) * 2 * p->trees + p->trees + i % p->trees];
+        if (!isfinite(lo) || !isfinite(hi) || lo > hi)
+            return vg_error_set(err, VG_EPARSE, "iforest: bad sample range %zu", i);
+    }
+    return VG_OK;
+}
+
+static int iforest_load(void *state, const void *params, vg_reader *in, vg_error *err)
+{
+    iforest_state *st = state;
+    const iforest_params *p = params;
+    const size_t nodes = (size_t)p->trees << p->height;
+    uint32_t tag = 0, shingle = 0, psi = 0, trees = 0, height = 0;
+    vg_reader_u32(in, &tag);
+    vg_reader_u32(in, &shingle);
+    vg_reader_u32(in, &psi);
+    vg_reader_u32(in, &trees);
+    vg_reader_u32(in, &height);
+    if (in->failed)
+        return vg_error_set(err, VG_EPARSE, "iforest: truncated state");
+    if (tag != SAVE_TAG || shingle != p->shingle || psi != p->psi || trees != p->trees ||
+        height != p->height) {
+        return vg_error_set(err, VG_EPARSE,
+                            "iforest: saved shape k=%u psi=%u trees=%u does not match the "
+                            "configured k=%u psi=%u trees=%u",
+                            shingle, psi, trees, p->shingle, p->psi, p->trees);
+    }
+    /* Read into the block, then check; on failure the series starts fresh. */
+    const uint64_t seed = st->seed;
+    vg_reader_u64(in, &st->seed);
+    vg_reader_u64(in, &st->builds);
+    vg_reader_u32(in, &st->ready);
+    vg_reader_u32(in, &st->tick);
+    vg_reader_f64(in, &st->loc);
+    vg_reader_f64(in, &st->scale);
+    get_floats(in, thr_of(st, p), nodes);
+    get_floats(in, leaf_of(st, p), nodes);
+    get_floats(in, box_of(st, p), 4 * (size_t)p->trees);
+    vg_reader_get(in, feat_of(st, p), nodes);
+    int rc = in->failed ? vg_error_set(err, VG_EPARSE, "iforest: truncated state")
+                        : check_loaded(st, p, err);
+    if (rc != VG_OK)
+        iforest_init(state, params, seed);
+    return rc;
+}
+
+const vg_detector_ops vg_iforest_ops = {
+    .name = "iforest",
+    .params_size = sizeof(iforest_params),
+    .configure = iforest_configure,
+    .state_size = iforest_state_size,
+    .init = iforest_init,
+    .score = iforest_score,
+    .save = iforest_save,
+    .load = iforest_load,
+};
