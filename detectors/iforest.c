@@ -32,11 +32,13 @@
  * when a tree is built and kept for scoring, so they are at most
  * retrain/trees points old and a point costs no pass over the window.
  *
- * Score: E[h] over the trees gives s = 2^(-E[h]/c(ψ)); normal points sit
- * near s = 0.5 and even a point every tree isolates at the root only
- * reaches 2^(-1/c(ψ)) (0.91 for ψ = 64), so s is mapped through
- * 1 - (c(ψ)/E[h])^-GAMMA: 0 at the expected depth, approaching but never
- * reaching 1 as the depth falls, with distinct scores for distinct depths. */
+ * Score: with r = E[h]/c(ψ) the standard score is s = 2^-r; normal points
+ * sit near r = 1 (s = 0.5) and even a point every tree isolates at the root
+ * only reaches r = 1/c(ψ) (s = 0.91 for ψ = 64), so a linear rescale of s
+ * could never pass 0.9. The score is instead a logistic in r centred on
+ * R_EDGE (s = 0.57, the usual edge of normal): strictly decreasing in the
+ * depth, so distinct depths keep distinct scores at both ends, never
+ * exactly 0 or 1 (0.9997 at r = 1/c(64)). */
 #include "detectors/detector.h"
 #include "detectors/iforest_forest.h"
 
@@ -50,9 +52,10 @@
 #define MAX_SAMPLE 256u
 #define MAX_FEATURES (2u * MAX_SHINGLE - 1u)
 #define WARMUP_TREES_PER_POINT 4u
-/* Score exponent: a point isolated at half the expected depth scores 0.875,
- * at a third 0.963. */
-#define GAMMA 3.0
+/* Score = 1 / (1 + exp(SLOPE * (r - R_EDGE))): 0.08 at the expected depth
+ * (r = 1), 0.5 at r = 0.8, 0.92 at r = 0.6, 0.98 at r = 0.5. */
+#define R_EDGE 0.8
+#define SLOPE 12.0
 /* Features are clamped so a huge deviation stays a finite float. */
 #define FEATURE_LIMIT 1e30
 
@@ -216,24 +219,38 @@ static void shingle_features(const double *v, uint32_t k, double loc, double sca
     }
 }
 
+/* Sums over the window's finite values in time order (oldest first), so
+ * the result does not depend on where the ring starts: a window restored
+ * from a snapshot gives the same bits. */
+static void window_sums(const vg_window *w, double mean, double *sum, double *ss, uint32_t *n)
+{
+    uint32_t start = w->len == w->cap ? w->next : 0;
+    uint32_t first = w->len < w->cap - start ? w->len : w->cap - start;
+    const double *seg[2] = {w->values + start, w->values};
+    const uint32_t len[2] = {first, w->len - first};
+    *sum = 0.0;
+    *ss = 0.0;
+    *n = 0;
+    for (int g = 0; g < 2; g++) {
+        for (uint32_t i = 0; i < len[g]; i++) {
+            double v = seg[g][i];
+            if (isfinite(v)) {
+                *sum += v;
+                *ss += (v - mean) * (v - mean);
+                (*n)++;
+            }
+        }
+    }
+}
+
 /* Mean and floored standard deviation of the window's finite values. */
 static void window_stats(const vg_window *w, double min_scale, double *loc, double *scale)
 {
-    const double *v = vg_window_raw(w);
-    double sum = 0.0;
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < w->len; i++) {
-        if (isfinite(v[i])) {
-            sum += v[i];
-            n++;
-        }
-    }
+    double sum, ss;
+    uint32_t n;
+    window_sums(w, 0.0, &sum, &ss, &n);
     double mean = n > 0 ? sum / n : 0.0;
-    double ss = 0.0;
-    for (uint32_t i = 0; i < w->len; i++) {
-        if (isfinite(v[i]))
-            ss += (v[i] - mean) * (v[i] - mean);
-    }
+    window_sums(w, mean, &sum, &ss, &n);
     double sd = n > 1 ? sqrt(ss / (n - 1)) : 0.0;
     double floor = fmax(min_scale, 1e-6 * fabs(mean));
     *loc = mean;
@@ -395,6 +412,22 @@ static vg__iforest_forest forest_of(const iforest_state *st, const iforest_param
     return f;
 }
 
+double vg__iforest_depth(const void *state, const void *params, const vg_window *w,
+                         double value, vg__iforest_kernel kernel, float *paths)
+{
+    const iforest_state *st = state;
+    const iforest_params *p = params;
+    const uint32_t k = p->shingle;
+    double v[MAX_SHINGLE];
+    float x[MAX_FEATURES];
+    for (uint32_t i = 0; i + 1 < k; i++)
+        v[i] = vg_window_at(w, w->len - k + 1 + i);
+    v[k - 1] = value;
+    shingle_features(v, k, st->loc, st->scale, x);
+    vg__iforest_forest f = forest_of(st, p);
+    return kernel(&f, x, paths) / p->trees;
+}
+
 static double iforest_score(void *state, const void *params, const vg_window *w, int64_t ts_ms,
                             double value, vg_explain *why)
 {
@@ -422,24 +455,13 @@ static double iforest_score(void *state, const void *params, const vg_window *w,
         return 0.0;
     }
 
-    const uint32_t k = p->shingle;
-    double v[MAX_SHINGLE];
-    float x[MAX_FEATURES];
-    for (uint32_t i = 0; i + 1 < k; i++)
-        v[i] = vg_window_at(w, w->len - k + 1 + i);
-    v[k - 1] = value;
-    shingle_features(v, k, st->loc, st->scale, x);
-
-    vg__iforest_forest f = forest_of(st, p);
-    double depth = p->paths(&f, x, NULL) / p->trees;
+    double depth = vg__iforest_depth(st, p, w, value, p->paths, NULL);
 
     why->expected = st->loc;
     why->lower = st->loc - 3.0 * st->scale;
     why->upper = st->loc + 3.0 * st->scale;
     snprintf(why->detail, sizeof(why->detail), "depth=%.1f/%.1f", depth, p->c_psi);
-    if (depth >= p->c_psi)
-        return 0.0;
-    return 1.0 - pow(depth / p->c_psi, GAMMA);
+    return 1.0 / (1.0 + exp(SLOPE * (depth / p->c_psi - R_EDGE)));
 }
 
 #define SAVE_TAG 0x31524649u /* "IFR1" */
@@ -516,28 +538,32 @@ static int check_loaded(const iforest_state *st, const iforest_params *p, vg_err
     return VG_OK;
 }
 
+/* On any error the series starts fresh (init() with its seed). */
 static int iforest_load(void *state, const void *params, vg_reader *in, vg_error *err)
 {
     iforest_state *st = state;
     const iforest_params *p = params;
     const size_t nodes = (size_t)p->trees << p->height;
+    const uint64_t seed = st->seed;
     uint32_t tag = 0, shingle = 0, psi = 0, trees = 0, height = 0;
+    int rc;
     vg_reader_u32(in, &tag);
     vg_reader_u32(in, &shingle);
     vg_reader_u32(in, &psi);
     vg_reader_u32(in, &trees);
     vg_reader_u32(in, &height);
-    if (in->failed)
-        return vg_error_set(err, VG_EPARSE, "iforest: truncated state");
+    if (in->failed) {
+        rc = vg_error_set(err, VG_EPARSE, "iforest: truncated state");
+        goto out_reset;
+    }
     if (tag != SAVE_TAG || shingle != p->shingle || psi != p->psi || trees != p->trees ||
         height != p->height) {
-        return vg_error_set(err, VG_EPARSE,
-                            "iforest: saved shape k=%u psi=%u trees=%u does not match the "
-                            "configured k=%u psi=%u trees=%u",
-                            shingle, psi, trees, p->shingle, p->psi, p->trees);
+        rc = vg_error_set(err, VG_EPARSE,
+                          "iforest: saved shape k=%u psi=%u trees=%u does not match the "
+                          "configured k=%u psi=%u trees=%u",
+                          shingle, psi, trees, p->shingle, p->psi, p->trees);
+        goto out_reset;
     }
-    /* Read into the block, then check; on failure the series starts fresh. */
-    const uint64_t seed = st->seed;
     vg_reader_u64(in, &st->seed);
     vg_reader_u64(in, &st->builds);
     vg_reader_u32(in, &st->ready);
@@ -548,10 +574,13 @@ static int iforest_load(void *state, const void *params, vg_reader *in, vg_error
     get_floats(in, leaf_of(st, p), nodes);
     get_floats(in, box_of(st, p), 4 * (size_t)p->trees);
     vg_reader_get(in, feat_of(st, p), nodes);
-    int rc = in->failed ? vg_error_set(err, VG_EPARSE, "iforest: truncated state")
-                        : check_loaded(st, p, err);
-    if (rc != VG_OK)
-        iforest_init(state, params, seed);
+    rc = in->failed ? vg_error_set(err, VG_EPARSE, "iforest: truncated state")
+                    : check_loaded(st, p, err);
+    if (rc == VG_OK)
+        return VG_OK;
+
+out_reset:
+    iforest_init(state, params, seed);
     return rc;
 }
 

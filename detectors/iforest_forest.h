@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "src/window.h"
+
 /* A borrowed view of one series' forest; x in the kernels holds the
  * point's features (finite floats). */
 typedef struct vg__iforest_forest {
@@ -54,6 +56,13 @@ double vg__iforest_paths_avx2(const vg__iforest_forest *f, const float *x, float
 
 /* The fastest kernel this CPU runs; detectors pick it once, in configure(). */
 vg__iforest_kernel vg__iforest_kernel_best(void);
+
+/* The mean path length of value (the point after the window w) over a
+ * complete forest, computed with `kernel`; paths (NULL-able) receives each
+ * tree's. Reads the state, changes nothing: score() uses it, and tests use
+ * it to run both kernels on a trained forest. */
+double vg__iforest_depth(const void *state, const void *params, const vg_window *w,
+                         double value, vg__iforest_kernel kernel, float *paths);
 
 /* Test hook: trees built since init() (first forest and retraining). */
 uint64_t vg__iforest_builds(const void *state);
