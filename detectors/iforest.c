@@ -8,9 +8,13 @@
  * fewer steps than the trees' average is anomalous.
  *
  * Memory: the whole forest lives in the series' fixed state block as flat
- * node arrays (layout in iforest_forest.h): 9 * 2^ceil(log2 ψ) bytes per
- * tree, so the defaults (ψ = 64, 64 trees) cost 36,932 bytes per series:
- * 10,000 series take about 370 MB, 50,000 about 1.85 GB.
+ * node arrays (layout in iforest_forest.h): 8 * 2^ceil(log2 ψ) + 16 bytes
+ * per tree, so the defaults (ψ = 32, 32 trees) cost 8,768 bytes per series
+ * (plus the pipeline's window): 10,000 series take about 88 MB, 100,000
+ * about 880 MB, and 1,000 series' forests fit in a 32 MB L3 cache. Larger
+ * forests score more smoothly but cost memory and cache misses: scoring
+ * one point walks every tree, so with many interleaved series the forest
+ * size sets the speed.
  *
  * Training is amortised, never a whole forest at once. The first forest is
  * built WARMUP_TREES_PER_POINT trees per point once the window holds ψ
@@ -51,7 +55,12 @@
 #define MAX_SHINGLE 16u
 #define MAX_SAMPLE 256u
 #define MAX_FEATURES (2u * MAX_SHINGLE - 1u)
+/* A pass-through node: threshold 3.4e38 (features stay below 1e30), so a
+ * point always goes left; feature 0. */
+#define PASS_THROUGH 0x7f7fffe0u
 #define WARMUP_TREES_PER_POINT 4u
+/* Trees sample the newest TRAIN_SPAN values of longer windows. */
+#define TRAIN_SPAN 1024u
 /* Score = 1 / (1 + exp(SLOPE * (r - R_EDGE))): 0.08 at the expected depth
  * (r = 1), 0.5 at r = 0.8, 0.92 at r = 0.6, 0.98 at r = 0.5. */
 #define R_EDGE 0.8
@@ -71,7 +80,7 @@ typedef struct iforest_params {
     uint32_t height;    /* ceil(log2 ψ) */
     uint32_t n_feat;    /* 2k - 1 */
     uint32_t min_len;   /* window values needed to train: ψ + k - 1 */
-    size_t   off_thr, off_leaf, off_box, off_feat, bytes;
+    size_t   off_node, off_leaf, off_box, bytes;
     double   c_psi;
     double   c[MAX_SAMPLE + 1];   /* c(n) for n <= ψ */
     vg__iforest_kernel paths;
@@ -93,10 +102,10 @@ typedef struct iforest_state {
 static const vg_conf_field fields[] = {
     {"shingle", VG_CONF_UINT32, offsetof(iforest_params, shingle), 8, 2, MAX_SHINGLE, NULL,
      "values per shingle (k): features are the k normalised values and their k-1 differences"},
-    {"sample", VG_CONF_UINT32, offsetof(iforest_params, sample), 64, 16, MAX_SAMPLE, NULL,
+    {"sample", VG_CONF_UINT32, offsetof(iforest_params, sample), 32, 16, MAX_SAMPLE, NULL,
      "shingles sampled per tree (psi), capped at the shingles a full window holds"},
-    {"trees", VG_CONF_UINT32, offsetof(iforest_params, trees), 64, 8, 256, NULL,
-     "trees per series; each costs 9 * 2^ceil(log2 psi) bytes"},
+    {"trees", VG_CONF_UINT32, offsetof(iforest_params, trees), 32, 8, 256, NULL,
+     "trees per series, a multiple of 8; each costs 8 * 2^ceil(log2 psi) + 16 bytes"},
     {"retrain", VG_CONF_UINT32, offsetof(iforest_params, retrain), 256, 16, 1048576, NULL,
      "points between two rebuilds of the same tree (rebuilds are staggered)"},
     {"min_scale", VG_CONF_DOUBLE, offsetof(iforest_params, min_scale), 1e-9, 0, 1e300, NULL,
@@ -125,6 +134,10 @@ static int iforest_configure(void *params, const vg_conf_doc *doc, const json_t 
                            p, err);
     if (rc != VG_OK)
         return rc;
+    if (p->trees % 8 != 0) {
+        return vg_error_set_at(err, VG_ECONFIG, "detectors.iforest.trees",
+                               "must be a multiple of 8, not %u", p->trees);
+    }
     if (window_cap < p->shingle + 15) {
         return vg_error_set_at(err, VG_ECONFIG, "detectors.iforest.shingle",
                                "a window of %u values holds fewer than 16 shingles of %u",
@@ -139,11 +152,10 @@ static int iforest_configure(void *params, const vg_conf_doc *doc, const json_t 
     p->min_len = p->psi + p->shingle - 1;
 
     size_t nodes = (size_t)p->trees << p->height;
-    p->off_thr = HEADER_BYTES;
-    p->off_leaf = p->off_thr + nodes * sizeof(float);
+    p->off_node = HEADER_BYTES;
+    p->off_leaf = p->off_node + nodes * sizeof(uint32_t);
     p->off_box = p->off_leaf + nodes * sizeof(float);
-    p->off_feat = p->off_box + 4 * (size_t)p->trees * sizeof(float);
-    p->bytes = (p->off_feat + nodes + 4 + 7) & ~(size_t)7; /* 4: gather overrun */
+    p->bytes = p->off_box + 4 * (size_t)p->trees * sizeof(float);
     fill_c(p->c, p->psi);
     p->c_psi = p->c[p->psi];
     p->paths = vg__iforest_kernel_best();
@@ -155,9 +167,9 @@ static size_t iforest_state_size(const void *params)
     return ((const iforest_params *)params)->bytes;
 }
 
-static float *thr_of(void *state, const iforest_params *p)
+static uint32_t *node_of(void *state, const iforest_params *p)
 {
-    return (float *)((char *)state + p->off_thr);
+    return (uint32_t *)(void *)((char *)state + p->off_node);
 }
 static float *leaf_of(void *state, const iforest_params *p)
 {
@@ -166,10 +178,6 @@ static float *leaf_of(void *state, const iforest_params *p)
 static float *box_of(void *state, const iforest_params *p)
 {
     return (float *)((char *)state + p->off_box);
-}
-static uint8_t *feat_of(void *state, const iforest_params *p)
-{
-    return (uint8_t *)state + p->off_feat;
 }
 
 static void iforest_init(void *state, const void *params, uint64_t seed)
@@ -195,74 +203,80 @@ static uint64_t splitmix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static float to_feature(double z)
+/* A value's normalised level as a feature: finite (huge deviations are
+ * clamped, NaN becomes 0) and a float, like the thresholds. */
+static float level_of(double v, double loc, double inv_scale)
 {
-    if (z != z)
-        return 0.0f;
-    if (z > FEATURE_LIMIT)
-        return (float)FEATURE_LIMIT;
-    if (z < -FEATURE_LIMIT)
-        return (float)-FEATURE_LIMIT;
-    return (float)z;
+    double z = (v - loc) * inv_scale;
+    z = z > FEATURE_LIMIT ? FEATURE_LIMIT : z;
+    z = z < -FEATURE_LIMIT ? -FEATURE_LIMIT : z;
+    return z == z ? (float)z : 0.0f;
 }
 
-/* The 2k-1 features of the shingle v[0..k) (oldest first). */
-static void shingle_features(const double *v, uint32_t k, double loc, double scale, float *x)
+/* The 2k-1 features of a shingle from its k levels z[0..k), oldest first:
+ * the levels, then their differences. */
+static void shingle_features(const float *z, uint32_t k, float *x)
 {
-    double prev = 0.0;
-    for (uint32_t i = 0; i < k; i++) {
-        double z = (v[i] - loc) / scale;
-        x[i] = to_feature(z);
-        if (i > 0)
-            x[k - 1 + i] = to_feature(z - prev);
-        prev = z;
-    }
+    for (uint32_t i = 0; i < k; i++)
+        x[i] = z[i];
+    for (uint32_t i = 1; i < k; i++)
+        x[k - 1 + i] = z[i] - z[i - 1];
 }
 
-/* Sums over the window's finite values in time order (oldest first), so
- * the result does not depend on where the ring starts: a window restored
- * from a snapshot gives the same bits. */
-static void window_sums(const vg_window *w, double mean, double *sum, double *ss, uint32_t *n)
+/* Mean and floored standard deviation of the window's finite values, in
+ * one pass over the values shifted by the newest one (no cancellation for
+ * a large level). The sums run in time order in four fixed lanes, so the
+ * result does not depend on where the ring starts: a window restored from
+ * a snapshot gives the same bits. */
+static void window_stats(const vg_window *w, double min_scale, double *loc, double *scale)
 {
-    uint32_t start = w->len == w->cap ? w->next : 0;
-    uint32_t first = w->len < w->cap - start ? w->len : w->cap - start;
+    const uint32_t start = w->len == w->cap ? w->next : 0;
+    const uint32_t first = w->len < w->cap - start ? w->len : w->cap - start;
     const double *seg[2] = {w->values + start, w->values};
     const uint32_t len[2] = {first, w->len - first};
-    *sum = 0.0;
-    *ss = 0.0;
-    *n = 0;
+    const double shift = isfinite(vg_window_last(w)) ? vg_window_last(w) : 0.0;
+    double sum[4] = {0}, ss[4] = {0};
+    uint32_t n = 0, t = 0;
     for (int g = 0; g < 2; g++) {
-        for (uint32_t i = 0; i < len[g]; i++) {
-            double v = seg[g][i];
-            if (isfinite(v)) {
-                *sum += v;
-                *ss += (v - mean) * (v - mean);
-                (*n)++;
+        for (uint32_t i = 0; i < len[g]; i++, t++) {
+            double d = seg[g][i] - shift;
+            if (isfinite(d)) {
+                sum[t & 3] += d;
+                ss[t & 3] += d * d;
+                n++;
             }
         }
     }
+    double s = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+    double q = (ss[0] + ss[1]) + (ss[2] + ss[3]);
+    double mean = n > 0 ? s / n : 0.0;
+    double var = n > 1 ? (q - s * mean) / (n - 1) : 0.0;
+    double sd = var > 0.0 ? sqrt(var) : 0.0;
+    *loc = shift + mean;
+    *scale = fmax(sd, fmax(fmax(min_scale, 1e-6 * fabs(*loc)), 1e-300));
 }
 
-/* Mean and floored standard deviation of the window's finite values. */
-static void window_stats(const vg_window *w, double min_scale, double *loc, double *scale)
+static uint32_t word_of(float threshold, uint32_t feature)
 {
-    double sum, ss;
-    uint32_t n;
-    window_sums(w, 0.0, &sum, &ss, &n);
-    double mean = n > 0 ? sum / n : 0.0;
-    window_sums(w, mean, &sum, &ss, &n);
-    double sd = n > 1 ? sqrt(ss / (n - 1)) : 0.0;
-    double floor = fmax(min_scale, 1e-6 * fabs(mean));
-    *loc = mean;
-    *scale = fmax(sd, fmax(floor, 1e-300));
+    uint32_t bits;
+    memcpy(&bits, &threshold, sizeof(bits));
+    return (bits & ~VG__IFOREST_FEATURE_MASK) | feature;
 }
 
-/* One tree being built: its node arrays and the sampled features. */
+static float threshold_of(uint32_t word)
+{
+    float v;
+    word &= ~VG__IFOREST_FEATURE_MASK;
+    memcpy(&v, &word, sizeof(v));
+    return v;
+}
+
+/* One tree being built: its nodes and slots (every 8th element, see the
+ * layout in iforest_forest.h) and the sampled features. */
 typedef struct builder {
     const iforest_params *p;
-    float         *thr;
+    uint32_t      *node;
     float         *leaf;
-    uint8_t       *feat;
     const float   *x;       /* [ψ][n_feat] */
     gsl_rng       *rng;
 } builder;
@@ -271,14 +285,13 @@ typedef struct builder {
  * spine to the bottom slot holding its path length. */
 static void make_leaf(builder *b, uint32_t node, uint32_t depth, uint32_t n)
 {
-    uint32_t inner = (1u << b->p->height) - 1;
+    const uint32_t inner = (1u << b->p->height) - 1;
     float len = (float)((double)depth + b->p->c[n]);
     while (node < inner) {
-        b->thr[node] = INFINITY;
-        b->feat[node] = 0;
+        b->node[(size_t)node * 8] = PASS_THROUGH;
         node = 2 * node + 1;
     }
-    b->leaf[node - inner] = len;
+    b->leaf[(size_t)(node - inner) * 8] = len;
 }
 
 static void grow(builder *b, uint16_t *idx, uint32_t n, uint32_t node, uint32_t depth)
@@ -291,7 +304,7 @@ static void grow(builder *b, uint16_t *idx, uint32_t n, uint32_t node, uint32_t 
     /* A random feature; if it is constant here, the next one that is not. */
     uint32_t q0 = (uint32_t)gsl_rng_uniform_int(b->rng, nf);
     for (uint32_t a = 0; a < nf; a++) {
-        uint32_t q = (q0 + a) % nf;
+        uint32_t q = q0 + a < nf ? q0 + a : q0 + a - nf;
         float lo = b->x[(size_t)idx[0] * nf + q], hi = lo;
         for (uint32_t s = 1; s < n; s++) {
             float v = b->x[(size_t)idx[s] * nf + q];
@@ -300,19 +313,19 @@ static void grow(builder *b, uint16_t *idx, uint32_t n, uint32_t node, uint32_t 
         }
         if (!(hi > lo))
             continue;
-        float t = (float)((double)lo + ((double)hi - (double)lo) * gsl_rng_uniform_pos(b->rng));
-        if (!(t > lo))
-            t = hi; /* rounding: keep both sides non-empty */
+        double u = gsl_rng_uniform_pos(b->rng);
+        uint32_t word = word_of((float)((double)lo + ((double)hi - (double)lo) * u), q);
+        float t = threshold_of(word);
+        /* branch-free partition (the comparison is a coin toss): [0, left)
+         * holds the samples below t, [left, s] the others */
         uint32_t left = 0;
         for (uint32_t s = 0; s < n; s++) {
-            if (b->x[(size_t)idx[s] * nf + q] < t) {
-                uint16_t tmp = idx[left];
-                idx[left++] = idx[s];
-                idx[s] = tmp;
-            }
+            uint16_t v = idx[s];
+            idx[s] = idx[left];
+            idx[left] = v;
+            left += b->x[(size_t)v * nf + q] < t;
         }
-        b->thr[node] = t;
-        b->feat[node] = (uint8_t)q;
+        b->node[(size_t)node * 8] = word;
         grow(b, idx, left, 2 * node + 1, depth + 1);
         grow(b, idx + left, n - left, 2 * node + 2, depth + 1);
         return;
@@ -324,10 +337,11 @@ static void grow(builder *b, uint16_t *idx, uint32_t n, uint32_t node, uint32_t 
 static void build_tree(iforest_state *st, const iforest_params *p, const vg_window *w, uint32_t j)
 {
     const uint32_t k = p->shingle, nf = p->n_feat, psi = p->psi;
-    const size_t stride = (size_t)1 << p->height;
+    const size_t rows = (size_t)1 << p->height;
+    const size_t base = ((size_t)(j >> 3) << (p->height + 3)) + (j & 7);
     float x[MAX_SAMPLE * MAX_FEATURES];
+    float z[TRAIN_SPAN];
     uint16_t idx[MAX_SAMPLE];
-    double v[MAX_SHINGLE];
 
     unsigned long rng_state[8];
     gsl_rng rng = {gsl_rng_taus2, rng_state};
@@ -335,28 +349,38 @@ static void build_tree(iforest_state *st, const iforest_params *p, const vg_wind
     gsl_rng_set(&rng, (unsigned long)(splitmix64(st->seed ^ splitmix64(st->builds)) >> 32));
     st->builds++;
 
-    uint32_t shingles = w->len - k + 1;
+    /* levels of the newest `span` values, oldest first, computed once */
+    const double inv_scale = 1.0 / st->scale;
+    const uint32_t span = w->len < TRAIN_SPAN ? w->len : TRAIN_SPAN;
+    for (uint32_t i = 0; i < span;) {
+        /* one contiguous stretch of the ring at a time */
+        uint32_t at = w->len == w->cap ? w->next + (w->len - span + i) : w->len - span + i;
+        at = at >= w->cap ? at - w->cap : at;
+        uint32_t run = w->cap - at < span - i ? w->cap - at : span - i;
+        for (uint32_t r = 0; r < run; r++)
+            z[i + r] = level_of(w->values[at + r], st->loc, inv_scale);
+        i += run;
+    }
+    const uint32_t shingles = span - k + 1;
     for (uint32_t s = 0; s < psi; s++) {
         uint32_t from = (uint32_t)((uint64_t)s * shingles / psi);
         uint32_t to = (uint32_t)((uint64_t)(s + 1) * shingles / psi);
         uint32_t first = from + (uint32_t)gsl_rng_uniform_int(&rng, to - from);
-        for (uint32_t i = 0; i < k; i++)
-            v[i] = vg_window_at(w, first + i);
-        shingle_features(v, k, st->loc, st->scale, x + (size_t)s * nf);
+        shingle_features(z + first, k, x + (size_t)s * nf);
         idx[s] = (uint16_t)s;
     }
 
     builder b = {
         .p = p,
-        .thr = thr_of(st, p) + j * stride,
-        .leaf = leaf_of(st, p) + j * stride,
-        .feat = feat_of(st, p) + j * stride,
+        .node = node_of(st, p) + base,
+        .leaf = leaf_of(st, p) + base,
         .x = x,
         .rng = &rng,
     };
-    memset(b.thr, 0, stride * sizeof(float));
-    memset(b.leaf, 0, stride * sizeof(float));
-    memset(b.feat, 0, stride);
+    for (size_t r = 0; r < rows; r++) {
+        b.node[r * 8] = 0;
+        b.leaf[r * 8] = 0.0f;
+    }
     grow(&b, idx, psi, 0, 0);
 
     /* the sample's range of the newest value's level and step */
@@ -365,9 +389,9 @@ static void build_tree(iforest_state *st, const iforest_params *p, const vg_wind
     for (uint32_t a = 0; a < 2; a++) {
         float lo = x[q[a]], hi = lo;
         for (uint32_t s = 1; s < psi; s++) {
-            float v = x[(size_t)s * nf + q[a]];
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
+            float f = x[(size_t)s * nf + q[a]];
+            lo = f < lo ? f : lo;
+            hi = f > hi ? f : hi;
         }
         box[(2 * a) * p->trees + j] = lo;
         box[(2 * a + 1) * p->trees + j] = hi;
@@ -402,8 +426,8 @@ static vg__iforest_forest forest_of(const iforest_state *st, const iforest_param
     vg__iforest_forest f = {
         .trees = p->trees,
         .height = p->height,
-        .thr = thr_of((void *)st, p),
-        .feat = feat_of((void *)st, p),
+        .n_feat = p->n_feat,
+        .node = node_of((void *)st, p),
         .leaf = leaf_of((void *)st, p),
         .box = box_of((void *)st, p),
         .level = p->shingle - 1,
@@ -418,14 +442,42 @@ double vg__iforest_depth(const void *state, const void *params, const vg_window 
     const iforest_state *st = state;
     const iforest_params *p = params;
     const uint32_t k = p->shingle;
-    double v[MAX_SHINGLE];
-    float x[MAX_FEATURES];
+    const double inv_scale = 1.0 / st->scale;
+    float z[MAX_SHINGLE];
+    float x[VG__IFOREST_FEATURES] = {0};
     for (uint32_t i = 0; i + 1 < k; i++)
-        v[i] = vg_window_at(w, w->len - k + 1 + i);
-    v[k - 1] = value;
-    shingle_features(v, k, st->loc, st->scale, x);
+        z[i] = level_of(vg_window_at(w, w->len - k + 1 + i), st->loc, inv_scale);
+    z[k - 1] = level_of(value, st->loc, inv_scale);
+    shingle_features(z, k, x);
     vg__iforest_forest f = forest_of(st, p);
     return kernel(&f, x, paths) / p->trees;
+}
+
+/* Writes v (0 <= v < 1000) with one decimal at out; returns the end. */
+static char *put_tenths(char *out, double v)
+{
+    long t = lround(fmin(fmax(v, 0.0), 999.9) * 10.0);
+    char digits[8];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + t % 10);
+        t /= 10;
+    } while (t > 0 || n < 2);
+    while (n > 1)
+        *out++ = digits[--n];
+    *out++ = '.';
+    *out++ = digits[0];
+    return out;
+}
+
+/* "depth=2.1/6.1", without printf: formatting floats with it would cost
+ * more than scoring the point. */
+static void format_depth(char *out, double depth, double expected)
+{
+    memcpy(out, "depth=", 6);
+    out = put_tenths(out + 6, depth);
+    *out++ = '/';
+    *put_tenths(out, expected) = '\0';
 }
 
 static double iforest_score(void *state, const void *params, const vg_window *w, int64_t ts_ms,
@@ -448,6 +500,11 @@ static double iforest_score(void *state, const void *params, const vg_window *w,
                  p->min_len);
         return 0.0;
     }
+    /* With many interleaved series the forest is rarely in L1/L2, and a walk
+     * would fetch it one dependent level at a time: ask for all of it now,
+     * while the features are computed. */
+    for (size_t at = p->off_node; at < p->bytes; at += 64)
+        __builtin_prefetch((const char *)state + at, 0, 3);
     train_step(st, p, w);
     if (st->ready < p->trees) {
         snprintf(why->detail, sizeof(why->detail), "warming up: %u/%u trees", st->ready,
@@ -460,7 +517,8 @@ static double iforest_score(void *state, const void *params, const vg_window *w,
     why->expected = st->loc;
     why->lower = st->loc - 3.0 * st->scale;
     why->upper = st->loc + 3.0 * st->scale;
-    snprintf(why->detail, sizeof(why->detail), "depth=%.1f/%.1f", depth, p->c_psi);
+    _Static_assert(sizeof(why->detail) >= sizeof("depth=999.9/999.9"), "detail too short");
+    format_depth(why->detail, depth, p->c_psi);
     return 1.0 / (1.0 + exp(SLOPE * (depth / p->c_psi - R_EDGE)));
 }
 
@@ -502,10 +560,10 @@ static int iforest_save(const void *state, const void *params, vg_writer *out)
     vg_writer_u32(out, st->tick);
     vg_writer_f64(out, st->loc);
     vg_writer_f64(out, st->scale);
-    put_floats(out, thr_of((void *)st, p), nodes);
+    for (size_t i = 0; i < nodes; i++)
+        vg_writer_u32(out, node_of((void *)st, p)[i]);
     put_floats(out, leaf_of((void *)st, p), nodes);
     put_floats(out, box_of((void *)st, p), 4 * (size_t)p->trees);
-    vg_writer_put(out, feat_of((void *)st, p), nodes);
     return out->failed ? VG_ENOMEM : VG_OK;
 }
 
@@ -514,7 +572,7 @@ static int iforest_save(const void *state, const void *params, vg_writer *out)
 static int check_loaded(const iforest_state *st, const iforest_params *p, vg_error *err)
 {
     const size_t nodes = (size_t)p->trees << p->height;
-    const uint8_t *feat = feat_of((void *)st, p);
+    const uint32_t *node = node_of((void *)st, p);
     const float *leaf = leaf_of((void *)st, p);
     if (st->ready > p->trees || st->tick >= p->retrain)
         return vg_error_set(err, VG_EPARSE, "iforest: schedule %u/%u out of range", st->ready,
@@ -522,18 +580,19 @@ static int check_loaded(const iforest_state *st, const iforest_params *p, vg_err
     if (!isfinite(st->loc) || !(st->scale > 0.0) || !isfinite(st->scale))
         return vg_error_set(err, VG_EPARSE, "iforest: bad window location or scale");
     for (size_t i = 0; i < nodes; i++) {
-        if (feat[i] >= p->n_feat)
+        if ((node[i] & VG__IFOREST_FEATURE_MASK) >= p->n_feat)
             return vg_error_set(err, VG_EPARSE, "iforest: node %zu splits on feature %u", i,
-                                feat[i]);
+                                node[i] & VG__IFOREST_FEATURE_MASK);
         if (!(leaf[i] >= 0.0f) || !isfinite(leaf[i]))
             return vg_error_set(err, VG_EPARSE, "iforest: bad path length at slot %zu", i);
     }
     const float *box = box_of((void *)st, p);
-    for (size_t i = 0; i < 2 * (size_t)p->trees; i++) {
-        float lo = box[(i / p->trees) * 2 * p->trees + i % p->trees];
-        float hi = box[(i / p->trees) * 2 * p->trees + p->trees + i % p->trees];
-        if (!isfinite(lo) || !isfinite(hi) || lo > hi)
-            return vg_error_set(err, VG_EPARSE, "iforest: bad sample range %zu", i);
+    for (uint32_t t = 0; t < p->trees; t++) {
+        for (uint32_t a = 0; a < 2; a++) {
+            float lo = box[2 * a * p->trees + t], hi = box[(2 * a + 1) * p->trees + t];
+            if (!isfinite(lo) || !isfinite(hi) || lo > hi)
+                return vg_error_set(err, VG_EPARSE, "iforest: bad sample range of tree %u", t);
+        }
     }
     return VG_OK;
 }
@@ -570,10 +629,10 @@ static int iforest_load(void *state, const void *params, vg_reader *in, vg_error
     vg_reader_u32(in, &st->tick);
     vg_reader_f64(in, &st->loc);
     vg_reader_f64(in, &st->scale);
-    get_floats(in, thr_of(st, p), nodes);
+    for (size_t i = 0; i < nodes; i++)
+        vg_reader_u32(in, &node_of(st, p)[i]);
     get_floats(in, leaf_of(st, p), nodes);
     get_floats(in, box_of(st, p), 4 * (size_t)p->trees);
-    vg_reader_get(in, feat_of(st, p), nodes);
     rc = in->failed ? vg_error_set(err, VG_EPARSE, "iforest: truncated state")
                     : check_loaded(st, p, err);
     if (rc == VG_OK)

@@ -3,17 +3,21 @@
  * (the AVX2 kernel and its scalar reference). Internal to the iforest
  * detector: only its tests and benchmark include it besides those two files.
  *
- * Every tree is a complete binary tree of `height` split levels, stored as
- * three flat arrays indexed by tree * (1 << height) + node, so children are
- * implicit (2i+1 left, 2i+2 right) and a forest has no pointers:
- *   thr[]  split threshold of internal node i (i < 2^height - 1);
- *   feat[] split feature of internal node i (u8; the array carries 4 spare
- *          bytes so a 32-bit gather may read past its last node);
- *   leaf[] path length of bottom slot j (depth + c(leaf size)).
- * A point goes right when x[feat] >= thr. A node that became a leaf above
- * the bottom level is a pass-through (thr = +inf: always left) down to the
+ * Every tree is a complete binary tree of `height` split levels with
+ * implicit children (2i+1 left, 2i+2 right), so a forest has no pointers.
+ * A node is one 32-bit word: read as a float it is the split threshold, and
+ * its low 5 bits (mantissa bits the threshold gives up, a relative change
+ * below 4e-6) are the split feature. A point goes right when
+ * x[word & 31] >= threshold. A node that became a leaf above the bottom
+ * level is a pass-through (threshold FLT_MAX-ish: always left) down to the
  * bottom slot that holds its path length, so every walk takes exactly
- * `height` steps: the kernels need no branches and a SIMD lane per tree.
+ * `height` steps: no branches, and one SIMD lane per tree.
+ *
+ * Trees come in groups of eight, stored lane-minor: node n of tree
+ * 8g + l is node[((g << height) + n) * 8 + l] (row 2^height - 1 of each
+ * group is padding), and bottom slot j is leaf[((g << height) + j) * 8 + l].
+ * The AVX2 kernel then reads a level's nodes for eight trees as whole rows
+ * and picks each lane's node with blends, gathering only below level 3.
  *
  * Out-of-range points: a tree routes a point beyond its sample's range like
  * the sample's most extreme point, so a spike would look no more isolated
@@ -31,22 +35,27 @@
 
 #include "src/window.h"
 
-/* A borrowed view of one series' forest; x in the kernels holds the
- * point's features (finite floats). */
+/* Features per point at most, and the length of a kernel's x array (the
+ * AVX2 kernel looks features up in four registers). */
+#define VG__IFOREST_FEATURES 32u
+#define VG__IFOREST_FEATURE_MASK 31u
+
+/* A borrowed view of one series' forest. */
 typedef struct vg__iforest_forest {
-    uint32_t       trees;
-    uint32_t       height;
-    uint32_t       level, step;   /* feature indices of the newest value */
-    const float   *thr;
-    const uint8_t *feat;
-    const float   *leaf;
-    const float   *box;
+    uint32_t        trees;          /* a multiple of 8 */
+    uint32_t        height;         /* 1..8 */
+    uint32_t        n_feat;         /* <= 31 */
+    uint32_t        level, step;    /* feature indices of the newest value */
+    const uint32_t *node;
+    const float    *leaf;
+    const float    *box;
 } vg__iforest_forest;
 
-/* Sum of the trees' path lengths for features x. Trees are summed in eight
- * striped double lanes (tree i into lane i % 8, lanes then added 0..7) so
- * the SIMD kernel and the scalar reference agree bit for bit. paths
- * (NULL-able) receives each tree's path length. */
+/* Sum of the trees' path lengths for the point with features
+ * x[VG__IFOREST_FEATURES] (finite; unused slots 0). Trees are summed in
+ * eight striped double lanes (tree i into lane i % 8, lanes then added
+ * 0..7) so the SIMD kernel and the scalar reference agree bit for bit.
+ * paths (NULL-able) receives each tree's path length. */
 typedef double (*vg__iforest_kernel)(const vg__iforest_forest *f, const float *x,
                                      float *paths);
 
@@ -54,7 +63,8 @@ double vg__iforest_paths_scalar(const vg__iforest_forest *f, const float *x, flo
 /* Requires AVX2 (vg__iforest_kernel_best checks the CPU). */
 double vg__iforest_paths_avx2(const vg__iforest_forest *f, const float *x, float *paths);
 
-/* The fastest kernel this CPU runs; detectors pick it once, in configure(). */
+/* The fastest kernel this CPU runs; the detector picks it once, in
+ * configure(). */
 vg__iforest_kernel vg__iforest_kernel_best(void);
 
 /* The mean path length of value (the point after the window w) over a
