@@ -24,9 +24,10 @@
  * `retrain` points, staggered, so a point pays for at most
  * ceil(trees / retrain) tree builds (one with the defaults).
  *
- * Each tree's ψ shingles are a stratified sample of the window (one
- * uniformly chosen shingle from each of ψ equal stretches): no duplicates,
- * no scratch array over the window, the whole window covered. The random
+ * Each tree's ψ shingles are a stratified sample of the window's newest
+ * TRAIN_SPAN values, all of it by default (one uniformly chosen shingle
+ * from each of ψ equal stretches): no duplicates and the whole window
+ * covered, from one pass that normalises the values. The random
  * choices come from GSL's taus2 generator, whose 24-byte state sits on the
  * stack and is seeded for every build from (series seed, build number):
  * builds are deterministic, nothing is allocated, and saved state needs no
@@ -38,15 +39,16 @@
  *
  * Score: with r = E[h]/c(ψ) the standard score is s = 2^-r; normal points
  * sit near r = 1 (s = 0.5) and even a point every tree isolates at the root
- * only reaches r = 1/c(ψ) (s = 0.91 for ψ = 64), so a linear rescale of s
+ * only reaches r = 1/c(ψ) (s = 0.89 for ψ = 32), so a linear rescale of s
  * could never pass 0.9. The score is instead a logistic in r centred on
  * R_EDGE (s = 0.57, the usual edge of normal): strictly decreasing in the
  * depth, so distinct depths keep distinct scores at both ends, never
- * exactly 0 or 1 (0.9997 at r = 1/c(64)). */
+ * exactly 0 or 1 (0.9995 at r = 1/c(32)). */
 #include "detectors/detector.h"
 #include "detectors/iforest_forest.h"
 
 #include <gsl/gsl_rng.h>
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -134,13 +136,18 @@ static int iforest_configure(void *params, const vg_conf_doc *doc, const json_t 
                            p, err);
     if (rc != VG_OK)
         return rc;
+    char where[64];
     if (p->trees % 8 != 0) {
-        return vg_error_set_at(err, VG_ECONFIG, "detectors.iforest.trees",
-                               "must be a multiple of 8, not %u", p->trees);
+        vg_conf_where(doc, cfg, "trees", 0, where, sizeof(where));
+        return vg_error_set_at(err, VG_ECONFIG, where,
+                               "detectors.iforest.trees: must be a multiple of 8, not %u",
+                               p->trees);
     }
     if (window_cap < p->shingle + 15) {
-        return vg_error_set_at(err, VG_ECONFIG, "detectors.iforest.shingle",
-                               "a window of %u values holds fewer than 16 shingles of %u",
+        vg_conf_where(doc, cfg, "shingle", 0, where, sizeof(where));
+        return vg_error_set_at(err, VG_ECONFIG, where,
+                               "detectors.iforest.shingle: a window of %u values holds fewer "
+                               "than 16 shingles of %u",
                                window_cap, p->shingle);
     }
     uint32_t shingles = window_cap - p->shingle + 1;
@@ -252,7 +259,9 @@ static void window_stats(const vg_window *w, double min_scale, double *loc, doub
     double mean = n > 0 ? s / n : 0.0;
     double var = n > 1 ? (q - s * mean) / (n - 1) : 0.0;
     double sd = var > 0.0 ? sqrt(var) : 0.0;
-    *loc = shift + mean;
+    /* values near DBL_MAX overflow the sums: stay finite, saved state must load */
+    *loc = isfinite(shift + mean) ? shift + mean : shift;
+    sd = isfinite(sd) ? sd : DBL_MAX;
     *scale = fmax(sd, fmax(fmax(min_scale, 1e-6 * fabs(*loc)), 1e-300));
 }
 
@@ -524,24 +533,24 @@ static double iforest_score(void *state, const void *params, const vg_window *w,
 
 #define SAVE_TAG 0x31524649u /* "IFR1" */
 
-static int put_floats(vg_writer *out, const float *v, size_t n)
+/* Node words, path lengths and ranges travel as little-endian 32-bit
+ * words (floats by their bits). */
+static void put_words(vg_writer *out, const void *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint32_t bits;
-        memcpy(&bits, &v[i], sizeof(bits));
+        memcpy(&bits, (const char *)v + 4 * i, sizeof(bits));
         vg_writer_u32(out, bits);
     }
-    return out->failed ? VG_ENOMEM : VG_OK;
 }
 
-static int get_floats(vg_reader *in, float *v, size_t n)
+static void get_words(vg_reader *in, void *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint32_t bits = 0;
         vg_reader_u32(in, &bits);
-        memcpy(&v[i], &bits, sizeof(bits));
+        memcpy((char *)v + 4 * i, &bits, sizeof(bits));
     }
-    return in->failed ? VG_EPARSE : VG_OK;
 }
 
 static int iforest_save(const void *state, const void *params, vg_writer *out)
@@ -560,10 +569,9 @@ static int iforest_save(const void *state, const void *params, vg_writer *out)
     vg_writer_u32(out, st->tick);
     vg_writer_f64(out, st->loc);
     vg_writer_f64(out, st->scale);
-    for (size_t i = 0; i < nodes; i++)
-        vg_writer_u32(out, node_of((void *)st, p)[i]);
-    put_floats(out, leaf_of((void *)st, p), nodes);
-    put_floats(out, box_of((void *)st, p), 4 * (size_t)p->trees);
+    put_words(out, node_of((void *)st, p), nodes);
+    put_words(out, leaf_of((void *)st, p), nodes);
+    put_words(out, box_of((void *)st, p), 4 * (size_t)p->trees);
     return out->failed ? VG_ENOMEM : VG_OK;
 }
 
@@ -615,8 +623,11 @@ static int iforest_load(void *state, const void *params, vg_reader *in, vg_error
         rc = vg_error_set(err, VG_EPARSE, "iforest: truncated state");
         goto out_reset;
     }
-    if (tag != SAVE_TAG || shingle != p->shingle || psi != p->psi || trees != p->trees ||
-        height != p->height) {
+    if (tag != SAVE_TAG) {
+        rc = vg_error_set(err, VG_EPARSE, "iforest: not an iforest state (tag %08x)", tag);
+        goto out_reset;
+    }
+    if (shingle != p->shingle || psi != p->psi || trees != p->trees || height != p->height) {
         rc = vg_error_set(err, VG_EPARSE,
                           "iforest: saved shape k=%u psi=%u trees=%u does not match the "
                           "configured k=%u psi=%u trees=%u",
@@ -629,10 +640,9 @@ static int iforest_load(void *state, const void *params, vg_reader *in, vg_error
     vg_reader_u32(in, &st->tick);
     vg_reader_f64(in, &st->loc);
     vg_reader_f64(in, &st->scale);
-    for (size_t i = 0; i < nodes; i++)
-        vg_reader_u32(in, &node_of(st, p)[i]);
-    get_floats(in, leaf_of(st, p), nodes);
-    get_floats(in, box_of(st, p), 4 * (size_t)p->trees);
+    get_words(in, node_of(st, p), nodes);
+    get_words(in, leaf_of(st, p), nodes);
+    get_words(in, box_of(st, p), 4 * (size_t)p->trees);
     rc = in->failed ? vg_error_set(err, VG_EPARSE, "iforest: truncated state")
                     : check_loaded(st, p, err);
     if (rc == VG_OK)
