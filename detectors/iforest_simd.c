@@ -98,7 +98,7 @@ AVX2 __m256i pick_row(const uint32_t *row, __m256i pos, int l)
 }
 
 /* x[word & 31] per lane, from x held in four registers (two when wide is 0:
- * fewer than 16 features). */
+ * at most 16 features). */
 AVX2 __m256 lookup(const __m256 xr[4], __m256i word, int wide)
 {
     __m256 lo = _mm256_blendv_ps(_mm256_permutevar8x32_ps(xr[0], word),
@@ -182,7 +182,7 @@ AVX2 double paths_avx2(const vg__iforest_forest *f, const float *x, float *paths
 __attribute__((target("avx2")))
 double vg__iforest_paths_avx2(const vg__iforest_forest *f, const float *x, float *paths)
 {
-    /* two specialisations: fewer than 16 features need two registers */
+    /* two specialisations: up to 16 features fit in two registers */
     return f->n_feat <= 16 ? paths_avx2(f, x, paths, 0) : paths_avx2(f, x, paths, 1);
 }
 
