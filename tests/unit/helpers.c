@@ -12,7 +12,7 @@ void vg_test_assert_near(double a, double b, double tol, const char *ea,
         return;
     if (fabs(a - b) <= tol)
         return;
-    cm_print_error("%s = %.17g, %s = %.17g, differ by more than %g\n", ea, a, eb, b, tol);
+    print_error("%s = %.17g, %s = %.17g, differ by more than %g\n", ea, a, eb, b, tol);
     _fail(file, line);
 }
 
