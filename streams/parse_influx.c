@@ -12,6 +12,7 @@
  * of lines (LF or CRLF; blank lines and `#` comments are ignored); a bad
  * line is reported and skipped, and the good lines are kept. A line is
  * all-or-nothing: its points are appended only once all of it parsed. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,8 +183,13 @@ static int read_ts(line *l, int64_t *ts_ms)
     l->i += neg;
     int64_t v = 0;
     size_t digits = 0;
-    for (; l->i < l->end && l->s[l->i] >= '0' && l->s[l->i] <= '9'; l->i++, digits++)
-        v = v * 10 + (l->s[l->i] - '0');
+    int overflow = 0;
+    for (; l->i < l->end && l->s[l->i] >= '0' && l->s[l->i] <= '9'; l->i++, digits++) {
+        int d = l->s[l->i] - '0';
+        overflow |= v > (INT64_MAX - d) / 10;
+        if (!overflow)
+            v = v * 10 + d;
+    }
     size_t after = l->i;
     while (l->i < l->end && is_space(l->s[l->i]))
         l->i++;
@@ -191,7 +197,7 @@ static int read_ts(line *l, int64_t *ts_ms)
         l->i = digits == 0 ? start : after;
         return fail(l, "syntax", "expected an integer timestamp at the end of the line");
     }
-    if (neg || digits > 18 || vg__parse_epoch_int(l->ps, v, ts_ms) != 0) {
+    if (neg || overflow || vg__parse_epoch_int(l->ps, v, ts_ms) != 0) {
         l->i = start;
         return fail(l, "timestamp", "timestamp out of range");
     }
