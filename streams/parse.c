@@ -47,6 +47,8 @@ static const vg_conf_field parser_fields[] = {
      "already rates; auto: rate for collectd-json (StoreRates true), raw for collectd-command"},
     {"graphite_tags", VG_CONF_BOOL, P(graphite_tags), 1, 0, 1, NULL,
      "graphite: read `path;tag=value` tags (graphite 1.1) as labels"},
+    {"json_fast", VG_CONF_BOOL, P(json_fast), 1, 0, 1, NULL,
+     "json, collectd-json: read plain messages with the built-in scanner (jansson otherwise)"},
     {"max_bytes", VG_CONF_INT, P(max_bytes), 1048576, 1, 67108864, NULL,
      "largest message accepted, in bytes"},
     {"rate_series", VG_CONF_UINT32, P(rate_series), 16384, 16, 16777216, NULL,
@@ -376,27 +378,6 @@ void vg__parse_lines(vg_parser *ps, void (*line)(vg_parser *ps, size_t start, si
             line(ps, start, end);
         start = next + 1;
     }
-}
-
-void vg__parse_json_each(vg_parser *ps, void (*each)(vg_parser *ps, const json_t *v, size_t idx))
-{
-    json_error_t jerr;
-    json_t *root = json_loadb(ps->msg, ps->len, JSON_DECODE_ANY, &jerr);
-    if (root == NULL) {
-        /* jansson's position is just past the last byte it read. */
-        size_t pos = jerr.position > 0 ? (size_t)jerr.position - 1 : 0;
-        vg__parse_fail(ps, "json", pos, "%s", jerr.text);
-        return;
-    }
-    if (json_is_array(root)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(root, i, v)
-            each(ps, v, i);
-    } else {
-        each(ps, root, SIZE_MAX);
-    }
-    json_decref(root);
 }
 
 int vg__parse_msg_ts(vg_parser *ps, size_t pos, int64_t *ts_ms)

@@ -20,7 +20,6 @@
  * Command always), which `counters: raw` turns into rates per series; an
  * ABSOLUTE raw value is divided by the interval. null (JSON) and U (Command)
  * values are unknown and skipped without error. */
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -130,10 +129,10 @@ static int check_time(vg_parser *ps, double t, size_t pos)
 
 /* ---- JSON: [{"values":[..],"dstypes":[..],"dsnames":[..],"time":..,...}] */
 
-static int json_str(vg_parser *ps, const json_t *obj, const char *key, int required,
+static int json_str(vg_parser *ps, const vg__jnode *obj, const char *key, int required,
                     size_t idx, str *out)
 {
-    const json_t *v = json_object_get(obj, key);
+    const vg__jnode *v = vg__jnode_get(obj, key);
     if (v == NULL && !required) {
         *out = (str){"", 0};
         return 0;
@@ -141,43 +140,47 @@ static int json_str(vg_parser *ps, const json_t *obj, const char *key, int requi
     if (v == NULL)
         return vg__parse_fail(ps, "missing_field", SIZE_MAX, "element %zu: no \"%s\"", idx,
                               key);
-    if (!json_is_string(v))
+    if (v->type != VG__J_STRING)
         return vg__parse_fail(ps, "type", SIZE_MAX, "element %zu: \"%s\" is not a string",
                               idx, key);
-    *out = (str){json_string_value(v), json_string_length(v)};
+    *out = (str){v->s, v->len};
     return 0;
 }
 
-static int json_array_of(vg_parser *ps, const json_t *obj, const char *key, size_t idx,
-                         const json_t **out)
+static int json_array_of(vg_parser *ps, const vg__jnode *obj, const char *key, size_t idx,
+                         const vg__jnode **out)
 {
-    *out = json_object_get(obj, key);
+    *out = vg__jnode_get(obj, key);
     if (*out == NULL)
         return vg__parse_fail(ps, "missing_field", SIZE_MAX, "element %zu: no \"%s\"", idx,
                               key);
-    if (!json_is_array(*out))
+    if ((*out)->type != VG__J_ARRAY)
         return vg__parse_fail(ps, "type", SIZE_MAX, "element %zu: \"%s\" is not an array",
                               idx, key);
     return 0;
 }
 
-static int json_dstype(const json_t *v)
+static int json_dstype(const vg__jnode *v)
 {
     static const char *const names[] = {"gauge", "derive", "counter", "absolute"};
-    const char *s = json_string_value(v);
-    for (int k = 0; s != NULL && k < 4; k++)
-        if (strcmp(s, names[k]) == 0)
+    for (int k = 0; v->type == VG__J_STRING && k < 4; k++)
+        if (strlen(names[k]) == v->len && memcmp(v->s, names[k], v->len) == 0)
             return k;
     return -1;
 }
 
-static void json_value_list(vg_parser *ps, const json_t *obj, size_t idx)
+static int is_number(const vg__jnode *v)
+{
+    return v != NULL && (v->type == VG__J_INT || v->type == VG__J_REAL);
+}
+
+static void json_value_list(vg_parser *ps, const vg__jnode *obj, size_t idx)
 {
     value_list vl;
+    const vg__jnode *values, *dstypes, *dsnames;
     if (idx == SIZE_MAX)
         idx = 0;  /* a lone value list: call it element 0 */
-    const json_t *values, *dstypes, *dsnames;
-    if (!json_is_object(obj)) {
+    if (obj->type != VG__J_OBJECT) {
         vg__parse_fail(ps, "type", SIZE_MAX, "element %zu: expected an object", idx);
         return;
     }
@@ -190,45 +193,47 @@ static void json_value_list(vg_parser *ps, const json_t *obj, size_t idx)
         json_str(ps, obj, "type", 1, idx, &vl.type) != 0 ||
         json_str(ps, obj, "type_instance", 0, idx, &vl.type_instance) != 0)
         return;
-    vl.n = json_array_size(values);
-    if (vl.n == 0 || vl.n > MAX_DS || json_array_size(dstypes) != vl.n ||
-        json_array_size(dsnames) != vl.n) {
+    vl.n = vg__jnode_count(values);
+    if (vl.n == 0 || vl.n > MAX_DS || vg__jnode_count(dstypes) != vl.n ||
+        vg__jnode_count(dsnames) != vl.n) {
         vg__parse_fail(ps, "type", SIZE_MAX,
                        "element %zu: values, dstypes and dsnames must have the same "
                        "length (1 to %d)", idx, MAX_DS);
         return;
     }
-    const json_t *t = json_object_get(obj, "time");
-    const json_t *iv = json_object_get(obj, "interval");
-    if (!json_is_number(t)) {
+    const vg__jnode *t = vg__jnode_get(obj, "time");
+    const vg__jnode *iv = vg__jnode_get(obj, "interval");
+    if (!is_number(t)) {
         vg__parse_fail(ps, t ? "type" : "missing_field", SIZE_MAX,
                        "element %zu: \"time\" missing or not a number", idx);
         return;
     }
-    if (check_time(ps, json_number_value(t), SIZE_MAX) != 0)
+    if (check_time(ps, t->d, SIZE_MAX) != 0)
         return;
-    vl.time_s = json_number_value(t);
-    vl.interval_s = json_is_number(iv) ? json_number_value(iv) : 0;
-    for (size_t i = 0; i < vl.n; i++) {
-        const json_t *name = json_array_get(dsnames, i);
-        vl.dstypes[i] = json_dstype(json_array_get(dstypes, i));
-        if (vl.dstypes[i] < 0 || !json_is_string(name) || json_string_length(name) == 0) {
+    vl.time_s = t->d;
+    vl.interval_s = is_number(iv) ? iv->d : 0;
+    const vg__jnode *type = dstypes + 1, *name = dsnames + 1;
+    for (size_t i = 0; i < vl.n; i++, type += 1 + type->size, name += 1 + name->size) {
+        vl.dstypes[i] = json_dstype(type);
+        if (vl.dstypes[i] < 0 || name->type != VG__J_STRING || name->len == 0) {
             vg__parse_fail(ps, "type", SIZE_MAX,
                            "element %zu: data source %zu has a bad name or type", idx, i);
             return;
         }
-        vl.dsnames[i] = (str){json_string_value(name), json_string_length(name)};
+        vl.dsnames[i] = (str){name->s, name->len};
     }
-    for (size_t i = 0; i < vl.n; i++) {
-        const json_t *v = json_array_get(values, i);
-        if (json_is_null(v))
+    size_t i = 0;
+    vg__jnode_foreach(values, v) {
+        if (v->type == VG__J_NULL) {
+            i++;
             continue;  /* unknown, e.g. the first rate */
-        if (!json_is_number(v)) {
+        }
+        if (!is_number(v))
             vg__parse_fail(ps, "type", SIZE_MAX, "element %zu: value %zu is not a number",
                            idx, i);
-            continue;
-        }
-        emit_value(ps, &vl, i, json_number_value(v));
+        else
+            emit_value(ps, &vl, i, v->d);
+        i++;
     }
 }
 

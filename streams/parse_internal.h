@@ -26,6 +26,34 @@
 enum { VG__TS_AUTO, VG__TS_S, VG__TS_MS, VG__TS_US, VG__TS_NS };
 enum { VG__COUNTERS_AUTO, VG__COUNTERS_RATE, VG__COUNTERS_RAW };
 
+/* JSON messages are read into a flat array of nodes in the parser (no
+ * allocation): a node's subtree follows it, `size` nodes long, so the next
+ * sibling of c is c + 1 + c->size. Two readers fill it the same way: a
+ * fast scanner for plain messages (ASCII strings without escapes, shallow
+ * nesting, no duplicate keys), and jansson for everything else, so both
+ * paths feed one interpretation of the content. */
+typedef enum vg__jtype {
+    VG__J_STRING, VG__J_INT, VG__J_REAL, VG__J_NULL, VG__J_BOOL, VG__J_OBJECT, VG__J_ARRAY,
+} vg__jtype;
+
+typedef struct vg__jnode {
+    const char *key;      /* member name (not NUL-terminated), NULL in arrays */
+    size_t      key_len;
+    const char *s;        /* VG__J_STRING (not NUL-terminated) */
+    size_t      len;
+    int64_t     i;        /* VG__J_INT */
+    double      d;        /* VG__J_INT and VG__J_REAL */
+    uint32_t    size;     /* nodes below this one; containers deeper than
+                             the interpretation looks may be left empty */
+    uint8_t     type;     /* vg__jtype */
+} vg__jnode;
+
+#define VG__JNODES 1024   /* nodes of one message (fast) or one element (jansson) */
+
+#define vg__jnode_foreach(parent, c)                                              \
+    for (const vg__jnode *c = (parent) + 1, *c##_end_ = (parent) + 1 + (parent)->size; \
+         c < c##_end_; c += 1 + c->size)
+
 typedef struct vg__parse_params {
     int      format;                        /* vg_format */
     char     series_field[VG__FIELD_MAX];
@@ -36,6 +64,7 @@ typedef struct vg__parse_params {
     int      ts_unit;                       /* VG__TS_* */
     int      counters;                      /* VG__COUNTERS_* */
     int      graphite_tags;
+    int      json_fast;                     /* use the fast JSON scanner when it applies */
     int64_t  max_bytes;
     uint32_t rate_series;
 } vg__parse_params;
@@ -62,6 +91,7 @@ struct vg_parser {
 
     char key[VG__KEY_MAX];
     char scratch[VG__SCRATCH_MAX];
+    vg__jnode nodes[VG__JNODES];
 };
 
 /* Builds the key of name + labels and appends a point. A value that is not
@@ -101,10 +131,20 @@ int vg__parse_msg_ts(vg_parser *ps, size_t pos, int64_t *ts_ms);
  * range, without the LF or CRLF; a line holding a NUL byte is an error. */
 void vg__parse_lines(vg_parser *ps, void (*line)(vg_parser *ps, size_t start, size_t end));
 
-/* Parses the message as JSON (reporting syntax errors at jansson's
+/* The member `key` of object obj, or NULL. */
+const vg__jnode *vg__jnode_get(const vg__jnode *obj, const char *key);
+/* Element i of array arr, or NULL. */
+const vg__jnode *vg__jnode_at(const vg__jnode *arr, size_t i);
+/* Number of children of a container. */
+size_t vg__jnode_count(const vg__jnode *c);
+/* Whether node c's member name is key. */
+int vg__jnode_key_is(const vg__jnode *c, const char *key);
+
+/* Reads the message as JSON (syntax errors are reported at jansson's
  * line:col) and calls each() for every element of a top-level array, or
  * once with idx SIZE_MAX for any other value. */
-void vg__parse_json_each(vg_parser *ps, void (*each)(vg_parser *ps, const json_t *v, size_t idx));
+void vg__parse_json_each(vg_parser *ps,
+                         void (*each)(vg_parser *ps, const vg__jnode *v, size_t idx));
 
 /* One function per format: parse ps->msg[ps->len], append, record errors. */
 void vg__parse_json(vg_parser *ps);

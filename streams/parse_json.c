@@ -14,7 +14,6 @@
  * is an epoch number or numeric string in s/ms/us/ns (see ts_unit), or the
  * message time when absent. Values are numbers or numeric strings; NaN,
  * infinities, other strings, null and other types are errors. */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,54 +33,48 @@ static void ctx_init(ctx *c, size_t idx)
         snprintf(c->where, sizeof(c->where), "element %zu: ", idx);
 }
 
-static int is_label_name(const vg_parser *ps, const char *key)
+static int is_label_name(const vg_parser *ps, const vg__jnode *m)
 {
     for (size_t i = 0; i < ps->n_label_names; i++)
-        if (strcmp(ps->label_names[i], key) == 0)
+        if (vg__jnode_key_is(m, ps->label_names[i]))
             return 1;
     return 0;
 }
 
 static int add_label(vg_parser *ps, const ctx *c, vg_label *labels, size_t *n,
-                     const char *name, const json_t *v)
+                     const vg__jnode *m)
 {
-    if (!json_is_string(v))
-        return vg__parse_fail(ps, "type", SIZE_MAX, "%slabel \"%s\" is not a string",
-                              c->where, name);
+    if (m->type != VG__J_STRING)
+        return vg__parse_fail(ps, "type", SIZE_MAX, "%slabel \"%.*s\" is not a string",
+                              c->where, (int)m->key_len, m->key);
     if (*n == VG_MAX_LABELS)
         return vg__parse_fail(ps, "key", SIZE_MAX, "%smore than %d labels", c->where,
                               VG_MAX_LABELS);
-    labels[*n] = (vg_label){name, strlen(name), json_string_value(v),
-                            json_string_length(v)};
-    (*n)++;
+    labels[(*n)++] = (vg_label){m->key, m->key_len, m->s, m->len};
     return 0;
 }
 
-static int read_labels(vg_parser *ps, const ctx *c, const json_t *obj, vg_label *labels,
+static int read_labels(vg_parser *ps, const ctx *c, const vg__jnode *obj, vg_label *labels,
                        size_t *n, int strings_are_labels)
 {
-    const json_t *lo = json_object_get(obj, ps->p.labels_field);
+    const vg__jnode *lo = vg__jnode_get(obj, ps->p.labels_field);
     if (lo != NULL) {
-        if (!json_is_object(lo))
+        if (lo->type != VG__J_OBJECT)
             return vg__parse_fail(ps, "type", SIZE_MAX, "%s\"%s\" is not an object",
                                   c->where, ps->p.labels_field);
-        const char *k;
-        const json_t *v;
-        json_object_foreach((json_t *)lo, k, v)
-            if (add_label(ps, c, labels, n, k, v) != 0)
+        vg__jnode_foreach(lo, m)
+            if (add_label(ps, c, labels, n, m) != 0)
                 return -1;
     }
     for (size_t i = 0; i < ps->n_label_names; i++) {
-        const json_t *v = json_object_get(obj, ps->label_names[i]);
-        if (v != NULL && add_label(ps, c, labels, n, ps->label_names[i], v) != 0)
+        const vg__jnode *m = vg__jnode_get(obj, ps->label_names[i]);
+        if (m != NULL && add_label(ps, c, labels, n, m) != 0)
             return -1;
     }
     if (strings_are_labels) {
-        const char *k;
-        const json_t *v;
-        json_object_foreach((json_t *)obj, k, v) {
-            if (json_is_string(v) && strcmp(k, ps->p.series_field) != 0 &&
-                strcmp(k, ps->p.ts_field) != 0 && add_label(ps, c, labels, n, k, v) != 0)
+        vg__jnode_foreach(obj, m) {
+            if (m->type == VG__J_STRING && !vg__jnode_key_is(m, ps->p.series_field) &&
+                !vg__jnode_key_is(m, ps->p.ts_field) && add_label(ps, c, labels, n, m) != 0)
                 return -1;
         }
     }
@@ -91,29 +84,32 @@ static int read_labels(vg_parser *ps, const ctx *c, const json_t *obj, vg_label 
 /* An all-digit string is read as an integer so ns timestamps stay exact. */
 static int string_epoch(vg_parser *ps, const char *s, size_t len, int64_t *ts_ms)
 {
-    int digits = len > 0 && len <= 18;
-    for (size_t i = 0; digits && i < len; i++)
-        digits = s[i] >= '0' && s[i] <= '9';
-    if (digits)
-        return vg__parse_epoch_int(ps, strtoll(s, NULL, 10), ts_ms);
+    int all_digits = len > 0 && len <= 18;
+    int64_t iv = 0;
+    for (size_t i = 0; all_digits && i < len; i++) {
+        all_digits = s[i] >= '0' && s[i] <= '9';
+        iv = iv * 10 + (s[i] - '0');
+    }
+    if (all_digits)
+        return vg__parse_epoch_int(ps, iv, ts_ms);
     double v;
     if (vg__parse_number(s, len, &v) != 0)
         return -1;
     return vg__parse_epoch(ps, v, ts_ms);
 }
 
-static int read_ts(vg_parser *ps, const ctx *c, const json_t *obj, int64_t *ts_ms)
+static int read_ts(vg_parser *ps, const ctx *c, const vg__jnode *obj, int64_t *ts_ms)
 {
-    const json_t *t = json_object_get(obj, ps->p.ts_field);
+    const vg__jnode *t = vg__jnode_get(obj, ps->p.ts_field);
     int rc = -1;
     if (t == NULL)
         return vg__parse_msg_ts(ps, SIZE_MAX, ts_ms);
-    if (json_is_integer(t))
-        rc = vg__parse_epoch_int(ps, json_integer_value(t), ts_ms);
-    else if (json_is_real(t))
-        rc = vg__parse_epoch(ps, json_real_value(t), ts_ms);
-    else if (json_is_string(t))
-        rc = string_epoch(ps, json_string_value(t), json_string_length(t), ts_ms);
+    if (t->type == VG__J_INT)
+        rc = vg__parse_epoch_int(ps, t->i, ts_ms);
+    else if (t->type == VG__J_REAL)
+        rc = vg__parse_epoch(ps, t->d, ts_ms);
+    else if (t->type == VG__J_STRING)
+        rc = string_epoch(ps, t->s, t->len, ts_ms);
     if (rc != 0)
         return vg__parse_fail(ps, "timestamp", SIZE_MAX,
                               "%s\"%s\" is not an epoch time in range", c->where,
@@ -121,20 +117,20 @@ static int read_ts(vg_parser *ps, const ctx *c, const json_t *obj, int64_t *ts_m
     return 0;
 }
 
-static int read_value(vg_parser *ps, const ctx *c, const json_t *v, const char *name,
-                      double *value)
+static int read_value(vg_parser *ps, const ctx *c, const vg__jnode *v, double *value)
 {
-    if (json_is_number(v)) {
-        *value = json_number_value(v);
+    const char *name = ps->p.value_field;
+    if (v->type == VG__J_INT || v->type == VG__J_REAL) {
+        *value = v->d;
         return 0;
     }
-    if (json_is_null(v))
+    if (v->type == VG__J_NULL)
         return vg__parse_fail(ps, "missing_field", SIZE_MAX, "%s\"%s\" is null", c->where,
                               name);
-    if (!json_is_string(v))
+    if (v->type != VG__J_STRING)
         return vg__parse_fail(ps, "type", SIZE_MAX, "%s\"%s\" is not a number", c->where,
                               name);
-    int rc = vg__parse_number(json_string_value(v), json_string_length(v), value);
+    int rc = vg__parse_number(v->s, v->len, value);
     if (rc == -2)
         return vg__parse_fail(ps, "nan", SIZE_MAX, "%s\"%s\" is NaN or infinite", c->where,
                               name);
@@ -144,37 +140,37 @@ static int read_value(vg_parser *ps, const ctx *c, const json_t *v, const char *
     return 0;
 }
 
-static void one_point(vg_parser *ps, const ctx *c, const json_t *obj, const json_t *jv)
+static void one_point(vg_parser *ps, const ctx *c, const vg__jnode *obj, const vg__jnode *v)
 {
     vg_label labels[VG_MAX_LABELS];
     size_t n = 0;
     int64_t ts_ms;
     double value;
-    const json_t *s = json_object_get(obj, ps->p.series_field);
+    const vg__jnode *s = vg__jnode_get(obj, ps->p.series_field);
     if (s == NULL) {
         vg__parse_fail(ps, "missing_field", SIZE_MAX, "%sno \"%s\"", c->where,
                        ps->p.series_field);
         return;
     }
-    if (!json_is_string(s)) {
+    if (s->type != VG__J_STRING) {
         vg__parse_fail(ps, "type", SIZE_MAX, "%s\"%s\" is not a string", c->where,
                        ps->p.series_field);
         return;
     }
-    if (read_value(ps, c, jv, ps->p.value_field, &value) != 0 ||
-        read_ts(ps, c, obj, &ts_ms) != 0 || read_labels(ps, c, obj, labels, &n, 0) != 0)
+    if (read_value(ps, c, v, &value) != 0 || read_ts(ps, c, obj, &ts_ms) != 0 ||
+        read_labels(ps, c, obj, labels, &n, 0) != 0)
         return;
-    vg__parse_emit(ps, json_string_value(s), json_string_length(s), labels, n, ts_ms, value);
+    vg__parse_emit(ps, s->s, s->len, labels, n, ts_ms, value);
 }
 
-static int is_reserved(const vg_parser *ps, const char *k)
+static int is_reserved(const vg_parser *ps, const vg__jnode *m)
 {
-    return strcmp(k, ps->p.series_field) == 0 || strcmp(k, ps->p.ts_field) == 0 ||
-           strcmp(k, ps->p.labels_field) == 0 || is_label_name(ps, k);
+    return vg__jnode_key_is(m, ps->p.series_field) || vg__jnode_key_is(m, ps->p.ts_field) ||
+           vg__jnode_key_is(m, ps->p.labels_field) || is_label_name(ps, m);
 }
 
 /* One series per numeric member; other members are labels or ignored. */
-static void many_series(vg_parser *ps, const ctx *c, const json_t *obj)
+static void many_series(vg_parser *ps, const ctx *c, const vg__jnode *obj)
 {
     vg_label labels[VG_MAX_LABELS];
     size_t n = 0;
@@ -185,46 +181,43 @@ static void many_series(vg_parser *ps, const ctx *c, const json_t *obj)
 
     /* The "<series>_" prefix is built once in scratch; members follow it. */
     size_t plen = 0;
-    const json_t *s = json_object_get(obj, ps->p.series_field);
-    if (json_is_string(s) && json_string_length(s) > 0) {
-        plen = json_string_length(s) + 1;
+    const vg__jnode *s = vg__jnode_get(obj, ps->p.series_field);
+    if (s != NULL && s->type == VG__J_STRING && s->len > 0) {
+        plen = s->len + 1;
         if (plen >= sizeof(ps->scratch)) {
             vg__parse_fail(ps, "key", SIZE_MAX, "%sseries name too long", c->where);
             return;
         }
-        memcpy(ps->scratch, json_string_value(s), plen - 1);
+        memcpy(ps->scratch, s->s, s->len);
         ps->scratch[plen - 1] = '_';
     }
 
     int found = 0;
-    const char *k;
-    const json_t *v;
-    json_object_foreach((json_t *)obj, k, v) {
-        if (!json_is_number(v) || is_reserved(ps, k))
+    vg__jnode_foreach(obj, m) {
+        if ((m->type != VG__J_INT && m->type != VG__J_REAL) || is_reserved(ps, m))
             continue;
         found = 1;
-        size_t klen = strlen(k);
-        if (plen + klen >= sizeof(ps->scratch)) {
+        if (plen + m->key_len >= sizeof(ps->scratch)) {
             vg__parse_fail(ps, "key", SIZE_MAX, "%sseries name too long", c->where);
             continue;
         }
-        memcpy(ps->scratch + plen, k, klen);
-        vg__parse_emit(ps, ps->scratch, plen + klen, labels, n, ts_ms, json_number_value(v));
+        memcpy(ps->scratch + plen, m->key, m->key_len);
+        vg__parse_emit(ps, ps->scratch, plen + m->key_len, labels, n, ts_ms, m->d);
     }
     if (!found)
         vg__parse_fail(ps, "missing_field", SIZE_MAX, "%sno \"%s\" and no numeric member",
                        c->where, ps->p.value_field);
 }
 
-static void one_object(vg_parser *ps, const json_t *obj, size_t idx)
+static void one_object(vg_parser *ps, const vg__jnode *obj, size_t idx)
 {
     ctx c;
     ctx_init(&c, idx);
-    if (!json_is_object(obj)) {
+    if (obj->type != VG__J_OBJECT) {
         vg__parse_fail(ps, "type", SIZE_MAX, "%sexpected an object", c.where);
         return;
     }
-    const json_t *v = json_object_get(obj, ps->p.value_field);
+    const vg__jnode *v = vg__jnode_get(obj, ps->p.value_field);
     if (v != NULL)
         one_point(ps, &c, obj, v);
     else

@@ -5,7 +5,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static vg_parser *ps;
-    fuzz_parse(&ps, "{\"format\": \"influx\"}", data, size);
+    static fuzz_parser f = {.config = "{\"format\": \"influx\"}"};
+    fuzz_parse(&f, data, size);
     return 0;
 }

@@ -217,6 +217,15 @@ static void raw_counters_match_store_rates(void **state)
     /* Both give one point per value but the first of each DERIVE series. */
     assert_int_equal(raw.b.n, rates.b.n);
     assert_int_equal(cmd.b.n, rates.b.n);
+    /* The fast scanner reads the real messages as jansson does. */
+    parsed tree;
+    parse_fixture("json-raw.ndjson", "{\"format\":\"collectd-json\",\"counters\":\"raw\","
+                  "\"json_fast\":false}", &tree);
+    assert_int_equal(tree.b.n, raw.b.n);
+    for (size_t i = 0; i < raw.b.n; i++)
+        test_point(&tree.b, i, vg_batch_key(&raw.b, &raw.b.points[i]), raw.b.points[i].ts_ms,
+                   raw.b.points[i].value);
+    vg_batch_release(&tree.b);
     /* Every point has its twin: 12 gauge + 32 derive values per round. */
     assert_int_equal(compare_rates(&raw, &rates), raw.b.n);
     assert_int_equal(compare_rates(&cmd, &rates), cmd.b.n);
@@ -229,6 +238,7 @@ static void corpus(void **state)
 {
     (void)state;
     assert_true(test_walk_corpus("collectd", "{\"format\":\"collectd-json\"}") >= 25);
+    assert_true(test_walk_corpus("collectd", "{\"format\":\"collectd-json\",\"json_fast\":false}") >= 25);
 }
 
 int main(void)

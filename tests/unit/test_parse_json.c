@@ -171,10 +171,62 @@ static void one_mebibyte_message(void **state)
     free(buf);
 }
 
+/* Messages the fast scanner takes and messages it hands to jansson (escapes,
+ * UTF-8, duplicate keys, deep nesting, syntax errors): same results. */
+static void fast_scanner_agrees_with_jansson(void **state)
+{
+    (void)state;
+    static const char *const msgs[] = {
+        "{\"series\":\"cpu\",\"labels\":{\"host\":\"a\"},\"ts\":1700000000000,\"value\":0.5}",
+        " [ {\"series\":\"a\",\"ts\":1.7e9,\"value\":-0} ,{\"series\":\"b\",\"value\":1E-3}]\n",
+        "{\"series\":\"cpu\",\"labels\":{\"host\":\"a\\\"b\\u00e9\"},\"value\":2}",
+        "{\"series\":\"caf\xc3\xa9\",\"value\":3}",
+        "{\"series\":\"a\",\"value\":1,\"value\":2}",
+        "{\"series\":\"a\",\"value\":1,\"x\":{\"y\":{\"z\":[1,{\"w\":2}]}}}",
+        "{\"series\":\"a\",\"value\":01}",
+        "{\"series\":\"a\",\"value\":9223372036854775808}",
+        "{\"series\":\"a\",\"value\":-9223372036854775808,\"ts\":\"1700000000\"}",
+        "{\"ts\":1700000000,\"host\":\"h\",\"a\":1,\"b\":true,\"c\":null,\"d\":[1],\"e\":2.5}",
+        "{\"series\":\"a\",\"value\":1} x",
+        "{\"series\":\"a\",\"value\":tru}",
+        "{\"series\":\"a\",\"labels\":{\"k\":1},\"value\":1}",
+        "[]", "{}", "[[]]", "\"str\"",
+    };
+    vg_parser *fast = test_parser("{}");
+    vg_parser *tree = test_parser("{\"json_fast\":false}");
+    vg_batch a, b;
+    vg_batch_init(&a);
+    vg_batch_init(&b);
+    vg_error ea, eb;
+    for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+        int ra = test_parse(fast, msgs[i], 1700000000001, &a, &ea);
+        int rb = test_parse(tree, msgs[i], 1700000000001, &b, &eb);
+        assert_int_equal(ra, rb);
+        assert_int_equal(a.n, b.n);
+        if (ra < 0) {
+            assert_string_equal(vg_parser_last_reason(fast), vg_parser_last_reason(tree));
+            assert_string_equal(ea.msg, eb.msg);
+        }
+        for (size_t k = 0; k < a.n; k++)
+            test_point(&b, k, vg_batch_key(&a, &a.points[k]), a.points[k].ts_ms,
+                       a.points[k].value);
+    }
+    /* Escapes and duplicates, exactly: jansson keeps the last duplicate. */
+    assert_int_equal(test_parse(fast, msgs[2], 1, &a, &ea), 1);
+    assert_string_equal(vg_batch_key(&a, &a.points[0]), "cpu{host=\"a\\\"b\xc3\xa9\"}");
+    assert_int_equal(test_parse(fast, msgs[4], 1, &a, &ea), 1);
+    assert_double_near(a.points[0].value, 2, 0);
+    vg_batch_release(&a);
+    vg_batch_release(&b);
+    vg_parser_free(fast);
+    vg_parser_free(tree);
+}
+
 static void corpus(void **state)
 {
     (void)state;
     assert_true(test_walk_corpus("json", "{\"format\":\"json\"}") >= 20);
+    assert_true(test_walk_corpus("json", "{\"format\":\"json\",\"json_fast\":false}") >= 20);
 }
 
 int main(void)
@@ -187,6 +239,7 @@ int main(void)
         cmocka_unit_test(array_and_wide_objects),
         cmocka_unit_test(errors_say_where_and_keep_origin),
         cmocka_unit_test(one_mebibyte_message),
+        cmocka_unit_test(fast_scanner_agrees_with_jansson),
         cmocka_unit_test(corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
