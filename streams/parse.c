@@ -199,10 +199,31 @@ int vg__parse_fail(vg_parser *ps, const char *reason, size_t pos, const char *fm
     return -1;
 }
 
+/* Whether s[len] can be a metric or label name inside a key: characters
+ * that would make the key ambiguous to vg_series_key_split are refused. */
+static int name_ok(const char *s, size_t len, const char *also_bad)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f || c == '{' || c == '}' || c == '"' || c == '\\' ||
+            strchr(also_bad, c) != NULL)
+            return 0;
+    }
+    return 1;
+}
+
 /* Writes the key into ps->key; returns its length or -1 (error recorded). */
 static int build_key(vg_parser *ps, const char *name, size_t name_len,
                      const vg_label *labels, size_t n)
 {
+    int bad = !name_ok(name, name_len, "");
+    for (size_t i = 0; i < n && !bad; i++)
+        bad = labels[i].name_len == 0 || !name_ok(labels[i].name, labels[i].name_len, "=,");
+    if (bad)
+        return vg__parse_fail(ps, "key", SIZE_MAX,
+                              "series \"%.*s\": names cannot hold braces, quotes, "
+                              "backslashes or control characters (labels: nor = or ,)",
+                              (int)(name_len < 40 ? name_len : 40), name);
     int klen = vg_series_key_build(ps->key, sizeof(ps->key), name, name_len, labels, n);
     if (klen == VG_EPARSE)
         return vg__parse_fail(ps, "missing_field", SIZE_MAX, "empty series name");

@@ -9,7 +9,6 @@
 #ifndef VG_STREAMS_PARSE_INTERNAL_H
 #define VG_STREAMS_PARSE_INTERNAL_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,7 +94,9 @@ struct vg_parser {
 };
 
 /* Builds the key of name + labels and appends a point. A value that is not
- * finite, or a key that does not fit, is recorded as an error. Returns 0,
+ * finite, a name with characters a key cannot hold ({ } " \ control
+ * characters; in label names also = and ,), or a key that does not fit is
+ * recorded as an error. Returns 0,
  * or -1 when the point was not appended (error recorded). */
 int vg__parse_emit(vg_parser *ps, const char *name, size_t name_len,
                    const vg_label *labels, size_t n, int64_t ts_ms, double value);

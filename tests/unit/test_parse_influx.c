@@ -28,10 +28,10 @@ static void escapes_lines_and_message_time(void **state)
     vg_batch b;
     vg_batch_init(&b);
     vg_error err;
-    assert_int_equal(test_parse(ps, "my\\ meas,ta\\,g=v\\ 1\\=2 f\\=x=1 1700000000000000000\r\n"
+    assert_int_equal(test_parse(ps, "my\\ meas,tag=v\\ 1\\=2\\,3 f\\=x=1 1700000000000000000\r\n"
                                     "\r\n# comment\n"
                                     "  mem used=2\n", 1700000000999, &b, &err), 2);
-    test_point(&b, 0, "my meas_f=x{ta,g=\"v 1=2\"}", 1700000000000, 1);
+    test_point(&b, 0, "my meas_f=x{tag=\"v 1=2,3\"}", 1700000000000, 1);
     test_point(&b, 1, "mem_used", 1700000000999, 2);
     vg_batch_release(&b);
     vg_parser_free(ps);
