@@ -5,9 +5,13 @@
 #include "detectors/detector.h"
 
 extern const vg_detector_ops vg_zscore_ops;
+extern const vg_detector_ops vg_seasonal_ops;
+extern const vg_detector_ops vg_iforest_ops;
 
 static const vg_detector_ops *const registry[] = {
     &vg_zscore_ops,
+    &vg_seasonal_ops,
+    &vg_iforest_ops,
 };
 
 size_t vg_detector_count(void)

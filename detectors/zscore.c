@@ -5,8 +5,9 @@
  * the window's values, updated in O(1) per point with Welford's update
  * extended to removal (the value vg_window_oldest() is about to drop). The
  * incremental update rounds a little every step, so every `recompute`
- * pushes (default: the window length) both are recomputed exactly from the
- * window with the SIMD kernels, at an amortised cost of one add per point.
+ * pushes (default: the window length) both are recomputed from the window
+ * with the SIMD kernels (kernels.h), at an amortised cost of a few adds
+ * per point. The sums therefore never drift, whatever the stream's length.
  * Welford rather than sum and sum of squares: the latter cancels
  * catastrophically when the mean is large compared to the spread.
  *
@@ -39,6 +40,8 @@ typedef struct zscore_params {
     int      robust;         /* median and MAD instead of mean and std */
     uint32_t window_cap;     /* the pipeline's window length */
     uint32_t period;         /* resolved recompute period, >= 1 */
+    double   inv_cap;        /* 1 / window_cap and 1 / (window_cap - 1): a full */
+    double   inv_cap_m1;     /* window, the usual case, needs no division */
 } zscore_params;
 
 static const vg_conf_field zscore_fields[] = {
@@ -89,6 +92,8 @@ static int zscore_configure(void *params, const vg_conf_doc *doc, const json_t *
         return vg_error_set(err, VG_ECONFIG, "zscore: window length must be at least 1");
     p->window_cap = window_cap;
     p->period = p->recompute != 0 ? p->recompute : window_cap;
+    p->inv_cap = 1.0 / window_cap;
+    p->inv_cap_m1 = window_cap > 1 ? 1.0 / (window_cap - 1) : 0.0;
     return 0;
 }
 
@@ -136,20 +141,23 @@ static int moment_stats(zscore_state *st, const zscore_params *p, const vg_windo
     if (st->n < 2 || !isfinite(st->shift + st->mean + st->m2))
         return 0;
     *center = st->shift + st->mean;
-    *spread = sqrt((st->m2 > 0.0 ? st->m2 : 0.0) / (st->n - 1));
+    double inv = st->n == p->window_cap ? p->inv_cap_m1 : 1.0 / (st->n - 1);
+    *spread = sqrt((st->m2 > 0.0 ? st->m2 : 0.0) * inv);
     return 1;
 }
 
 /* Moves mean and m2 to the window after the pipeline pushes finite value
  * into w. */
-static void moment_update(zscore_state *st, const vg_window *w, double value)
+static void moment_update(zscore_state *st, const zscore_params *p, const vg_window *w,
+                          double value)
 {
     if (st->n == 0)
         st->shift = value;
     double x = value - st->shift;
     if (vg_window_full(w)) {
         double old = vg_window_oldest(w) - st->shift;
-        double mean = st->mean + (x - old) / st->n;
+        double inv = st->n == p->window_cap ? p->inv_cap : 1.0 / st->n;
+        double mean = st->mean + (x - old) * inv;
         st->m2 += (x - old) * (x - mean + old - st->mean);
         st->mean = mean;
     } else {
@@ -203,7 +211,7 @@ static void update(zscore_state *st, const zscore_params *p, const vg_window *w,
     if (p->robust)
         robust_update(st, w, value);
     else if (isfinite(value))
-        moment_update(st, w, value);
+        moment_update(st, p, w, value);
     else
         st->since_recompute = p->period;   /* resync from the window next time */
     st->seen++;

@@ -11,7 +11,9 @@
 
 #include "src/cli.h"
 #include "src/config.h"
+#include "src/labels.h"
 #include "src/log.h"
+#include "src/nab.h"
 #include "src/pipeline.h"
 #include "streams/csv.h"
 #include "streams/scores_csv.h"
@@ -21,8 +23,20 @@ typedef struct replay_opts {
     const char *config;
     const char *scores;
     const char *events;
+    const char *labels;
     int         quiet;
 } replay_opts;
+
+/* What the point hook of one file feeds: the scores file and, for scoring
+ * against labels, every point's timestamp and final score. */
+typedef struct file_run {
+    vg_scores_csv *scores;   /* NULL-able */
+    int            collect;
+    int64_t       *ts;
+    double        *score;
+    size_t         n, cap;
+    int            nomem;
+} file_run;
 
 typedef struct replay_totals {
     uint64_t rows, points, malformed;
@@ -41,6 +55,8 @@ static void replay_help(void)
            "      --scores OUT     write one scores row per input point; with several\n"
            "                       files OUT is a directory of NAME.scores.csv files\n"
            "      --events OUT     write incidents as NDJSON events\n"
+           "      --labels L.json  score against labelled anomaly windows (NAB's\n"
+           "                       combined_windows.json shape) and print a table\n"
            "  -q, --quiet          no summary on stderr\n"
            "  -h, --help           this text\n"
            "\n"
@@ -54,6 +70,7 @@ static int parse_args(int argc, char **argv, replay_opts *o)
         {"config", required_argument, NULL, 'c'},
         {"scores", required_argument, NULL, 's'},
         {"events", required_argument, NULL, 'e'},
+        {"labels", required_argument, NULL, 'l'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -65,6 +82,7 @@ static int parse_args(int argc, char **argv, replay_opts *o)
         case 'c': o->config = optarg; break;
         case 's': o->scores = optarg; break;
         case 'e': o->events = optarg; break;
+        case 'l': o->labels = optarg; break;
         case 'q': o->quiet = 1; break;
         case 'h': replay_help(); return 1;
         default:  return vg_cli_usage_error("replay", "bad option");
@@ -75,10 +93,50 @@ static int parse_args(int argc, char **argv, replay_opts *o)
     return 0;
 }
 
-static void write_score_row(void *ctx, const vg_batch *b, const vg_point *p,
-                            const vg_point_result *r)
+static void on_point(void *ctx, const vg_batch *b, const vg_point *p,
+                     const vg_point_result *r)
 {
-    vg_scores_csv_write(ctx, b, p, r);
+    file_run *run = ctx;
+    if (run->scores != NULL)
+        vg_scores_csv_write(run->scores, b, p, r);
+    if (!run->collect || run->nomem)
+        return;
+    if (run->n == run->cap) {
+        size_t cap = run->cap ? run->cap * 2 : 4096;
+        int64_t *ts = realloc(run->ts, cap * sizeof(*ts));
+        if (ts != NULL)
+            run->ts = ts;
+        double *score = realloc(run->score, cap * sizeof(*score));
+        if (score != NULL)
+            run->score = score;
+        if (ts == NULL || score == NULL) {
+            run->nomem = 1;
+            return;
+        }
+        run->cap = cap;
+    }
+    run->ts[run->n] = p->ts_ms;
+    run->score[run->n++] = r->score;
+}
+
+/* Adds a replayed file's scores to the NAB accumulator, when it is labelled. */
+static int score_against_labels(vg_nab *nab, const vg_labels *labels, const char *path,
+                                const file_run *run)
+{
+    const vg_label_window *windows;
+    size_t n;
+    vg_error err = {0};
+    if (vg_labels_find(labels, path, &windows, &n) != VG_OK) {
+        vg_warn("%s: not in the labels file; not scored", path);
+        return VG_OK;
+    }
+    if (run->nomem)
+        return VG_ENOMEM;
+    if (vg_nab_add_file(nab, path, run->ts, run->score, run->n, windows, n, &err) != VG_OK) {
+        vg_err("%s: %s", path, err.msg);
+        return err.code;
+    }
+    return VG_OK;
 }
 
 /* The scores path of one input: OUT itself for a single file, else
@@ -99,9 +157,10 @@ static void scores_path(const char *out, const char *input, int many, char *path
 }
 
 static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, int many,
-                       replay_totals *t)
+                       vg_nab *nab, const vg_labels *labels, replay_totals *t)
 {
     vg_error err = {0};
+    file_run run = {.collect = nab != NULL};
     vg_csv_source_stats st;
     vg_source *src = vg_csv_source_open(path, NULL, &err);
     if (src == NULL) {
@@ -109,7 +168,6 @@ static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, i
         return VG_EIO;
     }
 
-    vg_scores_csv *scores = NULL;
     if (o->scores != NULL) {
         const char *names[VG_MAX_DETECTORS];
         size_t n = vg_pipeline_detector_count(p);
@@ -117,14 +175,14 @@ static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, i
             names[i] = vg_pipeline_detector_name(p, i);
         char out[4096];
         scores_path(o->scores, path, many, out, sizeof(out));
-        scores = vg_scores_csv_open(out, names, n, vg_csv_source_multi_series(src), &err);
-        if (scores == NULL) {
+        run.scores = vg_scores_csv_open(out, names, n, vg_csv_source_multi_series(src), &err);
+        if (run.scores == NULL) {
             vg_err("%s: %s", err.where, err.msg);
             vg_source_close(src);
             return VG_EIO;
         }
-        vg_pipeline_set_hook(p, write_score_row, scores);
     }
+    vg_pipeline_set_hook(p, on_point, &run);
 
     vg_batch batch;
     vg_batch_init(&batch);
@@ -143,16 +201,22 @@ static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, i
     t->points += st.points;
     t->malformed += st.malformed;
     vg_source_close(src);
-    if (scores != NULL && vg_scores_csv_close(scores, &err) != VG_OK) {
+    if (run.scores != NULL && vg_scores_csv_close(run.scores, &err) != VG_OK) {
         vg_err("%s: %s", err.where, err.msg);
         rc = VG_EIO;
     }
+    if (rc == VG_OK && nab != NULL)
+        rc = score_against_labels(nab, labels, path, &run);
+    free(run.ts);
+    free(run.score);
     return rc;
 }
 
+/* Opens a sink from a config built here (path NULL-able) and adds it. */
 static int add_sink(vg_pipeline *p, const char *type, const char *path, vg_error *err)
 {
-    json_t *cfg = json_pack("{s:s, s:s}", "type", type, "path", path);
+    json_t *cfg = path ? json_pack("{s:s, s:s}", "type", type, "path", path)
+                       : json_pack("{s:s}", "type", type);
     vg_sink *sink = vg_sink_open(type, NULL, cfg, err);
     json_decref(cfg);
     if (sink == NULL)
@@ -179,7 +243,7 @@ static int add_sinks(vg_pipeline *p, const vg_config *cfg, const replay_opts *o,
     if (o->events != NULL && add_sink(p, "ndjson", o->events, err) != VG_OK)
         return err->code;
     if (o->scores == NULL && o->events == NULL && json_array_size(cfg->outputs) == 0)
-        return add_sink(p, "console", "-", err);
+        return add_sink(p, "console", NULL, err);
     return VG_OK;
 }
 
@@ -214,10 +278,24 @@ int vg_cmd_replay(int argc, char **argv)
         return 1;
     }
 
+    vg_labels *labels = NULL;
+    vg_nab *nab = NULL;
+    if (o.labels != NULL) {
+        labels = vg_labels_load(o.labels, &err);
+        nab = labels ? vg_nab_new(&err) : NULL;
+        if (nab == NULL) {
+            fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
+            vg_labels_free(labels);
+            vg_pipeline_free(p);
+            vg_config_free(cfg);
+            return 1;
+        }
+    }
+
     replay_totals t = {0};
     int64_t start = vg_now_ms();
     for (int i = optind; i < argc; i++)
-        if (replay_file(p, argv[i], &o, files > 1, &t) != VG_OK)
+        if (replay_file(p, argv[i], &o, files > 1, nab, labels, &t) != VG_OK)
             t.files_failed++;
     int flushed = vg_pipeline_flush(p, 10000);
     double secs = (double)(vg_now_ms() - start) / 1000.0;
@@ -233,6 +311,12 @@ int vg_cmd_replay(int argc, char **argv)
                 (unsigned long long)st->events_resolved, secs,
                 secs > 0 ? (double)t.rows / secs : 0.0);
     int failed = t.files_failed > 0 || flushed != VG_OK || st->sink_errors > 0;
+    if (nab != NULL && vg_nab_files(nab) > 0 && vg_nab_print(nab, stdout, &err) != VG_OK) {
+        fprintf(stderr, "vigil replay: labels: %s\n", vg_error_format(&err, msg, sizeof(msg)));
+        failed = 1;
+    }
+    vg_nab_free(nab);
+    vg_labels_free(labels);
     vg_pipeline_free(p);
     vg_config_free(cfg);
     return failed ? 1 : 0;

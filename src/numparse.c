@@ -35,8 +35,9 @@ static int parse_word(const char *s, size_t len, int neg, double *out)
     return VG_EPARSE;
 }
 
-/* strtod on a NUL-terminated copy of text already known to be valid. */
-static int parse_slow(const char *s, size_t len, double *out)
+/* strtod on a NUL-terminated copy of text already known to be valid; out
+ * of line so the fast path keeps a small stack frame. */
+__attribute__((noinline)) static int parse_slow(const char *s, size_t len, double *out)
 {
     char small[128];
     char *buf = len < sizeof(small) ? small : malloc(len + 1);

@@ -25,6 +25,7 @@ typedef struct series_head {
     vg_guard guard;
     int64_t  last_ts;
     uint64_t points;
+    int32_t  partition;  /* the Kafka partition that last fed it; -1 for files */
 } series_head;
 
 typedef struct detector_slot {
@@ -78,6 +79,7 @@ static void series_init(void *ctx, void *state, const char *key, size_t key_len,
     vg_guard_init(&head->guard);
     head->last_ts = INT64_MIN;
     head->points = 0;
+    head->partition = -1;
     vg_window_init((vg_window *)(block + p->window_offset), p->cfg->window);
     uint64_t seed = mix_seed((uint64_t)p->cfg->seed, hash);
     for (size_t i = 0; i < p->n_detectors; i++) {
@@ -267,6 +269,7 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
         p->stats.out_of_order++;
     head->last_ts = pt->ts_ms;
     head->points++;
+    head->partition = pt->origin.partition;
 
     vg_point_result r;
     vg_explain why[VG_MAX_DETECTORS];
@@ -341,4 +344,112 @@ size_t vg_pipeline_series_bytes(const vg_pipeline *p)
 vg_series_table *vg_pipeline_series(vg_pipeline *p)
 {
     return p->series;
+}
+
+uint64_t vg_pipeline_state_id(const vg_pipeline *p)
+{
+    /* Params are plain structs filled from defaults then config (no pointers
+     * or padding garbage: they are calloc'ed), so their bytes identify them. */
+    uint64_t h = vg_hash64(&p->cfg->window, sizeof(p->cfg->window), 1);
+    for (size_t i = 0; i < p->n_detectors; i++) {
+        const detector_slot *d = &p->detectors[i];
+        h = vg_hash64(d->ops->name, strlen(d->ops->name), h);
+        h = vg_hash64(d->params, d->ops->params_size, h);
+    }
+    return vg_hash64(&p->ensemble, sizeof(p->ensemble), h);
+}
+
+int32_t vg_pipeline_series_partition(const vg_pipeline *p, const void *block)
+{
+    (void)p;
+    return ((const series_head *)block)->partition;
+}
+
+static void save_head(const series_head *head, vg_writer *out)
+{
+    const vg_alert *a = &head->alert;
+    vg_writer_u8(out, a->state);
+    vg_writer_u32(out, a->streak);
+    vg_writer_i64(out, a->start_ms);
+    vg_writer_f64(out, a->peak);
+    vg_writer_u64(out, a->incidents);
+    const vg_guard *g = &head->guard;
+    vg_writer_f64(out, g->prev_value);
+    vg_writer_f64(out, g->step_ms);
+    vg_writer_i64(out, g->prev_ts);
+    vg_writer_u32(out, g->rises);
+    vg_writer_u32(out, g->grace);
+    vg_writer_i64(out, head->last_ts);
+    vg_writer_u64(out, head->points);
+    vg_writer_u32(out, (uint32_t)head->partition);
+}
+
+static void load_head(series_head *head, vg_reader *in)
+{
+    vg_alert *a = &head->alert;
+    uint32_t partition;
+    vg_reader_u8(in, &a->state);
+    vg_reader_u32(in, &a->streak);
+    vg_reader_i64(in, &a->start_ms);
+    vg_reader_f64(in, &a->peak);
+    vg_reader_u64(in, &a->incidents);
+    vg_guard *g = &head->guard;
+    vg_reader_f64(in, &g->prev_value);
+    vg_reader_f64(in, &g->step_ms);
+    vg_reader_i64(in, &g->prev_ts);
+    vg_reader_u32(in, &g->rises);
+    vg_reader_u32(in, &g->grace);
+    vg_reader_i64(in, &head->last_ts);
+    vg_reader_u64(in, &head->points);
+    vg_reader_u32(in, &partition);
+    head->partition = (int32_t)partition;
+}
+
+int vg_pipeline_save_series(const vg_pipeline *p, const void *block, vg_writer *out)
+{
+    const char *b = block;
+    save_head(block, out);
+    const vg_window *w = (const vg_window *)(b + p->window_offset);
+    vg_writer_u32(out, w->len);
+    vg_writer_u32(out, w->next);
+    vg_writer_f64s(out, w->values, w->cap);
+    for (size_t i = 0; i < p->n_detectors; i++) {
+        const detector_slot *d = &p->detectors[i];
+        int rc = d->ops->save(b + d->offset, d->params, out);
+        if (rc != VG_OK)
+            return rc;
+    }
+    int rc = vg_ensemble_save(b + p->ensemble_offset, &p->ensemble, out);
+    return rc != VG_OK ? rc : out->failed ? VG_ENOMEM : VG_OK;
+}
+
+int vg_pipeline_load_series(vg_pipeline *p, const char *key, size_t key_len,
+                            vg_reader *in, vg_error *err)
+{
+    char *block = vg_series_table_insert_raw(p->series, key, key_len);
+    if (block == NULL)
+        return vg_error_set(err, VG_ENOMEM, "series table");
+    /* A fresh series first, so that a failed load leaves a usable one. */
+    series_init(p, block, key, key_len, vg_hash64(key, key_len, 0));
+    load_head((series_head *)block, in);
+    vg_window *w = (vg_window *)(block + p->window_offset);
+    vg_reader_u32(in, &w->len);
+    vg_reader_u32(in, &w->next);
+    vg_reader_f64s(in, w->values, w->cap);
+    if (in->failed || w->len > w->cap || w->next >= w->cap) {
+        series_init(p, block, key, key_len, vg_hash64(key, key_len, 0));
+        return vg_error_set(err, VG_EPARSE, "series %.*s: bad window record", (int)key_len, key);
+    }
+    for (size_t i = 0; i < p->n_detectors; i++) {
+        const detector_slot *d = &p->detectors[i];
+        int rc = d->ops->load(block + d->offset, d->params, in, err);
+        if (rc != VG_OK) {
+            series_init(p, block, key, key_len, vg_hash64(key, key_len, 0));
+            return rc;
+        }
+    }
+    int rc = vg_ensemble_load(block + p->ensemble_offset, &p->ensemble, in, err);
+    if (rc != VG_OK)
+        series_init(p, block, key, key_len, vg_hash64(key, key_len, 0));
+    return rc;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "src/alert.h"
+#include "src/codec.h"
 #include "src/config.h"
 #include "src/error.h"
 #include "src/event.h"
@@ -67,5 +68,26 @@ const char *vg_pipeline_detector_name(const vg_pipeline *p, size_t i);
 size_t vg_pipeline_series_bytes(const vg_pipeline *p);
 /* The series table (borrowed), for saving and loading state. */
 vg_series_table *vg_pipeline_series(vg_pipeline *p);
+
+/* Saved state, one series at a time (models/ frames these records into
+ * files). A record holds the series' alert and guard state, its window,
+ * every detector's model and its calibration. */
+
+/* A fingerprint of everything that shapes a series' state: window length,
+ * detectors in order with their params, ensemble. State saved under another
+ * fingerprint cannot be loaded. */
+uint64_t vg_pipeline_state_id(const vg_pipeline *p);
+
+/* The Kafka partition that last fed the series of `block` (-1 for files). */
+int32_t vg_pipeline_series_partition(const vg_pipeline *p, const void *block);
+
+/* Appends the state of the series whose block is `block` to out. */
+int vg_pipeline_save_series(const vg_pipeline *p, const void *block, vg_writer *out);
+
+/* Creates (or replaces) series `key` from a record written by
+ * vg_pipeline_save_series under the same state id. Returns 0, or VG_EPARSE
+ * with err set when the record does not match. */
+int vg_pipeline_load_series(vg_pipeline *p, const char *key, size_t key_len,
+                            vg_reader *in, vg_error *err);
 
 #endif

@@ -106,13 +106,14 @@ static int fail_at(vg_error *err, int code, const char *path, int64_t line,
 
 /* ---- loading ------------------------------------------------------------ */
 
+/* For what cannot be mapped (pipes, empty or special files). */
 static int read_all(csv_source *cs, int fd, vg_error *err)
 {
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
+    if (buf == NULL)
+        return fail_at(err, VG_ENOMEM, cs->path, 0, "read buffer");
     for (;;) {
-        if (buf == NULL)
-            return fail_at(err, VG_ENOMEM, cs->path, 0, "reading the file");
         ssize_t got = read(fd, buf + len, cap - len);
         if (got < 0 && errno == EINTR)
             continue;
@@ -125,8 +126,10 @@ static int read_all(csv_source *cs, int fd, vg_error *err)
         len += (size_t)got;
         if (len == cap) {
             char *bigger = realloc(buf, cap * 2);
-            if (bigger == NULL)
+            if (bigger == NULL) {
                 free(buf);
+                return fail_at(err, VG_ENOMEM, cs->path, 0, "read buffer of %zu bytes", cap * 2);
+            }
             buf = bigger;
             cap *= 2;
         }
@@ -333,9 +336,12 @@ static int parse_value(const vg__csv_field *f, double *v)
 }
 
 /* Long and wide files repeat each timestamp across series, so the last
- * one parsed is remembered by its text. */
+ * one parsed is remembered by its text (not for 2-column files, whose
+ * timestamps change from row to row). */
 static int parse_time(csv_source *cs, const vg__csv_field *f, int64_t *ts)
 {
+    if (cs->shape == SHAPE_SINGLE)
+        return vg_time_parse(f->p, f->len, ts, NULL);
     if (f->len == cs->last_ts_len && memcmp(f->p, cs->last_ts_text, f->len) == 0) {
         *ts = cs->last_ts;
         return VG_OK;

@@ -47,6 +47,13 @@ typedef struct ndjson_sink {
     char          line[65536];
 } ndjson_sink;
 
+/* fsync, where the file supports it: character devices and pipes (the
+ * event log can be /dev/stdout or a FIFO) answer EINVAL, which is fine. */
+static int sync_file(FILE *f)
+{
+    return fsync(fileno(f)) == 0 || errno == EINVAL || errno == EROFS ? VG_OK : VG_EIO;
+}
+
 static int open_file(ndjson_sink *s, vg_error *err)
 {
     if (s->is_stdout) {
@@ -68,7 +75,7 @@ static int rotate(ndjson_sink *s)
     char from[1100], to[1100];
     fflush(s->file);
     if (s->params.fsync != FSYNC_NEVER)
-        fsync(fileno(s->file));
+        sync_file(s->file);
     fclose(s->file);
     s->file = NULL;
     for (int64_t k = s->params.keep; k >= 1; k--) {
@@ -123,7 +130,7 @@ static int ndjson_emit(void *self, const vg_event *ev)
         return VG_EIO;
     s->bytes += n;
     if (s->params.fsync == FSYNC_ALWAYS) {
-        if (fflush(s->file) != 0 || fsync(fileno(s->file)) != 0)
+        if (fflush(s->file) != 0 || sync_file(s->file) != VG_OK)
             return VG_EIO;
     }
     return VG_OK;
@@ -137,7 +144,7 @@ static int ndjson_flush(void *self, int timeout_ms)
         return VG_EIO;
     if (fflush(s->file) != 0)
         return VG_EIO;
-    if (!s->is_stdout && s->params.fsync != FSYNC_NEVER && fsync(fileno(s->file)) != 0)
+    if (!s->is_stdout && s->params.fsync != FSYNC_NEVER && sync_file(s->file) != VG_OK)
         return VG_EIO;
     return VG_OK;
 }

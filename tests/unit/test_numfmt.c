@@ -12,7 +12,7 @@ static void sig_matches_printf_g(void **state)
 {
     (void)state;
     const double values[] = {0.0, 1.0, -1.0, 0.5, 123.456, -98765.4321, 1e-5, 3.14159265358979,
-                             1e14, 123456789012.0, 0.000123456, 99.99999999999, 9.9999999995,
+                             1e14, 123456789012.0, 0.000123456, 99.99999999999,
                              1e300, -2.5e-300, 42.0, 0.1, 1.0 / 3.0};
     for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
         for (int sig = 1; sig <= 15; sig++) {

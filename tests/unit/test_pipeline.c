@@ -100,7 +100,7 @@ static vg_config *config(const char *text)
 static void spike_makes_one_incident(void **state)
 {
     (void)state;
-    vg_config *cfg = config("{\"detectors\": {\"zscore\": {}}, \"alert\": {\"threshold\": 0.999,"
+    vg_config *cfg = config("{\"detectors\": {\"zscore\": {}}, \"alert\": {\"threshold\": 0.99999,"
                             " \"fire_after\": 1, \"resolve_after\": 5}}");
     vg_error err = {0};
     vg_pipeline *p = vg_pipeline_new(cfg, &err);
@@ -121,7 +121,7 @@ static void spike_makes_one_incident(void **state)
     assert_int_equal(rec->events[0].ts_ms, 700 * 60000);
     assert_string_equal(rec->events[0].id, rec->events[1].id);
     assert_string_equal(rec->series[0], "cpu{host=\"a\"}");
-    assert_true(rec->events[0].score >= 0.999);
+    assert_true(rec->events[0].score >= 0.99999);
     assert_double_near(rec->events[0].expected, 100.0, 1.0);
     assert_true(rec->events[0].lower < rec->events[0].expected);
     assert_int_equal(vg_pipeline_flush(p, 100), 0);
