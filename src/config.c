@@ -40,7 +40,7 @@ static const vg_conf_field log_fields[] = {
 
 /* Top-level keys that belong to other modules: they validate them. */
 static const char *const delegated_keys[] = {
-    "alert", "log", "detectors", "ensemble", "guards", "outputs", "input", "kafka",
+    "alert", "log", "detectors", "ensemble", "guards", "outputs", "input",
     "csv", "state", "metrics", "rules", NULL,
 };
 
@@ -73,7 +73,6 @@ static int config_fill(vg_config *cfg, vg_error *err)
             (rc = object_member(doc, root, "ensemble", &cfg->ensemble, err)) != VG_OK ||
             (rc = object_member(doc, root, "guards", &cfg->guards, err)) != VG_OK ||
             (rc = object_member(doc, root, "input", &cfg->input, err)) != VG_OK ||
-            (rc = object_member(doc, root, "kafka", &cfg->kafka, err)) != VG_OK ||
             (rc = object_member(doc, root, "csv", &cfg->csv, err)) != VG_OK ||
             (rc = object_member(doc, root, "state", &cfg->state, err)) != VG_OK ||
             (rc = object_member(doc, root, "metrics", &cfg->metrics, err)) != VG_OK)

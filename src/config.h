@@ -27,8 +27,7 @@ typedef struct vg_config {
     const json_t   *ensemble;
     const json_t   *guards;      /* false-positive guards */
     const json_t   *outputs;     /* [{"type": ..., ...}] */
-    const json_t   *input;       /* Kafka input: brokers, topics, group, formats */
-    const json_t   *kafka;       /* librdkafka properties passed through */
+    const json_t   *input;       /* Kafka input: brokers, topics, group, formats, kafka{} */
     const json_t   *csv;         /* CSV reader options */
     const json_t   *state;       /* saved-state options */
     const json_t   *metrics;     /* /metrics endpoint */

@@ -193,6 +193,29 @@ int vg_pipeline_add_sink(vg_pipeline *p, vg_sink *sink)
     return VG_OK;
 }
 
+int vg_pipeline_open_outputs(vg_pipeline *p, vg_error *err)
+{
+    const vg_config *cfg = p->cfg;
+    size_t i;
+    json_t *out;
+    json_array_foreach(cfg->outputs, i, out) {
+        const char *type = json_string_value(json_object_get(out, "type"));
+        if (type == NULL) {
+            char where[64];
+            vg_conf_where(cfg->doc, cfg->outputs, NULL, i, where, sizeof(where));
+            return vg_error_set_at(err, VG_ECONFIG, where,
+                                   "outputs[%zu].type: must be a string", i);
+        }
+        vg_sink *sink = vg_sink_open(type, cfg->doc, out, err);
+        if (sink == NULL)
+            return err->code ? err->code : VG_ECONFIG;
+        int rc = vg_pipeline_add_sink(p, sink);
+        if (rc != VG_OK)
+            return vg_error_set(err, rc, "outputs[%zu]", i);
+    }
+    return VG_OK;
+}
+
 void vg_pipeline_set_hook(vg_pipeline *p, vg_point_hook hook, void *ctx)
 {
     p->hook = hook;
