@@ -4,7 +4,9 @@
  * State is one fixed-size block per series (state_size() bytes, owned by the
  * series table): a detector never allocates per point or per series.
  * Params are one block per configuration (params_size bytes), filled by
- * configure() and then read-only, so many threads may share them.
+ * configure() and then read-only, so many threads may share them. They hold
+ * no pointers: their bytes are part of the pipeline's state id, which must
+ * be the same in every process with the same config.
  *
  * Order of calls for one point of one series:
  *   1. score() of every enabled detector, with the window holding the

@@ -85,7 +85,6 @@ typedef struct iforest_params {
     size_t   off_node, off_leaf, off_box, bytes;
     double   c_psi;
     double   c[MAX_SAMPLE + 1];   /* c(n) for n <= ψ */
-    vg__iforest_kernel paths;
 } iforest_params;
 
 /* The state block: this header, then the forest arrays at the params'
@@ -165,7 +164,6 @@ static int iforest_configure(void *params, const vg_conf_doc *doc, const json_t 
     p->bytes = p->off_box + 4 * (size_t)p->trees * sizeof(float);
     fill_c(p->c, p->psi);
     p->c_psi = p->c[p->psi];
-    p->paths = vg__iforest_kernel_best();
     return VG_OK;
 }
 
@@ -521,7 +519,9 @@ static double iforest_score(void *state, const void *params, const vg_window *w,
         return 0.0;
     }
 
-    double depth = vg__iforest_depth(st, p, w, value, p->paths, NULL);
+    /* The kernel is not kept in params: their bytes make the pipeline's
+     * state id, which a code address would change from run to run. */
+    double depth = vg__iforest_depth(st, p, w, value, vg__iforest_kernel_best(), NULL);
 
     why->expected = st->loc;
     why->lower = st->loc - 3.0 * st->scale;

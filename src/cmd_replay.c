@@ -15,6 +15,7 @@
 #include "src/log.h"
 #include "src/nab.h"
 #include "src/pipeline.h"
+#include "models/snapshot.h"
 #include "streams/csv.h"
 #include "streams/scores_csv.h"
 #include "streams/stream.h"
@@ -24,6 +25,8 @@ typedef struct replay_opts {
     const char *scores;
     const char *events;
     const char *labels;
+    const char *load_state;
+    const char *save_state;
     int         quiet;
 } replay_opts;
 
@@ -57,6 +60,10 @@ static void replay_help(void)
            "      --events OUT     write incidents as NDJSON events\n"
            "      --labels L.json  score against labelled anomaly windows (NAB's\n"
            "                       combined_windows.json shape) and print a table\n"
+           "      --load-state DIR start from the state in DIR/replay.vgstate (saved\n"
+           "                       under the same detector configuration)\n"
+           "      --save-state DIR after the replay, save every series' state into\n"
+           "                       DIR/replay.vgstate (DIR is created if needed)\n"
            "  -q, --quiet          no summary on stderr\n"
            "  -h, --help           this text\n"
            "\n"
@@ -71,6 +78,8 @@ static int parse_args(int argc, char **argv, replay_opts *o)
         {"scores", required_argument, NULL, 's'},
         {"events", required_argument, NULL, 'e'},
         {"labels", required_argument, NULL, 'l'},
+        {"load-state", required_argument, NULL, 'L'},
+        {"save-state", required_argument, NULL, 'S'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -83,6 +92,8 @@ static int parse_args(int argc, char **argv, replay_opts *o)
         case 's': o->scores = optarg; break;
         case 'e': o->events = optarg; break;
         case 'l': o->labels = optarg; break;
+        case 'L': o->load_state = optarg; break;
+        case 'S': o->save_state = optarg; break;
         case 'q': o->quiet = 1; break;
         case 'h': replay_help(); return 1;
         default:  return vg_cli_usage_error("replay", "bad option");
@@ -253,7 +264,8 @@ int vg_cmd_replay(int argc, char **argv)
     }
     vg_log_set_level((vg_log_level)cfg->log_level);
     vg_pipeline *p = vg_pipeline_new(cfg, &err);
-    if (p == NULL || add_sinks(p, cfg, &o, &err) != VG_OK) {
+    if (p == NULL || add_sinks(p, cfg, &o, &err) != VG_OK ||
+        (o.load_state && vg_snapshot_load_replay(p, o.load_state, NULL, &err) != VG_OK)) {
         fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
         vg_pipeline_free(p);
         vg_config_free(cfg);
@@ -289,6 +301,9 @@ int vg_cmd_replay(int argc, char **argv)
             t.files_failed++;
     int flushed = vg_pipeline_flush(p, 10000);
     double secs = (double)(vg_now_ms() - start) / 1000.0;
+    int saved = o.save_state ? vg_snapshot_save_replay(p, o.save_state, &err) : VG_OK;
+    if (saved != VG_OK)
+        fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
 
     const vg_pipeline_stats *st = vg_pipeline_get_stats(p);
     if (!o.quiet)
@@ -300,7 +315,8 @@ int vg_cmd_replay(int argc, char **argv)
                 (unsigned long long)t.malformed, (unsigned long long)st->events_firing,
                 (unsigned long long)st->events_resolved, secs,
                 secs > 0 ? (double)t.rows / secs : 0.0);
-    int failed = t.files_failed > 0 || flushed != VG_OK || st->sink_errors > 0;
+    int failed = t.files_failed > 0 || flushed != VG_OK || st->sink_errors > 0 ||
+                 saved != VG_OK;
     if (nab != NULL && vg_nab_files(nab) > 0 && vg_nab_print(nab, stdout, &err) != VG_OK) {
         fprintf(stderr, "vigil replay: labels: %s\n", vg_error_format(&err, msg, sizeof(msg)));
         failed = 1;

@@ -369,6 +369,11 @@ vg_series_table *vg_pipeline_series(vg_pipeline *p)
     return p->series;
 }
 
+const vg_config *vg_pipeline_config(const vg_pipeline *p)
+{
+    return p->cfg;
+}
+
 uint64_t vg_pipeline_state_id(const vg_pipeline *p)
 {
     /* Params are plain structs filled from defaults then config (no pointers

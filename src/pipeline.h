@@ -72,6 +72,8 @@ const char *vg_pipeline_detector_name(const vg_pipeline *p, size_t i);
 size_t vg_pipeline_series_bytes(const vg_pipeline *p);
 /* The series table (borrowed), for saving and loading state. */
 vg_series_table *vg_pipeline_series(vg_pipeline *p);
+/* The config the pipeline was made with (borrowed, as given to _new). */
+const vg_config *vg_pipeline_config(const vg_pipeline *p);
 
 /* Saved state, one series at a time (models/ frames these records into
  * files). A record holds the series' alert and guard state, its window,

@@ -1,0 +1,384 @@
+/* The snapshot format: encoding a pipeline's series into bytes and loading
+ * them back, verifying everything before changing anything (layout in
+ * snapshot.h; files and paths in snapshot_file.c). */
+#include "models/snapshot.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/crc32c.h"
+
+static const uint8_t magic[8] = {'V', 'I', 'G', 'I', 'L', 'S', 'T', '\0'};
+
+#define OFF_VERSION    8              /* header field offsets */
+#define OFF_STATE_ID   12
+#define OFF_COUNT      28
+#define TRAILER_BYTES  4
+#define TEXT_MAX       255            /* creator and detectors strings */
+#define FLUSH_BYTES    ((size_t)1 << 20)
+#define ALL_PARTITIONS UINT32_MAX
+
+/* ---- encoding ------------------------------------------------------------ */
+
+typedef struct series_ref {
+    const void *block;
+    const char *key;
+    size_t      key_len;
+} series_ref;
+
+typedef struct series_list {
+    const vg_pipeline *p;
+    int32_t            partition;
+    series_ref        *v;
+    size_t             n, cap;
+    int                nomem;
+} series_list;
+
+static void collect(void *ctx, void *state, const char *key, size_t key_len)
+{
+    series_list *l = ctx;
+    if (l->nomem || (l->partition >= 0 &&
+                     vg_pipeline_series_partition(l->p, state) != l->partition))
+        return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        series_ref *v = realloc(l->v, cap * sizeof(*v));
+        if (v == NULL) {
+            l->nomem = 1;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = (series_ref){state, key, key_len};
+}
+
+/* Byte order, then the shorter key first: the order load insists on. */
+static int key_cmp(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+    int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+    if (c != 0)
+        return c;
+    return a_len < b_len ? -1 : a_len > b_len;
+}
+
+static int ref_cmp(const void *a, const void *b)
+{
+    const series_ref *x = a, *y = b;
+    return key_cmp(x->key, x->key_len, y->key, y->key_len);
+}
+
+/* "zscore,seasonal,..." into buf[cap] (cut at cap: it is only a label). */
+static void detector_list(const vg_pipeline *p, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < vg_pipeline_detector_count(p) && len < cap; i++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? "," : "",
+                                vg_pipeline_detector_name(p, i));
+}
+
+static void put_text(vg_writer *out, const char *s)
+{
+    size_t n = strlen(s);
+    n = n > TEXT_MAX ? TEXT_MAX : n;
+    vg_writer_u32(out, (uint32_t)n);
+    vg_writer_put(out, s, n);
+}
+
+static void put_header(vg_pipeline *p, int32_t partition, size_t count, vg_writer *out)
+{
+    char detectors[TEXT_MAX + 1];
+    detector_list(p, detectors, sizeof(detectors));
+    vg_writer_put(out, magic, sizeof(magic));
+    vg_writer_u32(out, VG_SNAPSHOT_VERSION);
+    vg_writer_u64(out, vg_pipeline_state_id(p));
+    vg_writer_u32(out, vg_pipeline_config(p)->window);
+    vg_writer_u32(out, partition < 0 ? ALL_PARTITIONS : (uint32_t)partition);
+    vg_writer_u64(out, count);
+    put_text(out, "vigil " VIGIL_VERSION);
+    put_text(out, detectors);
+}
+
+/* Hands the buffered bytes to the sink, folding them into the CRC. */
+static int drain(vg_writer *buf, uint32_t *crc, vg_snapshot_sink_fn sink, void *ctx,
+                 vg_error *err)
+{
+    if (buf->failed)
+        return vg_error_set(err, VG_ENOMEM, "snapshot buffer");
+    *crc = vg_crc32c_update(*crc, buf->buf, buf->len);
+    int rc = buf->len ? sink(ctx, buf->buf, buf->len, err) : VG_OK;
+    vg_writer_reset(buf);
+    return rc;
+}
+
+static int put_series(vg_pipeline *p, const series_ref *s, vg_writer *buf, vg_error *err)
+{
+    vg_writer_u32(buf, (uint32_t)s->key_len);
+    vg_writer_put(buf, s->key, s->key_len);
+    size_t at = buf->len;
+    vg_writer_u32(buf, 0);  /* the record's length, patched below */
+    int rc = vg_pipeline_save_series(p, s->block, buf);
+    if (rc != VG_OK || buf->failed)
+        return vg_error_set(err, rc != VG_OK ? rc : VG_ENOMEM, "series %.*s: not saved",
+                            (int)(s->key_len > 64 ? 64 : s->key_len), s->key);
+    size_t len = buf->len - at - 4;
+    if (len > UINT32_MAX)
+        return vg_error_set(err, VG_ERANGE, "series %.*s: %zu bytes of state",
+                            (int)(s->key_len > 64 ? 64 : s->key_len), s->key, len);
+    for (int i = 0; i < 4; i++)
+        buf->buf[at + i] = (uint8_t)(len >> (8 * i));
+    return VG_OK;
+}
+
+int vg_snapshot_encode(vg_pipeline *p, int32_t partition, vg_snapshot_sink_fn sink,
+                       void *ctx, vg_error *err)
+{
+    series_list l = {.p = p, .partition = partition};
+    vg_series_table_foreach(vg_pipeline_series(p), collect, &l);
+    if (l.nomem) {
+        free(l.v);
+        return vg_error_set(err, VG_ENOMEM, "snapshot of %zu series", l.n);
+    }
+    if (l.n > 1)
+        qsort(l.v, l.n, sizeof(*l.v), ref_cmp);
+
+    vg_writer buf;
+    vg_writer_init(&buf);
+    uint32_t crc = 0;
+    put_header(p, partition, l.n, &buf);
+    int rc = VG_OK;
+    for (size_t i = 0; i < l.n && rc == VG_OK; i++) {
+        rc = put_series(p, &l.v[i], &buf, err);
+        if (rc == VG_OK && buf.len >= FLUSH_BYTES)
+            rc = drain(&buf, &crc, sink, ctx, err);
+    }
+    if (rc == VG_OK)
+        rc = drain(&buf, &crc, sink, ctx, err);
+    if (rc == VG_OK) {
+        uint32_t ignored = 0;
+        vg_writer_u32(&buf, crc);
+        rc = drain(&buf, &ignored, sink, ctx, err);
+    }
+    vg_writer_release(&buf);
+    free(l.v);
+    return rc;
+}
+
+static int append_to_writer(void *ctx, const uint8_t *bytes, size_t len, vg_error *err)
+{
+    if (vg_writer_put(ctx, bytes, len) != VG_OK)
+        return vg_error_set(err, VG_ENOMEM, "snapshot of %zu bytes", len);
+    return VG_OK;
+}
+
+int vg_snapshot_encode_mem(vg_pipeline *p, int32_t partition, vg_writer *out,
+                           vg_error *err)
+{
+    return vg_snapshot_encode(p, partition, append_to_writer, out, err);
+}
+
+/* ---- decoding ------------------------------------------------------------ */
+
+typedef struct header {
+    uint32_t version;
+    uint64_t state_id;
+    uint32_t window;
+    uint32_t partition;
+    uint64_t count;
+    char     creator[TEXT_MAX + 1];
+    char     detectors[TEXT_MAX + 1];
+} header;
+
+typedef struct record {
+    size_t         at;   /* file offset of the key length */
+    const char    *key;
+    uint32_t       key_len;
+    const uint8_t *state;
+    uint32_t       len;
+} record;
+
+/* err at "name@offset", cutting name from the left so the offset survives. */
+static int fail_at(vg_error *err, int code, const char *name, size_t offset,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int fail_at(vg_error *err, int code, const char *name, size_t offset,
+                   const char *fmt, ...)
+{
+    char where[sizeof(err->where)], suffix[24], msg[sizeof(err->msg)];
+    size_t tail = (size_t)snprintf(suffix, sizeof(suffix), "@%zu", offset);
+    size_t room = sizeof(where) - 1 - tail, len = strlen(name), keep = len;
+    char *o = where;
+    if (len > room) {
+        memcpy(o, "...", 3);
+        o += 3;
+        keep = room - 3;
+    }
+    memcpy(o, name + len - keep, keep);
+    memcpy(o + keep, suffix, tail + 1);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return vg_error_set_at(err, code, where, "%s", msg);
+}
+
+static uint32_t le32(const uint8_t *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+           (uint32_t)b[3] << 24;
+}
+
+static int get_text(vg_reader *in, char *out, const char *name, const char *what,
+                    vg_error *err)
+{
+    size_t at = in->pos;
+    uint32_t n;
+    if (vg_reader_u32(in, &n) != VG_OK || n > TEXT_MAX || n > vg_reader_left(in))
+        return fail_at(err, VG_EPARSE, name, at, "%s: bad length %u", what, n);
+    vg_reader_get(in, out, n);
+    out[n] = '\0';
+    return VG_OK;
+}
+
+/* Magic, version, checksum, then the header fields; leaves `in` over the
+ * records (the trailer excluded). */
+static int read_header(const uint8_t *data, size_t len, const char *name, header *h,
+                       vg_reader *in, vg_error *err)
+{
+    size_t head = len < sizeof(magic) ? len : sizeof(magic);
+    if (memcmp(data, magic, head) != 0)
+        return fail_at(err, VG_EPARSE, name, 0, "not a vigil state file (bad magic)");
+    if (len < OFF_VERSION + 4)
+        return fail_at(err, VG_EPARSE, name, len, "truncated: %zu bytes", len);
+    h->version = le32(data + OFF_VERSION);
+    if (h->version != VG_SNAPSHOT_VERSION)
+        return fail_at(err, VG_EVERSION, name, OFF_VERSION,
+                       "state file format version %u is %s than version %u, the "
+                       "one this vigil reads: regenerate the state with this vigil",
+                       h->version, h->version > VG_SNAPSHOT_VERSION ? "newer" : "older",
+                       VG_SNAPSHOT_VERSION);
+    if (len < OFF_STATE_ID + TRAILER_BYTES)
+        return fail_at(err, VG_EPARSE, name, len, "truncated: %zu bytes", len);
+    size_t body = len - TRAILER_BYTES;
+    uint32_t want = le32(data + body);
+    uint32_t got = vg_crc32c(data, body);
+    if (got != want)
+        return fail_at(err, VG_ECHECKSUM, name, body,
+                       "checksum mismatch: file says %08x, contents give %08x "
+                       "(corrupt or truncated)", want, got);
+
+    vg_reader_init(in, data, body);
+    in->pos = OFF_STATE_ID;
+    vg_reader_u64(in, &h->state_id);
+    vg_reader_u32(in, &h->window);
+    vg_reader_u32(in, &h->partition);
+    if (vg_reader_u64(in, &h->count) != VG_OK)
+        return fail_at(err, VG_EPARSE, name, in->len, "header truncated");
+    int rc = get_text(in, h->creator, name, "creator", err);
+    return rc != VG_OK ? rc : get_text(in, h->detectors, name, "detectors", err);
+}
+
+static int next_record(vg_reader *in, record *r)
+{
+    r->at = in->pos;
+    if (vg_reader_u32(in, &r->key_len) != VG_OK || r->key_len > vg_reader_left(in))
+        return VG_EPARSE;
+    r->key = (const char *)in->buf + in->pos;
+    in->pos += r->key_len;
+    if (vg_reader_u32(in, &r->len) != VG_OK || r->len > vg_reader_left(in))
+        return VG_EPARSE;
+    r->state = in->buf + in->pos;
+    in->pos += r->len;
+    return VG_OK;
+}
+
+/* Every record's lengths within the file, keys strictly increasing, and
+ * nothing after the last one. */
+static int check_framing(vg_reader in, const header *h, const char *name, vg_error *err)
+{
+    record r, prev = {0};
+    for (uint64_t i = 0; i < h->count; i++) {
+        if (next_record(&in, &r) != VG_OK)
+            return fail_at(err, VG_EPARSE, name, r.at,
+                           "series %llu of %llu: record runs past the end of the file",
+                           (unsigned long long)i + 1, (unsigned long long)h->count);
+        if (i > 0 && key_cmp(prev.key, prev.key_len, r.key, r.key_len) >= 0)
+            return fail_at(err, VG_EPARSE, name, r.at,
+                           "series %llu: keys out of order or repeated",
+                           (unsigned long long)i + 1);
+        prev = r;
+    }
+    if (vg_reader_left(&in) != 0)
+        return fail_at(err, VG_EPARSE, name, in.pos, "%zu bytes after the last series",
+                       vg_reader_left(&in));
+    return VG_OK;
+}
+
+/* Loads every record into q (the scratch pipeline when verifying, p when
+ * applying); a scratch table is emptied after each so it stays small. */
+static int load_records(vg_pipeline *q, vg_reader in, const header *h, const char *name,
+                        int scratch, size_t *loaded, vg_error *err)
+{
+    record r;
+    for (uint64_t i = 0; i < h->count; i++) {
+        next_record(&in, &r);
+        vg_reader rec;
+        vg_reader_init(&rec, r.state, r.len);
+        vg_error why = {0};
+        int shown = r.key_len > 48 ? 48 : (int)r.key_len;
+        int rc = vg_pipeline_load_series(q, r.key, r.key_len, &rec, &why);
+        if (rc != VG_OK)
+            return fail_at(err, rc, name, r.at, "series %.*s: %s", shown, r.key,
+                           why.msg[0] ? why.msg : vg_strerror(rc));
+        if (vg_reader_left(&rec) != 0)
+            return fail_at(err, VG_EPARSE, name, r.at, "series %.*s: %zu bytes left over",
+                           shown, r.key, vg_reader_left(&rec));
+        if (scratch)
+            vg_series_table_clear(vg_pipeline_series(q));
+        else if (loaded != NULL)
+            (*loaded)++;
+    }
+    return VG_OK;
+}
+
+static int check_state_id(vg_pipeline *p, const header *h, const char *name, vg_error *err)
+{
+    uint64_t id = vg_pipeline_state_id(p);
+    if (h->state_id == id)
+        return VG_OK;
+    char detectors[TEXT_MAX + 1];
+    detector_list(p, detectors, sizeof(detectors));
+    return fail_at(err, VG_ECONFIG, name, OFF_STATE_ID,
+                   "state was saved with a different detector configuration "
+                   "(saved: window %u, %s; now: window %u, %s)",
+                   h->window, h->detectors, vg_pipeline_config(p)->window, detectors);
+}
+
+int vg_snapshot_decode(vg_pipeline *p, const void *data, size_t len, const char *name,
+                       size_t *loaded, vg_error *err)
+{
+    header h;
+    vg_reader in;
+    if (loaded != NULL)
+        *loaded = 0;
+    int rc = read_header(data, len, name, &h, &in, err);
+    if (rc == VG_OK)
+        rc = check_framing(in, &h, name, err);
+    if (rc == VG_OK)
+        rc = check_state_id(p, &h, name, err);
+    if (rc != VG_OK)
+        return rc;
+    const vg_config *cfg = vg_pipeline_config(p);
+    if (h.count > (uint64_t)cfg->max_series)
+        return fail_at(err, VG_EFULL, name, OFF_COUNT, "%llu series, max_series is %lld",
+                       (unsigned long long)h.count, (long long)cfg->max_series);
+
+    vg_pipeline *scratch = vg_pipeline_new(cfg, err);
+    if (scratch == NULL)
+        return err != NULL ? err->code : VG_ENOMEM;
+    rc = load_records(scratch, in, &h, name, 1, NULL, err);
+    vg_pipeline_free(scratch);
+    return rc != VG_OK ? rc : load_records(p, in, &h, name, 0, loaded, err);
+}

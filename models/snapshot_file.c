@@ -1,0 +1,172 @@
+/* Snapshot files: atomic saves (temp file, fsync, rename, fsync of the
+ * directory), whole-file loads, and where each kind of state lives on disk
+ * (see snapshot.h). */
+#include "models/snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define REPLAY_FILE "replay" VG_SNAPSHOT_SUFFIX
+
+typedef struct file_sink {
+    int         fd;
+    const char *path;  /* for messages: the temp file */
+} file_sink;
+
+static int write_all(void *ctx, const uint8_t *bytes, size_t len, vg_error *err)
+{
+    const file_sink *f = ctx;
+    while (len > 0) {
+        ssize_t n = write(f->fd, bytes, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return vg_error_set_at(err, VG_EIO, f->path, "write: %s", strerror(errno));
+        bytes += n;
+        len -= (size_t)n;
+    }
+    return VG_OK;
+}
+
+/* Makes the rename durable: without it a crash can forget the new name. */
+static int sync_parent(const char *path, vg_error *err)
+{
+    char copy[4096];
+    snprintf(copy, sizeof(copy), "%s", path);
+    const char *dir = dirname(copy);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0 || fsync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return vg_error_set_at(err, VG_EIO, dir, "fsync: %s", strerror(e));
+    }
+    close(fd);
+    return VG_OK;
+}
+
+int vg_snapshot_save(vg_pipeline *p, const char *path, int32_t partition, vg_error *err)
+{
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+        return vg_error_set(err, VG_ERANGE, "state path too long: %s", path);
+    file_sink f = {.path = tmp};
+    f.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (f.fd < 0)
+        return vg_error_set_at(err, VG_EIO, tmp, "open: %s", strerror(errno));
+    int rc = vg_snapshot_encode(p, partition, write_all, &f, err);
+    if (rc == VG_OK && fsync(f.fd) != 0)
+        rc = vg_error_set_at(err, VG_EIO, tmp, "fsync: %s", strerror(errno));
+    if (close(f.fd) != 0 && rc == VG_OK)
+        rc = vg_error_set_at(err, VG_EIO, tmp, "close: %s", strerror(errno));
+    if (rc == VG_OK && rename(tmp, path) != 0)
+        rc = vg_error_set_at(err, VG_EIO, path, "rename from %s: %s", tmp, strerror(errno));
+    if (rc != VG_OK) {
+        unlink(tmp);
+        return rc;
+    }
+    return sync_parent(path, err);
+}
+
+/* Reads path whole into a new buffer (*len bytes; caller frees). */
+static uint8_t *read_file(const char *path, size_t *len, vg_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        vg_error_set_at(err, errno == ENOENT ? VG_ENOTFOUND : VG_EIO, path, "open: %s",
+                        strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    uint8_t *buf = NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        vg_error_set_at(err, VG_EIO, path, "not a regular file");
+        goto out_close;
+    }
+    buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1);
+    if (buf == NULL) {
+        vg_error_set(err, VG_ENOMEM, "%lld bytes for %s", (long long)st.st_size, path);
+        goto out_close;
+    }
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            vg_error_set_at(err, VG_EIO, path, "read: %s",
+                            n == 0 ? "file shrank while reading" : strerror(errno));
+            free(buf);
+            buf = NULL;
+            goto out_close;
+        }
+        got += (size_t)n;
+    }
+    *len = got;
+out_close:
+    close(fd);
+    return buf;
+}
+
+int vg_snapshot_load(vg_pipeline *p, const char *path, size_t *loaded, vg_error *err)
+{
+    size_t len = 0;
+    if (loaded != NULL)
+        *loaded = 0;
+    uint8_t *data = read_file(path, &len, err);
+    if (data == NULL)
+        return err != NULL ? err->code : VG_EIO;
+    int rc = vg_snapshot_decode(p, data, len, path, loaded, err);
+    free(data);
+    return rc;
+}
+
+int vg_snapshot_path(char *out, size_t cap, const char *dir, const char *topic,
+                     int32_t partition)
+{
+    if (partition < 0)
+        return VG_EARG;
+    int n = snprintf(out, cap, "%s/", dir);
+    if (n < 0 || (size_t)n >= cap)
+        return VG_ERANGE;
+    size_t at = (size_t)n;
+    for (const char *c = *topic ? topic : "_"; *c != '\0'; c++) {
+        int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                 (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-';
+        if (at + 1 >= cap)
+            return VG_ERANGE;
+        out[at++] = ok ? *c : '_';
+    }
+    n = snprintf(out + at, cap - at, "-%d%s", (int)partition, VG_SNAPSHOT_SUFFIX);
+    return n < 0 || (size_t)n >= cap - at ? VG_ERANGE : VG_OK;
+}
+
+static int replay_path(char *out, size_t cap, const char *dir, vg_error *err)
+{
+    if ((size_t)snprintf(out, cap, "%s/%s", dir, REPLAY_FILE) >= cap)
+        return vg_error_set(err, VG_ERANGE, "state directory path too long: %s", dir);
+    return VG_OK;
+}
+
+int vg_snapshot_save_replay(vg_pipeline *p, const char *dir, vg_error *err)
+{
+    char path[4096];
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return vg_error_set_at(err, VG_EIO, dir, "mkdir: %s", strerror(errno));
+    int rc = replay_path(path, sizeof(path), dir, err);
+    return rc != VG_OK ? rc : vg_snapshot_save(p, path, -1, err);
+}
+
+int vg_snapshot_load_replay(vg_pipeline *p, const char *dir, size_t *loaded,
+                            vg_error *err)
+{
+    char path[4096];
+    int rc = replay_path(path, sizeof(path), dir, err);
+    return rc != VG_OK ? rc : vg_snapshot_load(p, path, loaded, err);
+}
