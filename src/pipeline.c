@@ -168,13 +168,20 @@ out_free_pipeline:
     return NULL;
 }
 
+void vg_pipeline_close_outputs(vg_pipeline *p)
+{
+    for (size_t i = 0; i < p->n_sinks; i++)
+        vg_sink_close(p->sinks[i]);
+    free(p->sinks);
+    p->sinks = NULL;
+    p->n_sinks = 0;
+}
+
 void vg_pipeline_free(vg_pipeline *p)
 {
     if (p == NULL)
         return;
-    for (size_t i = 0; i < p->n_sinks; i++)
-        vg_sink_close(p->sinks[i]);
-    free(p->sinks);
+    vg_pipeline_close_outputs(p);
     for (size_t i = 0; i < p->n_detectors; i++)
         free(p->detectors[i].params);
     vg_series_table_free(p->series);

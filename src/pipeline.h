@@ -54,6 +54,10 @@ void vg_pipeline_free(vg_pipeline *p);
 int vg_pipeline_add_sink(vg_pipeline *p, vg_sink *sink);
 void vg_pipeline_set_hook(vg_pipeline *p, vg_point_hook hook, void *ctx);
 
+/* Flushes (bounded) and closes every sink; later events go nowhere. For an
+ * orderly shutdown where the sinks must go before their broker does. */
+void vg_pipeline_close_outputs(vg_pipeline *p);
+
 /* Opens and adds every sink listed in the config's "outputs" array.
  * Returns 0, or VG_ECONFIG naming the output (its position in the file). */
 int vg_pipeline_open_outputs(vg_pipeline *p, vg_error *err);

@@ -235,19 +235,25 @@ static int runner_open(runner *r, const vg_config *cfg, vg_error *err)
     r->p = vg_pipeline_new(cfg, err);
     if (r->p == NULL)
         return err->code;
-    if ((rc = vg_pipeline_open_outputs(r->p, err)) != VG_OK)
-        return rc;
+    /* The source first: with "brokers": "embedded" it starts the broker
+     * that a Kafka output then finds. */
     vg_kafka_hooks hooks = {on_revoke, on_assign, r};
     r->src = vg_kafka_source_open(cfg->doc, cfg->input, &hooks, &r->ks, err);
     if (r->src == NULL)
         return err->code;
+    if ((rc = vg_pipeline_open_outputs(r->p, err)) != VG_OK)
+        return rc;
     r->last_checkpoint = vg_now_ms();
     return VG_OK;
 }
 
 static void runner_close(runner *r)
 {
-    vg_source_close(r->src);  /* leaves the group: on_revoke checkpoints */
+    /* Outputs go first: an embedded broker stops with the source. Leaving
+     * the group then saves the state once more (nothing is in flight). */
+    if (r->p != NULL)
+        vg_pipeline_close_outputs(r->p);
+    vg_source_close(r->src);
     vg_pipeline_free(r->p);
     free(r->marks);
 }

@@ -89,18 +89,18 @@ static double value_at(int h, size_t m, int i, int n, uint64_t *rng)
     if (h == 3 && m == 1 && from_end <= SHIFT_AT)
         v += 15.0;
     if (h == 2 && m == 2 && from_end <= DRIFT_AT)
-        v += 2.0 * (double)(DRIFT_AT - from_end);
+        v += 4.0 * (double)(DRIFT_AT - from_end);
     if (h == 5 && m == 3 && from_end <= BURST_AT && from_end > BURST_AT - BURST_LEN)
         v += 25.0;
     return v;
 }
 
-static rd_kafka_t *connect_producer(void)
+static rd_kafka_t *connect_producer(vg_demo_producer *dp)
 {
     char bootstrap[256], errstr[256];
     /* The broker is started by the consumer side; wait for it. */
     for (int tries = 0; vg_broker_embedded_bootstrap(bootstrap, sizeof(bootstrap)) != 0; tries++) {
-        if (tries > 3000)
+        if (tries > 3000 || atomic_load(&dp->stop))
             return NULL;
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -121,7 +121,7 @@ static rd_kafka_t *connect_producer(void)
 static void *produce_all(void *arg)
 {
     vg_demo_producer *dp = arg;
-    rd_kafka_t *rk = connect_producer();
+    rd_kafka_t *rk = connect_producer(dp);
     if (rk == NULL) {
         vg_err("demo: cannot reach the embedded broker");
         atomic_store(&dp->done, 1);
