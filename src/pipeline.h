@@ -43,6 +43,7 @@ typedef struct vg_pipeline_stats {
     uint64_t events_resolved;
     uint64_t sink_errors;
     uint64_t out_of_order;   /* points older than their series' last point (scored anyway) */
+    uint64_t state_mismatch; /* saved series started fresh: their rule changed */
 } vg_pipeline_stats;
 
 /* Returns a new pipeline for cfg (borrowed: must outlive the pipeline), or
