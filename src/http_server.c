@@ -249,10 +249,10 @@ vg_http_server *vg_http_start(const vg_http_params *prm, const vg_metrics *reg,
         flags |= MHD_USE_IPv6;
     errno = 0;
     srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv,
+                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,  /* first */
                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a.ss,
                                    MHD_OPTION_CONNECTION_LIMIT, 16u,
                                    MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                                    MHD_OPTION_END);
     if (srv->daemon == NULL) {
         vg_error_set_at(err, VG_EIO, prm->listen, "cannot serve /metrics here: %s",
