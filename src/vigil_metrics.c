@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "src/log.h"
 
@@ -192,6 +193,13 @@ void vg_metric_label_add(vg_metric_id id, const char *value, double v)
     vg_metric_child *c = with_one(id, value);
     if (c != NULL)
         vg_metrics_add(c, v);
+}
+
+double vg_metric_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 void vg_metric_lag_set(const char *topic, int32_t partition, int64_t lag)

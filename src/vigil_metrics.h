@@ -64,6 +64,10 @@ vg_metric_child *vg_metric_with(vg_metric_id id, const char *const *values);
 void vg_metric_label_inc(vg_metric_id id, const char *value, uint64_t n);
 void vg_metric_label_add(vg_metric_id id, const char *value, double v);
 
+/* Monotonic seconds at nanosecond resolution, for timing a batch or a
+ * detector: t0 = vg_metric_seconds(); ...; observe(now - t0). */
+double vg_metric_seconds(void);
+
 /* Consumer lag of one partition, in messages; drop it when the partition is
  * revoked so a stale value does not linger. */
 void vg_metric_lag_set(const char *topic, int32_t partition, int64_t lag);

@@ -72,6 +72,7 @@ static void every_family_in_order(void **state)
 static void updates_reach_their_samples(void **state)
 {
     (void)state;
+    double t0 = vg_metric_seconds();
     vg_metric_inc(VG_M_POINTS_READ, 7);
     vg_metric_inc(VG_M_POINTS_SCORED, 5);
     vg_metric_inc(VG_M_POINTS_SCORED, 5);
@@ -85,6 +86,7 @@ static void updates_reach_their_samples(void **state)
     vg_metric_label_add(VG_M_DETECTOR_SECONDS, "zscore", 0.25);
     vg_metric_label_add(VG_M_DETECTOR_SECONDS, "zscore", 0.5);
     vg_metrics_inc(vg_metric_with(VG_M_CONFIG_RELOADS, (const char *const[]){"failure"}), 1);
+    assert_true(vg_metric_seconds() >= t0);  /* monotonic */
 
     char *text = render();
     assert_has(text, "vigil_points_read_total 7\n");
