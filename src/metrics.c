@@ -371,6 +371,7 @@ vg_metric_child *vg_metrics_find(vg_metric_family *f, const char *const *values)
 
 void vg_metrics_drop(vg_metric_child *c)
 {
+    vg_assert(c->f->n_labels > 0);  /* an unlabelled child could never come back */
     atomic_store_explicit(&c->live, 0, memory_order_release);
     child_zero(c);
 }
@@ -466,8 +467,8 @@ static void put_escaped(FILE *out, const char *s, int quotes)
     }
 }
 
-/* `{a="x",b="y",le="0.5"}`, or nothing for an unlabelled sample; le < 0
- * leaves out "le", le = +Inf writes "+Inf". */
+/* `{a="x",b="y",le="0.5"}`, "le" only when with_le (+Inf writes "+Inf"),
+ * or nothing at all for an unlabelled sample without "le". */
 static void put_labels(FILE *out, const vg_metric_child *c, int with_le, double le)
 {
     const vg_metric_family *f = c->f;

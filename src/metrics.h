@@ -79,8 +79,8 @@ vg_metric_child *vg_metrics_child(vg_metric_family *f, const char *const *values
  * Lock-free. */
 vg_metric_child *vg_metrics_find(vg_metric_family *f, const char *const *values);
 
-/* Hides a child from the exposition and zeroes it (a revoked partition's
- * lag). Its slot stays reserved for the same label values. */
+/* Hides a labelled child from the exposition and zeroes it (a revoked
+ * partition's lag). Its slot stays reserved for the same label values. */
 void vg_metrics_drop(vg_metric_child *c);
 
 /* Updates; lock-free, any thread. The type is vg_assert()ed. */
