@@ -23,6 +23,7 @@
 #include "src/log.h"
 #include "src/rules.h"
 #include "src/series_key.h"
+#include "src/vigil_metrics.h"
 
 /* The part of a series' block the pipeline itself owns. */
 typedef struct series_head {
@@ -39,6 +40,7 @@ typedef struct detector_slot {
     void                  *params;
     size_t                 offset;   /* of its state in the series block */
     size_t                 column;   /* of its score in vg_point_result.raw */
+    vg_metric_child       *seconds;  /* vigil_detector_seconds_total{detector} */
 } detector_slot;
 
 typedef struct profile {
@@ -69,7 +71,14 @@ struct vg_pipeline {
     void                  *hook_ctx;
     vg_pipeline_stats      stats;
     vg_ratelimit           sink_log;
+    uint64_t               firing_now;     /* series whose incident is firing */
+    uint64_t               evicted_seen;   /* evictions already counted in metrics */
+    uint64_t               timing_tick;    /* points since the last timed one */
 };
+
+/* Detector time is measured on one point in TIME_EVERY and scaled up:
+ * reading the clock around every call would cost more than some detectors. */
+#define TIME_EVERY 64
 
 static size_t align8(size_t n)
 {
@@ -152,6 +161,7 @@ static int configure_detectors(vg_pipeline *p, profile *pr, const json_t *wanted
         if (d->params == NULL)
             return vg_error_set(err, VG_ENOMEM, "detector params");
         pr->n_detectors++;
+        d->seconds = vg_metric_with(VG_M_DETECTOR_SECONDS, (const char *const[]){ops->name});
         int rc = ops->configure(d->params, doc, dcfg, p->cfg->window, err);
         if (rc != VG_OK)
             return rc;
@@ -383,10 +393,13 @@ static void emit_event(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
     }
     vg_event_make_id(&ev);
 
-    if (r->event == VG_ALERT_FIRING)
+    if (r->event == VG_ALERT_FIRING) {
         p->stats.events_firing++;
-    else
+        p->firing_now++;
+    } else {
         p->stats.events_resolved++;
+        p->firing_now -= p->firing_now > 0;
+    }
     for (size_t i = 0; i < p->n_sinks; i++) {
         int rc = vg_sink_emit(p->sinks[i], &ev);
         if (rc != VG_OK) {
@@ -413,12 +426,18 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
     head->points++;
     head->partition = pt->origin.partition;
 
+    int timed = ++p->timing_tick == TIME_EVERY;
+    if (timed)
+        p->timing_tick = 0;
     for (size_t i = 0; i < pr->n_detectors; i++) {
         const detector_slot *d = &pr->detectors[i];
         sc.why[i].expected = sc.why[i].lower = sc.why[i].upper = NAN;
         sc.why[i].detail[0] = '\0';
+        double t0 = timed ? vg_metric_seconds() : 0.0;
         sc.raw[i] = d->ops->score(block + d->offset, d->params, w, pt->ts_ms, pt->value,
                                   &sc.why[i]);
+        if (timed && d->seconds != NULL)
+            vg_metrics_add(d->seconds, (vg_metric_seconds() - t0) * TIME_EVERY);
     }
     vg_point_result r;
     r.score = vg_ensemble_score(block + pr->ensemble_offset, &pr->ensemble, sc.raw,
@@ -449,11 +468,31 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
         p->hook(p->hook_ctx, b, pt, &r);
 }
 
+/* Self-metrics, once per batch: a handful of atomic adds. */
+static void publish_metrics(vg_pipeline *p, const vg_batch *b, uint64_t firing0,
+                            uint64_t resolved0, double t0)
+{
+    vg_metric_inc(VG_M_POINTS_SCORED, b->n);
+    if (p->stats.events_firing > firing0)
+        vg_metric_label_inc(VG_M_EVENTS, "firing", p->stats.events_firing - firing0);
+    if (p->stats.events_resolved > resolved0)
+        vg_metric_label_inc(VG_M_EVENTS, "resolved", p->stats.events_resolved - resolved0);
+    vg_metric_set(VG_M_INCIDENTS_FIRING, (double)p->firing_now);
+    vg_metric_set(VG_M_SERIES_ACTIVE, (double)vg_series_table_count(p->series));
+    uint64_t evicted = vg_series_table_evicted(p->series);
+    vg_metric_inc(VG_M_SERIES_EVICTED, evicted - p->evicted_seen);
+    p->evicted_seen = evicted;
+    vg_metric_observe(VG_M_BATCH_SECONDS, vg_metric_seconds() - t0);
+}
+
 int vg_pipeline_process(vg_pipeline *p, const vg_batch *b)
 {
+    double t0 = vg_metric_seconds();
+    uint64_t firing0 = p->stats.events_firing, resolved0 = p->stats.events_resolved;
     int events = 0;
     for (size_t i = 0; i < b->n; i++)
         score_point(p, b, &b->points[i], &events);
+    publish_metrics(p, b, firing0, resolved0, t0);
     return events;
 }
 
