@@ -257,8 +257,6 @@ static int runner_open(runner *r, const vg_config *cfg, vg_error *err)
         if (r->http == NULL)
             return err->code;
         vg_http_set_ready(r->http, "no partitions assigned yet");
-        vg_info("metrics on %s (port %u): /metrics, /healthz, /readyz", prm.listen,
-                (unsigned)vg_http_port(r->http));
     }
     r->last_checkpoint = vg_now_ms();
     return VG_OK;
