@@ -171,3 +171,8 @@ int vg_ensemble_load(void *state, const vg_ensemble_params *params, vg_reader *i
         return vg_error_set(err, VG_EPARSE, "ensemble state truncated");
     return VG_OK;
 }
+
+void vg_ensemble_dump(const vg_ensemble_params *params, void *file)
+{
+    vg_conf_dump(ensemble_fields, VG_CONF_COUNT(ensemble_fields), params, "ensemble", file);
+}

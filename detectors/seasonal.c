@@ -672,4 +672,6 @@ const vg_detector_ops vg_seasonal_ops = {
     .score       = seasonal_score,
     .save        = seasonal_save,
     .load        = seasonal_load,
+    .fields      = seasonal_fields,
+    .n_fields    = VG_CONF_COUNT(seasonal_fields),
 };

@@ -682,3 +682,38 @@ void vg_conf_describe(const vg_conf_field *fields, size_t n, const char *path, v
                 f->help != NULL ? f->help : "");
     }
 }
+
+void vg_conf_dump(const vg_conf_field *fields, size_t n, const void *base, const char *path,
+                  void *file)
+{
+    FILE *out = file;
+    const char *b = base;
+    for (size_t i = 0; i < n; i++) {
+        const vg_conf_field *f = &fields[i];
+        const char *at = b + f->offset;
+        fprintf(out, "  %s%s%s = ", path, path[0] ? "." : "", f->key);
+        switch (f->type) {
+        case VG_CONF_INT:
+            fprintf(out, "%lld\n", (long long)*(const int64_t *)(const void *)at);
+            break;
+        case VG_CONF_UINT32:
+            fprintf(out, "%u\n", *(const uint32_t *)(const void *)at);
+            break;
+        case VG_CONF_DOUBLE:
+            fprintf(out, "%.15g\n", *(const double *)(const void *)at);
+            break;
+        case VG_CONF_BOOL:
+            fprintf(out, "%s\n", *(const int *)(const void *)at ? "true" : "false");
+            break;
+        case VG_CONF_STRING:
+            fprintf(out, "\"%s\"\n", at);
+            break;
+        case VG_CONF_ENUM: {
+            size_t len;
+            const char *c = choice_at(f->choices, *(const int *)(const void *)at, &len);
+            fprintf(out, "%.*s\n", (int)len, c);
+            break;
+        }
+        }
+    }
+}

@@ -74,6 +74,10 @@ int vg_conf_apply_over(const vg_conf_doc *doc, const json_t *obj, const char *pa
                        const vg_conf_field *fields, size_t n,
                        const char *const *also_allowed, void *base, vg_error *err);
 
+/* Prints the effective values in base, one `path.key = value` per line. */
+void vg_conf_dump(const vg_conf_field *fields, size_t n, const void *base, const char *path,
+                  void *file /* FILE* */);
+
 /* Prints the table as reference text (key, type, default, range, help). */
 void vg_conf_describe(const vg_conf_field *fields, size_t n, const char *path,
                       void *file /* FILE* */);

@@ -155,3 +155,8 @@ void vg_config_describe(FILE *out)
     vg_conf_describe(alert_fields, VG_CONF_COUNT(alert_fields), "alert", out);
     vg_conf_describe(log_fields, VG_CONF_COUNT(log_fields), "log", out);
 }
+
+void vg_config_dump_alert(const vg_alert_params *alert, FILE *out)
+{
+    vg_conf_dump(alert_fields, VG_CONF_COUNT(alert_fields), alert, "alert", out);
+}

@@ -48,6 +48,9 @@ void vg_config_free(vg_config *cfg);
 int vg_config_alert_over(const vg_config *cfg, const json_t *obj, const char *path,
                          vg_alert_params *out, vg_error *err);
 
+/* Prints alert settings, `alert.key = value` per line. */
+void vg_config_dump_alert(const vg_alert_params *alert, FILE *out);
+
 /* Prints the reference of the core keys. */
 void vg_config_describe(FILE *out);
 

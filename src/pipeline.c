@@ -652,3 +652,32 @@ int vg_pipeline_load_series(vg_pipeline *p, const char *key, size_t key_len,
         series_reset(p, block, prof, hash);
     return rc;
 }
+
+void vg_pipeline_describe_series(const vg_pipeline *p, const char *key, size_t key_len,
+                                 FILE *out)
+{
+    uint32_t k = profile_for_key(p, key, key_len);
+    const profile *pr = &p->profiles[k];
+    if (k == 0) {
+        fprintf(out, "%.*s: no rule matches; the top-level settings apply\n", (int)key_len, key);
+    } else {
+        char *rule = json_dumps(p->rules.rules[k - 1].object,
+                                JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+        fprintf(out, "%.*s: rules[%u] applies: %s\n", (int)key_len, key, k - 1,
+                rule ? rule : "?");
+        free(rule);
+    }
+    fprintf(out, "  window = %u\n", p->cfg->window);
+    for (size_t i = 0; i < pr->n_detectors; i++) {
+        const detector_slot *d = &pr->detectors[i];
+        char path[64];
+        snprintf(path, sizeof(path), "detectors.%s", d->ops->name);
+        vg_conf_dump(d->ops->fields, d->ops->n_fields, d->params, path, out);
+    }
+    vg_ensemble_dump(&pr->ensemble, out);
+    vg_config_dump_alert(&pr->alert, out);
+    fprintf(out, "  severity = %s\n",
+            pr->severity < 0 ? "from the peak score (alert.critical)"
+                             : vg_severity_name((vg_severity)pr->severity));
+    fprintf(out, "  state per series = %zu bytes\n", pr->block_size);
+}
