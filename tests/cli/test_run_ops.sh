@@ -58,9 +58,11 @@ wait_for "readiness" curl -sf "$url/readyz"
 for i in $(seq 1 300); do
     printf '{"series":"cpu","labels":{"host":"a"},"ts":%d,"value":%d.%d}\n' \
         $((1700000000000 + i * 60000)) $((50 + i % 3)) $((i % 7))
-done | kcat -b "$bs" -P -t metrics
+done > "$tmp/points.ndjson"
+kcat -b "$bs" -P -t metrics -l "$tmp/points.ndjson" || fail "kcat could not produce"
 scored() { curl -s "$url/metrics" | awk '/^vigil_points_scored_total /{print $2}'; }
-wait_for "300 points scored" test "$(scored)" = 300
+wait_for "300 points scored (have $(scored); topic holds $(kcat -b "$bs" -C -t metrics -e -q 2>/dev/null | wc -l))" \
+    test "$(scored)" = 300
 curl -s "$url/metrics" | grep -q '^vigil_series_active 1$' || fail "series_active"
 curl -s "$url/metrics" | grep -q '^# TYPE vigil_batch_duration_seconds histogram' || fail "histogram"
 
