@@ -112,7 +112,7 @@ static void series_free(vg__report_series *s)
     free(s->expected);
     free(s->lower);
     free(s->upper);
-    free(s->det);
+    free(s->det_gap);
     free(s->flags);
 }
 
@@ -253,7 +253,7 @@ static int reserve_point(vg__report_series *s, size_t n_det)
     s->expected = grow(s->expected, cap, sizeof(*s->expected), &failed);
     s->lower = grow(s->lower, cap, sizeof(*s->lower), &failed);
     s->upper = grow(s->upper, cap, sizeof(*s->upper), &failed);
-    s->det = grow(s->det, cap * det, sizeof(*s->det), &failed);
+    s->det_gap = grow(s->det_gap, cap * det, sizeof(*s->det_gap), &failed);
     s->flags = grow(s->flags, cap, sizeof(*s->flags), &failed);
     if (failed)
         return VG_ENOMEM;
@@ -277,10 +277,10 @@ int vg_report_add(vg_report *rep, const char *key, size_t key_len, int64_t ts_ms
     s->expected[i] = (float)r->expected;
     s->lower[i] = (float)r->lower;
     s->upper[i] = (float)r->upper;
-    float *det = &s->det[i * 2 * rep->n_det];
+    float *gap = &s->det_gap[i * 2 * rep->n_det];
     for (size_t d = 0; d < rep->n_det; d++) {
-        det[d] = d < r->n_detectors ? (float)r->raw[d] : NAN;
-        det[rep->n_det + d] = d < r->n_detectors ? (float)r->calibrated[d] : NAN;
+        gap[d] = d < r->n_detectors ? (float)(1.0 - r->raw[d]) : NAN;
+        gap[rep->n_det + d] = d < r->n_detectors ? (float)(1.0 - r->calibrated[d]) : NAN;
     }
     uint8_t flags = 0;
     if (r->score >= rep->threshold) {
@@ -404,8 +404,28 @@ static void write_row(FILE *out, const vg_report *rep, const file_sum *f)
         fprintf(out, "<td>%.2f</td>", f->nab);
 }
 
+/* Length of the directory part all file names share ("" for one file
+ * without a directory), so the table can show the rest. */
+static size_t common_dir(const vg_report *rep)
+{
+    if (rep->n_files == 0)
+        return 0;
+    const char *first = rep->files[0].name;
+    size_t len = strlen(first);
+    for (size_t i = 1; i < rep->n_files; i++) {
+        size_t k = 0;
+        while (k < len && first[k] == rep->files[i].name[k])
+            k++;
+        len = k;
+    }
+    while (len > 0 && first[len - 1] != '/')
+        len--;
+    return len;
+}
+
 static void write_summary(FILE *out, const vg_report *rep)
 {
+    size_t dir = common_dir(rep);
     file_sum all = rep->total;
     all.scored = rep->scored;
     for (size_t i = 0; i < rep->n_files; i++) {
@@ -422,7 +442,7 @@ static void write_summary(FILE *out, const vg_report *rep)
     fputs("</tr></thead><tbody>\n", out);
     for (size_t i = 0; i < rep->n_files; i++) {
         fprintf(out, "<tr><td class=\"name\"><a href=\"#f%zu\">", i + 1);
-        vg__report_escape(out, rep->files[i].name, strlen(rep->files[i].name));
+        vg__report_escape(out, rep->files[i].name + dir, strlen(rep->files[i].name + dir));
         fputs("</a></td>", out);
         write_row(out, rep, &rep->files[i]);
         fputs("</tr>\n", out);
@@ -430,7 +450,13 @@ static void write_summary(FILE *out, const vg_report *rep)
     fputs("<tr class=\"total\"><td class=\"name\">total</td>", out);
     write_row(out, rep, &all);
     fputs("</tr>\n</tbody></table>\n", out);
-    fprintf(out, "<p class=\"note\">Flagged: score &ge; %.10g, the alert threshold. "
+    fputs("<p class=\"note\">", out);
+    if (dir > 0) {
+        fputs("Files in ", out);
+        vg__report_escape(out, rep->files[0].name, dir);
+        fputs(". ", out);
+    }
+    fprintf(out, "Flagged: score &ge; %.10g, the alert threshold. "
                  "Incidents: firing to resolved events.", rep->threshold);
     if (rep->scored) {
         if (isinf(rep->nab_threshold))

@@ -25,7 +25,7 @@
 #include "src/pipeline.h"
 
 /* Time buckets a chart is drawn with when none is asked for. */
-#define VG_REPORT_BUCKETS 1500
+#define VG_REPORT_BUCKETS 1000
 
 typedef struct vg_report vg_report;
 

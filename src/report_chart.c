@@ -278,10 +278,11 @@ static void write_expected(FILE *out, const scale *sc, const sample *sm, size_t 
 static void write_values(FILE *out, const scale *sc, const sample *sm, size_t n)
 {
     fputs("<path class=\"val\" d=\"", out);
-    for (size_t i = 0; i < n; i++)
-        for (int k = 0; k < sm[i].nv; k++)
-            fprintf(out, "%c%.1f,%.1f", i == 0 && k == 0 ? 'M' : 'L', sm[i].x,
-                    y_of(sc, sm[i].v[k]));
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, "%c%.1f,%.1f", i == 0 ? 'M' : 'L', sm[i].x, y_of(sc, sm[i].v[0]));
+        if (sm[i].nv == 2)
+            fprintf(out, "V%.1f", y_of(sc, sm[i].v[1]));
+    }
     fputs("\"/>\n", out);
 }
 
@@ -302,7 +303,7 @@ static void write_scores(FILE *out, const scale *sc, const sample *sm, size_t n,
             base - 2.0);
 }
 
-/* A shaded span over both plots and a solid bar at bar_y; at least 2 units
+/* A shaded span over both plots and a solid bar at bar_y; at least 3 units
  * wide so a one-point window still shows. */
 static void write_span(FILE *out, const scale *sc, int64_t a, int64_t b, const char *cls,
                        double bar_y)
@@ -310,9 +311,9 @@ static void write_span(FILE *out, const scale *sc, int64_t a, int64_t b, const c
     double x0 = x_of(sc, a < sc->t0 ? sc->t0 : a);
     double x1 = x_of(sc, b > sc->t1 ? sc->t1 : b);
     double w = x1 - x0;
-    if (w < 2.0) {
-        x0 -= (2.0 - w) / 2.0;
-        w = 2.0;
+    if (w < 3.0) {
+        x0 -= (3.0 - w) / 2.0;
+        w = 3.0;
     }
     fprintf(out, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
                  "<rect class=\"%sb\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n",
@@ -432,15 +433,22 @@ static void put_num(FILE *out, const char *fmt, double v)
         fputs("null", out);
 }
 
-/* [ts, value, expected, lower, upper, score, flags, raw0, cal0, raw1, ...] */
+/* A detector's score from its gap to 1: four digits, but ten near 1, where
+ * anomalous scores differ. */
+static void put_score(FILE *out, float gap)
+{
+    put_num(out, gap <= 1e-3f ? "%.10g" : "%.4g", 1.0 - (double)gap);
+}
+
+/* [ts - t0, value, expected, lower, upper, score, flags, raw..., calibrated...] */
 static void write_tips(FILE *out, const vg__report_series *s, const vg__report_chart *c,
-                       const tip_ref *tips, size_t n_tips)
+                       const scale *sc, const tip_ref *tips, size_t n_tips)
 {
     fputs("<script type=\"application/json\" class=\"tip\">[", out);
     for (size_t k = 0; k < n_tips; k++) {
         size_t i = tips[k].i;
-        fprintf(out, "%s[%lld,", k ? "," : "", (long long)s->ts[i]);
-        put_num(out, "%.10g", s->value[i]);
+        fprintf(out, "%s[%lld,", k ? "," : "", (long long)(s->ts[i] - sc->t0));
+        put_num(out, "%.8g", s->value[i]);
         fputc(',', out);
         put_num(out, "%.7g", s->expected[i]);
         fputc(',', out);
@@ -452,7 +460,7 @@ static void write_tips(FILE *out, const vg__report_series *s, const vg__report_c
         fprintf(out, ",%u", (unsigned)s->flags[i]);
         for (size_t d = 0; d < 2 * c->n_det; d++) {
             fputc(',', out);
-            put_num(out, "%.6g", s->det[i * 2 * c->n_det + d]);
+            put_score(out, s->det_gap[i * 2 * c->n_det + d]);
         }
         fputc(']', out);
     }
@@ -499,7 +507,7 @@ int vg__report_chart_write(FILE *out, const vg__report_series *s, const vg__repo
     fprintf(out, "<line class=\"cur\" x1=\"0\" x2=\"0\" y1=\"%.0f\" y2=\"%.0f\"/>"
                  "<circle class=\"hl\" cx=\"0\" cy=\"0\" r=\"5\"/>\n</svg>\n",
             TOP, SY0 + SH);
-    write_tips(out, s, c, tips, n_tips);
+    write_tips(out, s, c, &sc, tips, n_tips);
     rc = VG_OK;
 
     free(sm);

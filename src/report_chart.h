@@ -16,9 +16,11 @@ enum {
     VG__REPORT_RESOLVED = 4,  /* the point emitted a resolved event */
 };
 
-/* One series of one file, in input order, as parallel arrays. Scores keep
- * doubles (their resolution near 1 is what ranks them); the band and the
- * detectors' scores are only drawn and shown, so floats do. */
+/* One series of one file, in input order, as parallel arrays. The final
+ * score keeps a double (its resolution near 1 is what ranks points); the
+ * band is only drawn and shown, so floats do; detector scores are only
+ * shown, and kept as the float 1 - score, which stays exact near 1 where
+ * anomalous scores differ. */
 typedef struct vg__report_series {
     char    *key;        /* NUL-terminated copy */
     size_t   key_len;
@@ -28,7 +30,7 @@ typedef struct vg__report_series {
     double  *value;
     double  *score;
     float   *expected, *lower, *upper;
-    float   *det;        /* 2 * n_det per point: raw scores, then calibrated */
+    float   *det_gap;    /* 2 * n_det per point: 1 - raw score, then 1 - calibrated */
     uint8_t *flags;
     size_t   flagged;
     size_t   incidents;  /* firing events */
