@@ -352,7 +352,8 @@ int vg_cmd_replay(int argc, char **argv)
     }
     int64_t start = vg_now_ms();
     vg_progress_init(&t.progress, !o.quiet && isatty(STDERR_FILENO) ? stderr : NULL,
-                     vg_progress_file_bytes(argv + optind, (size_t)files), start);
+                     "vigil replay", vg_progress_file_bytes(argv + optind, (size_t)files),
+                     start);
     for (int i = optind; i < argc; i++)
         if (replay_file(p, argv[i], &o, files > 1, nab, labels, &t) != VG_OK)
             t.files_failed++;

@@ -4,9 +4,11 @@
 #include <math.h>
 #include <sys/stat.h>
 
-void vg_progress_init(vg_progress *pg, FILE *out, uint64_t total_bytes, int64_t now_ms)
+void vg_progress_init(vg_progress *pg, FILE *out, const char *label, uint64_t total_bytes,
+                      int64_t now_ms)
 {
     pg->out = out;
+    pg->label = label;
     pg->total = total_bytes;
     pg->start_ms = now_ms;
     pg->next_ms = now_ms + VG_PROGRESS_AFTER_MS;
@@ -73,7 +75,7 @@ void vg_progress_update(vg_progress *pg, int64_t now_ms, uint64_t rows, uint64_t
     vg_progress_format(line, sizeof(line), rows, secs > 0 ? (double)rows / secs : 0.0,
                        fraction, eta);
     /* \033[K clears what a longer previous line left on the right. */
-    fprintf(pg->out, "\r%s\033[K", line);
+    fprintf(pg->out, "\r%s: %s\033[K", pg->label, line);
     fflush(pg->out);
     pg->shown = 1;
 }

@@ -1,5 +1,5 @@
-/* A progress line for long runs (`vigil replay`): rows read, rows/s, percent
- * of the input bytes and an ETA, redrawn in place with \r a few times a
+/* A progress line for long runs (`vigil replay`): rows read, rows/s,
+ * percent of the input bytes and an ETA, redrawn in place with \r a few times a
  * second, and only once the run has lasted VG_PROGRESS_AFTER_MS, so short
  * runs print nothing. The caller decides where it goes (a terminal) and
  * passes the clock in, which keeps this module testable. */
@@ -14,16 +14,19 @@
 #define VG_PROGRESS_EVERY_MS 250
 
 typedef struct vg_progress {
-    FILE    *out;        /* NULL: disabled */
-    uint64_t total;      /* input bytes; 0 when unknown */
-    int64_t  start_ms;
-    int64_t  next_ms;    /* no redraw before this */
-    int      shown;      /* a line is on screen */
+    FILE       *out;     /* NULL: disabled */
+    const char *label;   /* starts the line */
+    uint64_t    total;   /* input bytes; 0 when unknown */
+    int64_t     start_ms;
+    int64_t     next_ms; /* no redraw before this */
+    int         shown;   /* a line is on screen */
 } vg_progress;
 
 /* Starts timing at now_ms. out (borrowed, NULL-able: then every call does
- * nothing) receives the line; total_bytes is the size of all input. */
-void vg_progress_init(vg_progress *pg, FILE *out, uint64_t total_bytes, int64_t now_ms);
+ * nothing) receives the line "<label>: <figures>"; label is borrowed;
+ * total_bytes is the size of all input. */
+void vg_progress_init(vg_progress *pg, FILE *out, const char *label, uint64_t total_bytes,
+                      int64_t now_ms);
 
 /* 1 when a redraw is due at now_ms: cheap, so callers can skip gathering
  * the figures otherwise. */

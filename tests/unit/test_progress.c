@@ -42,7 +42,7 @@ static void silent_at_first_then_throttled(void **state)
     FILE *f = tmpfile();
     assert_non_null(f);
     vg_progress pg;
-    vg_progress_init(&pg, f, 1000, 10000);
+    vg_progress_init(&pg, f, "vigil replay", 1000, 10000);
     assert_false(vg_progress_due(&pg, 10000 + VG_PROGRESS_AFTER_MS - 1));
     vg_progress_update(&pg, 11000, 1000, 250);
     vg_progress_end(&pg);            /* nothing shown: nothing to erase */
@@ -57,8 +57,8 @@ static void silent_at_first_then_throttled(void **state)
     vg_progress_update(&pg, 12000 + VG_PROGRESS_EVERY_MS, 2500, 600);
     vg_progress_end(&pg);
     s = contents(f);
-    assert_string_equal(s, "\r2.00k rows, 1.00k rows/s, 50.0%, ETA 2s\033[K"
-                           "\r2.50k rows, 1.11k rows/s, 60.0%, ETA 2s\033[K"
+    assert_string_equal(s, "\rvigil replay: 2.00k rows, 1.00k rows/s, 50.0%, ETA 2s\033[K"
+                           "\rvigil replay: 2.50k rows, 1.11k rows/s, 60.0%, ETA 2s\033[K"
                            "\r\033[K");
     free(s);
     fclose(f);
@@ -68,7 +68,7 @@ static void disabled_does_nothing(void **state)
 {
     (void)state;
     vg_progress pg;
-    vg_progress_init(&pg, NULL, 1000, 0);
+    vg_progress_init(&pg, NULL, "x", 1000, 0);
     assert_false(vg_progress_due(&pg, 1000000));
     vg_progress_update(&pg, 1000000, 5, 5);
     vg_progress_end(&pg);
