@@ -14,6 +14,7 @@
  * would be invisible there. Output is a function of the input only. */
 #include "src/report_chart.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,10 +96,13 @@ static double x_of(const scale *sc, int64_t ts)
 }
 
 /* Values far outside the plot are clamped: they are clipped anyway, and the
- * file stays free of huge coordinates. */
+ * file stays free of huge coordinates. Values near +-DBL_MAX overflow the
+ * scale; they land on the bottom edge rather than print "nan". */
 static double y_of(const scale *sc, double v)
 {
     double y = TOP + (sc->vmax - v) / (sc->vmax - sc->vmin) * PH;
+    if (isnan(y))
+        return TOP + PH;
     if (y < -PH)
         return -PH;
     return y > 2.0 * PH ? 2.0 * PH : y;
@@ -133,6 +137,8 @@ static void make_scale(const vg__report_series *s, double threshold, scale *sc)
     double pad = span > 0.0 ? span * 0.05 : (sc->vmax != 0.0 ? fabs(sc->vmax) * 0.1 : 1.0);
     sc->vmin -= pad;
     sc->vmax += pad;
+    sc->vmin = isfinite(sc->vmin) ? sc->vmin : -DBL_MAX;  /* data near +-DBL_MAX */
+    sc->vmax = isfinite(sc->vmax) ? sc->vmax : DBL_MAX;
     double top = ceil(nines_of(threshold)) + 2.0;
     sc->nines = top < 3.0 ? 3.0 : top;
 }
@@ -360,6 +366,8 @@ static void write_flagged(FILE *out, const vg__report_series *s, const scale *sc
 static void write_value_axis(FILE *out, const scale *sc)
 {
     double raw = (sc->vmax - sc->vmin) / 5.0;
+    if (!isfinite(raw) || raw <= 0.0)
+        return;
     double mag = pow(10.0, floor(log10(raw)));
     double norm = raw / mag;
     double step = (norm < 1.5 ? 1.0 : norm < 3.0 ? 2.0 : norm < 7.0 ? 5.0 : 10.0) * mag;
