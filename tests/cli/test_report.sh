@@ -70,6 +70,7 @@ echo "report: $size bytes for 5200 points"
 # ---- Chromium ------------------------------------------------------------------
 browser="$(command -v chromium || command -v chromium-browser || true)"
 if [ -z "$browser" ] && [ "$(id -u)" -eq 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
     (apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }) \
         >apt.log 2>&1 || true
     browser="$(command -v chromium || true)"
