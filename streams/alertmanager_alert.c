@@ -97,25 +97,25 @@ static json_t *labels_object(const vg_event *ev, const char *alertname, int *fai
 /* The one line a person reads first in a notification. */
 static json_t *summary(const vg_event *ev)
 {
-    char line[512], value[32], expected[32], lower[32], upper[32], peak[32];
+    char line[512], value[32], expected[32], lower[32], upper[32], score[32];
     int key_len = ev->series_len > 300 ? 300 : (int)ev->series_len;
     if (ev->state == VG_ALERT_RESOLVED) {
-        vg_fmt_sig(peak, ev->peak, 6);
+        vg_fmt_score(score, ev->peak);
         snprintf(line, sizeof(line), "%.*s back to normal after %.1f min (peak score %s)",
-                 key_len, ev->series, (double)(ev->ts_ms - ev->start_ms) / 60000.0, peak);
+                 key_len, ev->series, (double)(ev->ts_ms - ev->start_ms) / 60000.0, score);
     } else if (isnan(ev->expected) || isnan(ev->lower) || isnan(ev->upper)) {
         vg_fmt_sig(value, ev->value, 6);
-        vg_fmt_sig(peak, ev->score, 6);
+        vg_fmt_score(score, ev->score);
         snprintf(line, sizeof(line), "%.*s anomalous: value %s, score %s", key_len, ev->series,
-                 value, peak);
+                 value, score);
     } else {
         vg_fmt_sig(value, ev->value, 6);
         vg_fmt_sig(expected, ev->expected, 6);
         vg_fmt_sig(lower, ev->lower, 6);
         vg_fmt_sig(upper, ev->upper, 6);
-        vg_fmt_sig(peak, ev->score, 6);
+        vg_fmt_score(score, ev->score);
         snprintf(line, sizeof(line), "%.*s anomalous: value %s, expected %s [%s, %s], score %s",
-                 key_len, ev->series, value, expected, lower, upper, peak);
+                 key_len, ev->series, value, expected, lower, upper, score);
     }
     return json_string(line);
 }

@@ -94,10 +94,11 @@ static void unlink_node(vg_am_outbox *o, node *nd)
     o->queued--;
 }
 
-/* Drops the oldest queued alert. A dropped firing counts as posted (so its
- * resolved is not held forever, and a re-post may still deliver it); a
- * dropped resolved ends the incident's re-posts, and Alertmanager then
- * resolves it resolve_timeout after the last one. */
+/* Drops the oldest queued alert. A dropped firing counts as posted, so its
+ * resolved is not held forever, and its next re-post (one interval on, as
+ * for any firing) may still deliver it; a dropped resolved ends the
+ * incident's re-posts, and Alertmanager then resolves it resolve_timeout
+ * after the last one. */
 static void drop_oldest(vg_am_outbox *o, int64_t now_ms)
 {
     node *nd = o->head;
@@ -105,8 +106,10 @@ static void drop_oldest(vg_am_outbox *o, int64_t now_ms)
     incident *inc = find(o, nd->id);
     if (inc != NULL && nd->resolved)
         forget(o, inc);
-    else if (inc != NULL && inc->posted_ms == NOT_POSTED)
-        inc->posted_ms = inc->next_ms = now_ms;
+    else if (inc != NULL && inc->posted_ms == NOT_POSTED) {
+        inc->posted_ms = now_ms;
+        inc->next_ms = now_ms + o->params.resend_ms;
+    }
     free(nd->json);
     free(nd);
 }
