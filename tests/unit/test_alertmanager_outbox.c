@@ -137,7 +137,25 @@ static void full_queue_drops_oldest(void **state)
     assert_int_equal(vg_am_outbox_severity(o, ID_B, VG_SEVERITY_CRITICAL), VG_SEVERITY_WARNING);
     vg_am_outbox_free(o);
 
-    /* a dropped firing is re-posted one interval on; its resolved is not held forever */
+    /* a dropped firing is re-posted one interval on, like any firing */
+    o = outbox(2);
+    dropped = 0;
+    push(o, ID_A, 0, "fire-a", 0, &dropped);
+    push(o, ID_C, 1, "res-c", 0, &dropped);
+    push(o, ID_B, 0, "fire-b", 5, &dropped);  /* drops fire-a at 5 */
+    assert_int_equal(dropped, 1);
+    assert_int_equal(vg_am_outbox_take(o, 5, items, 8), 2);
+    assert_string_equal(items[0].json, "res-c");
+    assert_string_equal(items[1].json, "fire-b");
+    vg_am_outbox_done(o, items, 2, 5);
+    assert_int_equal(vg_am_outbox_take(o, 5 + RESEND - 1, items, 8), 0);
+    assert_int_equal(vg_am_outbox_take(o, 5 + RESEND, items, 8), 2);
+    assert_string_equal(items[0].json, "fire-a");
+    assert_string_equal(items[1].json, "fire-b");
+    vg_am_outbox_done(o, items, 2, 5 + RESEND);
+    vg_am_outbox_free(o);
+
+    /* a dropped firing's resolved is not held forever */
     o = outbox(2);
     dropped = 0;
     push(o, ID_A, 0, "fire-a", 0, &dropped);
