@@ -62,7 +62,7 @@ static const vg_conf_field am_fields[] = {
      "time limit of one POST"},
     {"batch", VG_CONF_INT, offsetof(am_params, batch), 64, 1, 10000, NULL,
      "alerts per POST at most"},
-    {"queue", VG_CONF_INT, offsetof(am_params, queue), 10000, 1, 10000000, NULL,
+    {"queue", VG_CONF_INT, offsetof(am_params, queue), 10000, 1, 1000000, NULL,
      "alerts waiting to be posted (oldest dropped beyond), and firing incidents re-posted"},
     {"resend_interval_s", VG_CONF_DOUBLE, offsetof(am_params, resend_interval_s), 60, 0.01,
      86400, NULL, "re-post firing alerts this often (keep it under resolve_timeout)"},
@@ -85,6 +85,7 @@ typedef struct am_sink {
     pthread_cond_t  drained;  /* flush: a post finished */
     vg_am_outbox   *outbox;   /* under lock */
     size_t          in_flight;
+    int             idle;     /* the worker waits on `wake`: only then signal it */
     atomic_int      closing;
     pthread_t       worker;
     vg_http        *http;     /* worker thread only */
@@ -189,7 +190,9 @@ static void *worker_main(void *arg)
         int64_t now = vg_now_ms();
         size_t n = vg_am_outbox_take(s->outbox, now, items, (size_t)s->params.batch);
         if (n == 0) {
+            s->idle = 1;
             wait_until(&s->wake, &s->lock, vg_am_outbox_next_due(s->outbox, now));
+            s->idle = 0;
             continue;
         }
         s->in_flight = n;
@@ -314,7 +317,8 @@ static int am_emit(void *self, const vg_event *ev)
     pthread_mutex_lock(&s->lock);
     int rc = vg_am_outbox_push(s->outbox, ev->id, resolved, copy.severity, json, vg_now_ms(),
                                &dropped);
-    pthread_cond_signal(&s->wake);
+    if (s->idle)
+        pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->lock);
     if (dropped > 0) {
         atomic_fetch_add(&s->dropped, dropped);

@@ -3,6 +3,7 @@
  * when, re-posts of firing alerts, the resolve hold, drops when full. */
 #include "tests/unit/helpers.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,6 +192,46 @@ static void full_queue_drops_oldest(void **state)
     vg_am_outbox_free(o);
 }
 
+/* Many incidents through the id table: inserts, lookups, and deletions in
+ * a scattered order keep every other incident findable. */
+static void many_incidents(void **state)
+{
+    (void)state;
+    enum { N = 600 };
+    vg_am_outbox *o = outbox(N);
+    static vg_am_item items[N];
+    static char ids[N][33];
+    uint64_t dropped = 0, seed = 42;
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "%016llx%016llx",
+                 (unsigned long long)vg_test_rand(&seed), (unsigned long long)i);
+        vg_severity sev = i % 2 ? VG_SEVERITY_CRITICAL : VG_SEVERITY_WARNING;
+        assert_int_equal(vg_am_outbox_push(o, ids[i], 0, sev, strdup("f"), 0, &dropped), VG_OK);
+    }
+    assert_int_equal(vg_am_outbox_take(o, 0, items, N), N);
+    vg_am_outbox_done(o, items, N, 0);
+    /* resolve every incident whose index is 0 mod 3, in a scattered order */
+    for (int k = 0; k < N; k++) {
+        int i = (k * 7) % N;
+        if (i % 3 == 0)
+            push(o, ids[i], 1, "r", 1, &dropped);
+    }
+    size_t n = vg_am_outbox_take(o, HOLD, items, N);
+    assert_int_equal(n, N / 3);
+    vg_am_outbox_done(o, items, n, HOLD);
+    for (int i = 0; i < N; i++) {
+        vg_severity want = i % 3 == 0 ? VG_SEVERITY_CRITICAL + 1  /* forgotten: fallback */
+                           : i % 2    ? VG_SEVERITY_CRITICAL
+                                      : VG_SEVERITY_WARNING;
+        assert_int_equal(vg_am_outbox_severity(o, ids[i], VG_SEVERITY_CRITICAL + 1), want);
+    }
+    /* the others are re-posted, each once per interval */
+    assert_int_equal(vg_am_outbox_take(o, RESEND, items, N), N - N / 3);
+    vg_am_outbox_done(o, items, N - N / 3, RESEND);
+    assert_int_equal(dropped, 0);
+    vg_am_outbox_free(o);
+}
+
 static void clear_counts_and_frees(void **state)
 {
     (void)state;
@@ -213,6 +254,7 @@ int main(void)
         cmocka_unit_test(resolved_waits_for_its_firing_only),
         cmocka_unit_test(batch_limit_and_order),
         cmocka_unit_test(full_queue_drops_oldest),
+        cmocka_unit_test(many_incidents),
         cmocka_unit_test(clear_counts_and_frees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
