@@ -28,6 +28,9 @@ if [ ! -x "$am" ]; then
         { echo "FAIL: cannot install prometheus-alertmanager"; exit 1; }
 fi
 [ -x "$am" ] || { echo "FAIL: no $am after install"; exit 1; }
+# The package enables a service on :9093/:9094. We never use those ports
+# (a free port, no cluster listener), so a running service does not matter
+# and is left alone.
 
 tmp="$(mktemp -d)"
 pids=()
