@@ -254,7 +254,7 @@ static int read_header(const uint8_t *data, size_t len, const char *name, header
                        vg_reader *in, vg_error *err)
 {
     size_t head = len < sizeof(magic) ? len : sizeof(magic);
-    if (memcmp(data, magic, head) != 0)
+    if (head > 0 && memcmp(data, magic, head) != 0)  /* data NULL-able when len is 0 */
         return fail_at(err, VG_EPARSE, name, 0, "not a vigil state file (bad magic)");
     if (len < OFF_VERSION + 4)
         return fail_at(err, VG_EPARSE, name, len, "truncated: %zu bytes", len);
