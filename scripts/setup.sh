@@ -14,6 +14,7 @@ packages=(
     librdkafka-dev libgsl-dev libjansson-dev   # the mandated libraries
     libmicrohttpd-dev libcurl4-openssl-dev     # /metrics and Alertmanager
     libcmocka-dev kcat                         # unit tests; the independent Kafka client
+    prometheus                                 # promtool, for tests/cli/test_promtool.sh
 )
 
 missing=()

@@ -238,19 +238,9 @@ static int add_sink(vg_pipeline *p, const char *type, const char *path, vg_error
 /* Outputs named in the config, then the command line's. */
 static int add_sinks(vg_pipeline *p, const vg_config *cfg, const replay_opts *o, vg_error *err)
 {
-    size_t i;
-    json_t *out;
-    json_array_foreach(cfg->outputs, i, out) {
-        const char *type = json_string_value(json_object_get(out, "type"));
-        if (type == NULL) {
-            vg_conf_where(cfg->doc, cfg->outputs, NULL, i, err->where, sizeof(err->where));
-            return vg_error_set_at(err, VG_ECONFIG, err->where,
-                                   "outputs[%zu].type: must be a string", i);
-        }
-        vg_sink *sink = vg_sink_open(type, cfg->doc, out, err);
-        if (sink == NULL || vg_pipeline_add_sink(p, sink) != VG_OK)
-            return VG_ECONFIG;
-    }
+    int rc = vg_pipeline_open_outputs(p, err);
+    if (rc != VG_OK)
+        return rc;
     if (o->events != NULL && add_sink(p, "ndjson", o->events, err) != VG_OK)
         return err->code;
     if (o->scores == NULL && o->events == NULL && json_array_size(cfg->outputs) == 0)

@@ -563,13 +563,12 @@ static int listed(const char *key, const char *const *keys)
     return 0;
 }
 
-int vg_conf_apply(const vg_conf_doc *doc, const json_t *obj, const char *path,
-                  const vg_conf_field *fields, size_t n,
-                  const char *const *also_allowed, void *base, vg_error *err)
+static int apply(const vg_conf_doc *doc, const json_t *obj, const char *path,
+                 const vg_conf_field *fields, size_t n, const char *const *also_allowed,
+                 void *base, vg_error *err)
 {
     char where[sizeof(err->where)];
     path = path != NULL ? path : "";
-    vg_conf_defaults(fields, n, base);
     if (obj == NULL)
         return VG_OK;
     if (!json_is_object(obj)) {
@@ -605,6 +604,21 @@ int vg_conf_apply(const vg_conf_doc *doc, const json_t *obj, const char *path,
         }
     }
     return VG_OK;
+}
+
+int vg_conf_apply(const vg_conf_doc *doc, const json_t *obj, const char *path,
+                  const vg_conf_field *fields, size_t n,
+                  const char *const *also_allowed, void *base, vg_error *err)
+{
+    vg_conf_defaults(fields, n, base);
+    return apply(doc, obj, path, fields, n, also_allowed, base, err);
+}
+
+int vg_conf_apply_over(const vg_conf_doc *doc, const json_t *obj, const char *path,
+                       const vg_conf_field *fields, size_t n,
+                       const char *const *also_allowed, void *base, vg_error *err)
+{
+    return apply(doc, obj, path, fields, n, also_allowed, base, err);
 }
 
 static void describe_default(const vg_conf_field *f, char *out, size_t cap)

@@ -40,7 +40,7 @@ static const vg_conf_field log_fields[] = {
 
 /* Top-level keys that belong to other modules: they validate them. */
 static const char *const delegated_keys[] = {
-    "alert", "log", "detectors", "ensemble", "guards", "outputs", "input", "kafka",
+    "alert", "log", "detectors", "ensemble", "guards", "outputs", "input",
     "csv", "state", "metrics", "rules", NULL,
 };
 
@@ -73,7 +73,6 @@ static int config_fill(vg_config *cfg, vg_error *err)
             (rc = object_member(doc, root, "ensemble", &cfg->ensemble, err)) != VG_OK ||
             (rc = object_member(doc, root, "guards", &cfg->guards, err)) != VG_OK ||
             (rc = object_member(doc, root, "input", &cfg->input, err)) != VG_OK ||
-            (rc = object_member(doc, root, "kafka", &cfg->kafka, err)) != VG_OK ||
             (rc = object_member(doc, root, "csv", &cfg->csv, err)) != VG_OK ||
             (rc = object_member(doc, root, "state", &cfg->state, err)) != VG_OK ||
             (rc = object_member(doc, root, "metrics", &cfg->metrics, err)) != VG_OK)
@@ -140,6 +139,14 @@ void vg_config_free(vg_config *cfg)
         return;
     vg_conf_doc_free(cfg->doc);
     free(cfg);
+}
+
+int vg_config_alert_over(const vg_config *cfg, const json_t *obj, const char *path,
+                         vg_alert_params *out, vg_error *err)
+{
+    *out = cfg->alert;
+    return vg_conf_apply_over(cfg->doc, obj, path, alert_fields, VG_CONF_COUNT(alert_fields),
+                              NULL, out, err);
 }
 
 void vg_config_describe(FILE *out)

@@ -27,8 +27,7 @@ typedef struct vg_config {
     const json_t   *ensemble;
     const json_t   *guards;      /* false-positive guards */
     const json_t   *outputs;     /* [{"type": ..., ...}] */
-    const json_t   *input;       /* Kafka input: brokers, topics, group, formats */
-    const json_t   *kafka;       /* librdkafka properties passed through */
+    const json_t   *input;       /* Kafka input: brokers, topics, group, formats, kafka{} */
     const json_t   *csv;         /* CSV reader options */
     const json_t   *state;       /* saved-state options */
     const json_t   *metrics;     /* /metrics endpoint */
@@ -43,6 +42,11 @@ vg_config *vg_config_load_string(const char *text, const char *name, vg_error *e
 /* The built-in defaults (no file). */
 vg_config *vg_config_default(vg_error *err);
 void vg_config_free(vg_config *cfg);
+
+/* The top-level alert settings overridden by the keys of obj (a rule's
+ * "alert" object; path names it in errors). Returns 0 or VG_ECONFIG. */
+int vg_config_alert_over(const vg_config *cfg, const json_t *obj, const char *path,
+                         vg_alert_params *out, vg_error *err);
 
 /* Prints the reference of the core keys. */
 void vg_config_describe(FILE *out);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "src/cli.h"
+#include "streams/broker.h"
 
 typedef struct command {
     const char *name;
@@ -13,7 +14,10 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"demo",   vg_cmd_demo,   "embedded broker + synthetic metrics + the detector, together"},
+    {"run",    vg_cmd_run,    "the stream processor: Kafka in, incidents out"},
     {"replay", vg_cmd_replay, "score CSV files through the whole pipeline, as fast as it goes"},
+    {"broker", vg_broker_main, "an embedded Kafka broker on 127.0.0.1, for demos and tests"},
 };
 
 static void usage(FILE *out)

@@ -11,13 +11,44 @@ static const double pow10_table[] = {
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
-/* Writes the decimal digits of v, exactly `width` of them (zero-padded). */
+/* floor(log10(ax)) for ax > 0: a table walk over the common range (it
+ * costs less than log10 itself), log10 outside it. */
+static int decimal_exponent(double ax)
+{
+    if (ax >= 1.0 && ax < 1e22) {
+        int e = 0;
+        while (e < 22 && ax >= pow10_table[e + 1])
+            e++;
+        return e;
+    }
+    if (ax < 1.0 && ax >= 1e-6) {
+        int e = -1;
+        while (ax * pow10_table[-e] < 1.0)
+            e--;
+        return e;
+    }
+    return (int)floor(log10(ax));
+}
+
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* Writes the decimal digits of v, exactly `width` of them (zero-padded),
+ * two at a time: the divisions are most of the cost. */
 static void put_digits(char *out, uint64_t v, int width)
 {
-    for (int i = width - 1; i >= 0; i--) {
-        out[i] = (char)('0' + v % 10);
-        v /= 10;
+    int i = width;
+    while (i >= 2) {
+        unsigned pair = (unsigned)(v % 100);
+        v /= 100;
+        i -= 2;
+        out[i] = digit_pairs[2 * pair];
+        out[i + 1] = digit_pairs[2 * pair + 1];
     }
+    if (i == 1)
+        out[0] = (char)('0' + v % 10);
 }
 
 size_t vg_fmt_i64(char *out, long long v)
@@ -53,7 +84,7 @@ size_t vg_fmt_sig(char *out, double x, int sig)
         return 1;
     }
     double ax = fabs(x);
-    int e = (int)floor(log10(ax));
+    int e = decimal_exponent(ax);
     /* Outside the plain-notation range, or where the scale would not be an
      * exact power of ten, printf is both right and rare. */
     int shift = sig - 1 - e;
@@ -61,7 +92,7 @@ size_t vg_fmt_sig(char *out, double x, int sig)
         int n = snprintf(out, 32, "%.*g", sig, x);
         return (size_t)n;
     }
-    uint64_t scaled = (uint64_t)llround(ax * pow10_table[shift]);
+    uint64_t scaled = (uint64_t)(ax * pow10_table[shift] + 0.5);
     if (scaled >= (uint64_t)pow10_table[sig]) {  /* rounding carried: 9.99.. -> 10.0 */
         scaled /= 10;
         e++;
@@ -69,32 +100,33 @@ size_t vg_fmt_sig(char *out, double x, int sig)
         if (e >= sig)
             return (size_t)snprintf(out, 32, "%.*g", sig, x);
     }
+    /* Trailing zeros of the digits are dropped before placing them, so
+     * the fraction never needs trimming afterwards. */
+    int ndig = sig;
+    while (ndig > e + 1 && ndig > 1 && scaled % 10 == 0) {
+        scaled /= 10;
+        ndig--;
+    }
     char digits[16];
-    put_digits(digits, scaled, sig);
+    put_digits(digits, scaled, ndig);
     size_t n = 0;
     if (x < 0)
         out[n++] = '-';
     if (e >= 0) {
         memcpy(out + n, digits, (size_t)e + 1);
         n += (size_t)e + 1;
-        if (e + 1 < sig) {
+        if (e + 1 < ndig) {
             out[n++] = '.';
-            memcpy(out + n, digits + e + 1, (size_t)(sig - e - 1));
-            n += (size_t)(sig - e - 1);
+            memcpy(out + n, digits + e + 1, (size_t)(ndig - e - 1));
+            n += (size_t)(ndig - e - 1);
         }
     } else {
         out[n++] = '0';
         out[n++] = '.';
         for (int i = 0; i < -e - 1; i++)
             out[n++] = '0';
-        memcpy(out + n, digits, (size_t)sig);
-        n += (size_t)sig;
-    }
-    if (memchr(out, '.', n) != NULL) {
-        while (out[n - 1] == '0')
-            n--;
-        if (out[n - 1] == '.')
-            n--;
+        memcpy(out + n, digits, (size_t)ndig);
+        n += (size_t)ndig;
     }
     out[n] = '\0';
     return n;
@@ -114,7 +146,7 @@ size_t vg_fmt_score(char *out, double s)
         strcpy(out, "1");
         return 1;
     }
-    uint64_t scaled = (uint64_t)llround(s * 1e15);
+    uint64_t scaled = (uint64_t)(s * 1e15 + 0.5);
     if (scaled >= 1000000000000000ULL) {
         strcpy(out, "1");
         return 1;

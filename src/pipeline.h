@@ -43,6 +43,7 @@ typedef struct vg_pipeline_stats {
     uint64_t events_resolved;
     uint64_t sink_errors;
     uint64_t out_of_order;   /* points older than their series' last point (scored anyway) */
+    uint64_t state_mismatch; /* saved series started fresh: their rule changed */
 } vg_pipeline_stats;
 
 /* Returns a new pipeline for cfg (borrowed: must outlive the pipeline), or
@@ -53,6 +54,14 @@ void vg_pipeline_free(vg_pipeline *p);
 /* Takes sink: the pipeline closes it when freed, even if this fails. */
 int vg_pipeline_add_sink(vg_pipeline *p, vg_sink *sink);
 void vg_pipeline_set_hook(vg_pipeline *p, vg_point_hook hook, void *ctx);
+
+/* Flushes (bounded) and closes every sink; later events go nowhere. For an
+ * orderly shutdown where the sinks must go before their broker does. */
+void vg_pipeline_close_outputs(vg_pipeline *p);
+
+/* Opens and adds every sink listed in the config's "outputs" array.
+ * Returns 0, or VG_ECONFIG naming the output (its position in the file). */
+int vg_pipeline_open_outputs(vg_pipeline *p, vg_error *err);
 
 /* Scores every point of b in order. Returns the number of events emitted or
  * a negative VG_E* (a sink failure is counted and logged, not returned). */

@@ -375,6 +375,39 @@ size_t vg_series_table_bytes(const vg_series_table *t)
            t->entries_cap * sizeof(entry) + t->key_bytes;
 }
 
+int vg_series_table_remove(vg_series_table *t, const char *key, size_t key_len)
+{
+    uint64_t hash = vg_hash64(key, key_len, 0);
+    size_t i = lookup(t, hash, key, key_len);
+    if (i == NO_SLOT)
+        return VG_ENOTFOUND;
+    uint32_t e = t->slots[i].entry;
+    slot_remove(t, i);
+    list_unlink(t, e);
+    uint32_t last = (uint32_t)(t->count - 1);
+    if (e != last) {
+        /* Entries (and so blocks) stay dense: the last one moves into the
+         * hole, and the hole's key buffer goes to the end for reuse. */
+        entry moved = t->entries[last];
+        size_t j = lookup(t, moved.hash, moved.key, moved.key_len);
+        vg_assert(j != NO_SLOT);
+        t->slots[j].entry = e;
+        t->entries[last] = t->entries[e];
+        t->entries[e] = moved;
+        if (moved.prev != NIL)
+            t->entries[moved.prev].next = e;
+        else
+            t->lru = e;
+        if (moved.next != NIL)
+            t->entries[moved.next].prev = e;
+        else
+            t->mru = e;
+        memcpy(block(t, e), block(t, last), t->stride);
+    }
+    t->count--;
+    return VG_OK;
+}
+
 void vg_series_table_foreach(const vg_series_table *t, vg_series_visit_fn fn, void *ctx)
 {
     for (uint32_t e = t->lru; e != NIL; e = t->entries[e].next)

@@ -60,6 +60,12 @@ typedef void (*vg_series_visit_fn)(void *ctx, void *state, const char *key,
                                    size_t key_len);
 void vg_series_table_foreach(const vg_series_table *t, vg_series_visit_fn fn, void *ctx);
 
+/* Removes series `key` (no eviction callback): its state goes with its
+ * partition to another instance. Another series' block may move, so every
+ * block pointer taken before the call is stale after it. Returns 0 or
+ * VG_ENOTFOUND. */
+int vg_series_table_remove(vg_series_table *t, const char *key, size_t key_len);
+
 /* Removes every series (no eviction callbacks). */
 void vg_series_table_clear(vg_series_table *t);
 

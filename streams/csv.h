@@ -73,9 +73,13 @@ typedef struct vg_csv_source_stats {
 
 /* Opens path (opt NULL-able: defaults) and reads its header. Returns a new
  * source (free with vg_source_close) or NULL with err set: VG_EIO when the
- * file cannot be read, VG_EPARSE for an empty file or a bad header (missing,
- * one column, empty or duplicate names), VG_ENOMEM; err->where is
- * "path:line". The file is mapped (or read, when it cannot be mapped) whole.
+ * file cannot be read (missing, unreadable, a directory), VG_EPARSE for a
+ * file with no non-blank line or a bad header (one column, empty or
+ * duplicate names, unbalanced quote, longer than max_line, or missing: a
+ * first cell that parses as a timestamp means the header is missing),
+ * VG_ECONFIG when a 2-column file has no base name to key it by, VG_ENOMEM;
+ * err->where is "path:line" (the path cut from the left if long). The file
+ * is mapped (or read, when it cannot be mapped, e.g. a pipe) whole.
  * poll() ignores timeout_ms: a file never waits. Points carry the origin
  * {source = path (borrowed, valid until close), partition -1, offset = the
  * row's 1-based line number} and the raw timestamp and value text. */

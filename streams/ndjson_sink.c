@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "src/log.h"
+#include "src/vigil_metrics.h"
 #include "streams/stream.h"
 
 enum { FSYNC_NEVER, FSYNC_FLUSH, FSYNC_ALWAYS };
@@ -47,6 +48,13 @@ typedef struct ndjson_sink {
     char          line[65536];
 } ndjson_sink;
 
+/* fsync, where the file supports it: character devices and pipes (the
+ * event log can be /dev/stdout or a FIFO) answer EINVAL, which is fine. */
+static int sync_file(FILE *f)
+{
+    return fsync(fileno(f)) == 0 || errno == EINVAL || errno == EROFS ? VG_OK : VG_EIO;
+}
+
 static int open_file(ndjson_sink *s, vg_error *err)
 {
     if (s->is_stdout) {
@@ -68,7 +76,7 @@ static int rotate(ndjson_sink *s)
     char from[1100], to[1100];
     fflush(s->file);
     if (s->params.fsync != FSYNC_NEVER)
-        fsync(fileno(s->file));
+        sync_file(s->file);
     fclose(s->file);
     s->file = NULL;
     for (int64_t k = s->params.keep; k >= 1; k--) {
@@ -122,8 +130,9 @@ static int ndjson_emit(void *self, const vg_event *ev)
     if (fwrite(s->line, 1, (size_t)n, s->file) != (size_t)n)
         return VG_EIO;
     s->bytes += n;
+    vg_metric_inc(VG_M_EVENT_LOG_BYTES, (uint64_t)n);
     if (s->params.fsync == FSYNC_ALWAYS) {
-        if (fflush(s->file) != 0 || fsync(fileno(s->file)) != 0)
+        if (fflush(s->file) != 0 || sync_file(s->file) != VG_OK)
             return VG_EIO;
     }
     return VG_OK;
@@ -137,7 +146,7 @@ static int ndjson_flush(void *self, int timeout_ms)
         return VG_EIO;
     if (fflush(s->file) != 0)
         return VG_EIO;
-    if (!s->is_stdout && s->params.fsync != FSYNC_NEVER && fsync(fileno(s->file)) != 0)
+    if (!s->is_stdout && s->params.fsync != FSYNC_NEVER && sync_file(s->file) != VG_OK)
         return VG_EIO;
     return VG_OK;
 }

@@ -50,7 +50,10 @@ static void put_str(vg_scores_csv *out, const char *s)
 /* CSV-quotes a field when it holds a comma, quote or newline. */
 static void put_field(vg_scores_csv *out, const char *s, size_t n)
 {
-    if (memchr(s, ',', n) == NULL && memchr(s, '"', n) == NULL && memchr(s, '\n', n) == NULL) {
+    size_t special = 0;
+    for (size_t i = 0; i < n; i++)
+        special |= s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (!special) {
         put(out, s, n);
         return;
     }

@@ -365,6 +365,20 @@ static void matches_reference_model(void **state)
                 b->id = (uint32_t)k;
             }
             m.keys[m.n++] = k;
+        } else if (op < 80) {
+            /* remove: the last entry's block moves into the hole, so every
+             * live series must still find its own block afterwards */
+            int rc = vg_series_table_remove(t, key, strlen(key));
+            assert_int_equal(rc, pos < 0 ? VG_ENOTFOUND : VG_OK);
+            if (pos >= 0)
+                model_remove_at(&m, pos);
+            for (int i = 0; i < m.n; i++) {
+                char live[16];
+                snprintf(live, sizeof(live), "key%d", m.keys[i]);
+                block *b = find(t, live);
+                assert_non_null(b);
+                assert_int_equal(b->id, m.keys[i]);
+            }
         } else if (op < 99) {
             block *b = find(t, key);
             if (pos < 0) {

@@ -1,0 +1,306 @@
+/* The embedded Kafka broker and the `vigil broker` command; see broker.h.
+ *
+ * The mock cluster needs a librdkafka handle to live in; a producer handle
+ * with no bootstrap servers is the lightest one. It never connects anywhere:
+ * its threads only serve the mock brokers' sockets. */
+#include "streams/broker.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "src/log.h"
+#include "streams/kafka_conf.h"
+#include "streams/tcp_relay.h"
+
+#define BROKERS_MAX 16
+
+struct vg_broker {
+    rd_kafka_t              *rk;
+    rd_kafka_mock_cluster_t *mock;
+    vg_tcp_relay            *relay;
+    char                     bootstrap[BROKERS_MAX * 24];
+};
+
+/* The process's embedded broker, for "brokers": "embedded" in sinks. */
+static pthread_mutex_t embedded_lock = PTHREAD_MUTEX_INITIALIZER;
+static vg_broker *embedded;
+
+static int check_options(const vg_broker_options *opt, vg_error *err)
+{
+    if (opt->brokers < 0 || opt->brokers > BROKERS_MAX)
+        return vg_error_set(err, VG_EARG, "brokers: %d is not in 1..%d", opt->brokers,
+                            BROKERS_MAX);
+    if (opt->port < 0 || opt->port > 65535)
+        return vg_error_set(err, VG_EARG, "port: %d is not in 1..65535", opt->port);
+    for (size_t i = 0; i < opt->n_topics; i++) {
+        const vg_broker_topic *t = &opt->topics[i];
+        if (t->name == NULL || t->name[0] == '\0' || t->partitions < 1 ||
+            t->partitions > 10000)
+            return vg_error_set(err, VG_EARG, "topic %s: needs a name and 1..10000 partitions",
+                                t->name ? t->name : "(null)");
+    }
+    return VG_OK;
+}
+
+/* The port of the first "host:port" of a bootstrap list. */
+static int first_port(const char *bootstraps)
+{
+    const char *colon = strchr(bootstraps, ':');
+    return colon ? atoi(colon + 1) : 0;
+}
+
+static int create_topics(vg_broker *bk, const vg_broker_options *opt, vg_error *err)
+{
+    for (size_t i = 0; i < opt->n_topics; i++) {
+        const vg_broker_topic *t = &opt->topics[i];
+        rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(bk->mock, t->name, t->partitions, 1);
+        if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+            return vg_error_set(err, VG_EKAFKA, "topic %s: %s", t->name, rd_kafka_err2str(e));
+    }
+    return VG_OK;
+}
+
+vg_broker *vg_broker_start(const vg_broker_options *opt, vg_error *err)
+{
+    if (check_options(opt, err) != VG_OK)
+        return NULL;
+    vg_broker *bk = calloc(1, sizeof(*bk));
+    rd_kafka_conf_t *conf = bk ? vg__kafka_conf_new() : NULL;
+    if (conf == NULL) {
+        vg_error_set(err, VG_ENOMEM, "broker");
+        goto out_free_broker;
+    }
+    /* The handle itself never connects: silence its "no bootstrap.servers". */
+    if (vg__kafka_conf_set(conf, NULL, "log_level", "3", err) != VG_OK) {
+        rd_kafka_conf_destroy(conf);
+        goto out_free_broker;
+    }
+    char why[256];
+    bk->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
+    if (bk->rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        vg_error_set(err, VG_EKAFKA, "broker handle: %s", why);
+        goto out_free_broker;
+    }
+    bk->mock = rd_kafka_mock_cluster_new(bk->rk, opt->brokers > 0 ? opt->brokers : 1);
+    if (bk->mock == NULL) {
+        vg_error_set(err, VG_EKAFKA, "cannot create the mock cluster");
+        goto out_destroy_handle;
+    }
+    if (create_topics(bk, opt, err) != VG_OK)
+        goto out_destroy_mock;
+    const char *bootstraps = rd_kafka_mock_cluster_bootstraps(bk->mock);
+    if (opt->port > 0) {
+        bk->relay = vg_tcp_relay_start(opt->port, first_port(bootstraps), err);
+        if (bk->relay == NULL)
+            goto out_destroy_mock;
+        snprintf(bk->bootstrap, sizeof(bk->bootstrap), "127.0.0.1:%d", opt->port);
+    } else {
+        snprintf(bk->bootstrap, sizeof(bk->bootstrap), "%s", bootstraps);
+    }
+    pthread_mutex_lock(&embedded_lock);
+    embedded = bk;
+    pthread_mutex_unlock(&embedded_lock);
+    return bk;
+
+out_destroy_mock:
+    rd_kafka_mock_cluster_destroy(bk->mock);
+out_destroy_handle:
+    rd_kafka_destroy(bk->rk);
+out_free_broker:
+    free(bk);
+    return NULL;
+}
+
+void vg_broker_stop(vg_broker *bk)
+{
+    if (bk == NULL)
+        return;
+    pthread_mutex_lock(&embedded_lock);
+    if (embedded == bk)
+        embedded = NULL;
+    pthread_mutex_unlock(&embedded_lock);
+    vg_tcp_relay_stop(bk->relay);
+    rd_kafka_mock_cluster_destroy(bk->mock);
+    rd_kafka_destroy(bk->rk);
+    free(bk);
+}
+
+const char *vg_broker_bootstrap(const vg_broker *bk)
+{
+    return bk->bootstrap;
+}
+
+rd_kafka_mock_cluster_t *vg_broker_mock(vg_broker *bk)
+{
+    return bk->mock;
+}
+
+int vg_broker_embedded_bootstrap(char *out, size_t cap)
+{
+    int rc = VG_ENOTFOUND;
+    pthread_mutex_lock(&embedded_lock);
+    if (embedded != NULL)
+        rc = snprintf(out, cap, "%s", embedded->bootstrap) < (int)cap ? VG_OK : VG_ERANGE;
+    pthread_mutex_unlock(&embedded_lock);
+    return rc;
+}
+
+/* ---- vigil broker ------------------------------------------------------ */
+
+#define TOPICS_MAX 64
+
+static const char broker_usage[] =
+    "usage: vigil broker [--port P] [--brokers N] [--topic NAME:PARTITIONS]...\n"
+    "                    [--bootstrap-file F]\n"
+    "Runs an embedded Kafka broker (librdkafka's mock cluster) on 127.0.0.1 until\n"
+    "SIGTERM or SIGINT. Prints the bootstrap address on standard output and, with\n"
+    "--bootstrap-file, writes it to F (atomically: scripts can wait for F).\n"
+    "  --port P          bootstrap port (default: an ephemeral port)\n"
+    "  --brokers N       number of brokers, 1..16 (default 1)\n"
+    "  --topic T:N       create topic T with N partitions (repeatable; others are\n"
+    "                    created on first use with 4 partitions)\n";
+
+/* vg_cli_usage_error lives with main(), outside the library this file is in. */
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "vigil broker: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see 'vigil broker --help')\n");
+    return 2;
+}
+
+/* Writes text + newline to path via a temporary file and rename(). */
+static int write_atomically(const char *path, const char *text)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+        return VG_ERANGE;
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL)
+        return VG_EIO;
+    int ok = fprintf(f, "%s\n", text) > 0;
+    ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return VG_EIO;
+    }
+    return VG_OK;
+}
+
+/* "NAME:PARTITIONS" into t, the name copied into name[256]. */
+static int parse_topic(const char *arg, char name[256], vg_broker_topic *t)
+{
+    const char *colon = strrchr(arg, ':');
+    if (colon == NULL || colon == arg || colon - arg > 249)
+        return -1;
+    char *end;
+    long n = strtol(colon + 1, &end, 10);
+    if (*end != '\0' || end == colon + 1 || n < 1 || n > 10000)
+        return -1;
+    snprintf(name, 256, "%.*s", (int)(colon - arg), arg);
+    t->name = name;
+    t->partitions = (int)n;
+    return 0;
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < lo || v > hi)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int vg_broker_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"port", required_argument, NULL, 'p'},
+        {"brokers", required_argument, NULL, 'b'},
+        {"topic", required_argument, NULL, 't'},
+        {"bootstrap-file", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    vg_broker_topic topics[TOPICS_MAX];
+    char names[TOPICS_MAX][256];
+    vg_broker_options opt = {.brokers = 1, .topics = topics};
+    const char *file = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            if (parse_int(optarg, 1, 65535, &opt.port) != 0)
+                return usage_error("--port: '%s' is not in 1..65535", optarg);
+            break;
+        case 'b':
+            if (parse_int(optarg, 1, BROKERS_MAX, &opt.brokers) != 0)
+                return usage_error("--brokers: '%s' is not in 1..%d", optarg,
+                                          BROKERS_MAX);
+            break;
+        case 't':
+            if (opt.n_topics == TOPICS_MAX)
+                return usage_error("more than %d topics", TOPICS_MAX);
+            if (parse_topic(optarg, names[opt.n_topics], &topics[opt.n_topics]) != 0)
+                return usage_error("--topic: '%s' is not NAME:PARTITIONS",
+                                          optarg);
+            opt.n_topics++;
+            break;
+        case 'f':
+            file = optarg;
+            break;
+        case 'h':
+            fputs(broker_usage, stdout);
+            return 0;
+        default:
+            return usage_error("unknown option");
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+
+    /* Blocked before librdkafka starts its threads, which inherit the mask:
+     * only sigwait() below ever sees the signals. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+    vg_error err;
+    vg_broker *bk = vg_broker_start(&opt, &err);
+    if (bk == NULL) {
+        char msg[256];
+        fprintf(stderr, "vigil broker: %s\n", vg_error_format(&err, msg, sizeof(msg)));
+        return 1;
+    }
+    printf("%s\n", vg_broker_bootstrap(bk));
+    fflush(stdout);
+    int status = 0;
+    if (file != NULL && write_atomically(file, vg_broker_bootstrap(bk)) != VG_OK) {
+        fprintf(stderr, "vigil broker: cannot write %s: %s\n", file, strerror(errno));
+        status = 1;
+    }
+    if (status == 0) {
+        int sig;
+        sigwait(&stop, &sig);
+        vg_info("broker: stopping on signal %d", sig);
+    }
+    vg_broker_stop(bk);
+    return status;
+}

@@ -1,0 +1,35 @@
+/* What the Kafka source, sink and embedded broker share about building a
+ * librdkafka configuration: setting properties with vigil errors, passing a
+ * JSON object of properties through, routing librdkafka's log to vigil's,
+ * and resolving "embedded" to the in-process broker's address. */
+#ifndef VG_STREAMS_KAFKA_CONF_H
+#define VG_STREAMS_KAFKA_CONF_H
+
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+#include "src/conf.h"
+#include "src/error.h"
+
+/* Sets one property; VG_ECONFIG naming it (and `path` when non-NULL) if
+ * librdkafka rejects it. */
+int vg__kafka_conf_set(rd_kafka_conf_t *conf, const char *path, const char *name,
+                       const char *value, vg_error *err);
+
+/* Sets every member of props (NULL-able object of librdkafka properties;
+ * strings, integers, reals and booleans) on conf. `path` ("input.kafka")
+ * names the object in messages, with the member's position from doc. */
+int vg__kafka_conf_apply_json(rd_kafka_conf_t *conf, const vg_conf_doc *doc,
+                              const json_t *props, const char *path, vg_error *err);
+
+/* Returns a new conf whose log goes to vigil's log (librdkafka's levels are
+ * syslog's), or NULL when out of memory. */
+rd_kafka_conf_t *vg__kafka_conf_new(void);
+
+/* Resolves a "brokers" value into out[cap]: "embedded" becomes the address of
+ * the broker running in this process; anything else is copied. Returns 0,
+ * VG_ENOTFOUND when "embedded" is asked for but none runs, or VG_ERANGE. */
+int vg__kafka_resolve_brokers(const char *brokers, char *out, size_t cap, vg_error *err);
+
+#endif

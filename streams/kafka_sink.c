@@ -1,0 +1,191 @@
+/* The Kafka alert sink: one event per message on the alert topic, keyed by
+ * series so that every event of a series lands in one partition, in order.
+ *
+ * Config: {"type": "kafka", "brokers": "host:port,..." | "embedded",
+ * "topic": "vigil-alerts", "kafka": {librdkafka producer properties}}.
+ * "embedded" is the broker the Kafka input started in this process: open
+ * the input first, and flush this sink before the input closes (its revoke
+ * hook does), since closing the input stops that broker.
+ *
+ * The producer is idempotent (no duplicates or reordering from its own
+ * retries). Delivery reports come back through dr_msg_cb, served by
+ * rd_kafka_poll()/rd_kafka_flush() on the caller's thread, so the counters
+ * need no lock. flush() is the durability point the pipeline commits on: it
+ * returns 0 only when every message emitted so far was acknowledged and
+ * none failed since the previous flush. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/log.h"
+#include "src/vigil_metrics.h"
+#include "streams/kafka_conf.h"
+#include "streams/stream.h"
+
+typedef struct kafka_sink_params {
+    char brokers[512];
+    char topic[256];
+} kafka_sink_params;
+
+static const vg_conf_field kafka_sink_fields[] = {
+    {"brokers", VG_CONF_STRING, offsetof(kafka_sink_params, brokers), 0, 0, 512,
+     "127.0.0.1:9092", "bootstrap servers, or \"embedded\" for the in-process broker"},
+    {"topic", VG_CONF_STRING, offsetof(kafka_sink_params, topic), 0, 0, 256, "vigil-alerts",
+     "alert topic"},
+};
+
+static const char *const kafka_sink_also[] = {"type", "kafka", NULL};
+
+typedef struct kafka_sink {
+    kafka_sink_params params;
+    rd_kafka_t       *rk;
+    rd_kafka_topic_t *rkt;
+    uint64_t          produced, acked, failed;
+    uint64_t          failed_at_flush;  /* `failed` when flush last looked */
+    vg_ratelimit      fail_log;
+    char              value[65536];
+} kafka_sink;
+
+static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    kafka_sink *s = opaque;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        s->acked++;
+        return;
+    }
+    s->failed++;
+    vg_metric_inc(VG_M_ALERT_DELIVERY_FAILURES, 1);
+    vg_log_limited(&s->fail_log, VG_LOG_ERROR, "kafka sink: event for %.*s not delivered to %s: %s",
+                   (int)m->key_len, (const char *)m->key, s->params.topic,
+                   rd_kafka_err2str(m->err));
+}
+
+static rd_kafka_conf_t *producer_conf(kafka_sink *s, const vg_conf_doc *doc,
+                                      const json_t *cfg, vg_error *err)
+{
+    char brokers[1024];
+    if (vg__kafka_resolve_brokers(s->params.brokers, brokers, sizeof(brokers), err) != VG_OK)
+        return NULL;
+    rd_kafka_conf_t *conf = vg__kafka_conf_new();
+    if (conf == NULL) {
+        vg_error_set(err, VG_ENOMEM, "kafka sink");
+        return NULL;
+    }
+    /* Defaults first, so that the user's "kafka" object can override them. */
+    if (vg__kafka_conf_set(conf, NULL, "bootstrap.servers", brokers, err) != VG_OK ||
+        vg__kafka_conf_set(conf, NULL, "enable.idempotence", "true", err) != VG_OK ||
+        vg__kafka_conf_set(conf, NULL, "linger.ms", "5", err) != VG_OK ||
+        vg__kafka_conf_apply_json(conf, doc, json_object_get(cfg, "kafka"),
+                                  "outputs.kafka.kafka", err) != VG_OK)
+        goto out_destroy_conf;
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+    rd_kafka_conf_set_opaque(conf, s);
+    return conf;
+
+out_destroy_conf:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+static void *kafka_sink_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
+{
+    kafka_sink *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        vg_error_set(err, VG_ENOMEM, "kafka sink");
+        return NULL;
+    }
+    if (vg_conf_apply(doc, cfg, "outputs.kafka", kafka_sink_fields,
+                      VG_CONF_COUNT(kafka_sink_fields), kafka_sink_also, &s->params,
+                      err) != VG_OK)
+        goto out_free_sink;
+    rd_kafka_conf_t *conf = producer_conf(s, doc, cfg, err);
+    if (conf == NULL)
+        goto out_free_sink;
+    char why[256];
+    s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
+    if (s->rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        vg_error_set_at(err, VG_EKAFKA, "outputs.kafka", "producer: %s", why);
+        goto out_free_sink;
+    }
+    s->rkt = rd_kafka_topic_new(s->rk, s->params.topic, NULL);
+    if (s->rkt == NULL) {
+        vg_error_set_at(err, VG_EKAFKA, "outputs.kafka.topic", "%s: %s", s->params.topic,
+                        rd_kafka_err2str(rd_kafka_last_error()));
+        goto out_destroy_producer;
+    }
+    return s;
+
+out_destroy_producer:
+    rd_kafka_destroy(s->rk);
+out_free_sink:
+    free(s);
+    return NULL;
+}
+
+static int kafka_sink_emit(void *self, const vg_event *ev)
+{
+    kafka_sink *s = self;
+    int n = vg_event_encode(ev, s->value, sizeof(s->value));
+    if (n < 0)
+        return n;
+    char why[256];
+    if (rd_kafka_fatal_error(s->rk, why, sizeof(why)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        vg_log_limited(&s->fail_log, VG_LOG_ERROR, "kafka sink: producer failed: %s", why);
+        return VG_EKAFKA;
+    }
+    /* A full local queue waits for deliveries to drain it, bounded. */
+    for (int tries = 0;; tries++) {
+        if (rd_kafka_produce(s->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, s->value,
+                             (size_t)n, ev->series, ev->series_len, NULL) == 0)
+            break;
+        rd_kafka_resp_err_t e = rd_kafka_last_error();
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || tries == 100) {
+            vg_log_limited(&s->fail_log, VG_LOG_ERROR, "kafka sink: cannot queue event: %s",
+                           rd_kafka_err2str(e));
+            return e == RD_KAFKA_RESP_ERR__QUEUE_FULL ? VG_EFULL : VG_EKAFKA;
+        }
+        rd_kafka_poll(s->rk, 100);
+    }
+    s->produced++;
+    rd_kafka_poll(s->rk, 0);
+    return VG_OK;
+}
+
+static int kafka_sink_flush(void *self, int timeout_ms)
+{
+    kafka_sink *s = self;
+    rd_kafka_flush(s->rk, timeout_ms);
+    /* rd_kafka_flush serves the delivery reports, so the counters are final
+     * for everything that is no longer in flight. */
+    uint64_t failed = s->failed - s->failed_at_flush;
+    s->failed_at_flush = s->failed;
+    if (failed > 0) {
+        vg_err("kafka sink: %llu event(s) not delivered to %s since the last flush",
+               (unsigned long long)failed, s->params.topic);
+        return VG_EKAFKA;
+    }
+    return s->produced == s->acked + s->failed ? VG_OK : VG_ETIMEOUT;
+}
+
+static void kafka_sink_close(void *self)
+{
+    kafka_sink *s = self;
+    uint64_t outstanding = s->produced - s->acked - s->failed;
+    if (outstanding > 0)
+        vg_warn("kafka sink: closing with %llu event(s) not acknowledged by %s",
+                (unsigned long long)outstanding, s->params.topic);
+    rd_kafka_topic_destroy(s->rkt);
+    rd_kafka_destroy(s->rk);
+    free(s);
+}
+
+const vg_sink_ops vg_kafka_sink_ops = {
+    .name  = "kafka",
+    .open  = kafka_sink_open,
+    .emit  = kafka_sink_emit,
+    .flush = kafka_sink_flush,
+    .close = kafka_sink_close,
+};
