@@ -355,10 +355,16 @@ static int check_state_id(vg_pipeline *p, const header *h, const char *name, vg_
         return VG_OK;
     char detectors[TEXT_MAX + 1];
     detector_list(p, detectors, sizeof(detectors));
+    uint32_t window = vg_pipeline_config(p)->window;
+    if (h->window == window && strcmp(h->detectors, detectors) == 0)
+        return fail_at(err, VG_ECONFIG, name, OFF_STATE_ID,
+                       "state was saved with a different detector configuration "
+                       "(window %u and %s alike: detector or ensemble parameters differ)",
+                       window, detectors);
     return fail_at(err, VG_ECONFIG, name, OFF_STATE_ID,
                    "state was saved with a different detector configuration "
                    "(saved: window %u, %s; now: window %u, %s)",
-                   h->window, h->detectors, vg_pipeline_config(p)->window, detectors);
+                   h->window, h->detectors, window, detectors);
 }
 
 int vg_snapshot_decode(vg_pipeline *p, const void *data, size_t len, const char *name,
