@@ -10,13 +10,15 @@
 #include "src/cli.h"
 #include "src/config.h"
 #include "src/pipeline.h"
+#include "src/run.h"
 
 static void config_help(void)
 {
     printf("usage: vigil config check -c vigil.json [--series KEY]...\n"
            "       vigil config reference\n"
            "\n"
-           "check      validates the file (exit 1 with file:line:col: key: problem)\n"
+           "check      validates the file (exit 1 with file:line:col: key: problem);\n"
+           "           outputs and the Kafka input are checked when vigil opens them\n"
            "           and shows, for each --series (a canonical key such as\n"
            "           'latency_ms{host=\"db-1\"}'), the rule that applies and the\n"
            "           effective detectors, parameters, thresholds and severity\n"
@@ -54,6 +56,10 @@ static int check(int argc, char **argv)
     char msg[256];
     vg_config *cfg = vg_config_load(path, &err);
     vg_pipeline *p = cfg ? vg_pipeline_new(cfg, &err) : NULL;
+    if (p != NULL && vg_run_check_config(cfg, &err) != VG_OK) {
+        vg_pipeline_free(p);
+        p = NULL;
+    }
     if (p == NULL) {
         fprintf(stderr, "%s\n", vg_error_format(&err, msg, sizeof(msg)));
         vg_config_free(cfg);

@@ -225,6 +225,17 @@ static void on_assign(void *ctx, const vg_kafka_partition *parts, size_t n)
     free(nums);
 }
 
+int vg_run_check_config(const vg_config *cfg, vg_error *err)
+{
+    state_params state;
+    int rc = vg_conf_apply(cfg->doc, cfg->state, "state", state_fields,
+                           VG_CONF_COUNT(state_fields), NULL, &state, err);
+    vg_http_params prm;
+    if (rc == VG_OK && cfg->metrics != NULL)
+        rc = vg_http_configure(cfg->doc, cfg->metrics, &prm, err);
+    return rc;
+}
+
 static int runner_open(runner *r, const vg_config *cfg, vg_error *err)
 {
     memset(r, 0, sizeof(*r));

@@ -50,6 +50,10 @@ typedef struct vg_run_stats {
     uint64_t state_loaded;   /* series loaded from saved state */
 } vg_run_stats;
 
+/* Validates what vg_run reads beyond the pipeline (the "state" and
+ * "metrics" objects) without opening anything. Returns 0 or VG_ECONFIG. */
+int vg_run_check_config(const vg_config *cfg, vg_error *err);
+
 /* Runs until stopped. Returns 0 after a clean stop, or a negative VG_E*
  * with err set (bad config, a fatal consumer error, a state file that
  * cannot be read or written). stats is NULL-able. */
