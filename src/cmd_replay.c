@@ -19,6 +19,7 @@
 #include "src/pipeline.h"
 #include "src/progress.h"
 #include "src/report.h"
+#include "src/vigil_metrics.h"
 #include "streams/csv.h"
 #include "streams/scores_csv.h"
 #include "streams/stream.h"
@@ -254,6 +255,7 @@ static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, i
     t->rows += st.rows;
     t->points += st.points;
     t->malformed += st.malformed;
+    vg_metric_inc(VG_M_CSV_MALFORMED_ROWS, st.malformed);
     vg_source_close(src);
     if (run.scores != NULL && vg_scores_csv_close(run.scores, &err) != VG_OK) {
         vg_err("%s: %s", err.where, err.msg);

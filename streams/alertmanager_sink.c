@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "src/log.h"
+#include "src/vigil_metrics.h"
 #include "streams/alertmanager_alert.h"
 #include "streams/alertmanager_outbox.h"
 #include "streams/http_client.h"
@@ -150,8 +151,10 @@ static void post_batch(am_sink *s, const vg_am_item *items, size_t n)
         int status = vg_http_post_json(s->http, body, len, reply, sizeof(reply), &err);
         if (status >= 200 && status < 300) {
             atomic_fetch_add(&s->posted, n);
+            vg_metric_inc(VG_M_ALERTMANAGER_POSTS, 1);
             break;
         }
+        vg_metric_inc(VG_M_ALERTMANAGER_FAILURES, 1);
         if (status >= 400 && status < 500) {
             atomic_fetch_add(&s->failed, n);
             vg_log_limited(&s->post_log, VG_LOG_ERROR,
