@@ -176,3 +176,8 @@ void vg_ensemble_dump(const vg_ensemble_params *params, void *file)
 {
     vg_conf_dump(ensemble_fields, VG_CONF_COUNT(ensemble_fields), params, "ensemble", file);
 }
+
+void vg_ensemble_describe(void *file)
+{
+    vg_conf_describe(ensemble_fields, VG_CONF_COUNT(ensemble_fields), "ensemble", file);
+}

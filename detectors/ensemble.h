@@ -45,6 +45,9 @@ void   vg_ensemble_init(void *state, const vg_ensemble_params *params);
 double vg_ensemble_score(void *state, const vg_ensemble_params *params,
                          const double *raw, double *calibrated);
 
+/* Prints the reference of the "ensemble" keys. */
+void vg_ensemble_describe(void *file /* FILE* */);
+
 /* Prints the effective params, `ensemble.key = value` per line. */
 void vg_ensemble_dump(const vg_ensemble_params *params, void *file /* FILE* */);
 

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "detectors/detector.h"
+#include "detectors/ensemble.h"
 #include "src/cli.h"
+#include "src/guard.h"
 #include "src/config.h"
 #include "src/pipeline.h"
 #include "src/run.h"
@@ -81,6 +84,14 @@ int vg_cmd_config(int argc, char **argv)
         return check(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "reference") == 0) {
         vg_config_describe(stdout);
+        vg_guard_describe(stdout);
+        vg_ensemble_describe(stdout);
+        for (size_t i = 0; i < vg_detector_count(); i++) {
+            const vg_detector_ops *d = vg_detector_at(i);
+            char path[64];
+            snprintf(path, sizeof(path), "detectors.%s", d->name);
+            vg_conf_describe(d->fields, d->n_fields, path, stdout);
+        }
         return 0;
     }
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
