@@ -1,17 +1,24 @@
 /* The ensemble: calibrates each detector's score per series, then combines
  * them; see ensemble.h.
  *
- * Calibration works on surprise, u = -log10(1 - score): for a detector whose
- * scores are honest tail probabilities (1 - p with p uniform on normal
- * data), u is exponential with mean 1/ln 10. On a series where a detector
- * over-reports (heavy tails, spiky or sparse data), its mean surprise m is
- * larger; modelling u's tail as exponential with that mean gives the
- * calibrated tail P(U > u) = exp(-u/m), i.e. a calibrated surprise of
- * u / (m ln 10). m is an exponentially weighted mean over about `history`
- * points, floored at the honest 1/ln 10 so calibration only ever damps a
- * detector (a quiet series must not turn small blips into alarms), and each
- * point's contribution is capped at `cap` times m so one incident does not
- * hide the next. O(1) and 16 bytes per detector per series. */
+ * Calibration is an anomaly likelihood (Ahmad et al. 2017, the HTM
+ * detector's last stage), one per detector per series:
+ *  - a raw score becomes its surprise u = -log10(1 - score), undoing
+ *    vg_score_from_surprise exactly, so far tails keep their order;
+ *  - a short-term mean of u (an EWMA over about `short` points) says how
+ *    surprising the series has been lately: one wild point counts a little,
+ *    a run of odd points counts a lot;
+ *  - its long-term mean and variance (EWMAs over about `history` points)
+ *    say what is usual for this detector on this series: a detector that
+ *    always over-reports (a noiseless series, a heavy-tailed one) has a
+ *    high mean and spread, and is damped by them;
+ *  - the calibrated surprise is the Gaussian upper tail of the short-term
+ *    mean's z-score against the long-term distribution, in log space.
+ * Every detector's calibrated surprise is then on the same scale on every
+ * series ("how rare is this for this series and detector"), so they can be
+ * combined: the default adds them (independent evidence multiplies
+ * probabilities) and then removes log10(n) per detector's worth of
+ * multiple testing... see combine(). */
 #include "detectors/ensemble.h"
 
 #include <math.h>
@@ -19,18 +26,21 @@
 #include <string.h>
 
 #include "detectors/detector.h"
+#include "detectors/normal_tail.h"
 
-#define HONEST_MEAN 0.43429448190325176  /* 1 / ln 10 */
-#define WINSOR_CAP  8.0                  /* exp(-8): a 3e-4 tail */
+#define KNEE 8.0            /* vg_score_from_surprise's knee */
+#define MAX_SURPRISE 300.0  /* raw surprises above are capped (≈ a 1e-300 tail) */
 
 typedef struct calib {
-    double mean_surprise;
-    double seen;
+    double mean;    /* long-term mean of the short-term surprise */
+    double var;     /* its long-term variance */
+    double recent;  /* short-term mean of the raw surprise */
+    double seen;    /* points calibrated */
 } calib;
 
 static const vg_conf_field ensemble_fields[] = {
-    {"combine", VG_CONF_ENUM, offsetof(vg_ensemble_params, combine), VG_COMBINE_MAX, 0, 0,
-     "max|mean|vote", "how detector scores become one score"},
+    {"combine", VG_CONF_ENUM, offsetof(vg_ensemble_params, combine), VG_COMBINE_SUM, 0, 0,
+     "max|mean|vote|sum", "how detector scores become one score"},
     {"vote_k", VG_CONF_UINT32, offsetof(vg_ensemble_params, vote_k), 2, 1, 8, NULL,
      "vote: detectors that must reach vote_level"},
     {"vote_level", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, vote_level), 0.99, 0, 1, NULL,
@@ -38,9 +48,15 @@ static const vg_conf_field ensemble_fields[] = {
     {"calibrate", VG_CONF_BOOL, offsetof(vg_ensemble_params, calibrate), 1, 0, 1, NULL,
      "calibrate each detector against its recent scores on the same series"},
     {"history", VG_CONF_UINT32, offsetof(vg_ensemble_params, history), 2000, 10, 1000000, NULL,
-     "calibration: points the recent score distribution spans"},
-    {"warmup", VG_CONF_UINT32, offsetof(vg_ensemble_params, warmup), 50, 0, 1000000, NULL,
-     "calibration: points a detector must score before calibration damps it"},
+     "calibration: points the long-term score distribution spans"},
+    {"short", VG_CONF_UINT32, offsetof(vg_ensemble_params, short_span), 10, 1, 10000, NULL,
+     "calibration: points the short-term mean spans"},
+    {"min_sd", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, min_sd), 0.05, 1e-6, 100, NULL,
+     "calibration: floor on the long-term spread of the short-term surprise"},
+    {"cap", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, cap), 30, 1, 300, NULL,
+     "calibration: raw surprise cap (-log10 of the smallest tail a detector may claim)"},
+    {"warmup", VG_CONF_UINT32, offsetof(vg_ensemble_params, warmup), 100, 0, 1000000, NULL,
+     "calibration: points a detector must score before its calibrated score counts"},
 };
 
 int vg_ensemble_configure(vg_ensemble_params *params, const vg_conf_doc *doc,
@@ -67,41 +83,48 @@ size_t vg_ensemble_state_size(const vg_ensemble_params *params)
 void vg_ensemble_init(void *state, const vg_ensemble_params *params)
 {
     calib *c = state;
-    for (size_t i = 0; params->calibrate && i < params->n_detectors; i++) {
-        c[i].mean_surprise = HONEST_MEAN;
-        c[i].seen = 0;
-    }
+    for (size_t i = 0; params->calibrate && i < params->n_detectors; i++)
+        memset(&c[i], 0, sizeof(c[i]));
 }
 
-static double surprise_of(double score)
+double vg_ensemble_surprise(double score)
 {
     if (!(score > 0.0))
         return 0.0;
     if (score >= 1.0)
-        return 17.0;  /* beyond double resolution: as surprising as it gets */
-    return -log10(1.0 - score);
+        return INFINITY;
+    double p = 1.0 - score;
+    if (p >= 1e-8)
+        return -log10(p);
+    /* vg_score_from_surprise's slow tail: p = 1e-8 / (1 + ln(s / KNEE)). */
+    return KNEE * exp(1e-8 / p - 1.0);
 }
 
-/* The calibrated score of one raw score, then learn from it. */
+/* The calibrated surprise of one raw score, then learn from it. */
 static double calibrate_one(calib *c, const vg_ensemble_params *params, double raw)
 {
-    double u = surprise_of(raw);
-    double m = c->mean_surprise > HONEST_MEAN ? c->mean_surprise : HONEST_MEAN;
-    double out = c->seen < params->warmup ? raw
-                                          : vg_score_from_surprise(u * HONEST_MEAN / m);
-    /* Scores above the honest scale keep their full resolution: the
-     * surprise map is 1 - 10^-s only up to s = 8, so rescaling u keeps the
-     * order of very anomalous points. */
-    double alpha = 1.0 / (c->seen + 1.0 < params->history ? c->seen + 1.0 : params->history);
-    double capped = u < WINSOR_CAP * m ? u : WINSOR_CAP * m;
-    c->mean_surprise += alpha * (capped - c->mean_surprise);
+    double u = vg_ensemble_surprise(raw);
+    u = u < params->cap ? u : params->cap;
+    double a_short = 2.0 / (params->short_span + 1.0);
+    c->recent += a_short * (u - c->recent);
+
+    double sd = sqrt(c->var);
+    sd = sd > params->min_sd ? sd : params->min_sd;
+    double z = (c->recent - c->mean) / sd;
+    double out = 0.0;
+    if (c->seen >= params->warmup && z > 0.0)  /* one-sided: P(Z >= z) */
+        out = vg_normal_tail_surprise(z) - M_LOG10E * M_LN2;
+    out = out > 0.0 ? out : 0.0;
+
+    double n = c->seen + 1.0 < params->history ? c->seen + 1.0 : params->history;
+    double a = 1.0 / n, d = c->recent - c->mean;
+    c->mean += a * d;
+    c->var = (1.0 - a) * (c->var + a * d * d);
     c->seen += 1.0;
     return out;
 }
 
-/* k-th largest of n scores (k >= 1): the score the k-th strongest detector
- * gives. A vote passes when it reaches vote_level; the result keeps that
- * detector's resolution instead of collapsing to 0/1. */
+/* k-th largest of n values (k >= 1). */
 static double kth_largest(const double *s, size_t n, size_t k)
 {
     double sorted[16];
@@ -117,43 +140,57 @@ static double kth_largest(const double *s, size_t n, size_t k)
     return sorted[(k <= m ? k : m) - 1];
 }
 
+/* Combines n surprises into one. */
+static double combine(const vg_ensemble_params *params, const double *u, size_t n)
+{
+    switch (params->combine) {
+    case VG_COMBINE_MEAN: {
+        double sum = 0.0;
+        for (size_t i = 0; i < n; i++)
+            sum += u[i];
+        return sum / (double)n;
+    }
+    case VG_COMBINE_SUM: {
+        double sum = 0.0;
+        for (size_t i = 0; i < n; i++)
+            sum += u[i];
+        return sum;
+    }
+    case VG_COMBINE_VOTE:
+        return kth_largest(u, n, params->vote_k);
+    default: {
+        double best = u[0];
+        for (size_t i = 1; i < n; i++)
+            best = u[i] > best ? u[i] : best;
+        return best - log10((double)n);
+    }
+    }
+}
+
 double vg_ensemble_score(void *state, const vg_ensemble_params *params,
                          const double *raw, double *calibrated)
 {
     size_t n = params->n_detectors;
     if (n == 0)
         return 0.0;
-    double cal[16];
+    double u[16];
     vg_assert(n <= 16);
     for (size_t i = 0; i < n; i++)
-        cal[i] = params->calibrate ? calibrate_one((calib *)state + i, params, raw[i]) : raw[i];
+        u[i] = params->calibrate ? calibrate_one((calib *)state + i, params, raw[i])
+                                 : vg_ensemble_surprise(raw[i]);
     if (calibrated != NULL)
-        memcpy(calibrated, cal, n * sizeof(*cal));
-    raw = cal;
-
-    switch (params->combine) {
-    case VG_COMBINE_MEAN: {
-        double sum = 0.0;
         for (size_t i = 0; i < n; i++)
-            sum += raw[i];
-        return sum / (double)n;
-    }
-    case VG_COMBINE_VOTE:
-        return kth_largest(raw, n, params->vote_k);
-    default: {
-        double best = raw[0];
-        for (size_t i = 1; i < n; i++)
-            best = raw[i] > best ? raw[i] : best;
-        return best;
-    }
-    }
+            calibrated[i] = vg_score_from_surprise(u[i]);
+    return vg_score_from_surprise(combine(params, u, n));
 }
 
 int vg_ensemble_save(const void *state, const vg_ensemble_params *params, vg_writer *out)
 {
     const calib *c = state;
     for (size_t i = 0; params->calibrate && i < params->n_detectors; i++) {
-        vg_writer_f64(out, c[i].mean_surprise);
+        vg_writer_f64(out, c[i].mean);
+        vg_writer_f64(out, c[i].var);
+        vg_writer_f64(out, c[i].recent);
         vg_writer_f64(out, c[i].seen);
     }
     return out->failed ? VG_ENOMEM : VG_OK;
@@ -164,7 +201,9 @@ int vg_ensemble_load(void *state, const vg_ensemble_params *params, vg_reader *i
 {
     calib *c = state;
     for (size_t i = 0; params->calibrate && i < params->n_detectors; i++) {
-        vg_reader_f64(in, &c[i].mean_surprise);
+        vg_reader_f64(in, &c[i].mean);
+        vg_reader_f64(in, &c[i].var);
+        vg_reader_f64(in, &c[i].recent);
         vg_reader_f64(in, &c[i].seen);
     }
     if (in->failed)

@@ -20,6 +20,7 @@ typedef enum vg_combine {
     VG_COMBINE_MAX,
     VG_COMBINE_MEAN,
     VG_COMBINE_VOTE,
+    VG_COMBINE_SUM,
 } vg_combine;
 
 typedef struct vg_ensemble_params {
@@ -28,7 +29,10 @@ typedef struct vg_ensemble_params {
     double   vote_level;    /* VOTE: calibrated score that counts as a vote */
     int      calibrate;     /* bool: calibrate raw scores per series */
     uint32_t history;       /* calibration: recent scores remembered per detector */
+    uint32_t short_span;    /* calibration: points the short-term mean spans */
     uint32_t warmup;        /* calibration: points before calibrated scores count */
+    double   min_sd;        /* calibration: floor on the long-term spread */
+    double   cap;           /* calibration: largest raw surprise taken as is */
     size_t   n_detectors;   /* set by the pipeline, not the config */
 } vg_ensemble_params;
 
@@ -44,6 +48,11 @@ void   vg_ensemble_init(void *state, const vg_ensemble_params *params);
  * calibrated score into calibrated[n_detectors] (NULL-able). Updates state. */
 double vg_ensemble_score(void *state, const vg_ensemble_params *params,
                          const double *raw, double *calibrated);
+
+/* The surprise -log10(1 - score) of a score made by
+ * vg_score_from_surprise(), its exact inverse: 0 for score <= 0 (and NaN),
+ * +inf for score >= 1. */
+double vg_ensemble_surprise(double score);
 
 int vg_ensemble_save(const void *state, const vg_ensemble_params *params, vg_writer *out);
 int vg_ensemble_load(void *state, const vg_ensemble_params *params, vg_reader *in,
