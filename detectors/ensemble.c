@@ -1,24 +1,37 @@
 /* The ensemble: calibrates each detector's score per series, then combines
- * them; see ensemble.h.
+ * them; see ensemble.h, and docs/quality.md for what was measured and what
+ * was tried and dropped.
  *
- * Calibration is an anomaly likelihood (Ahmad et al. 2017, the HTM
- * detector's last stage), one per detector per series:
+ * Calibration is an anomaly likelihood in the spirit of NAB's HTM detector
+ * (Ahmad et al. 2017), one per detector per series:
  *  - a raw score becomes its surprise u = -log10(1 - score), undoing
- *    vg_score_from_surprise exactly, so far tails keep their order;
- *  - a short-term mean of u (an EWMA over about `short` points) says how
- *    surprising the series has been lately: one wild point counts a little,
- *    a run of odd points counts a lot;
- *  - its long-term mean and variance (EWMAs over about `history` points)
- *    say what is usual for this detector on this series: a detector that
- *    always over-reports (a noiseless series, a heavy-tailed one) has a
- *    high mean and spread, and is damped by them;
- *  - the calibrated surprise is the Gaussian upper tail of the short-term
- *    mean's z-score against the long-term distribution, in log space.
- * Every detector's calibrated surprise is then on the same scale on every
- * series ("how rare is this for this series and detector"), so they can be
- * combined: the default adds them (independent evidence multiplies
- * probabilities) and then removes log10(n) per detector's worth of
- * multiple testing... see combine(). */
+ *    vg_score_from_surprise exactly so that far tails keep their order,
+ *    and u is capped at `cap`: no detector's model is trusted for tails
+ *    below 10^-cap (a spike on a noiseless stretch claims 1e-300);
+ *  - a short-term mean of u (an EWMA over about `short` points; 1, the
+ *    default, is the point itself) is standardised against the long-term
+ *    mean and standard deviation of that short-term mean (EWMAs over about
+ *    `history` points, the deviation floored at min_sd): z. A detector that
+ *    over-reports on a series (heavy tails, spiky or noiseless data) has a
+ *    large mean and spread there and is damped; one that is usually quiet
+ *    is heard sooner. A burst widens the spread, so the next burst of the
+ *    same size counts for less: the reference is what the series does lately;
+ *  - for an honest detector u is exponential with mean and deviation
+ *    1/ln 10, so z = u ln 10 - 1 and the calibrated surprise
+ *    log10(e) (1 + z) is u again: calibration leaves honest detectors alone.
+ * Combining (norm, the default): Z = |z+| / sqrt(1 + rho (n - 1)), the
+ * Euclidean norm of the positive z's, so one detector far out counts more
+ * than three a little out and agreeing detectors add up; rho is the
+ * detectors' typical correlation in the tail (zscore and seasonal see the
+ * same residual) and the divisor undoes the norm's inflation by it, as in
+ * Brown's method for dependent tests. The final surprise is
+ * log10(e) (1 + Z) - log10(n): the most surprised of n detectors is
+ * surprised by chance n times as often (Bonferroni).
+ * Refractory: a share of the recent peak of Z^2 (decaying per point) is taken
+ * off Z^2, so one event makes one peak, not a run of alarms, while a larger
+ * second event still stands out.
+ * Everything is O(n_detectors) per point; a series costs 24 bytes per
+ * detector plus 16. */
 #include "detectors/ensemble.h"
 
 #include <math.h>
@@ -26,37 +39,44 @@
 #include <string.h>
 
 #include "detectors/detector.h"
-#include "detectors/normal_tail.h"
 
-#define KNEE 8.0            /* vg_score_from_surprise's knee */
-#define MAX_SURPRISE 300.0  /* raw surprises above are capped (≈ a 1e-300 tail) */
+#define KNEE 8.0  /* vg_score_from_surprise's knee (detectors/score.c) */
 
 typedef struct calib {
     double mean;    /* long-term mean of the short-term surprise */
     double var;     /* its long-term variance */
-    double recent;  /* short-term mean of the raw surprise */
-    double seen;    /* points calibrated */
+    double recent;  /* short-term mean of the capped raw surprise */
 } calib;
 
+/* The per-series state: one calib per detector, then this. */
+typedef struct ensemble_tail {
+    double seen;    /* points combined */
+    double peak;    /* decayed recent maximum of Z^2 */
+} ensemble_tail;
+
 static const vg_conf_field ensemble_fields[] = {
-    {"combine", VG_CONF_ENUM, offsetof(vg_ensemble_params, combine), VG_COMBINE_SUM, 0, 0,
-     "max|mean|vote|sum", "how detector scores become one score"},
-    {"vote_k", VG_CONF_UINT32, offsetof(vg_ensemble_params, vote_k), 2, 1, 8, NULL,
-     "vote: detectors that must reach vote_level"},
-    {"vote_level", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, vote_level), 0.99, 0, 1, NULL,
-     "vote: score at which a detector votes anomalous"},
+    {"combine", VG_CONF_ENUM, offsetof(vg_ensemble_params, combine), VG_COMBINE_NORM, 0, 0,
+     "max|mean|vote|norm", "how the detectors' calibrated z-scores become one score"},
+    {"vote_k", VG_CONF_UINT32, offsetof(vg_ensemble_params, vote_k), 2, 1, VG_ENSEMBLE_MAX,
+     NULL, "vote: the score is the vote_k-th most surprised detector's"},
+    {"correlation", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, correlation), 0.35, 0, 1,
+     NULL, "norm and mean: the detectors' typical correlation in the tail"},
     {"calibrate", VG_CONF_BOOL, offsetof(vg_ensemble_params, calibrate), 1, 0, 1, NULL,
      "calibrate each detector against its recent scores on the same series"},
-    {"history", VG_CONF_UINT32, offsetof(vg_ensemble_params, history), 2000, 10, 1000000, NULL,
-     "calibration: points the long-term score distribution spans"},
-    {"short", VG_CONF_UINT32, offsetof(vg_ensemble_params, short_span), 10, 1, 10000, NULL,
-     "calibration: points the short-term mean spans"},
-    {"min_sd", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, min_sd), 0.05, 1e-6, 100, NULL,
-     "calibration: floor on the long-term spread of the short-term surprise"},
-    {"cap", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, cap), 30, 1, 300, NULL,
-     "calibration: raw surprise cap (-log10 of the smallest tail a detector may claim)"},
-    {"warmup", VG_CONF_UINT32, offsetof(vg_ensemble_params, warmup), 100, 0, 1000000, NULL,
-     "calibration: points a detector must score before its calibrated score counts"},
+    {"history", VG_CONF_UINT32, offsetof(vg_ensemble_params, history), 800, 10, 100000000,
+     NULL, "calibration: points the long-term distribution of surprises spans"},
+    {"short", VG_CONF_UINT32, offsetof(vg_ensemble_params, short_span), 1, 1, 100000, NULL,
+     "calibration: points the short-term mean of surprises spans (1: the point alone)"},
+    {"min_sd", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, min_sd), 0.2, 1e-6, 100, NULL,
+     "calibration: floor on the long-term deviation of a detector's surprise"},
+    {"cap", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, cap), 10, 1, 1e6, NULL,
+     "calibration: largest surprise (-log10 of a tail) a detector's score is taken at"},
+    {"warmup", VG_CONF_UINT32, offsetof(vg_ensemble_params, warmup), 30, 0, 100000000, NULL,
+     "points a series must have before its scores count"},
+    {"refractory", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, refractory), 0.5, 0, 1, NULL,
+     "share of the recent peak of the squared combined z taken off the next points; 0: off"},
+    {"refractory_decay", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, refractory_decay), 0.9,
+     0, 0.9999, NULL, "per-point decay of that recent peak"},
 };
 
 int vg_ensemble_configure(vg_ensemble_params *params, const vg_conf_doc *doc,
@@ -75,16 +95,24 @@ int vg_ensemble_configure(vg_ensemble_params *params, const vg_conf_doc *doc,
     return VG_OK;
 }
 
+static size_t calib_count(const vg_ensemble_params *params)
+{
+    return params->calibrate ? params->n_detectors : 0;
+}
+
+static ensemble_tail *tail_of(void *state, const vg_ensemble_params *params)
+{
+    return (ensemble_tail *)((calib *)state + calib_count(params));
+}
+
 size_t vg_ensemble_state_size(const vg_ensemble_params *params)
 {
-    return params->calibrate ? params->n_detectors * sizeof(calib) : 0;
+    return calib_count(params) * sizeof(calib) + sizeof(ensemble_tail);
 }
 
 void vg_ensemble_init(void *state, const vg_ensemble_params *params)
 {
-    calib *c = state;
-    for (size_t i = 0; params->calibrate && i < params->n_detectors; i++)
-        memset(&c[i], 0, sizeof(c[i]));
+    memset(state, 0, vg_ensemble_state_size(params));
 }
 
 double vg_ensemble_surprise(double score)
@@ -100,36 +128,29 @@ double vg_ensemble_surprise(double score)
     return KNEE * exp(1e-8 / p - 1.0);
 }
 
-/* The calibrated surprise of one raw score, then learn from it. */
-static double calibrate_one(calib *c, const vg_ensemble_params *params, double raw)
+/* The calibrated z of one raw score, then learn from it. `n` is the
+ * long-term EWMAs' current length. */
+static double calibrate_one(calib *c, const vg_ensemble_params *params, double n, double raw)
 {
     double u = vg_ensemble_surprise(raw);
     u = u < params->cap ? u : params->cap;
-    double a_short = 2.0 / (params->short_span + 1.0);
-    c->recent += a_short * (u - c->recent);
+    c->recent += 2.0 / (params->short_span + 1.0) * (u - c->recent);
 
     double sd = sqrt(c->var);
     sd = sd > params->min_sd ? sd : params->min_sd;
     double z = (c->recent - c->mean) / sd;
-    double out = 0.0;
-    if (c->seen >= params->warmup && z > 0.0)  /* one-sided: P(Z >= z) */
-        out = vg_normal_tail_surprise(z) - M_LOG10E * M_LN2;
-    out = out > 0.0 ? out : 0.0;
 
-    double n = c->seen + 1.0 < params->history ? c->seen + 1.0 : params->history;
     double a = 1.0 / n, d = c->recent - c->mean;
     c->mean += a * d;
     c->var = (1.0 - a) * (c->var + a * d * d);
-    c->seen += 1.0;
-    return out;
+    return z;
 }
 
-/* k-th largest of n values (k >= 1). */
+/* k-th largest of n values (1 <= k <= n <= VG_ENSEMBLE_MAX). */
 static double kth_largest(const double *s, size_t n, size_t k)
 {
-    double sorted[16];
-    size_t m = n < 16 ? n : 16;
-    for (size_t i = 0; i < m; i++) {
+    double sorted[VG_ENSEMBLE_MAX];
+    for (size_t i = 0; i < n; i++) {
         size_t j = i;
         while (j > 0 && sorted[j - 1] < s[i]) {
             sorted[j] = sorted[j - 1];
@@ -137,34 +158,38 @@ static double kth_largest(const double *s, size_t n, size_t k)
         }
         sorted[j] = s[i];
     }
-    return sorted[(k <= m ? k : m) - 1];
+    return sorted[k - 1];
 }
 
-/* Combines n surprises into one. */
-static double combine(const vg_ensemble_params *params, const double *u, size_t n)
+/* The combined Z (>= 0) of n z-scores. */
+static double combine(const vg_ensemble_params *params, const double *z, size_t n)
 {
+    double acc = 0.0, inflation = sqrt(1.0 + params->correlation * (double)(n - 1));
     switch (params->combine) {
-    case VG_COMBINE_MEAN: {
-        double sum = 0.0;
-        for (size_t i = 0; i < n; i++)
-            sum += u[i];
-        return sum / (double)n;
-    }
-    case VG_COMBINE_SUM: {
-        double sum = 0.0;
-        for (size_t i = 0; i < n; i++)
-            sum += u[i];
-        return sum;
-    }
+    case VG_COMBINE_MAX:
+        acc = kth_largest(z, n, 1);
+        break;
     case VG_COMBINE_VOTE:
-        return kth_largest(u, n, params->vote_k);
-    default: {
-        double best = u[0];
-        for (size_t i = 1; i < n; i++)
-            best = u[i] > best ? u[i] : best;
-        return best - log10((double)n);
+        acc = kth_largest(z, n, params->vote_k);
+        break;
+    case VG_COMBINE_MEAN:  /* the sum, standardised as if the z's were normal */
+        for (size_t i = 0; i < n; i++)
+            acc += z[i] > 0.0 ? z[i] : 0.0;
+        acc /= sqrt((double)n) * inflation;
+        break;
+    default:
+        for (size_t i = 0; i < n; i++)
+            acc += z[i] > 0.0 ? z[i] * z[i] : 0.0;
+        acc = sqrt(acc) / inflation;
+        break;
     }
-    }
+    return acc > 0.0 ? acc : 0.0;
+}
+
+/* The surprise of a calibrated z: exact for an honest detector (see top). */
+static double surprise_of_z(double z)
+{
+    return z > -1.0 ? M_LOG10E * (1.0 + z) : 0.0;
 }
 
 double vg_ensemble_score(void *state, const vg_ensemble_params *params,
@@ -173,26 +198,40 @@ double vg_ensemble_score(void *state, const vg_ensemble_params *params,
     size_t n = params->n_detectors;
     if (n == 0)
         return 0.0;
-    double u[16];
-    vg_assert(n <= 16);
+    vg_assert(n <= VG_ENSEMBLE_MAX);
+    ensemble_tail *t = tail_of(state, params);
+    t->seen += 1.0;
+    double len = t->seen < params->history ? t->seen : params->history;
+
+    double z[VG_ENSEMBLE_MAX];
     for (size_t i = 0; i < n; i++)
-        u[i] = params->calibrate ? calibrate_one((calib *)state + i, params, raw[i])
-                                 : vg_ensemble_surprise(raw[i]);
+        z[i] = params->calibrate ? calibrate_one((calib *)state + i, params, len, raw[i])
+                                 : vg_ensemble_surprise(raw[i]) * M_LN10 - 1.0;
     if (calibrated != NULL)
         for (size_t i = 0; i < n; i++)
-            calibrated[i] = vg_score_from_surprise(u[i]);
-    return vg_score_from_surprise(combine(params, u, n));
+            calibrated[i] = vg_score_from_surprise(surprise_of_z(z[i]));
+
+    double q = combine(params, z, n);
+    q *= q;
+    double prev = t->peak * params->refractory_decay;
+    t->peak = q > prev ? q : prev;
+    q -= params->refractory * prev;
+    if (t->seen <= params->warmup || !(q > 0.0))
+        return 0.0;
+    return vg_score_from_surprise(surprise_of_z(sqrt(q)) - log10((double)n));
 }
 
 int vg_ensemble_save(const void *state, const vg_ensemble_params *params, vg_writer *out)
 {
     const calib *c = state;
-    for (size_t i = 0; params->calibrate && i < params->n_detectors; i++) {
+    for (size_t i = 0; i < calib_count(params); i++) {
         vg_writer_f64(out, c[i].mean);
         vg_writer_f64(out, c[i].var);
         vg_writer_f64(out, c[i].recent);
-        vg_writer_f64(out, c[i].seen);
     }
+    const ensemble_tail *t = (const ensemble_tail *)(c + calib_count(params));
+    vg_writer_f64(out, t->seen);
+    vg_writer_f64(out, t->peak);
     return out->failed ? VG_ENOMEM : VG_OK;
 }
 
@@ -200,13 +239,17 @@ int vg_ensemble_load(void *state, const vg_ensemble_params *params, vg_reader *i
                      vg_error *err)
 {
     calib *c = state;
-    for (size_t i = 0; params->calibrate && i < params->n_detectors; i++) {
+    for (size_t i = 0; i < calib_count(params); i++) {
         vg_reader_f64(in, &c[i].mean);
         vg_reader_f64(in, &c[i].var);
         vg_reader_f64(in, &c[i].recent);
-        vg_reader_f64(in, &c[i].seen);
     }
+    ensemble_tail *t = tail_of(state, params);
+    vg_reader_f64(in, &t->seen);
+    vg_reader_f64(in, &t->peak);
     if (in->failed)
         return vg_error_set(err, VG_EPARSE, "ensemble state truncated");
+    if (!(t->seen >= 0.0) || !(t->peak >= 0.0))
+        return vg_error_set(err, VG_EPARSE, "ensemble state: bad count or peak");
     return VG_OK;
 }
