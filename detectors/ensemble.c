@@ -6,8 +6,9 @@
  * (Ahmad et al. 2017), one per detector per series:
  *  - a raw score becomes its surprise u = -log10(1 - score), undoing
  *    vg_score_from_surprise exactly so that far tails keep their order,
- *    and u is capped at `cap`: no detector's model is trusted for tails
- *    below 10^-cap (a spike on a noiseless stretch claims 1e-300);
+ *    and u is capped at `cap` (softly, see TIE_SLOPE): no detector's model
+ *    is trusted for tails below 10^-cap (a spike on a noiseless stretch
+ *    claims 1e-300);
  *  - a short-term mean of u (an EWMA over about `short` points; 1, the
  *    default, is the point itself) is standardised against the long-term
  *    mean and standard deviation of that short-term mean (EWMAs over about
@@ -41,6 +42,9 @@
 #include "detectors/detector.h"
 
 #define KNEE 8.0  /* vg_score_from_surprise's knee (detectors/score.c) */
+#ifndef TIE_SLOPE
+#define TIE_SLOPE 0.1
+#endif
 
 typedef struct calib {
     double mean;    /* long-term mean of the short-term surprise */
@@ -133,7 +137,8 @@ double vg_ensemble_surprise(double score)
 static double calibrate_one(calib *c, const vg_ensemble_params *params, double n, double raw)
 {
     double u = vg_ensemble_surprise(raw);
-    u = u < params->cap ? u : params->cap;
+    if (u > params->cap)
+        u = params->cap + TIE_SLOPE * log10(u / params->cap);
     c->recent += 2.0 / (params->short_span + 1.0) * (u - c->recent);
 
     double sd = sqrt(c->var);
