@@ -42,9 +42,10 @@
 #include "detectors/detector.h"
 
 #define KNEE 8.0  /* vg_score_from_surprise's knee (detectors/score.c) */
-#ifndef TIE_SLOPE
-#define TIE_SLOPE 0.1
-#endif
+/* Beyond the cap a surprise still grows, by TIE_SLOPE per decade, so two
+ * very anomalous points of one series keep distinct, ordered scores while
+ * the cap still bounds what one detector can claim. */
+#define TIE_SLOPE 0.01
 
 typedef struct calib {
     double mean;    /* long-term mean of the short-term surprise */
