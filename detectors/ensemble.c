@@ -27,7 +27,11 @@
  * same residual) and the divisor undoes the norm's inflation by it, as in
  * Brown's method for dependent tests. The final surprise is
  * log10(e) (1 + Z) - log10(n): the most surprised of n detectors is
- * surprised by chance n times as often (Bonferroni).
+ * surprised by chance n times as often (Bonferroni). On honest noise the
+ * rate of scores >= 1 - 10^-k is then about 10^-k (measured in
+ * docs/quality.md; with independent detectors the norm is conservative).
+ * max: Z = the largest z; vote: the vote_k-th largest; mean: the mean of
+ * the positive z's, without the Bonferroni term (agreement is needed).
  * Refractory: a share of the recent peak of Z^2 (decaying per point) is taken
  * off Z^2, so one event makes one peak, not a run of alarms, while a larger
  * second event still stands out.
@@ -170,7 +174,7 @@ static double kth_largest(const double *s, size_t n, size_t k)
 /* The combined Z (>= 0) of n z-scores. */
 static double combine(const vg_ensemble_params *params, const double *z, size_t n)
 {
-    double acc = 0.0, inflation = sqrt(1.0 + params->correlation * (double)(n - 1));
+    double acc = 0.0;
     switch (params->combine) {
     case VG_COMBINE_MAX:
         acc = kth_largest(z, n, 1);
@@ -178,15 +182,15 @@ static double combine(const vg_ensemble_params *params, const double *z, size_t 
     case VG_COMBINE_VOTE:
         acc = kth_largest(z, n, params->vote_k);
         break;
-    case VG_COMBINE_MEAN:  /* the sum, standardised as if the z's were normal */
+    case VG_COMBINE_MEAN:
         for (size_t i = 0; i < n; i++)
             acc += z[i] > 0.0 ? z[i] : 0.0;
-        acc /= sqrt((double)n) * inflation;
+        acc /= (double)n;
         break;
     default:
         for (size_t i = 0; i < n; i++)
             acc += z[i] > 0.0 ? z[i] * z[i] : 0.0;
-        acc = sqrt(acc) / inflation;
+        acc = sqrt(acc / (1.0 + params->correlation * (double)(n - 1)));
         break;
     }
     return acc > 0.0 ? acc : 0.0;
@@ -224,7 +228,9 @@ double vg_ensemble_score(void *state, const vg_ensemble_params *params,
     q -= params->refractory * prev;
     if (t->seen <= params->warmup || !(q > 0.0))
         return 0.0;
-    return vg_score_from_surprise(surprise_of_z(sqrt(q)) - log10((double)n));
+    /* The mean needs agreement, so no correction for n (conservative). */
+    double bonferroni = params->combine == VG_COMBINE_MEAN ? 0.0 : log10((double)n);
+    return vg_score_from_surprise(surprise_of_z(sqrt(q)) - bonferroni);
 }
 
 int vg_ensemble_save(const void *state, const vg_ensemble_params *params, vg_writer *out)

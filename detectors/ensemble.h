@@ -22,10 +22,10 @@
 #define VG_ENSEMBLE_MAX 16  /* detectors one ensemble combines */
 
 /* How the detectors' calibrated z-scores make one Z; the final surprise
- * is then log10(e) (1 + Z) - log10(n) in every case. */
+ * is then log10(e) (1 + Z) - log10(n) (MEAN: without the log10(n)). */
 typedef enum vg_combine {
     VG_COMBINE_MAX,   /* the largest z */
-    VG_COMBINE_MEAN,  /* the sum of positive z's over sqrt(n (1 + rho (n - 1))) */
+    VG_COMBINE_MEAN,  /* the mean of the positive z's */
     VG_COMBINE_VOTE,  /* the vote_k-th largest z */
     VG_COMBINE_NORM,  /* |z+| / sqrt(1 + rho (n - 1)) */
 } vg_combine;
@@ -33,7 +33,7 @@ typedef enum vg_combine {
 typedef struct vg_ensemble_params {
     int      combine;       /* vg_combine */
     uint32_t vote_k;        /* VOTE: detectors that must agree */
-    double   correlation;   /* NORM, MEAN: rho, the detectors' tail correlation */
+    double   correlation;   /* NORM: rho, the detectors' tail correlation */
     int      calibrate;     /* bool: calibrate raw scores per series */
     uint32_t history;       /* calibration: points of the long-term distribution */
     uint32_t short_span;    /* calibration: points of the short-term mean */
