@@ -1,0 +1,168 @@
+# Shared helpers of the tests/cli/test_kafka_*.sh scripts (sourced, not a
+# test: CMake only runs test_*.sh). Each script starts its own `vigil broker`
+# on 127.0.0.1, talks to it with kcat (an independent Kafka client), waits on
+# conditions with deadlines, and stops only the PIDs it started.
+#
+# usage, at the top of a script:
+#   source "$(dirname "$0")/kafka_lib.sh"
+#   kl_init "$@"            # vigil binary, source dir, shared data dir
+
+# Fails the test: a missing tool is a failure, never a skip.
+kl_fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+kl_require() {
+    local t
+    for t in "$@"; do
+        command -v "$t" >/dev/null 2>&1 || kl_fail "required tool '$t' is not installed"
+    done
+}
+
+KL_PIDS=()
+
+# Stops every PID this script started that still runs (SIGTERM, then
+# SIGKILL after 10 s), then removes the scratch dir.
+kl_cleanup() {
+    local pid deadline
+    for pid in "${KL_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || continue
+        deadline=$((SECONDS + 10))
+        while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    if [ "${KL_KEEP:-0}" = 1 ]; then
+        echo "scratch dir kept: $tmp" >&2
+    else
+        rm -rf "$tmp"
+    fi
+}
+
+kl_init() {
+    set -euo pipefail
+    vigil=$(realpath "$1")
+    srcdir=$(realpath "$2")
+    datadir=$3
+    fixtures=$srcdir/tests/fixtures/kafka
+    kl_require kcat jq awk
+    [ -x "$vigil" ] || kl_fail "no vigil binary at $vigil"
+    tmp=$(mktemp -d)
+    trap kl_cleanup EXIT
+    KL_T0=$SECONDS
+}
+
+# kl_wait SECONDS WHAT COMMAND...: polls COMMAND every 0.1 s until it
+# succeeds; fails the test naming WHAT after SECONDS.
+kl_wait() {
+    local limit=$1 what=$2
+    shift 2
+    local deadline=$((SECONDS + limit))
+    until "$@"; do
+        [ $SECONDS -lt $deadline ] || kl_fail "timed out after ${limit} s waiting for: $what"
+        sleep 0.1
+    done
+}
+
+kl_running() { kill -0 "$1" 2>/dev/null; }
+
+# kl_broker_start [vigil broker options...]: starts a broker, sets $broker
+# (its bootstrap address) and $broker_pid.
+kl_broker_start() {
+    "$vigil" broker --bootstrap-file "$tmp/bootstrap" "$@" >"$tmp/broker.out" 2>"$tmp/broker.err" &
+    broker_pid=$!
+    KL_PIDS+=("$broker_pid")
+    kl_wait 30 "broker bootstrap file" kl_broker_ready
+    broker=$(cat "$tmp/bootstrap")
+}
+
+kl_broker_ready() {
+    kl_running "$broker_pid" || kl_fail "broker exited: $(cat "$tmp/broker.err")"
+    [ -s "$tmp/bootstrap" ]
+}
+
+# kl_produce TOPIC [kcat options...] < lines: one message per line, each
+# line "key<TAB>payload".
+kl_produce() {
+    local topic=$1
+    shift
+    kcat -q -b "$broker" -P -t "$topic" -K $'\t' -X linger.ms=5 "$@" ||
+        kl_fail "kcat could not produce to $topic"
+}
+
+# kl_consume TOPIC [kcat options...]: every message now in TOPIC, one per
+# line (payload; use -f to change), then exit.
+kl_consume() {
+    local topic=$1
+    shift
+    kcat -q -b "$broker" -C -t "$topic" -o beginning -e -f '%s\n' "$@"
+}
+
+kl_count() { kl_consume "$1" | grep -c '' || true; }
+
+# kl_has_at_least N TOPIC: true when TOPIC holds N messages or more.
+kl_has_at_least() { [ "$(kl_count "$2")" -ge "$1" ]; }
+
+# kl_config FILE GROUP TOPICS_JSON OUTPUTS_JSON [EXTRA_TOP_LEVEL_JSON]:
+# writes a vigil.json with a pinned detector (zscore only, no calibration:
+# incidents known by construction), the Kafka input on $broker in GROUP,
+# and the test's timings (session.timeout.ms=6000, fetch.wait.max.ms=10).
+# EXTRA is merged over the top level (e.g. {"state": {...}}) and an
+# "input" object in it is merged into the input.
+kl_config() {
+    local file=$1 group=$2 topics=$3 outputs=$4 extra=${5:-'{}'}
+    jq -n --arg brokers "$broker" --arg group "$group" --argjson topics "$topics" \
+        --argjson outputs "$outputs" --argjson extra "$extra" '
+      {window: 200, seed: 42,
+       detectors: {zscore: {warmup: 30, recompute: 0, min_std: 1e-9,
+                            rel_std_floor: 0.001, k: 3, robust: false}},
+       ensemble: {combine: "max", calibrate: false},
+       alert: {threshold: 0.99999, critical: 0.9999999, fire_after: 1, resolve_after: 5},
+       input: {brokers: $brokers, group: $group, topics: $topics,
+               kafka: {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
+                       "fetch.wait.max.ms": "10"}},
+       outputs: $outputs}
+      * ($extra | del(.input))
+      | .input = (.input * ($extra.input // {}))' >"$file" || kl_fail "cannot write $file"
+}
+
+# kl_vigil_start NAME CONFIG: starts `vigil run`, logs in $tmp/NAME.log;
+# sets $vigil_pid.
+kl_vigil_start() {
+    "$vigil" run -c "$2" >"$tmp/$1.log" 2>&1 &
+    vigil_pid=$!
+    KL_PIDS+=("$vigil_pid")
+}
+
+# kl_stop PID: SIGTERM and wait (20 s deadline); fails unless it exits 0.
+kl_stop() {
+    local pid=$1 status=0
+    kill -TERM "$pid" 2>/dev/null || kl_fail "process $pid is not running"
+    local deadline=$((SECONDS + 20))
+    while kl_running "$pid"; do
+        [ $SECONDS -lt $deadline ] || kl_fail "process $pid did not stop in 20 s"
+        sleep 0.1
+    done
+    wait "$pid" || status=$?
+    [ "$status" = 0 ] || kl_fail "process $pid exited with status $status"
+}
+
+# kl_log_has FILE REGEX: the log holds a matching line.
+kl_log_has() { grep -Eq "$2" "$1"; }
+
+# kl_stat LOG NAME: a counter from vigil's shutdown log lines
+# ("... 123 points ...", "... 0 bad ..."): the last value of NAME.
+kl_stat() {
+    grep -Eo "[0-9]+ $2[,\" ]" "$1" | tail -n1 | grep -Eo '^[0-9]+' || echo -1
+}
+
+# kl_incidents FILE: events as "state series topic/partition@offset id",
+# sorted: the exact incidents to compare with an expected list.
+kl_incidents() {
+    jq -r '[.state, .series, "\(.source.topic)/\(.source.partition)@\(.source.offset)", .id]
+           | join(" ")' "$1" | LC_ALL=C sort
+}
+
+kl_done() { echo "ok: $(basename "$0") in $((SECONDS - KL_T0)) s"; }
