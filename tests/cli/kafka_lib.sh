@@ -78,6 +78,32 @@ kl_broker_start() {
     broker=$(cat "$tmp/bootstrap")
 }
 
+# kl_broker_start_control [options...]: as kl_broker_start, with --control
+# commands fed through a FIFO on fd 3 (see kl_control).
+kl_broker_start_control() {
+    mkfifo "$tmp/control"
+    "$vigil" broker --control --bootstrap-file "$tmp/bootstrap" "$@" <"$tmp/control" \
+        >"$tmp/broker.out" 2>"$tmp/broker.err" &
+    broker_pid=$!
+    KL_PIDS+=("$broker_pid")
+    exec 3>"$tmp/control"
+    KL_CONTROL_SENT=0
+    kl_wait 30 "broker bootstrap file" kl_broker_ready
+    broker=$(cat "$tmp/bootstrap")
+}
+
+# kl_control COMMAND: sends a fault-injection command (vigil broker --help)
+# and waits for the broker's answer; fails unless it is "ok".
+kl_control() {
+    echo "$1" >&3
+    KL_CONTROL_SENT=$((KL_CONTROL_SENT + 1))
+    kl_wait 10 "the broker's answer to '$1'" kl_control_answered
+    [ "$(tail -n1 "$tmp/broker.out")" = "ok $1" ] ||
+        kl_fail "broker refused '$1': $(tail -n1 "$tmp/broker.out")"
+}
+
+kl_control_answered() { [ "$(($(wc -l <"$tmp/broker.out") - 1))" -ge $KL_CONTROL_SENT ]; }
+
 kl_broker_ready() {
     kl_running "$broker_pid" || kl_fail "broker exited: $(cat "$tmp/broker.err")"
     [ -s "$tmp/bootstrap" ]
@@ -99,6 +125,28 @@ kl_consume() {
     shift
     kcat -q -b "$broker" -C -t "$topic" -o beginning -e -f '%s\n' "$@"
 }
+
+# kl_dead_letter_origins TOPIC: the distinct "topic/partition" origins of
+# the dead letters in TOPIC (header vigil-origin), one per line.
+kl_dead_letter_origins() {
+    kcat -q -b "$broker" -C -t "$1" -o beginning -e -f '%h\n' |
+        grep -Eo 'vigil-origin=[^,@]+/[0-9]+' | cut -d= -f2 | sort -u
+}
+
+# kl_end_markers TOPIC PARTITIONS: appends a bad message to every partition
+# of TOPIC; with a dead-letter topic configured, kl_consumed_all then tells
+# when a consumer has read every partition to its end.
+kl_end_markers() {
+    local p
+    for ((p = 0; p < $2; p++)); do
+        echo "end of test" | kcat -q -b "$broker" -P -t "$1" -p $p ||
+            kl_fail "cannot produce the end marker of $1/$p"
+    done
+}
+
+# kl_consumed_all DLQ_TOPIC PARTITIONS: true once the end markers of all
+# PARTITIONS came out as dead letters.
+kl_consumed_all() { [ "$(kl_dead_letter_origins "$1" | wc -l)" = "$2" ]; }
 
 kl_count() { kl_consume "$1" | grep -c '' || true; }
 

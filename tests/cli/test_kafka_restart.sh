@@ -28,11 +28,6 @@ produce_points() {  # first-point count-points
         -v first=$(($1 * series)) -v count=$(($2 * series)) -f "$fixtures/series.awk" |
         kl_produce metrics -z zstd
 }
-# True when the dead-letter topic $1 holds the end marker of all 4 partitions.
-consumed_all() {
-    [ "$(kcat -q -b "$broker" -C -t "$1" -o beginning -e -f '%h\n' |
-         grep -Eo 'vigil-origin=metrics/[0-9]+' | sort -u | wc -l)" = 4 ]
-}
 
 topics='[{"name": "metrics", "format": "json"}]'
 for who in run ref; do
@@ -64,9 +59,9 @@ ls "$tmp"/state-run/run-{0,1,2,3}.vgstate >/dev/null || kl_fail "not every parti
 # The restart: it waits for the killed member's session (6 s) to expire.
 kl_vigil_start run2 "$tmp/run.json"; run2_pid=$vigil_pid
 produce_points 340 260
-for p in 0 1 2 3; do echo "end of test" | kcat -q -b "$broker" -P -t metrics -p $p; done
-kl_wait 60 "the restarted process at the end of every partition" consumed_all dlq-run
-kl_wait 60 "the reference at the end of every partition" consumed_all dlq-ref
+kl_end_markers metrics 4
+kl_wait 60 "the restarted process at the end of every partition" kl_consumed_all dlq-run 4
+kl_wait 60 "the reference at the end of every partition" kl_consumed_all dlq-ref 4
 kl_stop "$run2_pid"
 kl_stop "$ref_pid"
 
