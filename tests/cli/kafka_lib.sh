@@ -148,7 +148,7 @@ kl_end_markers() {
 # PARTITIONS came out as dead letters.
 kl_consumed_all() { [ "$(kl_dead_letter_origins "$1" | wc -l)" = "$2" ]; }
 
-kl_count() { kl_consume "$1" | grep -c '' || true; }
+kl_count() { kl_consume "$1" -f '%o\n' | grep -c '' || true; }
 
 # kl_has_at_least N TOPIC: true when TOPIC holds N messages or more.
 kl_has_at_least() { [ "$(kl_count "$2")" -ge "$1" ]; }
