@@ -179,7 +179,8 @@ static const char broker_usage[] =
     "                      errors API N ERR   the next N requests of API (Produce,\n"
     "                                         Fetch, OffsetCommit, Heartbeat, ...)\n"
     "                                         fail with Kafka error ERR (e.g.\n"
-    "                                         REQUEST_TIMED_OUT)\n";
+    "                                         REQUEST_TIMED_OUT)\n"
+    "                      clear API          drops the errors still queued for API\n";
 
 /* vg_cli_usage_error lives with main(), outside the library this file is in. */
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

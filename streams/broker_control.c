@@ -88,8 +88,14 @@ int vg__broker_control(rd_kafka_mock_cluster_t *mock, const char *line, vg_error
             codes[i] = (rd_kafka_resp_err_t)code;
         rd_kafka_mock_push_request_errors_array(mock, (int16_t)key, (size_t)n, codes);
         free(codes);
+    } else if (strcmp(cmd, "clear") == 0) {
+        int key = a1 ? api_key(a1) : -1;
+        if (key < 0 || a2 != NULL)
+            return vg_error_set(err, VG_EARG, "clear: expected 'clear API' with a known API");
+        rd_kafka_mock_clear_request_errors(mock, (int16_t)key);
     } else {
-        return vg_error_set(err, VG_EARG, "unknown command '%s' (down, up, rtt, errors)", cmd);
+        return vg_error_set(err, VG_EARG, "unknown command '%s' (down, up, rtt, errors, clear)",
+                            cmd);
     }
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
         return vg_error_set(err, VG_EARG, "%s: %s", cmd, rd_kafka_err2str(e));

@@ -11,6 +11,7 @@
  *                                  Heartbeat, JoinGroup, ...) fail with
  *                                  ERROR (a Kafka error name such as
  *                                  REQUEST_TIMED_OUT or NOT_COORDINATOR)
+ *   clear API                      drops the errors still queued for API
  *
  * Broker ids are 1..N. Blank lines and lines starting with '#' are ignored. */
 #ifndef VG_STREAMS_BROKER_CONTROL_H
