@@ -22,11 +22,14 @@ kl_require() {
 
 KL_PIDS=()
 
-# Stops every PID this script started that still runs (SIGTERM, then
-# SIGKILL after 10 s), then removes the scratch dir.
+# Stops every PID this script started that still runs, the last started
+# first (clients before the broker): SIGTERM, then SIGKILL after 10 s. Then
+# removes the scratch dir (kept with KL_KEEP=1, for debugging).
 kl_cleanup() {
-    local pid deadline
-    for pid in "${KL_PIDS[@]}"; do
+    local i pid deadline
+    for ((i = ${#KL_PIDS[@]} - 1; i >= 0; i--)); do
+        pid=${KL_PIDS[i]}
+        kill -CONT "$pid" 2>/dev/null || continue  # in case a test froze it
         kill -TERM "$pid" 2>/dev/null || continue
         deadline=$((SECONDS + 10))
         while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
