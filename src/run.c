@@ -397,6 +397,16 @@ int vg_run(const vg_config *cfg, const vg_run_options *opt, vg_run_stats *stats,
     }
     if (r.p != NULL && r.src != NULL)
         checkpoint(&r, NULL, 0);
+    if (r.ks != NULL) {
+        /* The input's counters, for operators and the end-to-end tests. */
+        const vg_kafka_source_stats *ks = vg_kafka_source_get_stats(r.ks);
+        vg_info("kafka input: %llu messages, %llu points, %llu bad, %llu dead letters, "
+                "%llu dead letter failures, %llu consumer errors",
+                (unsigned long long)ks->messages, (unsigned long long)ks->points,
+                (unsigned long long)ks->bad, (unsigned long long)ks->dead_letters,
+                (unsigned long long)ks->dead_letter_failures,
+                (unsigned long long)ks->consumer_errors);
+    }
     if (stats != NULL)
         *stats = r.st;
     vg_batch_release(&batch);
