@@ -217,3 +217,12 @@ kl_incidents() {
 }
 
 kl_done() { echo "ok: $(basename "$0") in $((SECONDS - KL_T0)) s"; }
+
+# kl_produce_series NAME FIRST COUNT: points FIRST .. FIRST+COUNT-1 of each
+# of $series JSON series named NAME (series.awk: spikes from point 250), to
+# the topic metrics, zstd-compressed. Needs $series and $points.
+kl_produce_series() {
+    awk -v format=json -v name="$1" -v series="$series" -v points="$points" -v spike=250 \
+        -v first=$(($2 * series)) -v count=$(($3 * series)) -f "$fixtures/series.awk" |
+        kl_produce metrics -z zstd
+}

@@ -19,11 +19,7 @@ kl_init "$@"
 
 series=16 points=600
 kl_broker_start_control --topic metrics:4 --topic alerts-run:1 --topic alerts-ref:1
-produce_points() {  # first-point count-points
-    awk -v format=json -v name=e2e_commit -v series=$series -v points=$points -v spike=250 \
-        -v first=$(($1 * series)) -v count=$(($2 * series)) -f "$fixtures/series.awk" |
-        kl_produce metrics -z zstd
-}
+produce_points() { kl_produce_series e2e_commit "$@"; }  # first-point count-points
 topics='[{"name": "metrics", "format": "json"}]'
 for who in run ref; do
     mkdir -p "$tmp/state-$who"

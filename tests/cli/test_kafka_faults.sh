@@ -24,11 +24,7 @@ KL_CONTROL_SENT=$((KL_CONTROL_SENT + 1))
 kl_wait 10 "an answer to a bad command" kl_control_answered
 grep -q '^error: errors: expected' "$tmp/broker.out" || kl_fail "a bad control command was accepted"
 
-produce_points() {  # first-point count-points
-    awk -v format=json -v name=e2e_faults -v series=$series -v points=$points -v spike=250 \
-        -v first=$(($1 * series)) -v count=$(($2 * series)) -f "$fixtures/series.awk" |
-        kl_produce metrics -z zstd
-}
+produce_points() { kl_produce_series e2e_faults "$@"; }  # first-point count-points
 
 topics='[{"name": "metrics", "format": "json"}]'
 for who in run ref; do

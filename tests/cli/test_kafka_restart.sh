@@ -23,11 +23,7 @@ kl_broker_start --topic metrics:4 --topic alerts-run:1 --topic alerts-ref:1
 # incidents, the last one still open at its end; part 2 (300..339) 5 more,
 # part 3 (340..599) the last 2. An end marker (a bad message) closes every
 # partition: once its dead letter is out, the partition is consumed.
-produce_points() {  # first-point count-points
-    awk -v format=json -v name=e2e_restart -v series=$series -v points=$points -v spike=250 \
-        -v first=$(($1 * series)) -v count=$(($2 * series)) -f "$fixtures/series.awk" |
-        kl_produce metrics -z zstd
-}
+produce_points() { kl_produce_series e2e_restart "$@"; }  # first-point count-points
 
 topics='[{"name": "metrics", "format": "json"}]'
 for who in run ref; do
