@@ -30,7 +30,7 @@
  *   have come back within 50 ms for 2 s, and at least 5 s in.
  *
  * usage: bench_kafka [throughput [messages] [rounds] [both|raw|vigil]]
- *        bench_kafka latency [rate] [seconds] [runs]
+ *        bench_kafka latency [rate] [seconds] [runs] [input fetch.wait.max.ms]
  * With no arguments: throughput 1000000 5 both, then latency 50000 10 3. */
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
@@ -454,8 +454,12 @@ static int event_origin(const char *json, size_t len, int *partition, long *offs
 
 /* One run: returns the number of latencies written to lat_ms (events of
  * measured messages); prints the run's figures. */
-static long latency_run_once(double rate, double seconds, int run, double *lat_ms, long lat_cap)
+static long latency_run_once(double rate, double seconds, int run, int fetch_wait_ms,
+                             double *lat_ms, long lat_cap)
 {
+    char fetch_wait[64] = "";
+    if (fetch_wait_ms >= 0)
+        snprintf(fetch_wait, sizeof(fetch_wait), ", \"fetch.wait.max.ms\": %d", fetch_wait_ms);
     vg_broker *bk = start_broker();
     latency_run *lr = calloc(1, sizeof(*lr));
     lr->brokers = vg_broker_bootstrap(bk);
@@ -474,10 +478,10 @@ static long latency_run_once(double rate, double seconds, int run, double *lat_m
              "{\"log\": {\"level\": \"warn\"}, %s,"
              " \"input\": {\"brokers\": \"%s\", \"group\": \"bench-latency-%d\","
              "  \"topics\": [{\"name\": \"" INPUT "\", \"format\": \"json\"}],"
-             "  \"kafka\": {\"session.timeout.ms\": 6000}},"
+             "  \"kafka\": {\"session.timeout.ms\": 6000%s}},"
              " \"outputs\": [{\"type\": \"kafka\", \"brokers\": \"%s\", \"topic\": \"" ALERTS
              "\"}]}",
-             latency_alert, lr->brokers, run, lr->brokers);
+             latency_alert, lr->brokers, run, fetch_wait, lr->brokers);
     vigil_thread vt = {.cfg = load_config(text), .lr = lr};
 
     static const char *const props[] = {"group.id", "bench-alerts", "enable.auto.commit",
@@ -572,16 +576,19 @@ static void print_latency(const char *label, double *v, long n)
            label, p50, p90, p99, v[n - 1], n);
 }
 
-static int latency(double rate, double seconds, int runs)
+static int latency(double rate, double seconds, int runs, int fetch_wait_ms)
 {
     long cap = (long)(rate * seconds) + 1;
     double *lat = malloc((size_t)cap * sizeof(*lat));
     double p99[ROUNDS_MAX];
+    char wait[32] = "vigil's default";
+    if (fetch_wait_ms >= 0)
+        snprintf(wait, sizeof(wait), "%d", fetch_wait_ms);
     printf("latency: %.0f msgs/s offered for %.0f s, %d series, %d partitions, %d runs; "
-           "produced -> event consumed from the alert topic\n",
-           rate, seconds, SERIES, PARTITIONS, runs);
+           "produced -> event consumed from the alert topic; input fetch.wait.max.ms: %s\n",
+           rate, seconds, SERIES, PARTITIONS, runs, wait);
     for (int r = 0; r < runs; r++) {
-        long n = latency_run_once(rate, seconds, r, lat, cap);
+        long n = latency_run_once(rate, seconds, r, fetch_wait_ms, lat, cap);
         if (n == 0) {
             fprintf(stderr, "latency: no event from a measured message\n");
             return 1;
@@ -621,14 +628,16 @@ int main(int argc, char **argv)
         double rate = own && argc > 2 ? atof(argv[2]) : 50000;
         double seconds = own && argc > 3 ? atof(argv[3]) : 10;
         int runs = own && argc > 4 ? atoi(argv[4]) : 3;
+        int fetch_wait_ms = own && argc > 5 ? atoi(argv[5]) : -1;
         if (rate < 1 || seconds <= 0 || runs < 1 || runs > ROUNDS_MAX)
             goto usage;
-        return latency(rate, seconds, runs);
+        return latency(rate, seconds, runs, fetch_wait_ms);
     }
 usage:
     fprintf(stderr, "usage: bench_kafka [throughput [messages >= %d] [rounds 1..%d] "
                     "[both|raw|vigil]]\n"
-                    "       bench_kafka latency [rate] [seconds] [runs 1..%d]\n",
+                    "       bench_kafka latency [rate] [seconds] [runs 1..%d] "
+                    "[input fetch.wait.max.ms]\n",
                     SERIES, ROUNDS_MAX, ROUNDS_MAX);
     return 2;
 }
