@@ -76,13 +76,17 @@ int main(int argc, char **argv)
         "\"plugin_instance\":\"eth0\",\"type\":\"if_octets\",\"type_instance\":\"\"}]",
     };
     static const char *const command[] = {
-        "PUTVAL collectd-host.example.org/cpu-1/cpu-user interval=1.000 1795284042.605:8847",
+        "PUTVAL collectd-host.example.org/load/load interval=1.000 1795284041.608:0.140625:0.15771484375:0.10546875",
     };
     run("json (flat, labels)", "{\"format\":\"json\"}", flat, 2, seconds);
+    run("json (flat, jansson only)", "{\"format\":\"json\",\"json_fast\":false}", flat, 2,
+        seconds);
     run("json (one object, 4 series)", "{\"format\":\"json\"}", wide, 1, seconds);
     run("influx (3 fields)", "{\"format\":\"influx\"}", influx, 1, seconds);
     run("graphite", "{\"format\":\"graphite\"}", graphite, 1, seconds);
     run("collectd-json (2 DS)", "{\"format\":\"collectd-json\"}", cjson, 1, seconds);
-    run("collectd-command (rates)", "{\"format\":\"collectd-command\"}", command, 1, seconds);
+    run("collectd-json (jansson only)", "{\"format\":\"collectd-json\",\"json_fast\":false}",
+        cjson, 1, seconds);
+    run("collectd-command (load)", "{\"format\":\"collectd-command\"}", command, 1, seconds);
     return 0;
 }

@@ -64,6 +64,11 @@ typedef struct vg_detector_ops {
      * that does not match. */
     int (*save)(const void *state, const void *params, vg_writer *out);
     int (*load)(void *state, const void *params, vg_reader *in, vg_error *err);
+
+    /* The params table configure() reads, to print effective params
+     * (`vigil config check`) and the reference. */
+    const vg_conf_field *fields;
+    size_t               n_fields;
 } vg_detector_ops;
 
 /* The registry: every detector vigil knows, in a fixed order. */

@@ -1,17 +1,42 @@
 /* The ensemble: calibrates each detector's score per series, then combines
- * them; see ensemble.h.
+ * them; see ensemble.h, and docs/quality.md for what was measured and what
+ * was tried and dropped.
  *
- * Calibration works on surprise, u = -log10(1 - score): for a detector whose
- * scores are honest tail probabilities (1 - p with p uniform on normal
- * data), u is exponential with mean 1/ln 10. On a series where a detector
- * over-reports (heavy tails, spiky or sparse data), its mean surprise m is
- * larger; modelling u's tail as exponential with that mean gives the
- * calibrated tail P(U > u) = exp(-u/m), i.e. a calibrated surprise of
- * u / (m ln 10). m is an exponentially weighted mean over about `history`
- * points, floored at the honest 1/ln 10 so calibration only ever damps a
- * detector (a quiet series must not turn small blips into alarms), and each
- * point's contribution is capped at `cap` times m so one incident does not
- * hide the next. O(1) and 16 bytes per detector per series. */
+ * Calibration is an anomaly likelihood in the spirit of NAB's HTM detector
+ * (Ahmad et al. 2017), one per detector per series:
+ *  - a raw score becomes its surprise u = -log10(1 - score), undoing
+ *    vg_score_from_surprise exactly so that far tails keep their order,
+ *    and u is capped at `cap` (softly, see TIE_SLOPE): no detector's model
+ *    is trusted for tails below 10^-cap (a spike on a noiseless stretch
+ *    claims 1e-300);
+ *  - a short-term mean of u (an EWMA over about `short` points; 1, the
+ *    default, is the point itself) is standardised against the long-term
+ *    mean and standard deviation of that short-term mean (EWMAs over about
+ *    `history` points, the deviation floored at min_sd): z. A detector that
+ *    over-reports on a series (heavy tails, spiky or noiseless data) has a
+ *    large mean and spread there and is damped; one that is usually quiet
+ *    is heard sooner. A burst widens the spread, so the next burst of the
+ *    same size counts for less: the reference is what the series does lately;
+ *  - for an honest detector u is exponential with mean and deviation
+ *    1/ln 10, so z = u ln 10 - 1 and the calibrated surprise
+ *    log10(e) (1 + z) is u again: calibration leaves honest detectors alone.
+ * Combining (norm, the default): Z = |z+| / sqrt(1 + rho (n - 1)), the
+ * Euclidean norm of the positive z's, so one detector far out counts more
+ * than three a little out and agreeing detectors add up; rho is the
+ * detectors' typical correlation in the tail (zscore and seasonal see the
+ * same residual) and the divisor undoes the norm's inflation by it, as in
+ * Brown's method for dependent tests. The final surprise is
+ * log10(e) (1 + Z) - log10(n): the most surprised of n detectors is
+ * surprised by chance n times as often (Bonferroni). On honest noise the
+ * rate of scores >= 1 - 10^-k is then about 10^-k (measured in
+ * docs/quality.md; with independent detectors the norm is conservative).
+ * max: Z = the largest z; vote: the vote_k-th largest; mean: the mean of
+ * the positive z's, without the Bonferroni term (agreement is needed).
+ * Refractory: a share of the recent peak of Z^2 (decaying per point) is taken
+ * off Z^2, so one event makes one peak, not a run of alarms, while a larger
+ * second event still stands out.
+ * Everything is O(n_detectors) per point; a series costs 24 bytes per
+ * detector plus 16. */
 #include "detectors/ensemble.h"
 
 #include <math.h>
@@ -20,27 +45,47 @@
 
 #include "detectors/detector.h"
 
-#define HONEST_MEAN 0.43429448190325176  /* 1 / ln 10 */
-#define WINSOR_CAP  8.0                  /* exp(-8): a 3e-4 tail */
+#define KNEE 8.0  /* vg_score_from_surprise's knee (detectors/score.c) */
+/* Beyond the cap a surprise still grows, by TIE_SLOPE per decade, so two
+ * very anomalous points of one series keep distinct, ordered scores while
+ * the cap still bounds what one detector can claim. */
+#define TIE_SLOPE 0.01
 
 typedef struct calib {
-    double mean_surprise;
-    double seen;
+    double mean;    /* long-term mean of the short-term surprise */
+    double var;     /* its long-term variance */
+    double recent;  /* short-term mean of the capped raw surprise */
 } calib;
 
+/* The per-series state: one calib per detector, then this. */
+typedef struct ensemble_tail {
+    double seen;    /* points combined */
+    double peak;    /* decayed recent maximum of Z^2 */
+} ensemble_tail;
+
 static const vg_conf_field ensemble_fields[] = {
-    {"combine", VG_CONF_ENUM, offsetof(vg_ensemble_params, combine), VG_COMBINE_MAX, 0, 0,
-     "max|mean|vote", "how detector scores become one score"},
-    {"vote_k", VG_CONF_UINT32, offsetof(vg_ensemble_params, vote_k), 2, 1, 8, NULL,
-     "vote: detectors that must reach vote_level"},
-    {"vote_level", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, vote_level), 0.99, 0, 1, NULL,
-     "vote: score at which a detector votes anomalous"},
+    {"combine", VG_CONF_ENUM, offsetof(vg_ensemble_params, combine), VG_COMBINE_NORM, 0, 0,
+     "max|mean|vote|norm", "how the detectors' calibrated z-scores become one score"},
+    {"vote_k", VG_CONF_UINT32, offsetof(vg_ensemble_params, vote_k), 2, 1, VG_ENSEMBLE_MAX,
+     NULL, "vote: the score is the vote_k-th most surprised detector's"},
+    {"correlation", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, correlation), 0.35, 0, 1,
+     NULL, "norm and mean: the detectors' typical correlation in the tail"},
     {"calibrate", VG_CONF_BOOL, offsetof(vg_ensemble_params, calibrate), 1, 0, 1, NULL,
      "calibrate each detector against its recent scores on the same series"},
-    {"history", VG_CONF_UINT32, offsetof(vg_ensemble_params, history), 2000, 10, 1000000, NULL,
-     "calibration: points the recent score distribution spans"},
-    {"warmup", VG_CONF_UINT32, offsetof(vg_ensemble_params, warmup), 50, 0, 1000000, NULL,
-     "calibration: points a detector must score before calibration damps it"},
+    {"history", VG_CONF_UINT32, offsetof(vg_ensemble_params, history), 800, 10, 100000000,
+     NULL, "calibration: points the long-term distribution of surprises spans"},
+    {"short", VG_CONF_UINT32, offsetof(vg_ensemble_params, short_span), 1, 1, 100000, NULL,
+     "calibration: points the short-term mean of surprises spans (1: the point alone)"},
+    {"min_sd", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, min_sd), 0.2, 1e-6, 100, NULL,
+     "calibration: floor on the long-term deviation of a detector's surprise"},
+    {"cap", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, cap), 10, 1, 1e6, NULL,
+     "calibration: largest surprise (-log10 of a tail) a detector's score is taken at"},
+    {"warmup", VG_CONF_UINT32, offsetof(vg_ensemble_params, warmup), 30, 0, 100000000, NULL,
+     "points a series must have before its scores count"},
+    {"refractory", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, refractory), 0.5, 0, 1, NULL,
+     "share of the recent peak of the squared combined z taken off the next points; 0: off"},
+    {"refractory_decay", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, refractory_decay), 0.9,
+     0, 0.9999, NULL, "per-point decay of that recent peak"},
 };
 
 int vg_ensemble_configure(vg_ensemble_params *params, const vg_conf_doc *doc,
@@ -59,54 +104,63 @@ int vg_ensemble_configure(vg_ensemble_params *params, const vg_conf_doc *doc,
     return VG_OK;
 }
 
+static size_t calib_count(const vg_ensemble_params *params)
+{
+    return params->calibrate ? params->n_detectors : 0;
+}
+
+static ensemble_tail *tail_of(void *state, const vg_ensemble_params *params)
+{
+    return (ensemble_tail *)((calib *)state + calib_count(params));
+}
+
 size_t vg_ensemble_state_size(const vg_ensemble_params *params)
 {
-    return params->calibrate ? params->n_detectors * sizeof(calib) : 0;
+    return calib_count(params) * sizeof(calib) + sizeof(ensemble_tail);
 }
 
 void vg_ensemble_init(void *state, const vg_ensemble_params *params)
 {
-    calib *c = state;
-    for (size_t i = 0; params->calibrate && i < params->n_detectors; i++) {
-        c[i].mean_surprise = HONEST_MEAN;
-        c[i].seen = 0;
-    }
+    memset(state, 0, vg_ensemble_state_size(params));
 }
 
-static double surprise_of(double score)
+double vg_ensemble_surprise(double score)
 {
     if (!(score > 0.0))
         return 0.0;
     if (score >= 1.0)
-        return 17.0;  /* beyond double resolution: as surprising as it gets */
-    return -log10(1.0 - score);
+        return INFINITY;
+    double p = 1.0 - score;
+    if (p >= 1e-8)
+        return -log10(p);
+    /* vg_score_from_surprise's slow tail: p = 1e-8 / (1 + ln(s / KNEE)). */
+    return KNEE * exp(1e-8 / p - 1.0);
 }
 
-/* The calibrated score of one raw score, then learn from it. */
-static double calibrate_one(calib *c, const vg_ensemble_params *params, double raw)
+/* The calibrated z of one raw score, then learn from it. `n` is the
+ * long-term EWMAs' current length. */
+static double calibrate_one(calib *c, const vg_ensemble_params *params, double n, double raw)
 {
-    double u = surprise_of(raw);
-    double m = c->mean_surprise > HONEST_MEAN ? c->mean_surprise : HONEST_MEAN;
-    double out = c->seen < params->warmup ? raw
-                                          : vg_score_from_surprise(u * HONEST_MEAN / m);
-    /* Scores above the honest scale keep their full resolution: the
-     * surprise map is 1 - 10^-s only up to s = 8, so rescaling u keeps the
-     * order of very anomalous points. */
-    double alpha = 1.0 / (c->seen + 1.0 < params->history ? c->seen + 1.0 : params->history);
-    double capped = u < WINSOR_CAP * m ? u : WINSOR_CAP * m;
-    c->mean_surprise += alpha * (capped - c->mean_surprise);
-    c->seen += 1.0;
-    return out;
+    double u = vg_ensemble_surprise(raw);
+    if (u > params->cap)
+        u = params->cap + TIE_SLOPE * log10(u / params->cap);
+    c->recent += 2.0 / (params->short_span + 1.0) * (u - c->recent);
+
+    double sd = sqrt(c->var);
+    sd = sd > params->min_sd ? sd : params->min_sd;
+    double z = (c->recent - c->mean) / sd;
+
+    double a = 1.0 / n, d = c->recent - c->mean;
+    c->mean += a * d;
+    c->var = (1.0 - a) * (c->var + a * d * d);
+    return z;
 }
 
-/* k-th largest of n scores (k >= 1): the score the k-th strongest detector
- * gives. A vote passes when it reaches vote_level; the result keeps that
- * detector's resolution instead of collapsing to 0/1. */
+/* k-th largest of n values (1 <= k <= n <= VG_ENSEMBLE_MAX). */
 static double kth_largest(const double *s, size_t n, size_t k)
 {
-    double sorted[16];
-    size_t m = n < 16 ? n : 16;
-    for (size_t i = 0; i < m; i++) {
+    double sorted[VG_ENSEMBLE_MAX];
+    for (size_t i = 0; i < n; i++) {
         size_t j = i;
         while (j > 0 && sorted[j - 1] < s[i]) {
             sorted[j] = sorted[j - 1];
@@ -114,7 +168,38 @@ static double kth_largest(const double *s, size_t n, size_t k)
         }
         sorted[j] = s[i];
     }
-    return sorted[(k <= m ? k : m) - 1];
+    return sorted[k - 1];
+}
+
+/* The combined Z (>= 0) of n z-scores. */
+static double combine(const vg_ensemble_params *params, const double *z, size_t n)
+{
+    double acc = 0.0;
+    switch (params->combine) {
+    case VG_COMBINE_MAX:
+        acc = kth_largest(z, n, 1);
+        break;
+    case VG_COMBINE_VOTE:
+        acc = kth_largest(z, n, params->vote_k);
+        break;
+    case VG_COMBINE_MEAN:
+        for (size_t i = 0; i < n; i++)
+            acc += z[i] > 0.0 ? z[i] : 0.0;
+        acc /= (double)n;
+        break;
+    default:
+        for (size_t i = 0; i < n; i++)
+            acc += z[i] > 0.0 ? z[i] * z[i] : 0.0;
+        acc = sqrt(acc / (1.0 + params->correlation * (double)(n - 1)));
+        break;
+    }
+    return acc > 0.0 ? acc : 0.0;
+}
+
+/* The surprise of a calibrated z: exact for an honest detector (see top). */
+static double surprise_of_z(double z)
+{
+    return z > -1.0 ? M_LOG10E * (1.0 + z) : 0.0;
 }
 
 double vg_ensemble_score(void *state, const vg_ensemble_params *params,
@@ -123,39 +208,42 @@ double vg_ensemble_score(void *state, const vg_ensemble_params *params,
     size_t n = params->n_detectors;
     if (n == 0)
         return 0.0;
-    double cal[16];
-    vg_assert(n <= 16);
-    for (size_t i = 0; i < n; i++)
-        cal[i] = params->calibrate ? calibrate_one((calib *)state + i, params, raw[i]) : raw[i];
-    if (calibrated != NULL)
-        memcpy(calibrated, cal, n * sizeof(*cal));
-    raw = cal;
+    vg_assert(n <= VG_ENSEMBLE_MAX);
+    ensemble_tail *t = tail_of(state, params);
+    t->seen += 1.0;
+    double len = t->seen < params->history ? t->seen : params->history;
 
-    switch (params->combine) {
-    case VG_COMBINE_MEAN: {
-        double sum = 0.0;
+    double z[VG_ENSEMBLE_MAX];
+    for (size_t i = 0; i < n; i++)
+        z[i] = params->calibrate ? calibrate_one((calib *)state + i, params, len, raw[i])
+                                 : vg_ensemble_surprise(raw[i]) * M_LN10 - 1.0;
+    if (calibrated != NULL)
         for (size_t i = 0; i < n; i++)
-            sum += raw[i];
-        return sum / (double)n;
-    }
-    case VG_COMBINE_VOTE:
-        return kth_largest(raw, n, params->vote_k);
-    default: {
-        double best = raw[0];
-        for (size_t i = 1; i < n; i++)
-            best = raw[i] > best ? raw[i] : best;
-        return best;
-    }
-    }
+            calibrated[i] = vg_score_from_surprise(surprise_of_z(z[i]));
+
+    double q = combine(params, z, n);
+    q *= q;
+    double prev = t->peak * params->refractory_decay;
+    t->peak = q > prev ? q : prev;
+    q -= params->refractory * prev;
+    if (t->seen <= params->warmup || !(q > 0.0))
+        return 0.0;
+    /* The mean needs agreement, so no correction for n (conservative). */
+    double bonferroni = params->combine == VG_COMBINE_MEAN ? 0.0 : log10((double)n);
+    return vg_score_from_surprise(surprise_of_z(sqrt(q)) - bonferroni);
 }
 
 int vg_ensemble_save(const void *state, const vg_ensemble_params *params, vg_writer *out)
 {
     const calib *c = state;
-    for (size_t i = 0; params->calibrate && i < params->n_detectors; i++) {
-        vg_writer_f64(out, c[i].mean_surprise);
-        vg_writer_f64(out, c[i].seen);
+    for (size_t i = 0; i < calib_count(params); i++) {
+        vg_writer_f64(out, c[i].mean);
+        vg_writer_f64(out, c[i].var);
+        vg_writer_f64(out, c[i].recent);
     }
+    const ensemble_tail *t = (const ensemble_tail *)(c + calib_count(params));
+    vg_writer_f64(out, t->seen);
+    vg_writer_f64(out, t->peak);
     return out->failed ? VG_ENOMEM : VG_OK;
 }
 
@@ -163,11 +251,27 @@ int vg_ensemble_load(void *state, const vg_ensemble_params *params, vg_reader *i
                      vg_error *err)
 {
     calib *c = state;
-    for (size_t i = 0; params->calibrate && i < params->n_detectors; i++) {
-        vg_reader_f64(in, &c[i].mean_surprise);
-        vg_reader_f64(in, &c[i].seen);
+    for (size_t i = 0; i < calib_count(params); i++) {
+        vg_reader_f64(in, &c[i].mean);
+        vg_reader_f64(in, &c[i].var);
+        vg_reader_f64(in, &c[i].recent);
     }
+    ensemble_tail *t = tail_of(state, params);
+    vg_reader_f64(in, &t->seen);
+    vg_reader_f64(in, &t->peak);
     if (in->failed)
         return vg_error_set(err, VG_EPARSE, "ensemble state truncated");
+    if (!(t->seen >= 0.0) || !(t->peak >= 0.0))
+        return vg_error_set(err, VG_EPARSE, "ensemble state: bad count or peak");
     return VG_OK;
+}
+
+void vg_ensemble_dump(const vg_ensemble_params *params, void *file)
+{
+    vg_conf_dump(ensemble_fields, VG_CONF_COUNT(ensemble_fields), params, "ensemble", file);
+}
+
+void vg_ensemble_describe(void *file)
+{
+    vg_conf_describe(ensemble_fields, VG_CONF_COUNT(ensemble_fields), "ensemble", file);
 }

@@ -662,4 +662,6 @@ const vg_detector_ops vg_iforest_ops = {
     .score = iforest_score,
     .save = iforest_save,
     .load = iforest_load,
+    .fields = fields,
+    .n_fields = VG_CONF_COUNT(fields),
 };

@@ -39,12 +39,11 @@
  * the deviations widen by up to (clamp * delta - 1) * dev_gamma per cycle.
  *
  * Score: u = |residual| / band half-width, read as a normal deviate
- * z = (u - 1) * delta / sqrt(pi / 2) (the band's half-width in standard
- * deviations, since E|e| = sigma * sqrt(2 / pi)); the score is the one-sided
- * tail through vg_score_from_surprise: 0.5 on the band's edge, ordered but
- * small inside it, and in log space far outside. */
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_sf_erf.h>
+ * z = u * delta / sqrt(pi / 2) (the band's half-width is that many standard
+ * deviations, since E|e| = sigma * sqrt(2 / pi)); the score is the
+ * two-sided normal tail of z (normal_tail.h), 1 - p as for zscore: about
+ * 0.98 on the band's edge with the default delta, and in log space far
+ * outside. */
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
@@ -52,6 +51,7 @@
 #include <string.h>
 
 #include "detectors/detector.h"
+#include "detectors/normal_tail.h"
 #include "detectors/period.h"
 
 #define MIN_TRAINING   64
@@ -87,7 +87,7 @@ static const vg_conf_field seasonal_fields[] = {
      NULL, "points buffered before the season search: a season needs 4 cycles in it"},
     {"training_days", VG_CONF_DOUBLE, offsetof(seasonal_params, training_days), 28, 0, 3650,
      NULL, "training also ends once it spans this many days (and 64 points); 0: off"},
-    {"alpha", VG_CONF_DOUBLE, offsetof(seasonal_params, alpha), 0.1, 1e-4, 1, NULL,
+    {"alpha", VG_CONF_DOUBLE, offsetof(seasonal_params, alpha), 0.2, 1e-4, 1, NULL,
      "level smoothing"},
     {"beta", VG_CONF_DOUBLE, offsetof(seasonal_params, beta), 0.01, 0, 1, NULL,
      "trend smoothing"},
@@ -95,7 +95,7 @@ static const vg_conf_field seasonal_fields[] = {
      "seasonal smoothing (each slot is updated once per season)"},
     {"delta", VG_CONF_DOUBLE, offsetof(seasonal_params, delta), 3, 0.5, 20, NULL,
      "band half-width in deviations (Brutlag: 2 to 3)"},
-    {"dev_gamma", VG_CONF_DOUBLE, offsetof(seasonal_params, dev_gamma), 0.1, 1e-4, 1, NULL,
+    {"dev_gamma", VG_CONF_DOUBLE, offsetof(seasonal_params, dev_gamma), 0.07, 1e-4, 1, NULL,
      "deviation smoothing"},
     {"clamp", VG_CONF_DOUBLE, offsetof(seasonal_params, clamp), 2, 0, 1000, NULL,
      "updates see the point clipped to this many band widths; 0: no clipping"},
@@ -274,34 +274,14 @@ static void hw_step(seasonal_state *st, const seasonal_params *p, int seasonal, 
 
 /* ---- scores and explanations ---------------------------------------------- */
 
-/* Below this z the one-sided tail is above 1e-8, where
- * vg_score_from_surprise(s) is exactly 1 - p = Phi(z): one erfc. */
-#define Z_BODY 5.6
-
-/* -log10 P(Z >= z) for z >= Z_BODY. */
-static double upper_surprise(double z)
-{
-    double x = z * M_SQRT1_2;
-    /* Past 1e8 the asymptotic series' correction is below precision (and
-     * GSL gives up near 1e62); x * x may overflow to inf, which
-     * vg_score_from_surprise maps just below 1. */
-    if (x > 1e8)
-        return (x * x + log(x) + 0.5 * log(M_PI) + M_LN2) / M_LN10;
-    gsl_sf_result r;
-    if (gsl_sf_log_erfc_e(x, &r) != GSL_SUCCESS)
-        return 0.0;
-    return -(r.val - M_LN2) / M_LN10;
-}
-
-/* u: |residual| in band half-widths. */
+/* u: |residual| in band half-widths. A half-width is delta deviations and
+ * a deviation estimates E|e| = sigma * sqrt(2 / pi), so |e| / sigma is
+ * u * z_per_band; the score is its two-sided normal tail, like zscore's:
+ * 1 - p with p honest on normal residuals, which is what the ensemble's
+ * calibration and the alert threshold assume of every detector. */
 static double band_score(const seasonal_params *p, double u)
 {
-    double z = (u - 1.0) * p->z_per_band;
-    if (isnan(z))
-        return 0.0;
-    if (z < Z_BODY)
-        return 0.5 * erfc(-z * M_SQRT1_2);
-    return vg_score_from_surprise(upper_surprise(z));
+    return vg_normal_tail_score(u * p->z_per_band);
 }
 
 /* Appends v's decimal digits. */
@@ -672,4 +652,6 @@ const vg_detector_ops vg_seasonal_ops = {
     .score       = seasonal_score,
     .save        = seasonal_save,
     .load        = seasonal_load,
+    .fields      = seasonal_fields,
+    .n_fields    = VG_CONF_COUNT(seasonal_fields),
 };

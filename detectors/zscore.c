@@ -331,4 +331,6 @@ const vg_detector_ops vg_zscore_ops = {
     .score       = zscore_score,
     .save        = zscore_save,
     .load        = zscore_load,
+    .fields      = zscore_fields,
+    .n_fields    = VG_CONF_COUNT(zscore_fields),
 };

@@ -20,6 +20,12 @@ static const uint8_t magic[8] = {'V', 'I', 'G', 'I', 'L', 'S', 'T', '\0'};
 #define FLUSH_BYTES    ((size_t)1 << 20)
 #define ALL_PARTITIONS UINT32_MAX
 
+/* How much of a series key a message shows. */
+static int shown(size_t key_len)
+{
+    return key_len > 48 ? 48 : (int)key_len;
+}
+
 /* ---- encoding ------------------------------------------------------------ */
 
 typedef struct series_ref {
@@ -123,11 +129,11 @@ static int put_series(vg_pipeline *p, const series_ref *s, vg_writer *buf, vg_er
     int rc = vg_pipeline_save_series(p, s->block, buf);
     if (rc != VG_OK || buf->failed)
         return vg_error_set(err, rc != VG_OK ? rc : VG_ENOMEM, "series %.*s: not saved",
-                            (int)(s->key_len > 64 ? 64 : s->key_len), s->key);
+                            shown(s->key_len), s->key);
     size_t len = buf->len - at - 4;
     if (len > UINT32_MAX)
         return vg_error_set(err, VG_ERANGE, "series %.*s: %zu bytes of state",
-                            (int)(s->key_len > 64 ? 64 : s->key_len), s->key, len);
+                            shown(s->key_len), s->key, len);
     for (int i = 0; i < 4; i++)
         buf->buf[at + i] = (uint8_t)(len >> (8 * i));
     return VG_OK;
@@ -248,7 +254,7 @@ static int read_header(const uint8_t *data, size_t len, const char *name, header
                        vg_reader *in, vg_error *err)
 {
     size_t head = len < sizeof(magic) ? len : sizeof(magic);
-    if (memcmp(data, magic, head) != 0)
+    if (head > 0 && memcmp(data, magic, head) != 0)  /* data NULL-able when len is 0 */
         return fail_at(err, VG_EPARSE, name, 0, "not a vigil state file (bad magic)");
     if (len < OFF_VERSION + 4)
         return fail_at(err, VG_EPARSE, name, len, "truncated: %zu bytes", len);
@@ -327,14 +333,13 @@ static int load_records(vg_pipeline *q, vg_reader in, const header *h, const cha
         vg_reader rec;
         vg_reader_init(&rec, r.state, r.len);
         vg_error why = {0};
-        int shown = r.key_len > 48 ? 48 : (int)r.key_len;
         int rc = vg_pipeline_load_series(q, r.key, r.key_len, &rec, &why);
         if (rc != VG_OK)
-            return fail_at(err, rc, name, r.at, "series %.*s: %s", shown, r.key,
+            return fail_at(err, rc, name, r.at, "series %.*s: %s", shown(r.key_len), r.key,
                            why.msg[0] ? why.msg : vg_strerror(rc));
         if (vg_reader_left(&rec) != 0)
             return fail_at(err, VG_EPARSE, name, r.at, "series %.*s: %zu bytes left over",
-                           shown, r.key, vg_reader_left(&rec));
+                           shown(r.key_len), r.key, vg_reader_left(&rec));
         if (scratch)
             vg_series_table_clear(vg_pipeline_series(q));
         else if (loaded != NULL)
@@ -350,10 +355,16 @@ static int check_state_id(vg_pipeline *p, const header *h, const char *name, vg_
         return VG_OK;
     char detectors[TEXT_MAX + 1];
     detector_list(p, detectors, sizeof(detectors));
+    uint32_t window = vg_pipeline_config(p)->window;
+    if (h->window == window && strcmp(h->detectors, detectors) == 0)
+        return fail_at(err, VG_ECONFIG, name, OFF_STATE_ID,
+                       "state was saved with a different detector configuration "
+                       "(window %u and %s alike: detector or ensemble parameters differ)",
+                       window, detectors);
     return fail_at(err, VG_ECONFIG, name, OFF_STATE_ID,
                    "state was saved with a different detector configuration "
                    "(saved: window %u, %s; now: window %u, %s)",
-                   h->window, h->detectors, vg_pipeline_config(p)->window, detectors);
+                   h->window, h->detectors, window, detectors);
 }
 
 int vg_snapshot_decode(vg_pipeline *p, const void *data, size_t len, const char *name,

@@ -57,10 +57,10 @@ int vg_snapshot_encode(vg_pipeline *p, int32_t partition, vg_snapshot_sink_fn si
 int vg_snapshot_encode_mem(vg_pipeline *p, int32_t partition, vg_writer *out,
                            vg_error *err);
 
-/* Loads the snapshot data[len] into p, replacing the series it holds and
- * leaving the others be; `name` (a path, or "input") prefixes error
- * positions. *loaded (NULL-able) gets the number of series loaded. Returns
- * 0 or, with p unchanged:
+/* Loads the snapshot data[len] (NULL-able when len is 0) into p,
+ * replacing the series it holds and leaving the others be; `name` (a path,
+ * or "input") prefixes error positions. *loaded (NULL-able) gets the
+ * number of series loaded. Returns 0 or, with p unchanged:
  *   VG_EPARSE     not a snapshot, truncated, or a malformed record
  *   VG_EVERSION   another format version (the message names both)
  *   VG_ECHECKSUM  the CRC does not match (corrupt or truncated)

@@ -3,7 +3,9 @@
 # missing), then configures and builds it in build/. Idempotent: a second run
 # installs nothing and rebuilds only what changed.
 #
-#   scripts/setup.sh           build dependencies + test tools, then build
+#   scripts/setup.sh           build dependencies, then build
+#   scripts/setup.sh --test    also the programs the tests run against (promtool,
+#                              Alertmanager, Chromium, collectd, kcat, curl, python3)
 #   VIGIL_BUILD_DIR=dir        build somewhere else (default: build)
 #   VIGIL_CMAKE_ARGS="..."     extra cmake arguments
 set -euo pipefail
@@ -13,8 +15,17 @@ packages=(
     build-essential cmake pkg-config
     librdkafka-dev libgsl-dev libjansson-dev   # the mandated libraries
     libmicrohttpd-dev libcurl4-openssl-dev     # /metrics and Alertmanager
-    libcmocka-dev kcat                         # unit tests; the independent Kafka client
+    libcmocka-dev                              # unit tests (found at configure time)
 )
+if [ "${1:-}" = "--test" ]; then
+    packages+=(
+        kcat curl python3                      # independent clients in the CLI tests
+        prometheus                             # promtool check metrics
+        prometheus-alertmanager                # the real Alertmanager
+        chromium                               # renders the replay report
+        collectd-core                          # a real write_kafka producer
+    )
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -9,6 +9,7 @@
 int vg_cmd_replay(int argc, char **argv);
 int vg_cmd_run(int argc, char **argv);
 int vg_cmd_demo(int argc, char **argv);
+int vg_cmd_config(int argc, char **argv);
 
 /* Makes SIGTERM and SIGINT set *flag (which it points at a static flag). */
 void vg_cli_catch_stop_signals(volatile sig_atomic_t **flag);

@@ -8,14 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "models/snapshot.h"
 #include "src/cli.h"
 #include "src/config.h"
 #include "src/labels.h"
 #include "src/log.h"
 #include "src/nab.h"
 #include "src/pipeline.h"
-#include "models/snapshot.h"
+#include "src/progress.h"
+#include "src/report.h"
+#include "src/vigil_metrics.h"
 #include "streams/csv.h"
 #include "streams/scores_csv.h"
 #include "streams/stream.h"
@@ -27,6 +31,7 @@ typedef struct replay_opts {
     const char *labels;
     const char *load_state;
     const char *save_state;
+    const char *report;
     int         quiet;
 } replay_opts;
 
@@ -34,6 +39,7 @@ typedef struct replay_opts {
  * against labels, every point's timestamp and final score. */
 typedef struct file_run {
     vg_scores_csv *scores;   /* NULL-able */
+    vg_report     *report;   /* NULL-able */
     int            collect;
     int64_t       *ts;
     double        *score;
@@ -42,8 +48,11 @@ typedef struct file_run {
 } file_run;
 
 typedef struct replay_totals {
-    uint64_t rows, points, malformed;
-    int      files_failed;
+    uint64_t    rows, points, malformed;
+    uint64_t    bytes;      /* of the files done */
+    int         files_failed;
+    vg_report  *report;     /* NULL-able */
+    vg_progress progress;
 } replay_totals;
 
 static void replay_help(void)
@@ -64,6 +73,9 @@ static void replay_help(void)
            "                       under the same detector configuration)\n"
            "      --save-state DIR after the replay, save every series' state into\n"
            "                       DIR/replay.vgstate (DIR is created if needed)\n"
+           "      --report R.html  write an HTML report: a chart per series with its\n"
+           "                       flagged points, incidents and label windows, and a\n"
+           "                       summary table (opens offline)\n"
            "  -q, --quiet          no summary on stderr\n"
            "  -h, --help           this text\n"
            "\n"
@@ -80,6 +92,7 @@ static int parse_args(int argc, char **argv, replay_opts *o)
         {"labels", required_argument, NULL, 'l'},
         {"load-state", required_argument, NULL, 'L'},
         {"save-state", required_argument, NULL, 'S'},
+        {"report", required_argument, NULL, 'r'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -94,6 +107,7 @@ static int parse_args(int argc, char **argv, replay_opts *o)
         case 'l': o->labels = optarg; break;
         case 'L': o->load_state = optarg; break;
         case 'S': o->save_state = optarg; break;
+        case 'r': o->report = optarg; break;
         case 'q': o->quiet = 1; break;
         case 'h': replay_help(); return 1;
         default:  return vg_cli_usage_error("replay", "bad option");
@@ -110,6 +124,8 @@ static void on_point(void *ctx, const vg_batch *b, const vg_point *p,
     file_run *run = ctx;
     if (run->scores != NULL)
         vg_scores_csv_write(run->scores, b, p, r);
+    if (run->report != NULL)
+        vg_report_add(run->report, vg_batch_key(b, p), p->key_len, p->ts_ms, p->value, r);
     if (!run->collect || run->nomem)
         return;
     if (run->n == run->cap) {
@@ -167,12 +183,35 @@ static void scores_path(const char *out, const char *input, int many, char *path
     snprintf(path, cap, "%s/%s.scores.csv", out, base);
 }
 
+/* Fills names[] with the pipeline's detector names; returns their count. */
+static size_t detector_names(const vg_pipeline *p, const char **names)
+{
+    size_t n = vg_pipeline_detector_count(p);
+    for (size_t i = 0; i < n; i++)
+        names[i] = vg_pipeline_detector_name(p, i);
+    return n;
+}
+
+/* Redraws the progress line when due, from the files done and this one. */
+static void show_progress(replay_totals *t, const vg_source *src)
+{
+    int64_t now = vg_now_ms();
+    if (!vg_progress_due(&t->progress, now))
+        return;
+    vg_csv_source_stats st;
+    uint64_t done = 0, size = 0;
+    vg_csv_source_get_stats(src, &st);
+    vg_csv_source_position(src, &done, &size);
+    vg_progress_update(&t->progress, now, t->rows + st.rows, t->bytes + done);
+}
+
 static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, int many,
                        vg_nab *nab, const vg_labels *labels, replay_totals *t)
 {
     vg_error err = {0};
-    file_run run = {.collect = nab != NULL};
+    file_run run = {.collect = nab != NULL, .report = t->report};
     vg_csv_source_stats st;
+    uint64_t done = 0, size = 0;
     vg_source *src = vg_csv_source_open(path, NULL, &err);
     if (src == NULL) {
         vg_err("%s: %s", err.where[0] ? err.where : path, err.msg);
@@ -181,9 +220,7 @@ static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, i
 
     if (o->scores != NULL) {
         const char *names[VG_MAX_DETECTORS];
-        size_t n = vg_pipeline_detector_count(p);
-        for (size_t i = 0; i < n; i++)
-            names[i] = vg_pipeline_detector_name(p, i);
+        size_t n = detector_names(p, names);
         char out[4096];
         scores_path(o->scores, path, many, out, sizeof(out));
         run.scores = vg_scores_csv_open(out, names, n, vg_csv_source_multi_series(src), &err);
@@ -193,6 +230,8 @@ static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, i
             return VG_EIO;
         }
     }
+    if (run.report != NULL)
+        vg_report_begin_file(run.report, path, labels);
     vg_pipeline_set_hook(p, on_point, &run);
 
     vg_batch batch;
@@ -202,15 +241,21 @@ static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, i
         vg_pipeline_process(p, &batch);
         vg_source_commit(src, &batch);
         vg_batch_reset(&batch);
+        show_progress(t, src);
     }
     rc = rc == VG_EEOF ? VG_OK : rc;
     vg_batch_release(&batch);
     vg_pipeline_set_hook(p, NULL, NULL);
+    if (run.report != NULL)
+        vg_report_end_file(run.report);
 
     vg_csv_source_get_stats(src, &st);
+    vg_csv_source_position(src, &done, &size);
+    t->bytes += size;
     t->rows += st.rows;
     t->points += st.points;
     t->malformed += st.malformed;
+    vg_metric_inc(VG_M_CSV_MALFORMED_ROWS, st.malformed);
     vg_source_close(src);
     if (run.scores != NULL && vg_scores_csv_close(run.scores, &err) != VG_OK) {
         vg_err("%s: %s", err.where, err.msg);
@@ -243,7 +288,8 @@ static int add_sinks(vg_pipeline *p, const vg_config *cfg, const replay_opts *o,
         return rc;
     if (o->events != NULL && add_sink(p, "ndjson", o->events, err) != VG_OK)
         return err->code;
-    if (o->scores == NULL && o->events == NULL && json_array_size(cfg->outputs) == 0)
+    if (o->scores == NULL && o->events == NULL && o->report == NULL &&
+        json_array_size(cfg->outputs) == 0)
         return add_sink(p, "console", NULL, err);
     return VG_OK;
 }
@@ -295,10 +341,27 @@ int vg_cmd_replay(int argc, char **argv)
     }
 
     replay_totals t = {0};
+    if (o.report != NULL) {
+        const char *names[VG_MAX_DETECTORS];
+        size_t n = detector_names(p, names);
+        t.report = vg_report_new(names, n, cfg->alert.threshold, 0, &err);
+        if (t.report == NULL) {
+            fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
+            vg_nab_free(nab);
+            vg_labels_free(labels);
+            vg_pipeline_free(p);
+            vg_config_free(cfg);
+            return 1;
+        }
+    }
     int64_t start = vg_now_ms();
+    vg_progress_init(&t.progress, !o.quiet && isatty(STDERR_FILENO) ? stderr : NULL,
+                     "vigil replay", vg_progress_file_bytes(argv + optind, (size_t)files),
+                     start);
     for (int i = optind; i < argc; i++)
         if (replay_file(p, argv[i], &o, files > 1, nab, labels, &t) != VG_OK)
             t.files_failed++;
+    vg_progress_end(&t.progress);
     int flushed = vg_pipeline_flush(p, 10000);
     double secs = (double)(vg_now_ms() - start) / 1000.0;
     int saved = o.save_state ? vg_snapshot_save_replay(p, o.save_state, &err) : VG_OK;
@@ -321,6 +384,13 @@ int vg_cmd_replay(int argc, char **argv)
         fprintf(stderr, "vigil replay: labels: %s\n", vg_error_format(&err, msg, sizeof(msg)));
         failed = 1;
     }
+    if (t.report != NULL &&
+        ((nab != NULL && vg_nab_files(nab) > 0 && vg_report_set_nab(t.report, nab, &err) != VG_OK) ||
+         vg_report_write(t.report, o.report, &err) != VG_OK)) {
+        fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
+        failed = 1;
+    }
+    vg_report_free(t.report);
     vg_nab_free(nab);
     vg_labels_free(labels);
     vg_pipeline_free(p);

@@ -10,12 +10,18 @@
 #include "src/log.h"
 #include "src/run.h"
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reload_requested;
 
 static void on_stop_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+
+static void on_reload_signal(int sig)
+{
+    (void)sig;
+    reload_requested = 1;
 }
 
 static void run_help(void)
@@ -31,7 +37,9 @@ static void run_help(void)
            "  -c, --config FILE    vigil.json (required; see examples/)\n"
            "  -h, --help           this text\n"
            "\n"
-           "SIGTERM or SIGINT stop it cleanly.\n");
+           "SIGTERM or SIGINT stop it cleanly; SIGHUP re-reads the config (thresholds,\n"
+           "rules, detectors and outputs change, series keep their state; an invalid\n"
+           "file is rejected and the running config stays).\n");
 }
 
 /* SIGTERM/SIGINT set the stop flag; no SA_RESTART, so a blocking poll
@@ -78,6 +86,13 @@ int vg_cmd_run(int argc, char **argv)
 
     vg_run_options opt = {0};
     vg_cli_catch_stop_signals(&opt.stop);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_reload_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
+    opt.reload = &reload_requested;
+    opt.config_path = config;
     vg_run_stats st;
     int rc = vg_run(cfg, &opt, &st, &err);
     if (rc != VG_OK)

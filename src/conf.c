@@ -563,13 +563,12 @@ static int listed(const char *key, const char *const *keys)
     return 0;
 }
 
-int vg_conf_apply(const vg_conf_doc *doc, const json_t *obj, const char *path,
-                  const vg_conf_field *fields, size_t n,
-                  const char *const *also_allowed, void *base, vg_error *err)
+static int apply(const vg_conf_doc *doc, const json_t *obj, const char *path,
+                 const vg_conf_field *fields, size_t n, const char *const *also_allowed,
+                 void *base, vg_error *err)
 {
     char where[sizeof(err->where)];
     path = path != NULL ? path : "";
-    vg_conf_defaults(fields, n, base);
     if (obj == NULL)
         return VG_OK;
     if (!json_is_object(obj)) {
@@ -605,6 +604,21 @@ int vg_conf_apply(const vg_conf_doc *doc, const json_t *obj, const char *path,
         }
     }
     return VG_OK;
+}
+
+int vg_conf_apply(const vg_conf_doc *doc, const json_t *obj, const char *path,
+                  const vg_conf_field *fields, size_t n,
+                  const char *const *also_allowed, void *base, vg_error *err)
+{
+    vg_conf_defaults(fields, n, base);
+    return apply(doc, obj, path, fields, n, also_allowed, base, err);
+}
+
+int vg_conf_apply_over(const vg_conf_doc *doc, const json_t *obj, const char *path,
+                       const vg_conf_field *fields, size_t n,
+                       const char *const *also_allowed, void *base, vg_error *err)
+{
+    return apply(doc, obj, path, fields, n, also_allowed, base, err);
 }
 
 static void describe_default(const vg_conf_field *f, char *out, size_t cap)
@@ -666,5 +680,40 @@ void vg_conf_describe(const vg_conf_field *fields, size_t n, const char *path, v
         describe_range(f, range, sizeof(range));
         fprintf(out, "%-32s %-8s %-12s %-20s %s\n", key, type_names[f->type], def, range,
                 f->help != NULL ? f->help : "");
+    }
+}
+
+void vg_conf_dump(const vg_conf_field *fields, size_t n, const void *base, const char *path,
+                  void *file)
+{
+    FILE *out = file;
+    const char *b = base;
+    for (size_t i = 0; i < n; i++) {
+        const vg_conf_field *f = &fields[i];
+        const char *at = b + f->offset;
+        fprintf(out, "  %s%s%s = ", path, path[0] ? "." : "", f->key);
+        switch (f->type) {
+        case VG_CONF_INT:
+            fprintf(out, "%lld\n", (long long)*(const int64_t *)(const void *)at);
+            break;
+        case VG_CONF_UINT32:
+            fprintf(out, "%u\n", *(const uint32_t *)(const void *)at);
+            break;
+        case VG_CONF_DOUBLE:
+            fprintf(out, "%.15g\n", *(const double *)(const void *)at);
+            break;
+        case VG_CONF_BOOL:
+            fprintf(out, "%s\n", *(const int *)(const void *)at ? "true" : "false");
+            break;
+        case VG_CONF_STRING:
+            fprintf(out, "\"%s\"\n", at);
+            break;
+        case VG_CONF_ENUM: {
+            size_t len;
+            const char *c = choice_at(f->choices, *(const int *)(const void *)at, &len);
+            fprintf(out, "%.*s\n", (int)len, c);
+            break;
+        }
+        }
     }
 }

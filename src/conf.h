@@ -67,6 +67,17 @@ int vg_conf_apply(const vg_conf_doc *doc, const json_t *obj, const char *path,
                   const vg_conf_field *fields, size_t n,
                   const char *const *also_allowed, void *base, vg_error *err);
 
+/* As vg_conf_apply without the defaults: only the keys present in obj
+ * change base (what a rule overriding a few top-level settings needs). On
+ * error, base may hold some of the new values. */
+int vg_conf_apply_over(const vg_conf_doc *doc, const json_t *obj, const char *path,
+                       const vg_conf_field *fields, size_t n,
+                       const char *const *also_allowed, void *base, vg_error *err);
+
+/* Prints the effective values in base, one `path.key = value` per line. */
+void vg_conf_dump(const vg_conf_field *fields, size_t n, const void *base, const char *path,
+                  void *file /* FILE* */);
+
 /* Prints the table as reference text (key, type, default, range, help). */
 void vg_conf_describe(const vg_conf_field *fields, size_t n, const char *path,
                       void *file /* FILE* */);

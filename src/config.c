@@ -141,9 +141,22 @@ void vg_config_free(vg_config *cfg)
     free(cfg);
 }
 
+int vg_config_alert_over(const vg_config *cfg, const json_t *obj, const char *path,
+                         vg_alert_params *out, vg_error *err)
+{
+    *out = cfg->alert;
+    return vg_conf_apply_over(cfg->doc, obj, path, alert_fields, VG_CONF_COUNT(alert_fields),
+                              NULL, out, err);
+}
+
 void vg_config_describe(FILE *out)
 {
     vg_conf_describe(core_fields, VG_CONF_COUNT(core_fields), "", out);
     vg_conf_describe(alert_fields, VG_CONF_COUNT(alert_fields), "alert", out);
     vg_conf_describe(log_fields, VG_CONF_COUNT(log_fields), "log", out);
+}
+
+void vg_config_dump_alert(const vg_alert_params *alert, FILE *out)
+{
+    vg_conf_dump(alert_fields, VG_CONF_COUNT(alert_fields), alert, "alert", out);
 }

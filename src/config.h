@@ -43,6 +43,14 @@ vg_config *vg_config_load_string(const char *text, const char *name, vg_error *e
 vg_config *vg_config_default(vg_error *err);
 void vg_config_free(vg_config *cfg);
 
+/* The top-level alert settings overridden by the keys of obj (a rule's
+ * "alert" object; path names it in errors). Returns 0 or VG_ECONFIG. */
+int vg_config_alert_over(const vg_config *cfg, const json_t *obj, const char *path,
+                         vg_alert_params *out, vg_error *err);
+
+/* Prints alert settings, `alert.key = value` per line. */
+void vg_config_dump_alert(const vg_alert_params *alert, FILE *out);
+
 /* Prints the reference of the core keys. */
 void vg_config_describe(FILE *out);
 

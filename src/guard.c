@@ -64,3 +64,8 @@ double vg_guard_apply(vg_guard *g, const vg_guard_params *params, int64_t ts_ms,
         g->prev_ts = ts_ms;
     return damp ? 0.0 : score;
 }
+
+void vg_guard_describe(void *file)
+{
+    vg_conf_describe(guard_fields, VG_CONF_COUNT(guard_fields), "guards", file);
+}

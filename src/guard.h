@@ -37,6 +37,9 @@ int vg_guard_configure(vg_guard_params *params, const vg_conf_doc *doc,
                        const json_t *cfg, vg_error *err);
 void vg_guard_init(vg_guard *g);
 
+/* Prints the reference of the "guards" keys. */
+void vg_guard_describe(void *file /* FILE* */);
+
 /* Returns the score to use for this point: `score`, or 0 when a guard
  * applies. Call once per point, in order. */
 double vg_guard_apply(vg_guard *g, const vg_guard_params *params, int64_t ts_ms,

@@ -17,6 +17,7 @@ static const command commands[] = {
     {"demo",   vg_cmd_demo,   "embedded broker + synthetic metrics + the detector, together"},
     {"run",    vg_cmd_run,    "the stream processor: Kafka in, incidents out"},
     {"replay", vg_cmd_replay, "score CSV files through the whole pipeline, as fast as it goes"},
+    {"config", vg_cmd_config, "check a config; show which rule applies to a series"},
     {"broker", vg_broker_main, "an embedded Kafka broker on 127.0.0.1, for demos and tests"},
 };
 

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "src/alert.h"
 #include "src/codec.h"
@@ -43,6 +44,7 @@ typedef struct vg_pipeline_stats {
     uint64_t events_resolved;
     uint64_t sink_errors;
     uint64_t out_of_order;   /* points older than their series' last point (scored anyway) */
+    uint64_t state_mismatch; /* saved series started fresh: their rule changed */
 } vg_pipeline_stats;
 
 /* Returns a new pipeline for cfg (borrowed: must outlive the pipeline), or
@@ -78,6 +80,12 @@ size_t vg_pipeline_series_bytes(const vg_pipeline *p);
 vg_series_table *vg_pipeline_series(vg_pipeline *p);
 /* The config the pipeline was made with (borrowed, as given to _new). */
 const vg_config *vg_pipeline_config(const vg_pipeline *p);
+
+/* Prints how the series `key` would be scored: the rule that matches it
+ * (first match wins) or the top level, then its effective detectors with
+ * their params, ensemble and alert settings and severity. */
+void vg_pipeline_describe_series(const vg_pipeline *p, const char *key, size_t key_len,
+                                 FILE *out);
 
 /* Saved state, one series at a time (models/ frames these records into
  * files). A record holds the series' alert and guard state, its window,

@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "models/snapshot.h"
+#include "src/http_server.h"
 #include "src/log.h"
 #include "src/pipeline.h"
+#include "src/vigil_metrics.h"
 #include "streams/kafka_source.h"
 
 typedef struct state_params {
@@ -31,7 +33,9 @@ typedef struct watermark {
 } watermark;
 
 typedef struct runner {
-    const vg_config *cfg;
+    const vg_config *cfg;      /* the first config: the input and state settings */
+    vg_config       *reloaded; /* the config the pipeline runs now, after a reload */
+    vg_http_server  *http;
     state_params     state;
     char             group[256];
     vg_pipeline     *p;
@@ -176,6 +180,8 @@ static void on_revoke(void *ctx, const vg_kafka_partition *parts, size_t n)
     vg_assert(nums != NULL);
     size_t m = (size_t)unique_partitions(parts, n, nums);
     checkpoint(r, nums, m);
+    for (size_t i = 0; i < n; i++)
+        vg_metric_lag_drop(parts[i].topic, parts[i].partition);
     for (size_t i = 0; i < m; i++) {
         drop_partition(r, nums[i]);
         for (size_t j = 0; j < r->n_assigned; j++)
@@ -219,6 +225,17 @@ static void on_assign(void *ctx, const vg_kafka_partition *parts, size_t n)
     free(nums);
 }
 
+int vg_run_check_config(const vg_config *cfg, vg_error *err)
+{
+    state_params state;
+    int rc = vg_conf_apply(cfg->doc, cfg->state, "state", state_fields,
+                           VG_CONF_COUNT(state_fields), NULL, &state, err);
+    vg_http_params prm;
+    if (rc == VG_OK && cfg->metrics != NULL)
+        rc = vg_http_configure(cfg->doc, cfg->metrics, &prm, err);
+    return rc;
+}
+
 static int runner_open(runner *r, const vg_config *cfg, vg_error *err)
 {
     memset(r, 0, sizeof(*r));
@@ -243,18 +260,90 @@ static int runner_open(runner *r, const vg_config *cfg, vg_error *err)
         return err->code;
     if ((rc = vg_pipeline_open_outputs(r->p, err)) != VG_OK)
         return rc;
+    if (cfg->metrics != NULL) {
+        vg_http_params prm;
+        if ((rc = vg_http_configure(cfg->doc, cfg->metrics, &prm, err)) != VG_OK)
+            return rc;
+        r->http = vg_http_start(&prm, vg_metric_registry(), err);
+        if (r->http == NULL)
+            return err->code;
+        vg_http_set_ready(r->http, "no partitions assigned yet");
+    }
     r->last_checkpoint = vg_now_ms();
     return VG_OK;
 }
 
+typedef struct transfer {
+    vg_pipeline *from, *to;
+    vg_writer    buf;
+    size_t       kept, failed;
+} transfer;
+
+static void transfer_series(void *ctx, void *state, const char *key, size_t key_len)
+{
+    transfer *t = ctx;
+    vg_reader in;
+    vg_error err = {0};
+    vg_writer_reset(&t->buf);
+    if (vg_pipeline_save_series(t->from, state, &t->buf) != VG_OK) {
+        t->failed++;
+        return;
+    }
+    vg_reader_init(&in, t->buf.buf, t->buf.len);
+    if (vg_pipeline_load_series(t->to, key, key_len, &in, &err) == VG_OK)
+        t->kept++;
+    else
+        t->failed++;
+}
+
+/* SIGHUP: a new pipeline from the file, every series moved over through
+ * the saved-state records (a series whose profile changed starts fresh),
+ * the old outputs flushed and closed. Any error keeps the running config. */
+static void reload(runner *r, const char *path)
+{
+    vg_error err = {0};
+    char msg[256];
+    vg_config *cfg = vg_config_load(path, &err);
+    vg_pipeline *p = cfg ? vg_pipeline_new(cfg, &err) : NULL;
+    if (p == NULL || vg_pipeline_open_outputs(p, &err) != VG_OK) {
+        vg_err("config reload rejected, the running config stays: %s",
+               vg_error_format(&err, msg, sizeof(msg)));
+        vg_metric_label_inc(VG_M_CONFIG_RELOADS, "failure", 1);
+        vg_pipeline_free(p);
+        vg_config_free(cfg);
+        return;
+    }
+    if (!json_equal((json_t *)cfg->input, (json_t *)r->cfg->input) ||
+        !json_equal((json_t *)cfg->state, (json_t *)r->cfg->state))
+        vg_warn("config reload: input and state settings take effect on the next start");
+    vg_log_set_level((vg_log_level)cfg->log_level);
+
+    transfer t = {r->p, p, {0}, 0, 0};
+    vg_writer_init(&t.buf);
+    vg_series_table_foreach(vg_pipeline_series(r->p), transfer_series, &t);
+    vg_writer_release(&t.buf);
+    size_t fresh = (size_t)vg_pipeline_get_stats(p)->state_mismatch;
+
+    vg_pipeline_flush(r->p, 30000);
+    vg_pipeline_free(r->p);
+    vg_config_free(r->reloaded);
+    r->p = p;
+    r->reloaded = cfg;
+    vg_metric_label_inc(VG_M_CONFIG_RELOADS, "success", 1);
+    vg_info("config reloaded from %s: %zu series kept, %zu started fresh, %zu failed", path,
+            t.kept - fresh, fresh, t.failed);
+}
+
 static void runner_close(runner *r)
 {
+    vg_http_stop(r->http);
     /* Outputs go first: an embedded broker stops with the source. Leaving
      * the group then saves the state once more (nothing is in flight). */
     if (r->p != NULL)
         vg_pipeline_close_outputs(r->p);
     vg_source_close(r->src);
     vg_pipeline_free(r->p);
+    vg_config_free(r->reloaded);
     free(r->marks);
 }
 
@@ -265,8 +354,19 @@ int vg_run(const vg_config *cfg, const vg_run_options *opt, vg_run_stats *stats,
     int rc = runner_open(&r, cfg, err);
     vg_batch batch;
     vg_batch_init(&batch);
-    int64_t last_data = vg_now_ms();
+    int64_t last_data = vg_now_ms(), last_lag = 0;
     while (rc == VG_OK && !(opt->stop && *opt->stop)) {
+        if (opt->reload && *opt->reload) {
+            *opt->reload = 0;
+            reload(&r, opt->config_path);
+        }
+        if (vg_now_ms() - last_lag >= 1000) {
+            vg_kafka_source_report_lag(r.ks);
+            if (r.http != NULL)
+                vg_http_set_ready(r.http, vg_kafka_source_assigned(r.ks) > 0
+                                              ? NULL : "no partitions assigned");
+            last_lag = vg_now_ms();
+        }
         vg_batch_reset(&batch);
         int n = vg_source_poll(r.src, &batch, 100);
         if (n < 0 && n != VG_EEOF) {
@@ -274,6 +374,7 @@ int vg_run(const vg_config *cfg, const vg_run_options *opt, vg_run_stats *stats,
             break;
         }
         if (batch.n > 0) {
+            vg_metric_inc(VG_M_POINTS_READ, batch.n);
             int events = vg_pipeline_process(r.p, &batch);
             r.st.events += (uint64_t)(events > 0 ? events : 0);
             r.st.points += batch.n;
@@ -296,6 +397,16 @@ int vg_run(const vg_config *cfg, const vg_run_options *opt, vg_run_stats *stats,
     }
     if (r.p != NULL && r.src != NULL)
         checkpoint(&r, NULL, 0);
+    if (r.ks != NULL) {
+        /* The input's counters, for operators and the end-to-end tests. */
+        const vg_kafka_source_stats *ks = vg_kafka_source_get_stats(r.ks);
+        vg_info("kafka input: %llu messages, %llu points, %llu bad, %llu dead letters, "
+                "%llu dead letter failures, %llu consumer errors",
+                (unsigned long long)ks->messages, (unsigned long long)ks->points,
+                (unsigned long long)ks->bad, (unsigned long long)ks->dead_letters,
+                (unsigned long long)ks->dead_letter_failures,
+                (unsigned long long)ks->consumer_errors);
+    }
     if (stats != NULL)
         *stats = r.st;
     vg_batch_release(&batch);

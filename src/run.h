@@ -15,7 +15,10 @@
  * State: one file per partition number, DIR/<group>-<partition>.vgstate.
  * A series belongs to the partition that last fed it; with several input
  * topics they must be co-partitioned (same partition count, keyed the same
- * way), as in Kafka Streams. */
+ * way), as in Kafka Streams.
+ *
+ * Operations: with a "metrics" object in the config, /metrics, /healthz and
+ * /readyz (ready once partitions are assigned) are served on its address. */
 #ifndef VG_SRC_RUN_H
 #define VG_SRC_RUN_H
 
@@ -29,6 +32,13 @@ typedef struct vg_run_options {
     /* Set to non-zero (from a signal handler) to stop: vigil finishes the
      * batch in hand, checkpoints, leaves the group and returns. */
     volatile sig_atomic_t *stop;
+    /* NULL-able: set to non-zero (SIGHUP) to re-read `config_path` between
+     * batches. Thresholds, rules, detectors and outputs change; series keep
+     * their state unless their rule now scores them differently; an invalid
+     * file is rejected with its error and the running config stays. The
+     * input and state settings take effect on the next start. */
+    volatile sig_atomic_t *reload;
+    const char            *config_path;
     /* NULL-able: called between batches; a non-zero return stops the run
      * like *stop (the demo stops once its producer is done and drained). */
     int  (*should_stop)(void *ctx, uint64_t idle_ms);
@@ -39,6 +49,10 @@ typedef struct vg_run_stats {
     uint64_t batches, points, events, checkpoints, commits;
     uint64_t state_loaded;   /* series loaded from saved state */
 } vg_run_stats;
+
+/* Validates what vg_run reads beyond the pipeline (the "state" and
+ * "metrics" objects) without opening anything. Returns 0 or VG_ECONFIG. */
+int vg_run_check_config(const vg_config *cfg, vg_error *err);
 
 /* Runs until stopped. Returns 0 after a clean stop, or a negative VG_E*
  * with err set (bad config, a fatal consumer error, a state file that

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "src/log.h"
+#include "streams/broker_control.h"
 #include "streams/kafka_conf.h"
 #include "streams/tcp_relay.h"
 
@@ -203,14 +205,26 @@ int vg_broker_embedded_bootstrap(char *out, size_t cap)
 
 static const char broker_usage[] =
     "usage: vigil broker [--port P] [--brokers N] [--topic NAME:PARTITIONS]...\n"
-    "                    [--bootstrap-file F]\n"
+    "                    [--bootstrap-file F] [--control]\n"
     "Runs an embedded Kafka broker (librdkafka's mock cluster) on 127.0.0.1 until\n"
     "SIGTERM or SIGINT. Prints the bootstrap address on standard output and, with\n"
     "--bootstrap-file, writes it to F (atomically: scripts can wait for F).\n"
     "  --port P          bootstrap port (default: an ephemeral port)\n"
     "  --brokers N       number of brokers, 1..16 (default 1)\n"
     "  --topic T:N       create topic T with N partitions (repeatable; others are\n"
-    "                    created on first use with 4 partitions)\n";
+    "                    created on first use with 4 partitions)\n"
+    "  --control         read fault-injection commands from standard input, one\n"
+    "                    per line, and answer each with 'ok' or 'error: why' on\n"
+    "                    standard output:\n"
+    "                      down ID            broker ID (1..N) closes its connections\n"
+    "                                         and refuses new ones\n"
+    "                      up ID              it accepts connections again\n"
+    "                      rtt ID MS          MS of added latency on its responses\n"
+    "                      errors API N ERR   the next N requests of API (Produce,\n"
+    "                                         Fetch, OffsetCommit, Heartbeat, ...)\n"
+    "                                         fail with Kafka error ERR (e.g.\n"
+    "                                         REQUEST_TIMED_OUT)\n"
+    "                      clear API          drops the errors still queued for API\n";
 
 /* vg_cli_usage_error lives with main(), outside the library this file is in. */
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -270,6 +284,51 @@ static int parse_int(const char *s, int lo, int hi, int *out)
     return 0;
 }
 
+static void control_line(vg_broker *bk, const char *line)
+{
+    vg_error err;
+    vg_error_clear(&err);
+    if (vg__broker_control(bk->mock, line, &err) == VG_OK)
+        printf("ok %s\n", line);
+    else
+        printf("error: %s\n", err.msg);
+    fflush(stdout);
+}
+
+/* Runs --control commands from stdin until a stop signal (returned) or the
+ * end of stdin (returns 0: the caller then just waits for the signal). */
+static int control_loop(vg_broker *bk, const sigset_t *stop)
+{
+    char buf[4096];
+    size_t len = 0;
+    const struct timespec now = {0, 0};
+    for (;;) {
+        int sig = sigtimedwait(stop, NULL, &now);
+        if (sig > 0)
+            return sig;
+        struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
+        if (poll(&pfd, 1, 100) <= 0)
+            continue;
+        ssize_t n = read(STDIN_FILENO, buf + len, sizeof(buf) - 1 - len);
+        if (n <= 0)
+            return 0;
+        len += (size_t)n;
+        buf[len] = '\0';
+        char *start = buf, *nl;
+        while ((nl = strchr(start, '\n')) != NULL) {
+            *nl = '\0';
+            if (nl > start && nl[-1] == '\r')
+                nl[-1] = '\0';
+            control_line(bk, start);
+            start = nl + 1;
+        }
+        len = strlen(start);
+        if (len == sizeof(buf) - 1)
+            len = 0;  /* a line longer than the buffer: dropped */
+        memmove(buf, start, len);
+    }
+}
+
 int vg_broker_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -277,6 +336,7 @@ int vg_broker_main(int argc, char **argv)
         {"brokers", required_argument, NULL, 'b'},
         {"topic", required_argument, NULL, 't'},
         {"bootstrap-file", required_argument, NULL, 'f'},
+        {"control", no_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -284,6 +344,7 @@ int vg_broker_main(int argc, char **argv)
     char names[TOPICS_MAX][256];
     vg_broker_options opt = {.brokers = 1, .topics = topics};
     const char *file = NULL;
+    int control = 0;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -307,6 +368,9 @@ int vg_broker_main(int argc, char **argv)
             break;
         case 'f':
             file = optarg;
+            break;
+        case 'c':
+            control = 1;
             break;
         case 'h':
             fputs(broker_usage, stdout);
@@ -341,8 +405,9 @@ int vg_broker_main(int argc, char **argv)
         status = 1;
     }
     if (status == 0) {
-        int sig;
-        sigwait(&stop, &sig);
+        int sig = control ? control_loop(bk, &stop) : 0;
+        if (sig <= 0)
+            sigwait(&stop, &sig);
         vg_info("broker: stopping on signal %d", sig);
     }
     vg_broker_stop(bk);

@@ -592,6 +592,16 @@ int vg_csv_source_get_stats(const vg_source *src, vg_csv_source_stats *out)
     return VG_OK;
 }
 
+int vg_csv_source_position(const vg_source *src, uint64_t *done, uint64_t *size)
+{
+    const csv_source *cs = csv_of(src);
+    if (cs == NULL)
+        return VG_EARG;
+    *done = (uint64_t)(cs->rd.pos - cs->data);
+    *size = cs->size;
+    return VG_OK;
+}
+
 int vg_csv_source_multi_series(const vg_source *src)
 {
     const csv_source *cs = csv_of(src);

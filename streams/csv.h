@@ -96,6 +96,10 @@ vg_source *vg_csv_source_open_mem(const char *name, const void *data, size_t len
  * CSV source. Same thread as poll. */
 int vg_csv_source_get_stats(const vg_source *src, vg_csv_source_stats *out);
 
+/* Bytes of the input consumed so far and its size, for progress lines.
+ * VG_EARG when src is not a CSV source. Same thread as poll. */
+int vg_csv_source_position(const vg_source *src, uint64_t *done, uint64_t *size);
+
 /* 1 when the file's points may carry different series keys (long and wide
  * shapes), 0 for a 2-column file or a source that is not CSV. */
 int vg_csv_source_multi_series(const vg_source *src);

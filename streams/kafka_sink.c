@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "src/log.h"
+#include "src/vigil_metrics.h"
 #include "streams/kafka_conf.h"
 #include "streams/stream.h"
 
@@ -55,6 +56,7 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         return;
     }
     s->failed++;
+    vg_metric_inc(VG_M_ALERT_DELIVERY_FAILURES, 1);
     vg_log_limited(&s->fail_log, VG_LOG_ERROR, "kafka sink: event for %.*s not delivered to %s: %s",
                    (int)m->key_len, (const char *)m->key, s->params.topic,
                    rd_kafka_err2str(m->err));

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "src/log.h"
+#include "src/vigil_metrics.h"
 #include "streams/broker.h"
 #include "streams/dead_letter.h"
 #include "streams/kafka_conf.h"
@@ -433,6 +434,7 @@ static void bad_message(vg_kafka_source *ks, const rd_kafka_message_t *msg,
     const char *reason = vg_parser_last_reason(t->ps);
     ks->stats.bad++;
     count_reason(ks, reason);
+    vg_metric_label_inc(VG_M_PARSE_ERRORS, reason, 1);
     char text[256];
     vg_error_format(perr, text, sizeof(text));
     if (perr->where[0] != '\0')
@@ -612,4 +614,33 @@ vg_source *vg_kafka_source_open(const vg_conf_doc *doc, const json_t *cfg,
     if (ks_out != NULL)
         *ks_out = ks;
     return src;
+}
+
+void vg_kafka_source_report_lag(vg_kafka_source *ks)
+{
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (rd_kafka_assignment(ks->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return;
+    /* Positions and the cached high watermarks: neither blocks. */
+    rd_kafka_position(ks->rk, parts);
+    for (int i = 0; i < parts->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &parts->elems[i];
+        int64_t low, high;
+        if (rd_kafka_get_watermark_offsets(ks->rk, tp->topic, tp->partition, &low, &high) !=
+                RD_KAFKA_RESP_ERR_NO_ERROR || high < 0)
+            continue;
+        int64_t pos = tp->offset >= 0 ? tp->offset : low;
+        vg_metric_lag_set(tp->topic, tp->partition, high > pos ? high - pos : 0);
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+}
+
+int vg_kafka_source_assigned(const vg_kafka_source *ks)
+{
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (rd_kafka_assignment(ks->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return 0;
+    int n = parts->cnt;
+    rd_kafka_topic_partition_list_destroy(parts);
+    return n;
 }

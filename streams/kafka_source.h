@@ -103,6 +103,14 @@ void vg_kafka_source_close(vg_kafka_source *ks);
 uint64_t vg_kafka_source_bad_count(const vg_kafka_source *ks, const char *reason);
 const vg_kafka_source_stats *vg_kafka_source_get_stats(const vg_kafka_source *ks);
 
+/* Publishes the consumer lag of every assigned partition (high watermark
+ * minus position, from librdkafka's caches: never blocks) to the
+ * vigil_consumer_lag_messages metric. Same thread as poll. */
+void vg_kafka_source_report_lag(vg_kafka_source *ks);
+
+/* The number of partitions assigned now. Same thread as poll. */
+int vg_kafka_source_assigned(const vg_kafka_source *ks);
+
 /* The bootstrap address in use (borrowed, valid until close): the embedded
  * broker's when "brokers" is "embedded". */
 const char *vg_kafka_source_brokers(const vg_kafka_source *ks);

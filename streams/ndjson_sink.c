@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "src/log.h"
+#include "src/vigil_metrics.h"
 #include "streams/stream.h"
 
 enum { FSYNC_NEVER, FSYNC_FLUSH, FSYNC_ALWAYS };
@@ -129,6 +130,7 @@ static int ndjson_emit(void *self, const vg_event *ev)
     if (fwrite(s->line, 1, (size_t)n, s->file) != (size_t)n)
         return VG_EIO;
     s->bytes += n;
+    vg_metric_inc(VG_M_EVENT_LOG_BYTES, (uint64_t)n);
     if (s->params.fsync == FSYNC_ALWAYS) {
         if (fflush(s->file) != 0 || sync_file(s->file) != VG_OK)
             return VG_EIO;

@@ -132,7 +132,9 @@ int vg_parser_parse(vg_parser *ps, const char *msg, size_t len, int64_t msg_ts_m
                     const vg_origin *origin, vg_batch *out, vg_error *err)
 {
     size_t n0 = out->n;
-    ps->msg = msg;
+    if (msg == NULL)  /* an empty Kafka payload */
+        len = 0;
+    ps->msg = msg != NULL ? msg : "";
     ps->len = len;
     ps->msg_ts_ms = msg_ts_ms;
     ps->origin = origin;
@@ -374,8 +376,8 @@ int vg__parse_epoch_int(const vg_parser *ps, int64_t v, int64_t *ts_ms)
         ms = v * 1000;
         break;
     case VG__TS_MS: ms = v; break;
-    case VG__TS_US: ms = v / 1000; break;
-    default:        ms = v / 1000000; break;
+    case VG__TS_US: ms = (v + 500) / 1000; break;  /* rounded, as vg__parse_epoch */
+    default:        ms = (v + 500000) / 1000000; break;
     }
     if (ms > MAX_EPOCH_MS)
         return -1;

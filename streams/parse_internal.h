@@ -96,8 +96,7 @@ struct vg_parser {
 /* Builds the key of name + labels and appends a point. A value that is not
  * finite, a name with characters a key cannot hold ({ } " \ control
  * characters; in label names also = and ,), or a key that does not fit is
- * recorded as an error. Returns 0,
- * or -1 when the point was not appended (error recorded). */
+ * recorded as an error. Returns 0, or -1 when the point was not appended. */
 int vg__parse_emit(vg_parser *ps, const char *name, size_t name_len,
                    const vg_label *labels, size_t n, int64_t ts_ms, double value);
 
@@ -117,9 +116,9 @@ int vg__parse_fail(vg_parser *ps, const char *reason, size_t pos, const char *fm
  * -1 when it is not a number, -2 when it is NaN or infinite. */
 int vg__parse_number(const char *s, size_t len, double *v);
 
-/* Turns an epoch number into ms, by the configured unit or, for "auto", by
- * its magnitude (< 1e11: s, < 1e14: ms, < 1e17: us, else ns). Returns 0 or
- * -1 when it is negative, not finite or beyond year 9999. */
+/* Turns an epoch number into ms (rounded), by the configured unit or, for
+ * "auto", by its magnitude (< 1e11: s, < 1e14: ms, < 1e17: us, else ns).
+ * Returns 0 or -1 when it is negative, not finite or beyond year 9999. */
 int vg__parse_epoch(const vg_parser *ps, double v, int64_t *ts_ms);
 /* As above for an integer, exactly. */
 int vg__parse_epoch_int(const vg_parser *ps, int64_t v, int64_t *ts_ms);
@@ -134,8 +133,6 @@ void vg__parse_lines(vg_parser *ps, void (*line)(vg_parser *ps, size_t start, si
 
 /* The member `key` of object obj, or NULL. */
 const vg__jnode *vg__jnode_get(const vg__jnode *obj, const char *key);
-/* Element i of array arr, or NULL. */
-const vg__jnode *vg__jnode_at(const vg__jnode *arr, size_t i);
 /* Number of children of a container. */
 size_t vg__jnode_count(const vg__jnode *c);
 /* Whether node c's member name is key. */

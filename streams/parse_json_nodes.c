@@ -32,14 +32,6 @@ const vg__jnode *vg__jnode_get(const vg__jnode *obj, const char *key)
     return NULL;
 }
 
-const vg__jnode *vg__jnode_at(const vg__jnode *arr, size_t i)
-{
-    vg__jnode_foreach(arr, c)
-        if (i-- == 0)
-            return c;
-    return NULL;
-}
-
 size_t vg__jnode_count(const vg__jnode *c)
 {
     size_t n = 0;

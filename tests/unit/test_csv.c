@@ -363,6 +363,40 @@ static void batches_split_at_n(void **state)
     vg_source_close(src);
 }
 
+/* The position getter (progress lines): past the header once open, growing
+ * with each batch, the whole input at the end. */
+static void position_follows_the_batches(void **state)
+{
+    (void)state;
+    char data[4096];
+    size_t len = (size_t)snprintf(data, sizeof(data), "timestamp,value\n");
+    size_t header = len;
+    for (int i = 0; i < 10; i++)
+        len += (size_t)snprintf(data + len, sizeof(data) - len, "2014-01-01 00:%02d:00,%d\n",
+                                i, i);
+    vg_error err;
+    vg_csv_options opt = {.batch_points = 4};
+    vg_source *src = vg_csv_source_open_mem("mem.csv", data, len, &opt, &err);
+    assert_non_null(src);
+    uint64_t done, size, prev;
+    assert_int_equal(vg_csv_source_position(src, &done, &size), 0);
+    assert_int_equal(size, len);
+    assert_int_equal(done, header);
+    vg_batch b;
+    vg_batch_init(&b);
+    for (int polls = 0; vg_source_poll(src, &b, 0) >= 0; polls++) {
+        prev = done;
+        vg_csv_source_position(src, &done, &size);
+        assert_true(done > prev);
+        assert_true(polls < 2 ? done < len : done == len);
+        vg_batch_reset(&b);
+    }
+    vg_csv_source_position(src, &done, &size);
+    assert_int_equal(done, len);
+    vg_batch_release(&b);
+    vg_source_close(src);
+}
+
 static void wide_rows_are_never_split(void **state)
 {
     (void)state;
@@ -453,6 +487,8 @@ static void stats_refuse_other_sources(void **state)
     vg_csv_source_stats st;
     assert_int_equal(vg_csv_source_get_stats(&src, &st), VG_EARG);
     assert_int_equal(vg_csv_source_multi_series(&src), 0);
+    uint64_t done, size;
+    assert_int_equal(vg_csv_source_position(&src, &done, &size), VG_EARG);
     assert_string_equal(vg_csv_reason_name(VG_CSV_BAD_NUMBER), "bad_number");
     assert_null(vg_csv_reason_name(VG_CSV_REASON_COUNT_));
 }
@@ -527,6 +563,7 @@ int main(void)
         cmocka_unit_test(corpus_cases_meet_expectations),
         cmocka_unit_test(nab_fixture_parsed_exactly),
         cmocka_unit_test(batches_split_at_n),
+        cmocka_unit_test(position_follows_the_batches),
         cmocka_unit_test(wide_rows_are_never_split),
         cmocka_unit_test(open_errors_are_clear),
         cmocka_unit_test(series_option_names_the_key),

@@ -32,6 +32,26 @@ static void bad_config_is_refused(void **state)
     vg_parser_free(NULL);
 }
 
+/* An empty payload (NULL, as librdkafka gives it) is an error for the JSON
+ * formats and no points for the line formats. */
+static void empty_payloads(void **state)
+{
+    (void)state;
+    static const int want[VG_FORMAT_COUNT_] = {VG_EPARSE, 0, 0, VG_EPARSE, 0};
+    vg_batch b;
+    vg_batch_init(&b);
+    for (int f = 0; f < VG_FORMAT_COUNT_; f++) {
+        char config[64];
+        snprintf(config, sizeof(config), "{\"format\":\"%s\"}", vg_format_name((vg_format)f));
+        vg_parser *ps = test_parser(config);
+        vg_error err;
+        assert_int_equal(vg_parser_parse(ps, NULL, 0, -1, NULL, &b, &err), want[f]);
+        assert_int_equal(b.n, 0);
+        vg_parser_free(ps);
+    }
+    vg_batch_release(&b);
+}
+
 static void one_point_with_labels(void **state)
 {
     (void)state;
@@ -58,8 +78,9 @@ static void timestamps_by_magnitude_and_unit(void **state)
         int64_t     want;
     } cases[] = {
         {"1700000000", 1700000000000},       {"1700000000.25", 1700000000250},
-        {"1700000000123", 1700000000123},    {"1700000000123456", 1700000000123},
-        {"1700000000123456789", 1700000000123}, {"\"1700000000123456789\"", 1700000000123},
+        {"1700000000123", 1700000000123},    {"1700000000123456", 1700000000123}, {"1700000000123500", 1700000000124},
+        {"1700000000123456789", 1700000000123}, {"\"1700000000123756789\"", 1700000000124},
+        {"1700000000123.4", 1700000000123},
         {"\"1700000000.5\"", 1700000000500},
     };
     vg_parser *ps = test_parser("{}");
@@ -234,6 +255,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(format_names_round_trip),
         cmocka_unit_test(bad_config_is_refused),
+        cmocka_unit_test(empty_payloads),
         cmocka_unit_test(one_point_with_labels),
         cmocka_unit_test(timestamps_by_magnitude_and_unit),
         cmocka_unit_test(array_and_wide_objects),

@@ -198,6 +198,68 @@ static void unknown_detector_is_a_config_error(void **state)
     vg_config_free(cfg);
 }
 
+/* A rule picks detectors, thresholds and severity by name and labels; the
+ * first match wins; columns are the union of detectors, NaN where unused. */
+static void rules_choose_per_series(void **state)
+{
+    (void)state;
+    vg_config *cfg = config(
+        "{\"detectors\": {\"zscore\": {}, \"seasonal\": {}},\n"
+        " \"rules\": [\n"
+        "  {\"match\": {\"name\": \"lat*\", \"labels\": {\"host\": \"b*\"}},\n"
+        "   \"detectors\": {\"zscore\": {\"k\": 4}}, \"severity\": \"critical\",\n"
+        "   \"alert\": {\"threshold\": 0.999999}},\n"
+        "  {\"match\": {\"name\": \"lat*\"}, \"alert\": {\"fire_after\": 1000}}\n"
+        " ]}");
+    vg_error err = {0};
+    vg_pipeline *p = vg_pipeline_new(cfg, &err);
+    if (p == NULL)
+        fail_msg("%s %s", err.where, err.msg);
+    assert_int_equal(vg_pipeline_detector_count(p), 2);
+    recorder *rec = attach_recorder(p);
+    vg_batch b;
+    vg_batch_init(&b);
+    fill_series(&b, "latency{host=\"b1\"}", 1000, 700, 5);  /* rule 0: fires, critical */
+    fill_series(&b, "latency{host=\"a1\"}", 1000, 700, 6);  /* rule 1: never fires */
+    fill_series(&b, "cpu{host=\"b1\"}", 1000, 700, 7);      /* top level: fires */
+    vg_pipeline_process(p, &b);
+    int fired_b = 0, fired_a = 0, fired_cpu = 0;
+    for (size_t i = 0; i < rec->n; i++) {
+        if (rec->events[i].state != VG_ALERT_FIRING)
+            continue;
+        if (strcmp(rec->series[i], "latency{host=\"b1\"}") == 0) {
+            fired_b++;
+            assert_int_equal(rec->events[i].severity, VG_SEVERITY_CRITICAL);
+            assert_int_equal(rec->events[i].n_detectors, 1);
+            assert_string_equal(rec->events[i].detectors[0].name, "zscore");
+        } else if (strcmp(rec->series[i], "latency{host=\"a1\"}") == 0) {
+            fired_a++;
+        } else {
+            fired_cpu++;
+            assert_int_equal(rec->events[i].n_detectors, 2);
+        }
+    }
+    assert_true(fired_b >= 1);
+    assert_int_equal(fired_a, 0);
+    assert_true(fired_cpu >= 1);
+    vg_batch_release(&b);
+    vg_pipeline_free(p);
+    vg_config_free(cfg);
+}
+
+static void bad_rule_names_its_position(void **state)
+{
+    (void)state;
+    vg_config *cfg = config("{\"rules\": [\n  {\"match\": {\"name\": \"x\"},\n"
+                            "   \"alert\": {\"threshold\": 2}}]}");
+    vg_error err = {0};
+    assert_null(vg_pipeline_new(cfg, &err));
+    assert_int_equal(err.code, VG_ECONFIG);
+    assert_string_equal(err.where, "<test>:3:14");
+    assert_non_null(strstr(err.msg, "rules[0].alert.threshold"));
+    vg_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +267,8 @@ int main(void)
         cmocka_unit_test(deterministic),
         cmocka_unit_test(series_cap_evicts),
         cmocka_unit_test(unknown_detector_is_a_config_error),
+        cmocka_unit_test(rules_choose_per_series),
+        cmocka_unit_test(bad_rule_names_its_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

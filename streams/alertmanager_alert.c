@@ -1,0 +1,180 @@
+/* One vigil event as one Alertmanager postableAlert; see alertmanager_alert.h.
+ *
+ * Labels. Alertmanager accepts only label names matching
+ * [a-zA-Z_][a-zA-Z0-9_]* and answers 400 to the whole batch otherwise, so
+ * other characters become '_' (a leading digit gets a '_' before it). A
+ * series label that would clash with one of ours (alertname, series,
+ * severity) is kept as exported_<name>, as Prometheus does on a scrape
+ * clash, so two series that differ only there stay two alerts. The sink
+ * passes the severity the firing event had, so a resolved event whose
+ * incident peaked higher later still carries the same label set.
+ *
+ * Times. startsAt is the incident's first anomalous point, clamped to now
+ * (a point stamped in the future must not make a future alert). A firing
+ * alert has no endsAt: Alertmanager then ends it resolve_timeout after the
+ * last post, which is why the sink re-posts firing alerts. A resolved alert
+ * has endsAt = the resolving point's time clamped to [startsAt, now]: an
+ * endsAt in the future would keep it firing until then, and one before
+ * startsAt is rejected. Old times (a replay of last year's data) are kept:
+ * Alertmanager stores and notifies them as they are (checked against 0.25
+ * in tests/cli/test_alertmanager.sh). */
+#include "streams/alertmanager_alert.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "src/numfmt.h"
+#include "src/series_key.h"
+
+/* Longest label name we write, with "exported_" and the NUL. */
+#define NAME_MAX_LEN 256
+
+static int is_reserved(const char *name)
+{
+    return strcmp(name, "alertname") == 0 || strcmp(name, "series") == 0 ||
+           strcmp(name, "severity") == 0;
+}
+
+/* A valid Alertmanager label name for raw[len] into out[NAME_MAX_LEN]. */
+static void label_name(const char *raw, size_t len, char *out)
+{
+    size_t n = 0;
+    if (len == 0 || (raw[0] >= '0' && raw[0] <= '9'))
+        out[n++] = '_';
+    for (size_t i = 0; i < len && n < NAME_MAX_LEN - 1 - sizeof("exported_"); i++) {
+        char c = raw[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '_';
+        out[n++] = ok ? c : '_';
+    }
+    out[n] = '\0';
+    if (is_reserved(out)) {
+        memmove(out + 9, out, n + 1);
+        memcpy(out, "exported_", 9);
+    }
+}
+
+static void put(json_t *obj, const char *key, json_t *value, int *failed)
+{
+    if (value == NULL || json_object_set_new(obj, key, value) != 0)
+        *failed = 1;
+}
+
+/* Sets key to x with 6 significant digits; NaN sets nothing. */
+static void put_number(json_t *obj, const char *key, double x, int *failed)
+{
+    char text[32];
+    if (isnan(x))
+        return;
+    vg_fmt_sig(text, x, 6);
+    put(obj, key, json_string(text), failed);
+}
+
+static json_t *labels_object(const vg_event *ev, const char *alertname, int *failed)
+{
+    vg_label labels[VG_MAX_LABELS];
+    char scratch[4096];
+    size_t name_len;
+    int n = vg_series_key_split(ev->series, ev->series_len, &name_len, labels, VG_MAX_LABELS,
+                                scratch, sizeof(scratch));
+    json_t *obj = json_object();
+    if (n < 0 || obj == NULL) {
+        *failed = 1;
+        return obj;
+    }
+    char name[NAME_MAX_LEN];
+    for (int i = 0; i < n; i++) {
+        label_name(labels[i].name, labels[i].name_len, name);
+        put(obj, name, json_stringn(labels[i].value, labels[i].value_len), failed);
+    }
+    put(obj, "alertname", json_string(alertname), failed);
+    put(obj, "series", json_stringn(ev->series, name_len), failed);
+    put(obj, "severity", json_string(vg_severity_name(ev->severity)), failed);
+    return obj;
+}
+
+/* The one line a person reads first in a notification. */
+static json_t *summary(const vg_event *ev)
+{
+    char line[512], value[32], expected[32], lower[32], upper[32], score[32];
+    int key_len = ev->series_len > 300 ? 300 : (int)ev->series_len;
+    if (ev->state == VG_ALERT_RESOLVED) {
+        vg_fmt_score(score, ev->peak);
+        snprintf(line, sizeof(line), "%.*s back to normal after %.1f min (peak score %s)",
+                 key_len, ev->series, (double)(ev->ts_ms - ev->start_ms) / 60000.0, score);
+    } else if (isnan(ev->expected) || isnan(ev->lower) || isnan(ev->upper)) {
+        vg_fmt_sig(value, ev->value, 6);
+        vg_fmt_score(score, ev->score);
+        snprintf(line, sizeof(line), "%.*s anomalous: value %s, score %s", key_len, ev->series,
+                 value, score);
+    } else {
+        vg_fmt_sig(value, ev->value, 6);
+        vg_fmt_sig(expected, ev->expected, 6);
+        vg_fmt_sig(lower, ev->lower, 6);
+        vg_fmt_sig(upper, ev->upper, 6);
+        vg_fmt_score(score, ev->score);
+        snprintf(line, sizeof(line), "%.*s anomalous: value %s, expected %s [%s, %s], score %s",
+                 key_len, ev->series, value, expected, lower, upper, score);
+    }
+    return json_string(line);
+}
+
+static json_t *annotations_object(const vg_event *ev, int *failed)
+{
+    json_t *obj = json_object();
+    if (obj == NULL) {
+        *failed = 1;
+        return NULL;
+    }
+    char text[80], lower[32], upper[32];
+    put(obj, "summary", summary(ev), failed);
+    put(obj, "incident", json_string(ev->id), failed);
+    put_number(obj, "value", ev->value, failed);
+    put_number(obj, "expected", ev->expected, failed);
+    if (!isnan(ev->lower) && !isnan(ev->upper)) {
+        vg_fmt_sig(lower, ev->lower, 6);
+        vg_fmt_sig(upper, ev->upper, 6);
+        snprintf(text, sizeof(text), "[%s, %s]", lower, upper);
+        put(obj, "band", json_string(text), failed);
+    }
+    /* Scores keep their resolution near 1 (see ARCHITECTURE.md). */
+    vg_fmt_score(text, ev->score);
+    put(obj, "score", json_string(text), failed);
+    vg_fmt_score(text, ev->peak);
+    put(obj, "peak", json_string(text), failed);
+    for (size_t i = 0; i < ev->n_detectors; i++) {
+        char key[64];
+        snprintf(key, sizeof(key), "score_%s", ev->detectors[i].name);
+        vg_fmt_score(text, ev->detectors[i].score);
+        put(obj, key, json_string(text), failed);
+    }
+    return obj;
+}
+
+json_t *vg_am_alert_new(const vg_event *ev, const char *alertname,
+                        const char *generator_url, int64_t now_ms)
+{
+    json_t *alert = json_object();
+    if (alert == NULL)
+        return NULL;
+    int failed = 0;
+    char when[32];
+    int64_t starts = ev->start_ms < now_ms ? ev->start_ms : now_ms;
+    put(alert, "labels", labels_object(ev, alertname, &failed), &failed);
+    put(alert, "annotations", annotations_object(ev, &failed), &failed);
+    vg_format_rfc3339(starts, when);
+    put(alert, "startsAt", json_string(when), &failed);
+    if (ev->state == VG_ALERT_RESOLVED) {
+        int64_t ends = ev->ts_ms < starts ? starts : ev->ts_ms;
+        vg_format_rfc3339(ends < now_ms ? ends : now_ms, when);
+        put(alert, "endsAt", json_string(when), &failed);
+    }
+    if (generator_url != NULL && generator_url[0] != '\0')
+        put(alert, "generatorURL", json_string(generator_url), &failed);
+    if (failed) {
+        json_decref(alert);
+        return NULL;
+    }
+    return alert;
+}

@@ -1,0 +1,387 @@
+/* Incidents to Prometheus Alertmanager: POST /api/v2/alerts.
+ *
+ * Config: {"type": "alertmanager", "url": "http://127.0.0.1:9093",
+ * "alertname": "VigilAnomaly", "timeout_ms": 5000, "batch": 64,
+ * "queue": 10000, "resend_interval_s": 60, "resolve_hold_s": 0,
+ * "backoff_max_ms": 30000, "generator_url": ""}.
+ *
+ * Alertmanager semantics drive the design. An alert posted without endsAt
+ * stays firing for resolve_timeout (5 min by default) after the last post,
+ * so a firing alert is re-posted every resend_interval_s until its incident
+ * resolves; if vigil stops, Alertmanager resolves it by itself after that
+ * timeout. A resolved alert is the same label set with endsAt. Alertmanager
+ * notifies a resolution only for an alert it notified as firing, and waits
+ * group_wait before the first notification of a group: an incident whose
+ * resolved arrives sooner (a short one, or any in a replay) is never
+ * notified. resolve_hold_s > group_wait holds each resolved back until its
+ * firing has been posted that long, so receivers see both; 0 posts at once.
+ *
+ * Delivery never blocks the pipeline: emit() encodes the alert and queues
+ * it (oldest dropped and counted when the queue is full); one worker thread
+ * posts whatever is due, up to `batch` alerts per request (bursts batch by
+ * themselves while a post is in flight, so no linger delay is added). A
+ * network error or a 5xx is retried with exponential backoff (100 ms
+ * doubling up to backoff_max_ms) for as long as the sink is open; a 4xx is
+ * not retried: counted as failed and logged. flush() waits until the queue
+ * is empty and nothing is in flight, or the timeout. */
+#include "streams/alertmanager_sink.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "src/log.h"
+#include "src/vigil_metrics.h"
+#include "streams/alertmanager_alert.h"
+#include "streams/alertmanager_outbox.h"
+#include "streams/http_client.h"
+
+#define BACKOFF_FIRST_MS 100
+
+typedef struct am_params {
+    char    url[1024];
+    char    alertname[128];
+    int64_t timeout_ms;
+    int64_t batch;
+    int64_t queue;
+    double  resend_interval_s;
+    double  resolve_hold_s;
+    int64_t backoff_max_ms;
+    char    generator_url[1024];
+} am_params;
+
+static const vg_conf_field am_fields[] = {
+    {"url", VG_CONF_STRING, offsetof(am_params, url), 0, 0, 1024, "http://127.0.0.1:9093",
+     "Alertmanager base URL; alerts go to URL/api/v2/alerts"},
+    {"alertname", VG_CONF_STRING, offsetof(am_params, alertname), 0, 0, 128, "VigilAnomaly",
+     "the alertname label of every alert"},
+    {"timeout_ms", VG_CONF_INT, offsetof(am_params, timeout_ms), 5000, 100, 600000, NULL,
+     "time limit of one POST"},
+    {"batch", VG_CONF_INT, offsetof(am_params, batch), 64, 1, 10000, NULL,
+     "alerts per POST at most"},
+    {"queue", VG_CONF_INT, offsetof(am_params, queue), 10000, 1, 1000000, NULL,
+     "alerts waiting to be posted (oldest dropped beyond), and firing incidents re-posted"},
+    {"resend_interval_s", VG_CONF_DOUBLE, offsetof(am_params, resend_interval_s), 60, 0.01,
+     86400, NULL, "re-post firing alerts this often (keep it under resolve_timeout)"},
+    {"resolve_hold_s", VG_CONF_DOUBLE, offsetof(am_params, resolve_hold_s), 0, 0, 3600, NULL,
+     "post a resolved alert no sooner than this after its firing (set above group_wait to "
+     "have short incidents notified)"},
+    {"backoff_max_ms", VG_CONF_INT, offsetof(am_params, backoff_max_ms), 30000, 100, 3600000,
+     NULL, "longest wait between retries of a failed POST"},
+    {"generator_url", VG_CONF_STRING, offsetof(am_params, generator_url), 0, 0, 1024, "",
+     "generatorURL of every alert (a dashboard link); empty leaves it out"},
+};
+
+static const char *const am_also[] = {"type", NULL};
+
+typedef struct am_sink {
+    am_params       params;
+    char            post_url[1100];
+    pthread_mutex_t lock;
+    pthread_cond_t  wake;     /* worker: something queued, or closing */
+    pthread_cond_t  drained;  /* flush: a post finished */
+    vg_am_outbox   *outbox;   /* under lock */
+    size_t          in_flight;
+    int             idle;     /* the worker waits on `wake`: only then signal it */
+    atomic_int      closing;
+    pthread_t       worker;
+    vg_http        *http;     /* worker thread only */
+    vg_am_item     *items;    /* the batch in flight; worker thread only */
+    vg_ratelimit    post_log; /* worker thread only */
+    vg_ratelimit    emit_log; /* emit thread only */
+    _Atomic uint64_t posted, failed, dropped, retries;
+} am_sink;
+
+/* Waits on cond until the monotonic time deadline_ms (INT64_MAX: no limit). */
+static void wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t deadline_ms)
+{
+    if (deadline_ms == INT64_MAX) {
+        pthread_cond_wait(cond, lock);
+        return;
+    }
+    struct timespec ts = {.tv_sec = (time_t)(deadline_ms / 1000),
+                          .tv_nsec = (long)(deadline_ms % 1000) * 1000000L};
+    pthread_cond_timedwait(cond, lock, &ts);
+}
+
+/* "[a,b,...]" from the items' texts; NULL when out of memory. */
+static char *batch_body(const vg_am_item *items, size_t n, size_t *len)
+{
+    size_t need = 3;
+    for (size_t i = 0; i < n; i++)
+        need += strlen(items[i].json) + 1;
+    char *body = malloc(need);
+    if (body == NULL)
+        return NULL;
+    size_t at = 0;
+    body[at++] = '[';
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            body[at++] = ',';
+        size_t k = strlen(items[i].json);
+        memcpy(body + at, items[i].json, k);
+        at += k;
+    }
+    body[at++] = ']';
+    body[at] = '\0';
+    *len = at;
+    return body;
+}
+
+/* Posts one batch until it is accepted, rejected, or the sink closes.
+ * Called without the lock; takes it only to sleep between retries. */
+static void post_batch(am_sink *s, const vg_am_item *items, size_t n)
+{
+    size_t len;
+    char *body = batch_body(items, n, &len);
+    if (body == NULL) {
+        atomic_fetch_add(&s->failed, n);
+        vg_log_limited(&s->post_log, VG_LOG_ERROR, "alertmanager: out of memory: %zu alerts lost",
+                       n);
+        return;
+    }
+    int64_t backoff = BACKOFF_FIRST_MS;
+    for (;;) {
+        char reply[256];
+        vg_error err = {0};
+        int status = vg_http_post_json(s->http, body, len, reply, sizeof(reply), &err);
+        if (status >= 200 && status < 300) {
+            atomic_fetch_add(&s->posted, n);
+            vg_metric_inc(VG_M_ALERTMANAGER_POSTS, 1);
+            break;
+        }
+        vg_metric_inc(VG_M_ALERTMANAGER_FAILURES, 1);
+        if (status >= 400 && status < 500) {
+            atomic_fetch_add(&s->failed, n);
+            vg_log_limited(&s->post_log, VG_LOG_ERROR,
+                           "alertmanager: %s rejected %zu alerts: HTTP %d: %s", s->post_url, n,
+                           status, reply);
+            break;
+        }
+        if (atomic_load(&s->closing)) {
+            atomic_fetch_add(&s->dropped, n);
+            break;
+        }
+        atomic_fetch_add(&s->retries, 1);
+        if (status > 0)
+            vg_log_limited(&s->post_log, VG_LOG_WARN,
+                           "alertmanager: %s: HTTP %d, retrying in %lld ms", s->post_url, status,
+                           (long long)backoff);
+        else
+            vg_log_limited(&s->post_log, VG_LOG_WARN, "alertmanager: %s: %s, retrying in %lld ms",
+                           s->post_url, err.msg, (long long)backoff);
+        pthread_mutex_lock(&s->lock);
+        int64_t until = vg_now_ms() + backoff;
+        while (!atomic_load(&s->closing) && vg_now_ms() < until)
+            wait_until(&s->wake, &s->lock, until);
+        pthread_mutex_unlock(&s->lock);
+        backoff = backoff * 2 < s->params.backoff_max_ms ? backoff * 2 : s->params.backoff_max_ms;
+    }
+    free(body);
+}
+
+static void *worker_main(void *arg)
+{
+    am_sink *s = arg;
+    vg_am_item *items = s->items;
+    pthread_mutex_lock(&s->lock);
+    while (!atomic_load(&s->closing)) {
+        int64_t now = vg_now_ms();
+        size_t n = vg_am_outbox_take(s->outbox, now, items, (size_t)s->params.batch);
+        if (n == 0) {
+            s->idle = 1;
+            wait_until(&s->wake, &s->lock, vg_am_outbox_next_due(s->outbox, now));
+            s->idle = 0;
+            continue;
+        }
+        s->in_flight = n;
+        pthread_mutex_unlock(&s->lock);
+        post_batch(s, items, n);
+        pthread_mutex_lock(&s->lock);
+        vg_am_outbox_done(s->outbox, items, n, vg_now_ms());
+        s->in_flight = 0;
+        pthread_cond_broadcast(&s->drained);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+static int init_sync(am_sink *s)
+{
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0)
+        return VG_ENOMEM;
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    int rc = pthread_mutex_init(&s->lock, NULL);
+    if (rc == 0 && (rc = pthread_cond_init(&s->wake, &attr)) != 0)
+        pthread_mutex_destroy(&s->lock);
+    if (rc == 0 && (rc = pthread_cond_init(&s->drained, &attr)) != 0) {
+        pthread_cond_destroy(&s->wake);
+        pthread_mutex_destroy(&s->lock);
+    }
+    pthread_condattr_destroy(&attr);
+    return rc == 0 ? VG_OK : VG_ENOMEM;
+}
+
+static void destroy_sync(am_sink *s)
+{
+    pthread_cond_destroy(&s->drained);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->lock);
+}
+
+/* The base URL must be http(s); the alerts path is appended once. */
+static int make_post_url(am_sink *s, const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
+{
+    const char *url = s->params.url;
+    size_t len = strlen(url);
+    while (len > 0 && url[len - 1] == '/')
+        len--;
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        char where[64];
+        vg_conf_where(doc, cfg, "url", 0, where, sizeof(where));
+        return vg_error_set_at(err, VG_ECONFIG, where,
+                               "outputs.alertmanager.url: must start with http:// or https://");
+    }
+    snprintf(s->post_url, sizeof(s->post_url), "%.*s/api/v2/alerts", (int)len, url);
+    return VG_OK;
+}
+
+static void *am_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
+{
+    am_sink *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        vg_error_set(err, VG_ENOMEM, "alertmanager sink");
+        return NULL;
+    }
+    if (vg_conf_apply(doc, cfg, "outputs.alertmanager", am_fields, VG_CONF_COUNT(am_fields),
+                      am_also, &s->params, err) != VG_OK ||
+        make_post_url(s, doc, cfg, err) != VG_OK)
+        goto out_free_sink;
+    s->http = vg_http_new(s->post_url, (int)s->params.timeout_ms, &s->closing, err);
+    if (s->http == NULL)
+        goto out_free_sink;
+    vg_am_outbox_params op = {
+        .cap = (size_t)s->params.queue,
+        .resend_ms = (int64_t)(s->params.resend_interval_s * 1000.0),
+        .hold_ms = (int64_t)(s->params.resolve_hold_s * 1000.0),
+    };
+    s->outbox = vg_am_outbox_new(&op);
+    s->items = calloc((size_t)s->params.batch, sizeof(*s->items));
+    if (s->outbox == NULL || s->items == NULL || init_sync(s) != VG_OK) {
+        vg_error_set(err, VG_ENOMEM, "alertmanager sink");
+        goto out_free_outbox;
+    }
+    if (pthread_create(&s->worker, NULL, worker_main, s) != 0) {
+        vg_error_set(err, VG_ENOMEM, "alertmanager sink: no thread");
+        goto out_destroy_sync;
+    }
+    return s;
+
+out_destroy_sync:
+    destroy_sync(s);
+out_free_outbox:
+    free(s->items);
+    vg_am_outbox_free(s->outbox);
+    vg_http_free(s->http);
+out_free_sink:
+    free(s);
+    return NULL;
+}
+
+static int am_emit(void *self, const vg_event *ev)
+{
+    am_sink *s = self;
+    if (ev->state != VG_ALERT_FIRING && ev->state != VG_ALERT_RESOLVED)
+        return VG_EARG;
+    int resolved = ev->state == VG_ALERT_RESOLVED;
+    vg_event copy = *ev;
+    if (resolved) {  /* the labels its firing was posted with */
+        pthread_mutex_lock(&s->lock);
+        copy.severity = vg_am_outbox_severity(s->outbox, ev->id, ev->severity);
+        pthread_mutex_unlock(&s->lock);
+    }
+    json_t *alert = vg_am_alert_new(&copy, s->params.alertname, s->params.generator_url,
+                                    vg_wall_ms());
+    char *json = alert ? json_dumps(alert, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(alert);
+    if (json == NULL) {
+        atomic_fetch_add(&s->failed, 1);
+        vg_log_limited(&s->emit_log, VG_LOG_ERROR,
+                       "alertmanager: cannot encode the alert of %.*s (bad key or UTF-8)",
+                       (int)ev->series_len, ev->series);
+        return VG_EPARSE;
+    }
+    uint64_t dropped = 0;
+    pthread_mutex_lock(&s->lock);
+    int rc = vg_am_outbox_push(s->outbox, ev->id, resolved, copy.severity, json, vg_now_ms(),
+                               &dropped);
+    if (s->idle)
+        pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    if (dropped > 0) {
+        atomic_fetch_add(&s->dropped, dropped);
+        vg_log_limited(&s->emit_log, VG_LOG_WARN,
+                       "alertmanager: queue full (%lld alerts): oldest dropped",
+                       (long long)s->params.queue);
+    }
+    return rc;
+}
+
+static int am_flush(void *self, int timeout_ms)
+{
+    am_sink *s = self;
+    int64_t deadline = vg_now_ms() + timeout_ms;
+    int rc = VG_OK;
+    pthread_mutex_lock(&s->lock);
+    while (vg_am_outbox_queued(s->outbox) > 0 || s->in_flight > 0) {
+        if (vg_now_ms() >= deadline) {
+            rc = VG_ETIMEOUT;
+            break;
+        }
+        wait_until(&s->drained, &s->lock, deadline);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static void am_close(void *self)
+{
+    am_sink *s = self;
+    pthread_mutex_lock(&s->lock);
+    atomic_store(&s->closing, 1);
+    pthread_cond_broadcast(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->worker, NULL);
+    size_t lost = vg_am_outbox_clear(s->outbox);
+    if (lost > 0) {
+        atomic_fetch_add(&s->dropped, lost);
+        vg_warn("alertmanager: closed with %zu alerts unsent", lost);
+    }
+    destroy_sync(s);
+    vg_am_outbox_free(s->outbox);
+    free(s->items);
+    vg_http_free(s->http);
+    free(s);
+}
+
+void vg_alertmanager_sink_stats(const void *self, vg_alertmanager_stats *out)
+{
+    const am_sink *s = self;
+    out->posted = atomic_load(&s->posted);
+    out->failed = atomic_load(&s->failed);
+    out->dropped = atomic_load(&s->dropped);
+    out->retries = atomic_load(&s->retries);
+}
+
+const vg_sink_ops vg_alertmanager_sink_ops = {
+    .name  = "alertmanager",
+    .open  = am_open,
+    .emit  = am_emit,
+    .flush = am_flush,
+    .close = am_close,
+};
