@@ -94,7 +94,8 @@ static void put_text(vg_writer *out, const char *s)
     vg_writer_put(out, s, n);
 }
 
-static void put_header(vg_pipeline *p, int32_t partition, size_t count, vg_writer *out)
+static void put_header(vg_pipeline *p, int32_t partition, size_t count,
+                       const vg_snapshot_positions *pos, vg_writer *out)
 {
     char detectors[TEXT_MAX + 1];
     detector_list(p, detectors, sizeof(detectors));
@@ -106,6 +107,13 @@ static void put_header(vg_pipeline *p, int32_t partition, size_t count, vg_write
     vg_writer_u64(out, count);
     put_text(out, "vigil " VIGIL_VERSION);
     put_text(out, detectors);
+    size_t n = pos ? pos->n : 0;
+    vg_writer_u32(out, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) {
+        put_text(out, pos->v[i].topic);
+        vg_writer_u32(out, (uint32_t)pos->v[i].partition);
+        vg_writer_i64(out, pos->v[i].next_offset);
+    }
 }
 
 /* Hands the buffered bytes to the sink, folding them into the CRC. */
@@ -142,6 +150,13 @@ static int put_series(vg_pipeline *p, const series_ref *s, vg_writer *buf, vg_er
 int vg_snapshot_encode(vg_pipeline *p, int32_t partition, vg_snapshot_sink_fn sink,
                        void *ctx, vg_error *err)
 {
+    return vg_snapshot_encode_at(p, partition, NULL, sink, ctx, err);
+}
+
+int vg_snapshot_encode_at(vg_pipeline *p, int32_t partition, const vg_snapshot_positions *pos,
+                          vg_snapshot_sink_fn sink, void *ctx, vg_error *err)
+{
+    vg_assert(pos == NULL || pos->n <= VG_SNAPSHOT_POSITIONS_MAX);
     series_list l = {.p = p, .partition = partition};
     vg_series_table_foreach(vg_pipeline_series(p), collect, &l);
     if (l.nomem) {
@@ -154,7 +169,7 @@ int vg_snapshot_encode(vg_pipeline *p, int32_t partition, vg_snapshot_sink_fn si
     vg_writer buf;
     vg_writer_init(&buf);
     uint32_t crc = 0;
-    put_header(p, partition, l.n, &buf);
+    put_header(p, partition, l.n, pos, &buf);
     int rc = VG_OK;
     for (size_t i = 0; i < l.n && rc == VG_OK; i++) {
         rc = put_series(p, &l.v[i], &buf, err);
@@ -196,6 +211,7 @@ typedef struct header {
     uint64_t count;
     char     creator[TEXT_MAX + 1];
     char     detectors[TEXT_MAX + 1];
+    vg_snapshot_positions pos;
 } header;
 
 typedef struct record {
@@ -283,7 +299,29 @@ static int read_header(const uint8_t *data, size_t len, const char *name, header
     if (vg_reader_u64(in, &h->count) != VG_OK)
         return fail_at(err, VG_EPARSE, name, in->len, "header truncated");
     int rc = get_text(in, h->creator, name, "creator", err);
-    return rc != VG_OK ? rc : get_text(in, h->detectors, name, "detectors", err);
+    if (rc == VG_OK)
+        rc = get_text(in, h->detectors, name, "detectors", err);
+    if (rc != VG_OK)
+        return rc;
+    size_t at = in->pos;
+    uint32_t n;
+    if (vg_reader_u32(in, &n) != VG_OK || n > VG_SNAPSHOT_POSITIONS_MAX)
+        return fail_at(err, VG_EPARSE, name, at, "positions: bad count %u", n);
+    h->pos.n = n;
+    for (uint32_t i = 0; i < n; i++) {
+        vg_snapshot_position *sp = &h->pos.v[i];
+        uint32_t partition;
+        if ((rc = get_text(in, sp->topic, name, "position topic", err)) != VG_OK)
+            return rc;
+        at = in->pos;
+        vg_reader_u32(in, &partition);
+        if (vg_reader_i64(in, &sp->next_offset) != VG_OK || partition > INT32_MAX ||
+            sp->next_offset < 0)
+            return fail_at(err, VG_EPARSE, name, at, "position %u: bad partition or offset",
+                           i + 1);
+        sp->partition = (int32_t)partition;
+    }
+    return VG_OK;
 }
 
 static int next_record(vg_reader *in, record *r)
@@ -370,7 +408,15 @@ static int check_state_id(vg_pipeline *p, const header *h, const char *name, vg_
 int vg_snapshot_decode(vg_pipeline *p, const void *data, size_t len, const char *name,
                        size_t *loaded, vg_error *err)
 {
+    return vg_snapshot_decode_at(p, data, len, name, loaded, NULL, err);
+}
+
+int vg_snapshot_decode_at(vg_pipeline *p, const void *data, size_t len, const char *name,
+                          size_t *loaded, vg_snapshot_positions *pos, vg_error *err)
+{
     header h;
+    if (pos != NULL)
+        pos->n = 0;
     vg_reader in;
     if (loaded != NULL)
         *loaded = 0;
@@ -391,5 +437,9 @@ int vg_snapshot_decode(vg_pipeline *p, const void *data, size_t len, const char 
         return err != NULL ? err->code : VG_ENOMEM;
     rc = load_records(scratch, in, &h, name, 1, NULL, err);
     vg_pipeline_free(scratch);
-    return rc != VG_OK ? rc : load_records(p, in, &h, name, 0, loaded, err);
+    if (rc == VG_OK)
+        rc = load_records(p, in, &h, name, 0, loaded, err);
+    if (rc == VG_OK && pos != NULL)
+        *pos = h.pos;
+    return rc;
 }

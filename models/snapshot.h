@@ -12,6 +12,10 @@
  *            count      u64      series records that follow
  *            creator    u32 n + n bytes (n <= 255)  e.g. "vigil 0.1.0"
  *            detectors  u32 n + n bytes (n <= 255)  e.g. "zscore,seasonal"
+ *            positions  u32 n (<= VG_SNAPSHOT_POSITIONS_MAX), then n times:
+ *                       topic u32 n + n bytes (n <= 255), partition u32,
+ *                       next offset i64: where the stream resumes for the
+ *                       state in this file (Kafka; none for replays)
  *   records  count times, keys in strictly increasing byte order:
  *            key        u32 n + n bytes
  *            state      u32 n + n bytes  (vg_pipeline_save_series)
@@ -39,8 +43,24 @@
 #include "src/error.h"
 #include "src/pipeline.h"
 
-#define VG_SNAPSHOT_VERSION 1
+#define VG_SNAPSHOT_VERSION 2
+#define VG_SNAPSHOT_POSITIONS_MAX 64
 #define VG_SNAPSHOT_SUFFIX  ".vgstate"
+
+/* The stream positions saved with a partition's state: the next offset to
+ * read per topic. Saving them in the same file as the state is what keeps
+ * state and position consistent whatever fails in between (a commit that
+ * does not land, a crash): on assign, vigil resumes from these offsets. */
+typedef struct vg_snapshot_position {
+    char    topic[256];
+    int32_t partition;
+    int64_t next_offset;
+} vg_snapshot_position;
+
+typedef struct vg_snapshot_positions {
+    size_t               n;
+    vg_snapshot_position v[VG_SNAPSHOT_POSITIONS_MAX];
+} vg_snapshot_positions;
 
 /* A consumer of snapshot bytes, called in order; returns 0, or a VG_E*
  * with err set to stop the encoding. */
@@ -52,6 +72,10 @@ typedef int (*vg_snapshot_sink_fn)(void *ctx, const uint8_t *bytes, size_t len,
  * VG_ERANGE (a series record over 4 GiB), or the sink's error. */
 int vg_snapshot_encode(vg_pipeline *p, int32_t partition, vg_snapshot_sink_fn sink,
                        void *ctx, vg_error *err);
+
+/* As vg_snapshot_encode, with stream positions (NULL-able: none). */
+int vg_snapshot_encode_at(vg_pipeline *p, int32_t partition, const vg_snapshot_positions *pos,
+                          vg_snapshot_sink_fn sink, void *ctx, vg_error *err);
 
 /* As vg_snapshot_encode, appending the whole snapshot to out. */
 int vg_snapshot_encode_mem(vg_pipeline *p, int32_t partition, vg_writer *out,
@@ -72,6 +96,11 @@ int vg_snapshot_encode_mem(vg_pipeline *p, int32_t partition, vg_writer *out,
 int vg_snapshot_decode(vg_pipeline *p, const void *data, size_t len, const char *name,
                        size_t *loaded, vg_error *err);
 
+/* As vg_snapshot_decode, also returning the stream positions saved with
+ * the state in *pos (NULL-able); pos->n is 0 when there are none. */
+int vg_snapshot_decode_at(vg_pipeline *p, const void *data, size_t len, const char *name,
+                          size_t *loaded, vg_snapshot_positions *pos, vg_error *err);
+
 /* Saves the series of `partition` (-1: all) into path atomically: the
  * bytes go to "<path>.tmp", which is fsync'ed and renamed over path (and
  * the directory fsync'ed), so a crash leaves the old file or the new one,
@@ -79,10 +108,17 @@ int vg_snapshot_decode(vg_pipeline *p, const void *data, size_t len, const char 
  * processes must not save to the same path at once. */
 int vg_snapshot_save(vg_pipeline *p, const char *path, int32_t partition, vg_error *err);
 
+/* As vg_snapshot_save and vg_snapshot_load, with stream positions
+ * (NULL-able). */
+int vg_snapshot_save_at(vg_pipeline *p, const char *path, int32_t partition,
+                        const vg_snapshot_positions *pos, vg_error *err);
+
 /* Reads path whole and decodes it (see vg_snapshot_decode). VG_ENOTFOUND
  * when the file does not exist (a cold start, for callers that allow one),
  * VG_EIO when it cannot be read. */
 int vg_snapshot_load(vg_pipeline *p, const char *path, size_t *loaded, vg_error *err);
+int vg_snapshot_load_at(vg_pipeline *p, const char *path, size_t *loaded,
+                        vg_snapshot_positions *pos, vg_error *err);
 
 /* The file of one Kafka partition's state: DIR/<topic>-<partition>.vgstate,
  * with every byte of topic outside [A-Za-z0-9._-] written as '_' (Kafka's

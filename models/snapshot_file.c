@@ -53,6 +53,12 @@ static int sync_parent(const char *path, vg_error *err)
 
 int vg_snapshot_save(vg_pipeline *p, const char *path, int32_t partition, vg_error *err)
 {
+    return vg_snapshot_save_at(p, path, partition, NULL, err);
+}
+
+int vg_snapshot_save_at(vg_pipeline *p, const char *path, int32_t partition,
+                        const vg_snapshot_positions *pos, vg_error *err)
+{
     char tmp[4096];
     if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
         return vg_error_set(err, VG_ERANGE, "state path too long: %s", path);
@@ -60,7 +66,7 @@ int vg_snapshot_save(vg_pipeline *p, const char *path, int32_t partition, vg_err
     f.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (f.fd < 0)
         return vg_error_set_at(err, VG_EIO, tmp, "open: %s", strerror(errno));
-    int rc = vg_snapshot_encode(p, partition, write_all, &f, err);
+    int rc = vg_snapshot_encode_at(p, partition, pos, write_all, &f, err);
     if (rc == VG_OK && fsync(f.fd) != 0)
         rc = vg_error_set_at(err, VG_EIO, tmp, "fsync: %s", strerror(errno));
     if (close(f.fd) != 0 && rc == VG_OK)
@@ -116,13 +122,19 @@ out_close:
 
 int vg_snapshot_load(vg_pipeline *p, const char *path, size_t *loaded, vg_error *err)
 {
+    return vg_snapshot_load_at(p, path, loaded, NULL, err);
+}
+
+int vg_snapshot_load_at(vg_pipeline *p, const char *path, size_t *loaded,
+                        vg_snapshot_positions *pos, vg_error *err)
+{
     size_t len = 0;
     if (loaded != NULL)
         *loaded = 0;
     uint8_t *data = read_file(path, &len, err);
     if (data == NULL)
         return err != NULL ? err->code : VG_EIO;
-    int rc = vg_snapshot_decode(p, data, len, path, loaded, err);
+    int rc = vg_snapshot_decode_at(p, data, len, path, loaded, pos, err);
     free(data);
     return rc;
 }

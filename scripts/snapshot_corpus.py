@@ -25,10 +25,14 @@ def text(s):
     return struct.pack("<I", len(s)) + s
 
 
-def header(count, version=1, state_id=OTHER_ID, creator=b"vigil 0.1.0",
-           detectors=b"zscore"):
+def header(count, version=2, state_id=OTHER_ID, creator=b"vigil 0.1.0",
+           detectors=b"zscore", positions=b"\0\0\0\0"):
     return (MAGIC + struct.pack("<IQIIQ", version, state_id, 200, 0xFFFFFFFF, count)
-            + text(creator) + text(detectors))
+            + text(creator) + text(detectors) + positions)
+
+
+def position(topic, partition, offset):
+    return text(topic) + struct.pack("<Iq", partition, offset)
 
 
 def record(key, state=b""):
@@ -45,9 +49,16 @@ def cases():
     yield "bad_magic", seal(b"VIGILSX\0" + h0[8:]), -2, 0
     yield "truncated_magic", b"VIGIL", -2, 5
     yield "no_version", MAGIC + b"\1\0", -2, 10
-    yield "version_2", seal(header(0, version=2)), -6, 8
+    yield "version_3", seal(header(0, version=3)), -6, 8
+    yield "version_1", seal(header(0, version=1)), -6, 8
+    pos_at = 36 + 4 + 11 + 4 + 6
+    yield "positions_count_too_big", seal(header(0, positions=struct.pack("<I", 65))), -2, pos_at
+    yield "position_negative_offset", seal(header(
+        0, positions=struct.pack("<I", 1) + position(b"metrics", 0, -5))), -2, pos_at + 4 + 4 + 7
+    yield "position_truncated", seal(header(
+        0, positions=struct.pack("<I", 2) + position(b"metrics", 0, 5))), -2, pos_at + 4 + 4 + 7 + 12
     yield "version_0", seal(header(0, version=0)), -6, 8
-    yield "no_trailer", MAGIC + b"\1\0\0\0\0\0", -2, 14
+    yield "no_trailer", MAGIC + b"\2\0\0\0\0\0", -2, 14
     good = seal(h0)
     flipped = bytearray(good)
     flipped[20] ^= 0x10

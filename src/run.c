@@ -92,12 +92,25 @@ static void state_path(const runner *r, int32_t partition, char *out, size_t cap
     vg_snapshot_path(out, cap, r->state.dir, r->group, partition);
 }
 
+/* The state of a partition is saved with the offsets it corresponds to
+ * (one per input topic), in one file: a restart or the partition's next
+ * owner resumes from exactly there, whether or not the commit that
+ * followed the save reached the broker. */
 static void save_partition(runner *r, int32_t partition)
 {
     char path[2048];
     vg_error err = {0};
+    vg_snapshot_positions pos = {0};
+    for (size_t i = 0; i < r->n_marks && pos.n < VG_SNAPSHOT_POSITIONS_MAX; i++) {
+        if (r->marks[i].partition != partition)
+            continue;
+        vg_snapshot_position *sp = &pos.v[pos.n++];
+        snprintf(sp->topic, sizeof(sp->topic), "%s", r->marks[i].topic);
+        sp->partition = partition;
+        sp->next_offset = r->marks[i].offset + 1;
+    }
     state_path(r, partition, path, sizeof(path));
-    if (vg_snapshot_save(r->p, path, partition, &err) != VG_OK)
+    if (vg_snapshot_save_at(r->p, path, partition, &pos, &err) != VG_OK)
         vg_err("state of partition %d not saved: %s: %s", (int)partition, err.where, err.msg);
 }
 
@@ -173,7 +186,7 @@ static int unique_partitions(const vg_kafka_partition *parts, size_t n, int32_t 
     return (int)m;
 }
 
-static void on_revoke(void *ctx, const vg_kafka_partition *parts, size_t n)
+static void on_revoke(void *ctx, vg_kafka_partition *parts, size_t n)
 {
     runner *r = ctx;
     int32_t *nums = calloc(n ? n : 1, sizeof(*nums));
@@ -187,14 +200,37 @@ static void on_revoke(void *ctx, const vg_kafka_partition *parts, size_t n)
         for (size_t j = 0; j < r->n_assigned; j++)
             if (r->assigned[j] == nums[i])
                 r->assigned[j--] = r->assigned[--r->n_assigned];
+        /* Its marks are committed and saved; its next owner has them. */
+        for (size_t j = 0; j < r->n_marks; j++)
+            if (r->marks[j].partition == nums[i])
+                r->marks[j--] = r->marks[--r->n_marks];
     }
-    /* The marks of revoked partitions are committed; start afresh. */
-    r->n_marks = 0;
     vg_info("partitions revoked: %zu; state saved", m);
     free(nums);
 }
 
-static void on_assign(void *ctx, const vg_kafka_partition *parts, size_t n)
+/* Points the assigned partitions at the offsets saved with their state,
+ * and remembers them as marks so the next checkpoint saves them again even
+ * if no message arrives before it. */
+static void resume_from(runner *r, vg_kafka_partition *parts, size_t n,
+                        const vg_snapshot_positions *pos)
+{
+    for (size_t i = 0; i < pos->n; i++) {
+        for (size_t k = 0; k < n; k++) {
+            if (parts[k].partition != pos->v[i].partition ||
+                strcmp(parts[k].topic, pos->v[i].topic) != 0)
+                continue;
+            parts[k].offset = pos->v[i].next_offset;
+            if (pos->v[i].next_offset > 0) {
+                vg_point mark = {.origin = {parts[k].topic, parts[k].partition,
+                                            pos->v[i].next_offset - 1}};
+                note_offset(r, &mark);
+            }
+        }
+    }
+}
+
+static void on_assign(void *ctx, vg_kafka_partition *parts, size_t n)
 {
     runner *r = ctx;
     int32_t *nums = calloc(n ? n : 1, sizeof(*nums));
@@ -212,13 +248,16 @@ static void on_assign(void *ctx, const vg_kafka_partition *parts, size_t n)
         char path[2048];
         size_t loaded = 0;
         vg_error err = {0};
+        vg_snapshot_positions pos = {0};
         state_path(r, nums[i], path, sizeof(path));
-        int rc = vg_snapshot_load(r->p, path, &loaded, &err);
-        if (rc == VG_OK)
+        int rc = vg_snapshot_load_at(r->p, path, &loaded, &pos, &err);
+        if (rc == VG_OK) {
             r->st.state_loaded += loaded;
-        else if (rc != VG_ENOTFOUND)  /* corrupt or foreign: start cold, loudly */
+            resume_from(r, parts, n, &pos);
+        } else if (rc != VG_ENOTFOUND) {  /* corrupt or foreign: start cold, loudly */
             vg_err("state of partition %d not loaded, starting cold: %s: %s", (int)nums[i],
                    err.where, err.msg);
+        }
     }
     vg_info("partitions assigned: %zu; %llu series loaded", m,
             (unsigned long long)r->st.state_loaded);

@@ -167,21 +167,30 @@ static source_topic *find_topic(vg_kafka_source *ks, const char *name)
     return NULL;
 }
 
+/* Calls hook over parts; offsets the hook chose (on assign) are written
+ * back into parts, which are then assigned from there. */
 static void call_hook(vg_kafka_source *ks,
-                      void (*hook)(void *, const vg_kafka_partition *, size_t),
-                      const rd_kafka_topic_partition_list_t *parts)
+                      void (*hook)(void *, vg_kafka_partition *, size_t),
+                      rd_kafka_topic_partition_list_t *parts)
 {
     if (hook == NULL || parts->cnt == 0)
         return;
     vg_kafka_partition *v = calloc((size_t)parts->cnt, sizeof(*v));
-    vg_assert(v != NULL);
+    int *elem = calloc((size_t)parts->cnt, sizeof(*elem));
+    vg_assert(v != NULL && elem != NULL);
     size_t n = 0;
     for (int i = 0; i < parts->cnt; i++) {
         source_topic *t = find_topic(ks, parts->elems[i].topic);
-        if (t != NULL)
-            v[n++] = (vg_kafka_partition){t->name, parts->elems[i].partition};
+        if (t != NULL) {
+            elem[n] = i;
+            v[n++] = (vg_kafka_partition){t->name, parts->elems[i].partition, -1};
+        }
     }
     hook(ks->hooks.ctx, v, n);
+    for (size_t i = 0; i < n; i++)
+        if (v[i].offset >= 0)
+            parts->elems[elem[i]].offset = v[i].offset;
+    free(elem);
     free(v);
 }
 

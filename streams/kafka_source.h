@@ -46,6 +46,10 @@
 typedef struct vg_kafka_partition {
     const char *topic;      /* borrowed: the configured topic name, valid until close */
     int32_t     partition;
+    /* on_assign may set this to the offset to resume from (the position
+     * saved with the partition's state); it starts as -1: the committed
+     * offset. Ignored on revoke. */
+    int64_t     offset;
 } vg_kafka_partition;
 
 /* Rebalance hooks (each NULL-able), called from inside poll() or close().
@@ -56,8 +60,8 @@ typedef struct vg_kafka_partition {
  * not committed, so their next owner reads them again).
  * on_assign: the partitions are about to be consumed; load their state. */
 typedef struct vg_kafka_hooks {
-    void (*on_revoke)(void *ctx, const vg_kafka_partition *parts, size_t n);
-    void (*on_assign)(void *ctx, const vg_kafka_partition *parts, size_t n);
+    void (*on_revoke)(void *ctx, vg_kafka_partition *parts, size_t n);
+    void (*on_assign)(void *ctx, vg_kafka_partition *parts, size_t n);
     void  *ctx;
 } vg_kafka_hooks;
 

@@ -58,3 +58,19 @@ char *vg_test_read_file(const char *path, size_t *len)
     }
     return buf;
 }
+
+FILE *vg_test_corpus_case(const char *dir, const char *name, char **input, size_t *len)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s/input", dir, name);
+    *input = vg_test_read_file(path, len);
+    if (*input == NULL)
+        print_error("cannot read %s\n", path);
+    assert_non_null(*input);
+    snprintf(path, sizeof(path), "%s/%s/expect", dir, name);
+    FILE *expect = fopen(path, "r");
+    if (expect == NULL)
+        print_error("cannot read %s\n", path);
+    assert_non_null(expect);
+    return expect;
+}

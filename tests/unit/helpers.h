@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <cmocka.h>
 
 /* Fails the test unless |a - b| <= tol (NaN equals NaN). */
@@ -22,5 +23,10 @@ double vg_test_normal(uint64_t *s);    /* N(0,1), Box-Muller */
 
 /* Reads a whole file into a new NUL-terminated buffer (caller frees); NULL on error. */
 char *vg_test_read_file(const char *path, size_t *len);
+
+/* One bad-input corpus case: reads DIR/NAME/input into *input (new, caller
+ * frees; *len its size) and returns DIR/NAME/expect opened for reading
+ * (caller fcloses). Fails the test when either is missing. */
+FILE *vg_test_corpus_case(const char *dir, const char *name, char **input, size_t *len);
 
 #endif

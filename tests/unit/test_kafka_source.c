@@ -23,7 +23,7 @@ typedef struct hook_log {
     size_t *points_seen;        /* the test's running point count */
 } hook_log;
 
-static void on_assign(void *ctx, const vg_kafka_partition *parts, size_t n)
+static void on_assign(void *ctx, vg_kafka_partition *parts, size_t n)
 {
     hook_log *h = ctx;
     h->assigns++;
@@ -34,7 +34,7 @@ static void on_assign(void *ctx, const vg_kafka_partition *parts, size_t n)
         h->points_before_assign = 1;
 }
 
-static void on_revoke(void *ctx, const vg_kafka_partition *parts, size_t n)
+static void on_revoke(void *ctx, vg_kafka_partition *parts, size_t n)
 {
     hook_log *h = ctx;
     (void)parts;

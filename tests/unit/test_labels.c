@@ -155,14 +155,9 @@ static void shape_and_value_errors(void **state)
  * `expect` says: "code N", then "where W" for an error or "keys K". */
 static void check_corpus_case(const char *dir)
 {
-    char path[512], key[16], value[64];
-    snprintf(path, sizeof(path), "%s/%s/input", CORPUS, dir);
+    char key[16], value[64], *input;
     size_t len;
-    char *input = vg_test_read_file(path, &len);
-    assert_non_null(input);
-    snprintf(path, sizeof(path), "%s/%s/expect", CORPUS, dir);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
+    FILE *f = vg_test_corpus_case(CORPUS, dir, &input, &len);
     vg_error err;
     vg_error_clear(&err);
     vg_labels *l = vg_labels_parse(input, len, "input", &err);

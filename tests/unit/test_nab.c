@@ -290,10 +290,10 @@ static void window_in_probation_is_unscored(void **state)
  *        score 100 * 1.62828 / 1.98661 = 81.9627
  *   low FN (fn 2): inf -2 | 0.9 -2.11 | 0.6 0.73828 | 0.5 0.62828 | 0.4 0.76661
  *     -> 0.4, raw 0.76661, score 100 * 2.76661 / 2.98661 = 92.6338 */
-static void threshold_search_by_hand(void **state)
+/* The two files of the hand-computed case above; a's name is given. */
+static vg_nab *two_file_case(const char *a_name)
 {
-    (void)state;
-    fixture a, b;
+    static fixture a, b;
     fixture_init(&a);
     fixture_init(&b);
     a.score[20] = 0.9;
@@ -303,8 +303,15 @@ static void threshold_search_by_hand(void **state)
     vg_label_window w = rows_window(40, 49);
     vg_error err;
     vg_nab *n = vg_nab_new(&err);
-    assert_int_equal(vg_nab_add_file(n, "a.csv", a.ts, a.score, ROWS, &w, 1, &err), 0);
+    assert_int_equal(vg_nab_add_file(n, a_name, a.ts, a.score, ROWS, &w, 1, &err), 0);
     assert_int_equal(vg_nab_add_file(n, "b.csv", b.ts, b.score, ROWS, NULL, 0, &err), 0);
+    return n;
+}
+
+static void threshold_search_by_hand(void **state)
+{
+    (void)state;
+    vg_nab *n = two_file_case("a.csv");
     assert_int_equal(vg_nab_files(n), 2);
     const double thr[VG_NAB_PROFILES] = {0.4, 0.6, 0.4};
     const double raw[VG_NAB_PROFILES] = {S_START - 0.22, S_MID - 0.22, S_START - 0.22};
@@ -545,18 +552,8 @@ static void bad_input(void **state)
 static void prints_table(void **state)
 {
     (void)state;
-    fixture a, b;
-    fixture_init(&a);
-    fixture_init(&b);
-    a.score[20] = 0.9;
-    a.score[45] = 0.6;
-    a.score[40] = 0.4;
-    b.score[30] = 0.5;
-    vg_label_window w = rows_window(40, 49);
+    vg_nab *n = two_file_case("dir/a.csv");
     vg_error err;
-    vg_nab *n = vg_nab_new(&err);
-    assert_int_equal(vg_nab_add_file(n, "dir/a.csv", a.ts, a.score, ROWS, &w, 1, &err), 0);
-    assert_int_equal(vg_nab_add_file(n, "b.csv", b.ts, b.score, ROWS, NULL, 0, &err), 0);
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);

@@ -1,16 +1,10 @@
 #!/usr/bin/env bash
-# KNOWN BUG (fails today; not named test_*.sh so CMake does not run it yet:
-# rename it to test_kafka_commit_failure.sh once run.c is fixed).
-#
-# A checkpoint saves the partitions' state and then commits the offsets
-# asynchronously (src/run.c checkpoint(): save_partition() for each
-# partition, then commit_marks()); a failed commit is only logged
-# (streams/kafka_source.c offset_commit_cb). When commits fail and vigil then
-# crashes (or loses its partitions: on_revoke() saves state and the commit
-# fails with "assignment lost"), the saved state is AHEAD of the committed
-# offset: the next owner loads that state and re-reads the messages after
-# the old offset, applying them a second time. The scores then drift from an
-# uninterrupted run's and the final state differs.
+# Offset commits that fail must not make the saved state and the stream
+# position disagree. A checkpoint saves each partition's state together with
+# the offsets it corresponds to (models/snapshot.h positions) and only then
+# commits; on assign, vigil resumes from the offsets saved with the state, so
+# a commit that never reached the broker (or "assignment lost" on revoke)
+# costs re-reading, never re-applying messages to state that already has them.
 #
 # Scenario: checkpoints every 500 ms; after part 1 is checkpointed, every
 # OffsetCommit fails (injected: INVALID_COMMIT_OFFSET_SIZE) while part 2 is
@@ -19,7 +13,7 @@
 # restarted run's events equal a fault-free reference's and the final state
 # is byte-identical.
 #
-# usage: kafka_known_bug_commit_after_save.sh <vigil binary> <source dir> <shared data dir>
+# usage: test_kafka_commit_failure.sh <vigil binary> <source dir> <shared data dir>
 source "$(dirname "$0")/kafka_lib.sh"
 kl_init "$@"
 
