@@ -12,29 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/util.h"
 #include "src/log.h"
 #include "streams/broker.h"
 #include "streams/kafka_source.h"
 
 #define PARTITIONS 4
-
-static rd_kafka_t *client(rd_kafka_type_t type, const char *brokers, const char *const *props)
-{
-    char why[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", brokers, why, sizeof(why));
-    for (; props && props[0]; props += 2)
-        if (rd_kafka_conf_set(conf, props[0], props[1], why, sizeof(why)) != RD_KAFKA_CONF_OK) {
-            fprintf(stderr, "%s: %s\n", props[0], why);
-            exit(1);
-        }
-    rd_kafka_t *rk = rd_kafka_new(type, conf, why, sizeof(why));
-    if (rk == NULL) {
-        fprintf(stderr, "client: %s\n", why);
-        exit(1);
-    }
-    return rk;
-}
 
 /* N metric lines of ~61 bytes, zstd-compressed so that the mock (which
  * keeps ~5 MiB of batches per partition) keeps them all. */
@@ -42,7 +25,7 @@ static void produce(const char *brokers, long n)
 {
     static const char *const props[] = {"compression.codec", "zstd", "linger.ms", "20",
                                         "batch.num.messages", "10000", NULL};
-    rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, brokers, props);
+    rd_kafka_t *rk = vg_bench_kafka_client(RD_KAFKA_PRODUCER, brokers, props);
     char line[128];
     for (long i = 0; i < n; i++) {
         int len = snprintf(line, sizeof(line),
@@ -61,12 +44,7 @@ static void produce(const char *brokers, long n)
         exit(1);
     }
     /* Trust counts only when the broker still holds every message. */
-    long held = 0;
-    for (int p = 0; p < PARTITIONS; p++) {
-        int64_t lo, hi;
-        rd_kafka_query_watermark_offsets(rk, "bench", p, &lo, &hi, 10000);
-        held += (long)(hi - lo);
-    }
+    long held = vg_bench_kafka_held(rk, "bench", PARTITIONS);
     rd_kafka_destroy(rk);
     if (held != n) {
         fprintf(stderr, "the broker holds %ld of %ld messages\n", held, n);
@@ -80,7 +58,7 @@ static double raw_round(const char *brokers, long n)
     static const char *const props[] = {"group.id", "bench-raw", "enable.auto.commit", "false",
                                         "fetch.wait.max.ms", "10",
                                         "queued.min.messages", "1000000", NULL};
-    rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, brokers, props);
+    rd_kafka_t *rk = vg_bench_kafka_client(RD_KAFKA_CONSUMER, brokers, props);
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(PARTITIONS);
     for (int p = 0; p < PARTITIONS; p++)
         rd_kafka_topic_partition_list_add(parts, "bench", p)->offset = RD_KAFKA_OFFSET_BEGINNING;
@@ -143,12 +121,6 @@ static double vigil_round(const char *brokers, long n, int round)
     return (double)n * 1000.0 / (double)(t1 > t0 ? t1 - t0 : 1);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 200000;
@@ -174,9 +146,8 @@ int main(int argc, char **argv)
         vigil[r] = vigil_round(vg_broker_bootstrap(bk), n, r);
         printf("round %d: raw %.0f msgs/s, vigil %.0f msgs/s\n", r + 1, raw[r], vigil[r]);
     }
-    qsort(raw, (size_t)rounds, sizeof(double), cmp_double);
-    qsort(vigil, (size_t)rounds, sizeof(double), cmp_double);
-    double mraw = raw[rounds / 2], mvigil = vigil[rounds / 2];
+    double mraw = vg_bench_median(raw, (size_t)rounds);
+    double mvigil = vg_bench_median(vigil, (size_t)rounds);
     printf("messages %ld, %d partitions, %d rounds (medians)\n", n, PARTITIONS, rounds);
     printf("raw consume (ceiling)        %10.0f msgs/s\n", mraw);
     printf("vigil source (consume+parse) %10.0f msgs/s  (%.2f of the ceiling)\n", mvigil,

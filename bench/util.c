@@ -1,6 +1,7 @@
-/* Shared pieces of the benchmarks: a clock, a generator of large CSV files
- * shaped like real metric data, and the CSV reader timed alone (the
- * ceiling every replay figure is compared with). */
+/* Shared pieces of the benchmarks: a clock, medians and quantiles, a
+ * generator of large CSV files shaped like real metric data, the CSV reader
+ * timed alone (the ceiling every replay figure is compared with), and the
+ * small librdkafka helpers the Kafka benchmarks share. */
 #include "bench/util.h"
 
 #include <stdint.h>
@@ -106,3 +107,59 @@ double vg_bench_time_reader(const char *path, const char *label)
     return st.malformed == 0 ? (double)st.rows / best : -1.0;
 }
 
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double vg_bench_quantile(double *v, size_t n, double q)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    size_t rank = (size_t)(q * (double)n + 0.999999);  /* nearest rank, 1-based */
+    return v[rank == 0 ? 0 : rank > n ? n - 1 : rank - 1];
+}
+
+double vg_bench_median(double *v, size_t n)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+rd_kafka_t *vg_bench_kafka_client(rd_kafka_type_t type, const char *brokers,
+                                  const char *const *props)
+{
+    return vg_bench_kafka_client_conf(type, rd_kafka_conf_new(), brokers, props);
+}
+
+rd_kafka_t *vg_bench_kafka_client_conf(rd_kafka_type_t type, rd_kafka_conf_t *conf,
+                                       const char *brokers, const char *const *props)
+{
+    char why[256];
+    rd_kafka_conf_set(conf, "bootstrap.servers", brokers, why, sizeof(why));
+    for (; props && props[0]; props += 2)
+        if (rd_kafka_conf_set(conf, props[0], props[1], why, sizeof(why)) != RD_KAFKA_CONF_OK) {
+            fprintf(stderr, "%s: %s\n", props[0], why);
+            exit(1);
+        }
+    rd_kafka_t *rk = rd_kafka_new(type, conf, why, sizeof(why));
+    if (rk == NULL) {
+        fprintf(stderr, "kafka client: %s\n", why);
+        exit(1);
+    }
+    return rk;
+}
+
+long vg_bench_kafka_held(rd_kafka_t *rk, const char *topic, int partitions)
+{
+    long held = 0;
+    for (int p = 0; p < partitions; p++) {
+        int64_t lo, hi;
+        if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 10000) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR)
+            return -1;
+        held += (long)(hi - lo);
+    }
+    return held;
+}

@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "streams/broker.h"
@@ -96,6 +100,48 @@ static void several_brokers_list_every_address(void **state)
         assert_true(loopback_port(tok) > 0);
     assert_int_equal(n, 3);
     round_trip(vg_broker_bootstrap(bk), "spread", 6, 120);
+    vg_broker_stop(bk);
+}
+
+/* TCP_NODELAY of this process's listening socket on port, or -1 if none. */
+static int listener_nodelay(int port)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int found = -1;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL && found < 0) {
+        int fd = atoi(de->d_name), listening = 0, nodelay = 0;
+        socklen_t len = sizeof(listening);
+        struct sockaddr_in addr;
+        socklen_t alen = sizeof(addr);
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening ||
+            getsockname(fd, (struct sockaddr *)&addr, &alen) != 0 ||
+            addr.sin_family != AF_INET || ntohs(addr.sin_port) != port)
+            continue;
+        len = sizeof(nodelay);
+        assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len), 0);
+        found = nodelay != 0;
+    }
+    closedir(d);
+    return found;
+}
+
+/* Nagle on the mock's sockets made every multi-partition flush wait ~40 ms
+ * for a delayed ACK: each broker's listener has it off. */
+static void listeners_have_nagle_off(void **state)
+{
+    (void)state;
+    vg_broker_options opt = {.brokers = 2};
+    vg_broker *bk = vg_broker_start(&opt, NULL);
+    assert_non_null(bk);
+    char list[256];
+    snprintf(list, sizeof(list), "%s", vg_broker_bootstrap(bk));
+    int n = 0;
+    for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save), n++)
+        assert_int_equal(listener_nodelay(loopback_port(tok)), 1);
+    assert_int_equal(n, 2);
     vg_broker_stop(bk);
 }
 
@@ -235,6 +281,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(starts_on_loopback_with_its_topics),
         cmocka_unit_test(several_brokers_list_every_address),
+        cmocka_unit_test(listeners_have_nagle_off),
         cmocka_unit_test(kcat_produces_and_consumes),
         cmocka_unit_test(fixed_port_relays_to_the_cluster),
         cmocka_unit_test(bad_options_are_refused),
