@@ -1,9 +1,11 @@
 /* The stream processor loop; see run.h. */
 #include "src/run.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "models/snapshot.h"
 #include "src/http_server.h"
@@ -285,6 +287,9 @@ static int runner_open(runner *r, const vg_config *cfg, vg_error *err)
                            VG_CONF_COUNT(state_fields), NULL, &r->state, err);
     if (rc != VG_OK)
         return rc;
+    if (r->state.dir[0] != '\0' && mkdir(r->state.dir, 0777) != 0 && errno != EEXIST)
+        return vg_error_set_at(err, VG_EIO, r->state.dir, "state directory: %s",
+                               strerror(errno));
     const char *group = json_string_value(json_object_get(cfg->input, "group"));
     snprintf(r->group, sizeof(r->group), "%s", group ? group : "vigil");
 
