@@ -14,6 +14,7 @@
 #include "src/config.h"
 #include "src/pipeline.h"
 #include "src/run.h"
+#include "streams/stream.h"
 
 static void config_help(void)
 {
@@ -92,6 +93,10 @@ int vg_cmd_config(int argc, char **argv)
             snprintf(path, sizeof(path), "detectors.%s", d->name);
             vg_conf_describe(d->fields, d->n_fields, path, stdout);
         }
+        printf("outputs[].type                   choice   ");
+        for (size_t i = 0; i < vg_sink_type_count(); i++)
+            printf("%s%s", i ? "|" : "", vg_sink_type_at(i)->name);
+        printf("  where events go (README: Outputs)\n");
         return 0;
     }
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {

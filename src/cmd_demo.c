@@ -125,17 +125,18 @@ int vg_cmd_demo(int argc, char **argv)
     vg_cli_catch_stop_signals(&opt.stop);
     vg_run_stats st = {0};
     int rc = dp ? vg_run(cfg, &opt, &st, &err) : err.code;
-    vg_demo_producer_stop(dp);
     if (rc != VG_OK) {
+        vg_demo_producer_stop(dp);
         fprintf(stderr, "vigil demo: %s\n", vg_error_format(&err, msg, sizeof(msg)));
         vg_config_free(cfg);
         unlink(events);
         return 1;
     }
-    printf("\nprocessed %llu points in %llu batches; %llu events to the console, the\n"
-           "vigil-alerts topic and the event log\n",
-           (unsigned long long)st.points, (unsigned long long)st.batches,
-           (unsigned long long)st.events);
+    printf("\nproduced %llu messages; processed %llu points in %llu batches; %llu events\n"
+           "to the console, the vigil-alerts topic and the event log\n",
+           (unsigned long long)vg_demo_producer_sent(dp), (unsigned long long)st.points,
+           (unsigned long long)st.batches, (unsigned long long)st.events);
+    vg_demo_producer_stop(dp);
     report(events);
     unlink(events);
     vg_config_free(cfg);

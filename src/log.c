@@ -14,7 +14,6 @@ static vg_log_format log_format = VG_LOG_AUTO;
 static const char *const level_names[] = {"debug", "info", "warn", "error", "off"};
 
 void vg_log_set_level(vg_log_level level) { log_level = level; }
-vg_log_level vg_log_get_level(void) { return log_level; }
 void vg_log_set_format(vg_log_format format) { log_format = format; }
 
 int vg_log_level_parse(const char *name)

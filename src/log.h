@@ -24,7 +24,6 @@ typedef enum vg_log_format {
 } vg_log_format;
 
 void vg_log_set_level(vg_log_level level);
-vg_log_level vg_log_get_level(void);
 void vg_log_set_format(vg_log_format format);
 
 /* Parses "debug", "info", "warn", "error", "off"; returns -1 if unknown. */
