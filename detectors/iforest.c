@@ -107,7 +107,7 @@ static const vg_conf_field fields[] = {
      "shingles sampled per tree (psi), capped at the shingles a full window holds"},
     {"trees", VG_CONF_UINT32, offsetof(iforest_params, trees), 32, 8, 256, NULL,
      "trees per series, a multiple of 8; each costs 8 * 2^ceil(log2 psi) + 16 bytes"},
-    {"retrain", VG_CONF_UINT32, offsetof(iforest_params, retrain), 256, 16, 1048576, NULL,
+    {"retrain", VG_CONF_UINT32, offsetof(iforest_params, retrain), 512, 16, 1048576, NULL,
      "points between two rebuilds of the same tree (rebuilds are staggered)"},
     {"min_scale", VG_CONF_DOUBLE, offsetof(iforest_params, min_scale), 1e-9, 0, 1e300, NULL,
      "floor on the window's scale (also floored at 1e-6 * |mean|)"},

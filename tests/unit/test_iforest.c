@@ -380,7 +380,7 @@ static void check_schedule(const char *cfg, uint32_t trees, uint32_t retrain)
 static void retraining_is_amortised(void **state)
 {
     (void)state;
-    check_schedule(NULL, 32, 256);
+    check_schedule(NULL, 32, 512);  /* the defaults */
     check_schedule("{\"trees\": 64, \"retrain\": 16}", 64, 16);
     check_schedule("{\"trees\": 24, \"retrain\": 100}", 24, 100);
 }
