@@ -423,8 +423,15 @@ int vg_run(const vg_config *cfg, const vg_run_options *opt, vg_run_stats *stats,
             r.st.events += (uint64_t)(events > 0 ? events : 0);
             r.st.points += batch.n;
             r.st.batches++;
-            for (size_t i = 0; r.state.dir[0] != '\0' && i < batch.n; i++)
-                note_offset(&r, &batch.points[i]);
+            /* Offsets only grow within a partition, so the last point of each
+             * run of one partition carries its watermark: one lookup per run,
+             * not per point. */
+            for (size_t i = 0; r.state.dir[0] != '\0' && i < batch.n; i++) {
+                const vg_origin *o = &batch.points[i].origin;
+                const vg_origin *next = i + 1 < batch.n ? &batch.points[i + 1].origin : NULL;
+                if (next == NULL || next->partition != o->partition || next->source != o->source)
+                    note_offset(&r, &batch.points[i]);
+            }
             last_data = vg_now_ms();
         }
         if (r.state.dir[0] == '\0') {

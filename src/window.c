@@ -41,8 +41,3 @@ void vg_window_copy(const vg_window *w, double *out)
     memcpy(out, w->values + start, first * sizeof(double));
     memcpy(out + first, w->values, (w->len - first) * sizeof(double));
 }
-
-void vg_window_clear(vg_window *w)
-{
-    vg_window_init(w, w->cap);
-}

@@ -80,6 +80,4 @@ static inline const double *vg_window_raw(const vg_window *w)
 /* Copies the values, oldest first, into out[len]. */
 void vg_window_copy(const vg_window *w, double *out);
 
-void vg_window_clear(vg_window *w);
-
 #endif
