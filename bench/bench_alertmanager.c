@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "src/conf.h"
-#include "src/log.h"
+#include "core/config_table.h"
+#include "core/log.h"
 #include "streams/alertmanager_sink.h"
 
 static double now_s(void)

@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "src/log.h"
-#include "src/point.h"
+#include "core/log.h"
+#include "core/point.h"
 #include "bench/util.h"
 #include "streams/csv.h"
 

@@ -45,9 +45,9 @@
 #include <time.h>
 
 #include "bench/util.h"
-#include "src/config.h"
-#include "src/log.h"
-#include "src/point.h"
+#include "engine/config.h"
+#include "core/log.h"
+#include "core/point.h"
 #include "src/run.h"
 #include "streams/broker.h"
 #include "streams/parse.h"

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "bench/util.h"
-#include "src/log.h"
+#include "core/log.h"
 #include "streams/broker.h"
 #include "streams/kafka_source.h"
 

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "src/vigil_metrics.h"
+#include "core/vigil_metrics.h"
 
 #define RUNS 3
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "src/point.h"
+#include "core/point.h"
 #include "streams/parse.h"
 
 static double now_s(void)

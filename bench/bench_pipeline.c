@@ -9,8 +9,8 @@
 #include <stdlib.h>
 
 #include "bench/util.h"
-#include "src/config.h"
-#include "src/pipeline.h"
+#include "engine/config.h"
+#include "engine/pipeline.h"
 
 /* Fills b with `n` points of 1,000 noisy daily cycles, round robin. */
 static void fill(vg_batch *b, long n)

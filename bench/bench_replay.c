@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "bench/util.h"
-#include "src/config.h"
-#include "src/pipeline.h"
+#include "engine/config.h"
+#include "engine/pipeline.h"
 
 /* Best wall time of `vigil replay` with scores written to /dev/null. */
 static double time_replay(const char *vigil, const char *config, const char *csv)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "src/point.h"
+#include "core/point.h"
 #include "streams/csv.h"
 
 double vg_bench_now(void)

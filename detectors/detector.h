@@ -1,5 +1,5 @@
 /* The detector interface: every detector is one const table of functions
- * over its own per-series state, listed once in detectors/registry.c.
+ * over its own per-series state, listed once in detectors/detector_registry.c.
  *
  * State is one fixed-size block per series (state_size() bytes, owned by the
  * series table): a detector never allocates per point or per series.
@@ -22,10 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/codec.h"
-#include "src/conf.h"
-#include "src/error.h"
-#include "src/window.h"
+#include "core/codec.h"
+#include "core/config_table.h"
+#include "core/error.h"
+#include "core/window.h"
 
 /* Why a detector scored a point as it did: what it expected and the band it
  * considers normal (NaN when it has none), plus a short reason. */

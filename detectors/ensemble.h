@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/codec.h"
-#include "src/conf.h"
-#include "src/error.h"
+#include "core/codec.h"
+#include "core/config_table.h"
+#include "core/error.h"
 
 #define VG_ENSEMBLE_MAX 16  /* detectors one ensemble combines */
 

@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/window.h"
+#include "core/window.h"
 
 /* Features per point at most, and the length of a kernel's x array (the
  * AVX2 kernel looks features up in four registers). */

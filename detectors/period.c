@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/error.h"
+#include "core/error.h"
 
 /* Fewer points than this never make a season. */
 #define PERIOD_MIN_POINTS 8

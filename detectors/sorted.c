@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/error.h"
+#include "core/error.h"
 
 void vg_sorted_init(vg_sorted *s, uint32_t cap)
 {

@@ -39,9 +39,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/codec.h"
-#include "src/error.h"
-#include "src/pipeline.h"
+#include "core/codec.h"
+#include "core/error.h"
+#include "engine/pipeline.h"
 
 #define VG_SNAPSHOT_VERSION 2
 #define VG_SNAPSHOT_POSITIONS_MAX 64

@@ -10,9 +10,9 @@
 #include "detectors/detector.h"
 #include "detectors/ensemble.h"
 #include "src/cli.h"
-#include "src/guard.h"
-#include "src/config.h"
-#include "src/pipeline.h"
+#include "engine/guard.h"
+#include "engine/config.h"
+#include "engine/pipeline.h"
 #include "src/run.h"
 #include "streams/stream.h"
 

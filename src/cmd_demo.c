@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "src/cli.h"
-#include "src/config.h"
-#include "src/event.h"
-#include "src/log.h"
+#include "engine/config.h"
+#include "core/event.h"
+#include "core/log.h"
 #include "src/run.h"
 #include "streams/demo_producer.h"
 

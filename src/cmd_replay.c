@@ -12,16 +12,16 @@
 
 #include "models/snapshot.h"
 #include "src/cli.h"
-#include "src/config.h"
+#include "engine/config.h"
 #include "src/labels.h"
-#include "src/log.h"
+#include "core/log.h"
 #include "src/nab.h"
-#include "src/pipeline.h"
+#include "engine/pipeline.h"
 #include "src/progress.h"
 #include "src/report.h"
-#include "src/vigil_metrics.h"
+#include "core/vigil_metrics.h"
 #include "streams/csv.h"
-#include "streams/scores_csv.h"
+#include "src/replay_scores.h"
 #include "streams/stream.h"
 
 typedef struct replay_opts {

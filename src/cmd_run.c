@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "src/cli.h"
-#include "src/log.h"
+#include "core/log.h"
 #include "src/run.h"
 
 static volatile sig_atomic_t stop_requested, reload_requested;

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "src/log.h"
+#include "core/log.h"
 
 #ifdef VIGIL_HAVE_MHD
 #include <microhttpd.h>

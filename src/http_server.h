@@ -15,9 +15,9 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "src/conf.h"
-#include "src/error.h"
-#include "src/metrics.h"
+#include "core/config_table.h"
+#include "core/error.h"
+#include "core/metrics.h"
 
 typedef struct vg_http_params {
     char listen[64];  /* "host:port" or "[v6-host]:port"; numeric host or "localhost" */

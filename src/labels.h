@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/error.h"
+#include "core/error.h"
 
 typedef struct vg_label_window {
     int64_t start_ms;   /* inclusive */

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "src/error.h"
+#include "core/error.h"
 #include "src/labels.h"
 
 /* NAB's application profiles (config/profiles.json). */

@@ -19,10 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/error.h"
+#include "core/error.h"
 #include "src/labels.h"
 #include "src/nab.h"
-#include "src/pipeline.h"
+#include "engine/pipeline.h"
 
 /* Time buckets a chart is drawn with when none is asked for. */
 #define VG_REPORT_BUCKETS 1000

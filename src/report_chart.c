@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "src/error.h"
+#include "core/error.h"
 
 /* Geometry in SVG user units; the SVG scales to the page width. */
 #define ML     64.0    /* left margin: value labels */

@@ -9,9 +9,9 @@
 
 #include "models/snapshot.h"
 #include "src/http_server.h"
-#include "src/log.h"
-#include "src/pipeline.h"
-#include "src/vigil_metrics.h"
+#include "core/log.h"
+#include "engine/pipeline.h"
+#include "core/vigil_metrics.h"
 #include "streams/kafka_source.h"
 
 typedef struct state_params {

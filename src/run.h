@@ -25,8 +25,8 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "src/config.h"
-#include "src/error.h"
+#include "engine/config.h"
+#include "core/error.h"
 
 typedef struct vg_run_options {
     /* Set to non-zero (from a signal handler) to stop: vigil finishes the

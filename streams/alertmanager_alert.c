@@ -24,8 +24,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "src/numfmt.h"
-#include "src/series_key.h"
+#include "core/numfmt.h"
+#include "core/series_key.h"
 
 /* Longest label name we write, with "exported_" and the NUL. */
 #define NAME_MAX_LEN 256

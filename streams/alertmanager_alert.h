@@ -11,7 +11,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "src/event.h"
+#include "core/event.h"
 
 /* Returns a new postableAlert object for ev (caller json_decref()s), or NULL
  * when out of memory or when the series key does not split. alertname is

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/error.h"
-#include "src/series_key.h"
+#include "core/error.h"
+#include "core/series_key.h"
 
 #define NOT_POSTED INT64_MIN
 #define NIL UINT32_MAX

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/alert.h"
+#include "core/event.h"
 
 typedef struct vg_am_outbox vg_am_outbox;
 

@@ -34,8 +34,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "src/log.h"
-#include "src/vigil_metrics.h"
+#include "core/log.h"
+#include "core/vigil_metrics.h"
 #include "streams/alertmanager_alert.h"
 #include "streams/alertmanager_outbox.h"
 #include "streams/http_client.h"

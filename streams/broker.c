@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "src/log.h"
+#include "core/log.h"
 #include "streams/broker_control.h"
 #include "streams/kafka_conf.h"
 #include "streams/tcp_relay.h"

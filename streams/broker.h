@@ -21,7 +21,7 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <stddef.h>
 
-#include "src/error.h"
+#include "core/error.h"
 
 typedef struct vg_broker vg_broker;
 

@@ -20,7 +20,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "src/error.h"
+#include "core/error.h"
 
 /* Applies one command line (no newline needed) to mock. Returns 0, or
  * VG_EARG with err saying what is wrong with the line. */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/numfmt.h"
+#include "core/numfmt.h"
 #include "streams/stream.h"
 
 /* Standard output is one shared stream: every console sink is the same

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/error.h"
+#include "core/error.h"
 
 typedef struct vg_counter_rate vg_counter_rate;
 

@@ -21,9 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "src/log.h"
-#include "src/numparse.h"
-#include "src/timeparse.h"
+#include "core/log.h"
+#include "core/numparse.h"
+#include "core/timeparse.h"
 #include "streams/csv_row.h"
 
 #define DEFAULT_BATCH    4096

@@ -11,7 +11,7 @@
  *                        key is the series cell; exactly 3 columns;
  *   otherwise            `timestamp,a,b,c` (wide): one series per column,
  *                        keyed by the column name; an empty cell is skipped.
- * Timestamps follow src/timeparse.h, numbers src/numparse.h. Fields may be
+ * Timestamps follow core/timeparse.h, numbers core/numparse.h. Fields may be
  * quoted ("a,b", "say ""hi""", newlines inside quotes), lines end in LF or
  * CRLF, the last line may lack its newline, and spaces or tabs around a
  * field are ignored. Rows keep file order: repeated or backward timestamps
@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/error.h"
+#include "core/error.h"
 #include "streams/stream.h"
 
 #define VG_CSV_REASONS(X)                                         \

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/log.h"
+#include "core/log.h"
 #include "streams/kafka_conf.h"
 
 struct vg_dead_letter {

@@ -7,7 +7,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stdint.h>
 
-#include "src/error.h"
+#include "core/error.h"
 
 typedef struct vg_dead_letter vg_dead_letter;
 

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "src/log.h"
-#include "src/series_key.h"
+#include "core/log.h"
+#include "core/series_key.h"
 #include "streams/broker.h"
 
 #define STEP_MS   (5 * 60 * 1000)

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/error.h"
+#include "core/error.h"
 
 /* One injected anomaly, for the end-of-demo report. */
 typedef struct vg_demo_anomaly {

@@ -10,7 +10,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#include "src/error.h"
+#include "core/error.h"
 
 typedef struct vg_http vg_http;
 

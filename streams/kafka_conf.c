@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "src/log.h"
+#include "core/log.h"
 #include "streams/broker.h"
 
 int vg__kafka_conf_set(rd_kafka_conf_t *conf, const char *path, const char *name,

@@ -9,8 +9,8 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 
-#include "src/conf.h"
-#include "src/error.h"
+#include "core/config_table.h"
+#include "core/error.h"
 
 /* Sets one property; VG_ECONFIG naming it (and `path` when non-NULL) if
  * librdkafka rejects it. */

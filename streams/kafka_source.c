@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/log.h"
-#include "src/vigil_metrics.h"
+#include "core/log.h"
+#include "core/vigil_metrics.h"
 #include "streams/broker.h"
 #include "streams/dead_letter.h"
 #include "streams/kafka_conf.h"

@@ -39,8 +39,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/conf.h"
-#include "src/error.h"
+#include "core/config_table.h"
+#include "core/error.h"
 #include "streams/stream.h"
 
 typedef struct vg_kafka_partition {

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "src/log.h"
-#include "src/vigil_metrics.h"
+#include "core/log.h"
+#include "core/vigil_metrics.h"
 #include "streams/stream.h"
 
 enum { FSYNC_NEVER, FSYNC_FLUSH, FSYNC_ALWAYS };

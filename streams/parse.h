@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/conf.h"
-#include "src/error.h"
-#include "src/point.h"
+#include "core/config_table.h"
+#include "core/error.h"
+#include "core/point.h"
 
 typedef enum vg_format {
     VG_FORMAT_JSON,               /* configurable field names */

@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/error.h"
-#include "src/point.h"
-#include "src/series_key.h"
+#include "core/error.h"
+#include "core/point.h"
+#include "core/series_key.h"
 #include "streams/counter_rate.h"
 #include "streams/parse.h"
 

@@ -10,10 +10,10 @@
 
 #include <jansson.h>
 
-#include "src/conf.h"
-#include "src/error.h"
-#include "src/event.h"
-#include "src/point.h"
+#include "core/config_table.h"
+#include "core/error.h"
+#include "core/event.h"
+#include "core/point.h"
 
 typedef struct vg_source_ops {
     const char *name;

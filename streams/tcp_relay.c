@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "src/log.h"
+#include "core/log.h"
 
 typedef struct relay_conn {
     struct vg_tcp_relay *r;

@@ -8,7 +8,7 @@
 #ifndef VG_STREAMS_TCP_RELAY_H
 #define VG_STREAMS_TCP_RELAY_H
 
-#include "src/error.h"
+#include "core/error.h"
 
 typedef struct vg_tcp_relay vg_tcp_relay;
 

@@ -8,7 +8,8 @@ set -euo pipefail
 vigil="$1"
 data="$3/nab-dev"
 [ -x "$vigil" ] || { echo "FAIL: no vigil binary at $vigil"; exit 1; }
-[ -f "$data/labels/combined_windows.json" ] || { echo "FAIL: no nab-dev data at $data"; exit 1; }
+# The corpus is optional (it is not part of the repository): skip, saying so.
+[ -f "$data/labels/combined_windows.json" ] || { echo "SKIP: optional nab-dev data absent at $data"; exit 77; }
 files=("$data"/data/*/*.csv)
 [ "${#files[@]}" -eq 31 ] || { echo "FAIL: expected 31 nab-dev files, found ${#files[@]}"; exit 1; }
 

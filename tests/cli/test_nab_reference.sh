@@ -8,7 +8,8 @@ set -euo pipefail
 bench="$(dirname "$1")/bench_nab"
 data="$3/nab-dev"
 [ -x "$bench" ] || { echo "FAIL: no $bench"; exit 1; }
-[ -f "$data/labels/combined_windows.json" ] || { echo "FAIL: no nab-dev data at $data"; exit 1; }
+# The corpus is optional (it is not part of the repository): skip, saying so.
+[ -f "$data/labels/combined_windows.json" ] || { echo "SKIP: optional nab-dev data absent at $data"; exit 77; }
 out="$("$bench" "$data")"
 status=0
 expect() {  # detector name, then the three scores as printed (2 decimals)

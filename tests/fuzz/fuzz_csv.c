@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/error.h"
-#include "src/log.h"
-#include "src/point.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/point.h"
 #include "streams/csv.h"
 
 #define BATCH 5

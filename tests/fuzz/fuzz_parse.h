@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/point.h"
+#include "core/point.h"
 #include "streams/parse.h"
 
 static void fuzz_check(int ok, const char *what)

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "src/log.h"
+#include "core/log.h"
 #include "tests/unit/helpers.h"
 
 #define KT_DEADLINE_MS 30000

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/point.h"
+#include "core/point.h"
 #include "streams/parse.h"
 #include "tests/unit/helpers.h"
 

@@ -1,9 +1,9 @@
-/* Unit tests for the alert state machine (src/alert.c). */
+/* Unit tests for the alert state machine (engine/alert.c). */
 #include "tests/unit/helpers.h"
 
 #include <math.h>
 
-#include "src/alert.h"
+#include "engine/alert.h"
 
 static const vg_alert_params params = {
     .threshold = 0.9, .critical = 0.99, .fire_after = 3, .resolve_after = 2,

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/event.h"
+#include "core/event.h"
 #include "streams/alertmanager_alert.h"
 
 #define KEY "cpu_user{cpu=\"0\",host=\"a\"}"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/error.h"
+#include "core/error.h"
 #include "streams/alertmanager_outbox.h"
 
 #define RESEND 1000

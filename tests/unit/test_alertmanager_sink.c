@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "src/conf.h"
-#include "src/event.h"
+#include "core/config_table.h"
+#include "core/event.h"
 #include "streams/alertmanager_alert.h"
 #include "streams/alertmanager_sink.h"
 

@@ -1,12 +1,12 @@
 /* Unit tests for the little-endian writer and bounds-checked reader
- * (src/codec.c). */
+ * (core/codec.c). */
 #include "tests/unit/helpers.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "src/codec.h"
+#include "core/codec.h"
 
 /* The allocation-failure test asks for an impossible buffer: under ASan
  * that must be a NULL return, not a report. */

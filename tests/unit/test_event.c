@@ -1,4 +1,4 @@
-/* Unit tests for events (src/event.c): ids, RFC 3339, JSON both ways. */
+/* Unit tests for events (core/event.c): ids, RFC 3339, JSON both ways. */
 #include "tests/unit/helpers.h"
 
 #include <inttypes.h>
@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "src/event.h"
-#include "src/series_key.h"
+#include "core/event.h"
+#include "core/series_key.h"
 
 #define KEY "cpu_user{cpu=\"0\",host=\"a\"}"
 

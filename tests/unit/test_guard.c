@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "src/guard.h"
+#include "engine/guard.h"
 
 #define MIN 60000  /* one minute in ms */
 

@@ -13,9 +13,9 @@
 
 #include "tests/unit/helpers.h"
 
-#include "src/conf.h"
+#include "core/config_table.h"
 #include "src/http_server.h"
-#include "src/metrics.h"
+#include "core/metrics.h"
 
 typedef struct reply {
     int  status;      /* -1: could not connect */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/event.h"
+#include "core/event.h"
 #include "streams/broker.h"
 #include "streams/stream.h"
 #include "tests/unit/kafka_testutil.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/series_key.h"
+#include "core/series_key.h"
 #include "streams/broker.h"
 #include "streams/kafka_source.h"
 #include "streams/parse.h"

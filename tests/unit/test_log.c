@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "src/log.h"
+#include "core/log.h"
 #include "tests/unit/helpers.h"
 
 /* Runs fn with stderr sent to a temporary file; returns what it wrote. */

@@ -8,7 +8,7 @@
 
 #include "tests/unit/helpers.h"
 
-#include "src/metrics.h"
+#include "core/metrics.h"
 
 static const double bounds[] = {0.1, 0.5, 2};
 

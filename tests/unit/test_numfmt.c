@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/numfmt.h"
+#include "core/numfmt.h"
 #include "tests/unit/helpers.h"
 
 static void sig_matches_printf_g(void **state)

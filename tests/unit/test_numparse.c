@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/error.h"
-#include "src/numparse.h"
+#include "core/error.h"
+#include "core/numparse.h"
 
 static double parse_ok(const char *s)
 {

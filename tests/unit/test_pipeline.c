@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/config.h"
-#include "src/pipeline.h"
+#include "engine/config.h"
+#include "engine/pipeline.h"
 #include "tests/unit/helpers.h"
 
 /* A sink that records what it is given. */

@@ -1,12 +1,12 @@
-/* Unit tests for points and batches (src/point.c). */
+/* Unit tests for points and batches (core/point.c). */
 #include "tests/unit/helpers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/error.h"
-#include "src/point.h"
+#include "core/error.h"
+#include "core/point.h"
 
 static void push_copies_key_and_origin(void **state)
 {

@@ -1,11 +1,11 @@
-/* Unit tests for canonical series keys and the key hash (src/series_key.c). */
+/* Unit tests for canonical series keys and the key hash (core/series_key.c). */
 #include "tests/unit/helpers.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "src/error.h"
-#include "src/series_key.h"
+#include "core/error.h"
+#include "core/series_key.h"
 
 #define L(n, v) {n, sizeof(n) - 1, v, sizeof(v) - 1}
 

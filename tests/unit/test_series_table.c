@@ -1,12 +1,12 @@
-/* Unit tests for the series table (src/series_table.c). */
+/* Unit tests for the series table (engine/series_table.c). */
 #include "tests/unit/helpers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/series_key.h"
-#include "src/series_table.h"
+#include "core/series_key.h"
+#include "engine/series_table.h"
 
 typedef struct block {
     uint64_t hash;     /* from on_init */

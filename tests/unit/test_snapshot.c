@@ -12,7 +12,7 @@
 #include "detectors/detector.h"
 #include "models/crc32c.h"
 #include "models/snapshot.h"
-#include "src/pipeline.h"
+#include "engine/pipeline.h"
 #include "tests/unit/helpers.h"
 
 #define CORPUS VG_TEST_FIXTURES "/../corpus/snapshot"

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "src/error.h"
-#include "src/timeparse.h"
+#include "core/error.h"
+#include "core/timeparse.h"
 
 static int parse(const char *s, int64_t *ts, int *kind)
 {

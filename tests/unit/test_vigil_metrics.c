@@ -9,7 +9,7 @@
 
 #include "tests/unit/helpers.h"
 
-#include "src/vigil_metrics.h"
+#include "core/vigil_metrics.h"
 
 static char *render(void)
 {

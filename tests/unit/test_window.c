@@ -1,10 +1,10 @@
-/* Unit tests for ring-buffer windows (src/window.c, src/window.h). */
+/* Unit tests for ring-buffer windows (core/window.c, core/window.h). */
 #include "tests/unit/helpers.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/window.h"
+#include "core/window.h"
 
 static void new_and_bad_capacity(void **state)
 {

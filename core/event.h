@@ -1,0 +1,85 @@
+/* Events: what vigil tells the world about an incident, and their JSON.
+ *
+ * One event is one JSON object: one line of the NDJSON log, one message on
+ * the alert topic (keyed by series). The id is stable across restarts and
+ * replays: a hash of the series key and the incident's start, so a firing
+ * and its resolved share it, and a duplicate after a crash carries it too. */
+#ifndef VG_CORE_EVENT_H
+#define VG_CORE_EVENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/point.h"
+
+/* The states an incident reports and how bad it is: the vocabulary of events,
+ * used by the alert state machine (engine/alert.h) that drives them. */
+typedef enum vg_alert_state {
+    VG_ALERT_NORMAL,
+    VG_ALERT_PENDING,
+    VG_ALERT_FIRING,
+    VG_ALERT_RESOLVED,  /* only ever reported in an event; the series is normal again */
+} vg_alert_state;
+
+typedef enum vg_severity {
+    VG_SEVERITY_WARNING,
+    VG_SEVERITY_CRITICAL,
+} vg_severity;
+
+const char *vg_alert_state_name(vg_alert_state s);
+const char *vg_severity_name(vg_severity s);
+
+#define VG_EVENT_SCHEMA 1
+#define VG_MAX_DETECTORS 8
+
+typedef struct vg_event_detector {
+    const char *name;      /* borrowed: the detector's static name */
+    double      score;     /* the detector's score for the point, [0,1] */
+    double      expected;  /* NaN when the detector has no expectation */
+    double      lower, upper;
+    char        detail[48];
+} vg_event_detector;
+
+typedef struct vg_event {
+    char              id[33];        /* 32 hex digits */
+    vg_alert_state    state;         /* FIRING or RESOLVED */
+    vg_severity       severity;
+    const char       *series;        /* canonical key; borrowed */
+    size_t            series_len;
+    int64_t           ts_ms;         /* the point that caused the event */
+    int64_t           start_ms;      /* the incident's first anomalous point */
+    double            value;
+    double            expected, lower, upper;  /* NaN when unknown */
+    double            score;         /* final (ensemble) score */
+    double            peak;          /* highest score of the incident so far */
+    size_t            n_detectors;
+    vg_event_detector detectors[VG_MAX_DETECTORS];
+    vg_origin         origin;
+} vg_event;
+
+/* Fills ev->id from the series key and the incident start. */
+void vg_event_make_id(vg_event *ev);
+
+/* Returns a new JSON object for ev (caller json_decref()s), or NULL. Keys:
+ * schema, id, state, severity, series, name, labels{}, ts (RFC 3339 UTC),
+ * ts_ms, start_ms, value, expected, band [lower, upper], score, peak,
+ * detectors{name: {score, expected, band, detail}}, source{file,row} or
+ * source{topic,partition,offset}. NaN numbers become null. */
+json_t *vg_event_to_json(const vg_event *ev);
+
+/* Appends the compact one-line JSON of ev (no newline) to buf[cap];
+ * returns the length or VG_ERANGE / VG_ENOMEM. */
+int vg_event_encode(const vg_event *ev, char *buf, size_t cap);
+
+/* Parses an event's JSON back (the round-trip tests, and tools reading the
+ * log). String fields point into storage[cap]; detector names into it too.
+ * Returns 0 or VG_EPARSE naming the field. */
+int vg_event_from_json(const json_t *obj, vg_event *ev, char *storage, size_t cap,
+                       vg_error *err);
+
+/* Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" for ts_ms into out[32]. */
+void vg_format_rfc3339(int64_t ts_ms, char out[32]);
+
+#endif

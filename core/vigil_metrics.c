@@ -1,0 +1,224 @@
+/* vigil's metric set, defined once in the table below, and the calls that
+ * update it; see vigil_metrics.h.
+ *
+ * Names follow Prometheus conventions: a vigil_ prefix, base units (seconds,
+ * bytes) spelled out as a suffix, counters rendered with _total. Labels with
+ * a known, closed set of values (event state, reload result) are created at
+ * start-up so they show zeros before the first event; open sets (parse
+ * reasons, detectors, partitions) grow as values appear, up to a bound. */
+#include "core/vigil_metrics.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "core/log.h"
+
+/* Batch processing time: from 100 µs (a few thousand points) to 10 s. */
+static const double batch_bounds[] = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+};
+
+typedef struct vigil_metric {
+    vg_metric_desc     d;
+    const char *const *preset;  /* label values created at start-up, NULL-terminated */
+} vigil_metric;
+
+static const char *const event_states[] = {"firing", "resolved", NULL};
+static const char *const reload_results[] = {"success", "failure", NULL};
+
+#define COUNTER(id, name, help) \
+    [id] = {{VG_METRIC_COUNTER, name, help, {NULL}, 0, NULL, 0}, NULL}
+#define COUNTER_BY(id, name, help, label, max, preset) \
+    [id] = {{VG_METRIC_COUNTER, name, help, {label}, max, NULL, 0}, preset}
+#define GAUGE(id, name, help) \
+    [id] = {{VG_METRIC_GAUGE, name, help, {NULL}, 0, NULL, 0}, NULL}
+
+static const vigil_metric table[VG_M__COUNT] = {
+    COUNTER(VG_M_POINTS_READ, "vigil_points_read",
+            "Points parsed from the input, before scoring."),
+    COUNTER(VG_M_POINTS_SCORED, "vigil_points_scored",
+            "Points scored by the detectors."),
+    COUNTER(VG_M_CSV_MALFORMED_ROWS, "vigil_csv_malformed_rows",
+            "CSV rows skipped because they could not be read."),
+    COUNTER(VG_M_SERIES_EVICTED, "vigil_series_evicted",
+            "Series dropped from the series table to make room for new ones."),
+    COUNTER(VG_M_ALERT_DELIVERY_FAILURES, "vigil_alert_delivery_failures",
+            "Events the alert topic did not acknowledge."),
+    COUNTER(VG_M_EVENT_LOG_BYTES, "vigil_event_log_written_bytes",
+            "Bytes written to the NDJSON event log."),
+    COUNTER(VG_M_ALERTMANAGER_POSTS, "vigil_alertmanager_posts",
+            "Alert batches posted to Alertmanager."),
+    COUNTER(VG_M_ALERTMANAGER_FAILURES, "vigil_alertmanager_post_failures",
+            "Alertmanager posts that failed."),
+    COUNTER_BY(VG_M_PARSE_ERRORS, "vigil_parse_errors",
+               "Input messages or lines rejected by a parser, by reason.",
+               "reason", 32, NULL),
+    COUNTER_BY(VG_M_EVENTS, "vigil_events",
+               "Anomaly events emitted, by state.", "state", 2, event_states),
+    COUNTER_BY(VG_M_DETECTOR_SECONDS, "vigil_detector_seconds",
+               "Time spent scoring, by detector.", "detector", 16, NULL),
+    COUNTER_BY(VG_M_CONFIG_RELOADS, "vigil_config_reloads",
+               "Configuration reloads, by result.", "result", 2, reload_results),
+    GAUGE(VG_M_INCIDENTS_FIRING, "vigil_incidents_firing",
+          "Series whose incident is firing now."),
+    GAUGE(VG_M_SERIES_ACTIVE, "vigil_series_active",
+          "Series held in the series table."),
+    [VG_M_CONSUMER_LAG] = {{VG_METRIC_GAUGE, "vigil_consumer_lag_messages",
+                            "Messages between the consumer's position and the end of "
+                            "the partition.", {"topic", "partition"}, 1024, NULL, 0}, NULL},
+    [VG_M_BATCH_SECONDS] = {{VG_METRIC_HISTOGRAM, "vigil_batch_duration_seconds",
+                             "Time to score one batch of points.", {NULL}, 0, batch_bounds,
+                             sizeof(batch_bounds) / sizeof(batch_bounds[0])}, NULL},
+};
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static vg_metrics *registry;
+static vg_metric_family *families[VG_M__COUNT];
+static vg_metric_child *plain[VG_M__COUNT];  /* unlabelled metrics' only child */
+
+static pthread_mutex_t warn_lock = PTHREAD_MUTEX_INITIALIZER;
+static vg_ratelimit warn_limit;
+
+static int register_all(vg_metrics *reg, vg_error *err)
+{
+    for (size_t id = 0; id < VG_M__COUNT; id++) {
+        const vigil_metric *m = &table[id];
+        families[id] = vg_metrics_register(reg, &m->d, err);
+        if (families[id] == NULL)
+            return err->code;
+        if (m->d.labels[0] == NULL)
+            plain[id] = vg_metrics_plain(families[id]);
+        for (size_t i = 0; m->preset != NULL && m->preset[i] != NULL; i++)
+            if (vg_metrics_child(families[id], &m->preset[i], err) == NULL)
+                return err->code;
+    }
+    return VG_OK;
+}
+
+static void init(void)
+{
+    vg_error err = {0};
+    vg_metrics *reg = vg_metrics_new(VG_M__COUNT, &err);
+    if (reg == NULL || register_all(reg, &err) != VG_OK) {
+        char buf[256];
+        vg_err("self-metrics disabled: %s", vg_error_format(&err, buf, sizeof(buf)));
+        vg_metrics_free(reg);
+        for (size_t id = 0; id < VG_M__COUNT; id++)
+            families[id] = NULL, plain[id] = NULL;
+        return;
+    }
+    registry = reg;
+}
+
+vg_metrics *vg_metric_registry(void)
+{
+    pthread_once(&once, init);
+    return registry;
+}
+
+/* The unlabelled metric id's child, or NULL when metrics are disabled. */
+static vg_metric_child *plain_child(vg_metric_id id)
+{
+    vg_assert((unsigned)id < VG_M__COUNT);
+    if (vg_metric_registry() == NULL)
+        return NULL;
+    vg_assert(plain[id] != NULL);  /* a labelled metric needs its label values */
+    return plain[id];
+}
+
+void vg_metric_inc(vg_metric_id id, uint64_t n)
+{
+    vg_metric_child *c = plain_child(id);
+    if (c != NULL)
+        vg_metrics_inc(c, n);
+}
+
+void vg_metric_add(vg_metric_id id, double v)
+{
+    vg_metric_child *c = plain_child(id);
+    if (c != NULL)
+        vg_metrics_add(c, v);
+}
+
+void vg_metric_set(vg_metric_id id, double v)
+{
+    vg_metric_child *c = plain_child(id);
+    if (c != NULL)
+        vg_metrics_set(c, v);
+}
+
+void vg_metric_observe(vg_metric_id id, double v)
+{
+    vg_metric_child *c = plain_child(id);
+    if (c != NULL)
+        vg_metrics_observe(c, v);
+}
+
+vg_metric_child *vg_metric_with(vg_metric_id id, const char *const *values)
+{
+    vg_assert((unsigned)id < VG_M__COUNT);
+    if (vg_metric_registry() == NULL)
+        return NULL;
+    vg_assert(plain[id] == NULL);  /* an unlabelled metric has no children to pick */
+    vg_error err = {0};
+    vg_metric_child *c = vg_metrics_child(families[id], values, &err);
+    if (c == NULL) {
+        char buf[256];
+        pthread_mutex_lock(&warn_lock);
+        vg_log_limited(&warn_limit, VG_LOG_WARN, "update dropped: %s",
+                       vg_error_format(&err, buf, sizeof(buf)));
+        pthread_mutex_unlock(&warn_lock);
+    }
+    return c;
+}
+
+/* The child of one-label metric id for value, or NULL. */
+static vg_metric_child *with_one(vg_metric_id id, const char *value)
+{
+    vg_assert((unsigned)id < VG_M__COUNT && table[id].d.labels[1] == NULL);
+    return vg_metric_with(id, &value);
+}
+
+void vg_metric_label_inc(vg_metric_id id, const char *value, uint64_t n)
+{
+    vg_metric_child *c = with_one(id, value);
+    if (c != NULL)
+        vg_metrics_inc(c, n);
+}
+
+void vg_metric_label_add(vg_metric_id id, const char *value, double v)
+{
+    vg_metric_child *c = with_one(id, value);
+    if (c != NULL)
+        vg_metrics_add(c, v);
+}
+
+double vg_metric_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void vg_metric_lag_set(const char *topic, int32_t partition, int64_t lag)
+{
+    char part[16];
+    snprintf(part, sizeof(part), "%d", (int)partition);
+    vg_metric_child *c = vg_metric_with(VG_M_CONSUMER_LAG, (const char *const[]){topic, part});
+    if (c != NULL)
+        vg_metrics_set(c, (double)lag);
+}
+
+void vg_metric_lag_drop(const char *topic, int32_t partition)
+{
+    char part[16];
+    snprintf(part, sizeof(part), "%d", (int)partition);
+    if (vg_metric_registry() == NULL)
+        return;
+    vg_metric_child *c = vg_metrics_find(families[VG_M_CONSUMER_LAG],
+                                         (const char *const[]){topic, part});
+    if (c != NULL)
+        vg_metrics_drop(c);
+}

@@ -1,0 +1,76 @@
+/* vigil's own metrics: the one list of what /metrics exposes, and the calls
+ * the other modules make to update it.
+ *
+ * The set lives in one process-wide registry, created on first use (so a
+ * module can count without any set-up, in tests too). Every call is
+ * lock-free and cheap, but the scoring loop should still count per batch,
+ * not per point: vg_metric_inc(VG_M_POINTS_SCORED, b->len) after a batch.
+ *
+ * Labelled metrics take their label values as strings; a value not seen
+ * before becomes a new child, up to a bound per metric (see the table in
+ * vigil_metrics.c). Past the bound, updates for new values are dropped and a
+ * warning is logged (rate-limited). Finding a child by value takes a mutex
+ * and a short scan: in a hot path resolve it once with vg_metric_with() and
+ * keep the pointer. All functions may be called from any thread. */
+#ifndef VG_CORE_VIGIL_METRICS_H
+#define VG_CORE_VIGIL_METRICS_H
+
+#include <stdint.h>
+
+#include "core/metrics.h"
+
+typedef enum vg_metric_id {
+    /* counters, no labels */
+    VG_M_POINTS_READ,            /* vigil_points_read_total */
+    VG_M_POINTS_SCORED,          /* vigil_points_scored_total */
+    VG_M_CSV_MALFORMED_ROWS,     /* vigil_csv_malformed_rows_total */
+    VG_M_SERIES_EVICTED,         /* vigil_series_evicted_total */
+    VG_M_ALERT_DELIVERY_FAILURES,/* vigil_alert_delivery_failures_total */
+    VG_M_EVENT_LOG_BYTES,        /* vigil_event_log_written_bytes_total */
+    VG_M_ALERTMANAGER_POSTS,     /* vigil_alertmanager_posts_total */
+    VG_M_ALERTMANAGER_FAILURES,  /* vigil_alertmanager_post_failures_total */
+    /* counters with one label */
+    VG_M_PARSE_ERRORS,           /* vigil_parse_errors_total{reason} */
+    VG_M_EVENTS,                 /* vigil_events_total{state="firing|resolved"} */
+    VG_M_DETECTOR_SECONDS,       /* vigil_detector_seconds_total{detector} */
+    VG_M_CONFIG_RELOADS,         /* vigil_config_reloads_total{result="success|failure"} */
+    /* gauges */
+    VG_M_INCIDENTS_FIRING,       /* vigil_incidents_firing */
+    VG_M_SERIES_ACTIVE,          /* vigil_series_active */
+    VG_M_CONSUMER_LAG,           /* vigil_consumer_lag_messages{topic,partition} */
+    /* histograms */
+    VG_M_BATCH_SECONDS,          /* vigil_batch_duration_seconds */
+    VG_M__COUNT
+} vg_metric_id;
+
+/* The registry holding vigil's metrics (borrowed, lives until exit), for
+ * the /metrics endpoint; NULL if it could not be allocated (then every
+ * update below does nothing). */
+vg_metrics *vg_metric_registry(void);
+
+/* Unlabelled metrics; the metric's type is vg_assert()ed. */
+void vg_metric_inc(vg_metric_id id, uint64_t n);   /* counter += n */
+void vg_metric_add(vg_metric_id id, double v);     /* counter += v (seconds), gauge += v */
+void vg_metric_set(vg_metric_id id, double v);     /* gauge = v */
+void vg_metric_observe(vg_metric_id id, double v); /* histogram */
+
+/* The child of a labelled metric for `values` (one string per label, in
+ * the order the comments above give). Borrowed, lives until exit; NULL when
+ * the metric's bound is reached or a value is not UTF-8 (logged). Update it
+ * with vg_metrics_inc/add/set/observe (metrics.h). */
+vg_metric_child *vg_metric_with(vg_metric_id id, const char *const *values);
+
+/* One-label metrics by value: vg_metric_label_inc(VG_M_PARSE_ERRORS, "json", 1). */
+void vg_metric_label_inc(vg_metric_id id, const char *value, uint64_t n);
+void vg_metric_label_add(vg_metric_id id, const char *value, double v);
+
+/* Monotonic seconds at nanosecond resolution, for timing a batch or a
+ * detector: t0 = vg_metric_seconds(); ...; observe(now - t0). */
+double vg_metric_seconds(void);
+
+/* Consumer lag of one partition, in messages; drop it when the partition is
+ * revoked so a stale value does not linger. */
+void vg_metric_lag_set(const char *topic, int32_t partition, int64_t lag);
+void vg_metric_lag_drop(const char *topic, int32_t partition);
+
+#endif

@@ -1,0 +1,84 @@
+/* The per-series alert state machine; see alert.h for the transitions.
+ *
+ * The streak counter is reused by both waiting states: in PENDING it counts
+ * consecutive anomalous points (towards fire_after), in FIRING consecutive
+ * normal points (towards resolve_after). The incident's start and peak
+ * survive the resolution so the resolved event can report them; they are
+ * reset when the next incident begins. */
+#include "engine/alert.h"
+
+#include <string.h>
+
+#include "core/error.h"
+
+void vg_alert_init(vg_alert *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->state = VG_ALERT_NORMAL;
+}
+
+static void begin_incident(vg_alert *a, int64_t ts_ms, double score)
+{
+    a->start_ms = ts_ms;
+    a->peak = score;
+    a->streak = 1;
+    a->state = VG_ALERT_PENDING;
+}
+
+static vg_alert_state fire(vg_alert *a)
+{
+    a->state = VG_ALERT_FIRING;
+    a->streak = 0;
+    a->incidents++;
+    return VG_ALERT_FIRING;
+}
+
+vg_alert_state vg_alert_step(vg_alert *a, const vg_alert_params *params,
+                             int64_t ts_ms, double score)
+{
+    /* NaN compares false, so a point without a score counts as normal. */
+    int anomalous = score >= params->threshold;
+
+    switch ((vg_alert_state)a->state) {
+    case VG_ALERT_NORMAL:
+        if (!anomalous)
+            return VG_ALERT_NORMAL;
+        begin_incident(a, ts_ms, score);
+        return a->streak >= params->fire_after ? fire(a) : VG_ALERT_NORMAL;
+
+    case VG_ALERT_PENDING:
+        if (!anomalous) {
+            /* A blip too short to fire: forget it without an event. */
+            a->state = VG_ALERT_NORMAL;
+            a->streak = 0;
+            return VG_ALERT_NORMAL;
+        }
+        a->streak++;
+        if (score > a->peak)
+            a->peak = score;
+        return a->streak >= params->fire_after ? fire(a) : VG_ALERT_NORMAL;
+
+    case VG_ALERT_FIRING:
+        if (anomalous) {
+            a->streak = 0;
+            if (score > a->peak)
+                a->peak = score;
+            return VG_ALERT_NORMAL;
+        }
+        if (++a->streak < params->resolve_after)
+            return VG_ALERT_NORMAL;
+        a->state = VG_ALERT_NORMAL;
+        a->streak = 0;
+        return VG_ALERT_RESOLVED;
+
+    case VG_ALERT_RESOLVED:
+        break;
+    }
+    vg_assert(!"vg_alert.state holds an impossible value");
+    return VG_ALERT_NORMAL;
+}
+
+vg_severity vg_alert_severity(const vg_alert *a, const vg_alert_params *params)
+{
+    return a->peak >= params->critical ? VG_SEVERITY_CRITICAL : VG_SEVERITY_WARNING;
+}

@@ -1,0 +1,111 @@
+/* The pipeline: points in, scores and events out.
+ *
+ * For each point: find the series (creating or evicting), score it with
+ * every enabled detector against the series' window, combine the scores in
+ * the ensemble, step the alert state machine, push the value into the
+ * window, and hand any event to every sink. Single-threaded: one pipeline
+ * per processing thread. Deterministic for a given config and input. */
+#ifndef VG_ENGINE_PIPELINE_H
+#define VG_ENGINE_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine/alert.h"
+#include "core/codec.h"
+#include "engine/config.h"
+#include "core/error.h"
+#include "core/event.h"
+#include "core/point.h"
+#include "engine/series_table.h"
+#include "streams/stream.h"
+
+typedef struct vg_pipeline vg_pipeline;
+
+/* Everything the pipeline knows about one scored point. */
+typedef struct vg_point_result {
+    double         score;                /* final, [0,1] */
+    double         expected, lower, upper;  /* NaN when no detector has one */
+    size_t         n_detectors;
+    double         raw[VG_MAX_DETECTORS];        /* each detector's own score */
+    double         calibrated[VG_MAX_DETECTORS]; /* after per-series calibration */
+    vg_alert_state alert;                /* the series' state after this point */
+    vg_alert_state event;                /* FIRING or RESOLVED if an event was emitted, else NORMAL */
+} vg_point_result;
+
+/* Called for every point, in input order, after it is scored. */
+typedef void (*vg_point_hook)(void *ctx, const vg_batch *b, const vg_point *p,
+                              const vg_point_result *r);
+
+typedef struct vg_pipeline_stats {
+    uint64_t points;
+    uint64_t events_firing;
+    uint64_t events_resolved;
+    uint64_t sink_errors;
+    uint64_t out_of_order;   /* points older than their series' last point (scored anyway) */
+    uint64_t state_mismatch; /* saved series started fresh: their rule changed */
+} vg_pipeline_stats;
+
+/* Returns a new pipeline for cfg (borrowed: must outlive the pipeline), or
+ * NULL with err naming the bad config key. */
+vg_pipeline *vg_pipeline_new(const vg_config *cfg, vg_error *err);
+void vg_pipeline_free(vg_pipeline *p);
+
+/* Takes sink: the pipeline closes it when freed, even if this fails. */
+int vg_pipeline_add_sink(vg_pipeline *p, vg_sink *sink);
+void vg_pipeline_set_hook(vg_pipeline *p, vg_point_hook hook, void *ctx);
+
+/* Flushes (bounded) and closes every sink; later events go nowhere. For an
+ * orderly shutdown where the sinks must go before their broker does. */
+void vg_pipeline_close_outputs(vg_pipeline *p);
+
+/* Opens and adds every sink listed in the config's "outputs" array.
+ * Returns 0, or VG_ECONFIG naming the output (its position in the file). */
+int vg_pipeline_open_outputs(vg_pipeline *p, vg_error *err);
+
+/* Scores every point of b in order. Returns the number of events emitted or
+ * a negative VG_E* (a sink failure is counted and logged, not returned). */
+int vg_pipeline_process(vg_pipeline *p, const vg_batch *b);
+
+/* Flushes every sink: returns 0 once all events so far are durable. */
+int vg_pipeline_flush(vg_pipeline *p, int timeout_ms);
+
+const vg_pipeline_stats *vg_pipeline_get_stats(const vg_pipeline *p);
+size_t vg_pipeline_detector_count(const vg_pipeline *p);
+const char *vg_pipeline_detector_name(const vg_pipeline *p, size_t i);
+/* Bytes of state per series (window, detectors, ensemble, alert). */
+size_t vg_pipeline_series_bytes(const vg_pipeline *p);
+/* The series table (borrowed), for saving and loading state. */
+vg_series_table *vg_pipeline_series(vg_pipeline *p);
+/* The config the pipeline was made with (borrowed, as given to _new). */
+const vg_config *vg_pipeline_config(const vg_pipeline *p);
+
+/* Prints how the series `key` would be scored: the rule that matches it
+ * (first match wins) or the top level, then its effective detectors with
+ * their params, ensemble and alert settings and severity. */
+void vg_pipeline_describe_series(const vg_pipeline *p, const char *key, size_t key_len,
+                                 FILE *out);
+
+/* Saved state, one series at a time (models/ frames these records into
+ * files). A record holds the series' alert and guard state, its window,
+ * every detector's model and its calibration. */
+
+/* A fingerprint of everything that shapes a series' state: window length,
+ * detectors in order with their params, ensemble. State saved under another
+ * fingerprint cannot be loaded. */
+uint64_t vg_pipeline_state_id(const vg_pipeline *p);
+
+/* The Kafka partition that last fed the series of `block` (-1 for files). */
+int32_t vg_pipeline_series_partition(const vg_pipeline *p, const void *block);
+
+/* Appends the state of the series whose block is `block` to out. */
+int vg_pipeline_save_series(const vg_pipeline *p, const void *block, vg_writer *out);
+
+/* Creates (or replaces) series `key` from a record written by
+ * vg_pipeline_save_series under the same state id. Returns 0, or VG_EPARSE
+ * with err set when the record does not match. */
+int vg_pipeline_load_series(vg_pipeline *p, const char *key, size_t key_len,
+                            vg_reader *in, vg_error *err);
+
+#endif
