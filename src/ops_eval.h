@@ -33,7 +33,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "src/error.h"
+#include "core/error.h"
 #include "src/labels.h"
 #include "src/nab.h"
 
