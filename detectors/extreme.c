@@ -42,7 +42,7 @@ static const struct level {
 } levels[LEVELS] = {
     {300000, 12, "1h"},
     {3600000, 24, "1d"},
-    {86400000, 28, "28d"},
+    {VG_RANGE_DAY_MS, VG_RANGE_MAX_BUCKETS, "28d"},
 };
 
 typedef struct extreme_params {

@@ -19,6 +19,7 @@
 #include "core/error.h"
 
 #define VG_RANGE_MAX_BUCKETS 28
+#define VG_RANGE_DAY_MS      86400000   /* 28 buckets of a day: a 4-week memory */
 
 typedef struct vg_range {
     int64_t  bucket_ms;
