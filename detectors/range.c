@@ -38,7 +38,8 @@ void vg_range_init(vg_range *r, int64_t bucket_ms, uint32_t n)
     r->head = 0;
     r->done_lo = INFINITY;
     r->done_hi = -INFINITY;
-    for (uint32_t i = 0; i <= n; i++)
+    /* Every slot, used or not, so equal ranges are equal bytes. */
+    for (uint32_t i = 0; i <= VG_RANGE_MAX_BUCKETS; i++)
         clear_slot(r, i);
 }
 
