@@ -199,6 +199,22 @@ int vg_broker_embedded_bootstrap(char *out, size_t cap)
     return rc;
 }
 
+int vg_broker_resolve(const char *brokers, char *out, size_t cap, vg_error *err)
+{
+    if (strcmp(brokers, "embedded") != 0) {
+        if (snprintf(out, cap, "%s", brokers) >= (int)cap)
+            return vg_error_set(err, VG_ERANGE, "brokers: too long");
+        return VG_OK;
+    }
+    int rc = vg_broker_embedded_bootstrap(out, cap);
+    if (rc == VG_ENOTFOUND)
+        return vg_error_set(err, rc, "brokers: \"embedded\" but no embedded broker runs "
+                                     "in this process (the Kafka input starts it)");
+    if (rc != VG_OK)
+        return vg_error_set(err, rc, "brokers: embedded address too long");
+    return VG_OK;
+}
+
 /* ---- vigil broker ------------------------------------------------------ */
 
 #define TOPICS_MAX 64

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "streams/broker.h"
 
 int vg__kafka_conf_set(rd_kafka_conf_t *conf, const char *path, const char *name,
                        const char *value, vg_error *err)
@@ -67,20 +66,4 @@ rd_kafka_conf_t *vg__kafka_conf_new(void)
     if (conf != NULL)
         rd_kafka_conf_set_log_cb(conf, log_cb);
     return conf;
-}
-
-int vg__kafka_resolve_brokers(const char *brokers, char *out, size_t cap, vg_error *err)
-{
-    if (strcmp(brokers, "embedded") != 0) {
-        if (snprintf(out, cap, "%s", brokers) >= (int)cap)
-            return vg_error_set(err, VG_ERANGE, "brokers: too long");
-        return VG_OK;
-    }
-    int rc = vg_broker_embedded_bootstrap(out, cap);
-    if (rc == VG_ENOTFOUND)
-        return vg_error_set(err, rc, "brokers: \"embedded\" but no embedded broker runs "
-                                     "in this process (the Kafka input starts it)");
-    if (rc != VG_OK)
-        return vg_error_set(err, rc, "brokers: embedded address too long");
-    return VG_OK;
 }
