@@ -20,6 +20,7 @@
 
 #include "core/log.h"
 #include "core/vigil_metrics.h"
+#include "streams/broker.h"
 #include "streams/kafka_conf.h"
 #include "streams/stream.h"
 
@@ -66,7 +67,7 @@ static rd_kafka_conf_t *producer_conf(kafka_sink *s, const vg_conf_doc *doc,
                                       const json_t *cfg, vg_error *err)
 {
     char brokers[1024];
-    if (vg__kafka_resolve_brokers(s->params.brokers, brokers, sizeof(brokers), err) != VG_OK)
+    if (vg_broker_resolve(s->params.brokers, brokers, sizeof(brokers), err) != VG_OK)
         return NULL;
     rd_kafka_conf_t *conf = vg__kafka_conf_new();
     if (conf == NULL) {

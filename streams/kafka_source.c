@@ -348,8 +348,8 @@ vg_kafka_source *vg_kafka_source_new(const vg_conf_doc *doc, const json_t *cfg,
     if (strcmp(ks->params.brokers, "embedded") == 0) {
         if (start_embedded(ks, err) != VG_OK)
             goto out_free_source;
-    } else if (vg__kafka_resolve_brokers(ks->params.brokers, ks->brokers, sizeof(ks->brokers),
-                                         err) != VG_OK) {
+    } else if (vg_broker_resolve(ks->params.brokers, ks->brokers, sizeof(ks->brokers),
+                                 err) != VG_OK) {
         goto out_free_source;
     }
     if (ks->params.dead_letter_topic[0] != '\0') {
