@@ -32,6 +32,8 @@ const char *vg_alert_state_name(vg_alert_state s);
 const char *vg_severity_name(vg_severity s);
 
 #define VG_EVENT_SCHEMA 1
+/* The one limit on detectors per pipeline (an event carries each one's
+ * score; the ensemble combines at most this many). */
 #define VG_MAX_DETECTORS 8
 
 typedef struct vg_event_detector {
