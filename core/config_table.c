@@ -58,6 +58,8 @@ void vg_conf_defaults(const vg_conf_field *fields, size_t n, void *base)
         case VG_CONF_STRING:
             snprintf(p, (size_t)f->max, "%s", f->choices != NULL ? f->choices : "");
             break;
+        case VG_CONF_OBJECT:
+        case VG_CONF_ARRAY:  *(const json_t **)p = NULL; break;
         }
     }
 }
@@ -123,6 +125,12 @@ static const char *set_field(const vg_conf_field *f, const json_t *v, void *base
         *(int *)p = i;
         return NULL;
     }
+    case VG_CONF_OBJECT:
+    case VG_CONF_ARRAY:
+        if (f->type == VG_CONF_OBJECT ? !json_is_object(v) : !json_is_array(v))
+            return f->type == VG_CONF_OBJECT ? "must be an object" : "must be an array";
+        *(const json_t **)p = v;
+        return NULL;
     }
     return "has a field type this version does not know";
 }
@@ -258,6 +266,10 @@ static void describe_default(const vg_conf_field *f, char *out, size_t cap)
         c = choice_at(f->choices, (int)f->def, &len);
         snprintf(out, cap, "%.*s", (int)len, c);
         break;
+    case VG_CONF_OBJECT:
+    case VG_CONF_ARRAY:
+        snprintf(out, cap, "none");
+        break;
     default:
         snprintf(out, cap, "%.15g", f->def);
         break;
@@ -276,6 +288,10 @@ static void describe_range(const vg_conf_field *f, char *out, size_t cap)
     case VG_CONF_ENUM:
         snprintf(out, cap, "%s", f->choices);
         break;
+    case VG_CONF_OBJECT:
+    case VG_CONF_ARRAY:
+        snprintf(out, cap, "-");
+        break;
     default:
         if (has_range(f))
             snprintf(out, cap, "%.15g..%.15g", f->min, f->max);
@@ -291,6 +307,7 @@ void vg_conf_describe(const vg_conf_field *fields, size_t n, const char *path, v
         [VG_CONF_INT] = "integer", [VG_CONF_UINT32] = "integer",
         [VG_CONF_DOUBLE] = "number", [VG_CONF_BOOL] = "boolean",
         [VG_CONF_STRING] = "string", [VG_CONF_ENUM] = "choice",
+        [VG_CONF_OBJECT] = "object", [VG_CONF_ARRAY] = "array",
     };
     FILE *out = file;
     for (size_t i = 0; i < n; i++) {
@@ -334,6 +351,14 @@ void vg_conf_dump(const vg_conf_field *fields, size_t n, const void *base, const
             size_t len;
             const char *c = choice_at(f->choices, *(const int *)(const void *)at, &len);
             fprintf(out, "%.*s\n", (int)len, c);
+            break;
+        }
+        case VG_CONF_OBJECT:
+        case VG_CONF_ARRAY: {
+            /* Sub-objects are dumped by the tables that read them. */
+            const json_t *v = *(const json_t *const *)(const void *)at;
+            fprintf(out, "%s\n", v == NULL ? "none" : f->type == VG_CONF_OBJECT ? "{...}"
+                                                                                : "[...]");
             break;
         }
         }

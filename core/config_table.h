@@ -22,6 +22,9 @@ typedef enum vg_conf_type {
     VG_CONF_BOOL,    /* int, JSON true/false */
     VG_CONF_STRING,  /* char[max], max = buffer size incl. NUL */
     VG_CONF_ENUM,    /* int: index into `choices` ("max|mean|vote") */
+    VG_CONF_OBJECT,  /* const json_t *, borrowed from the document (NULL when
+                        absent): a sub-object another table or module reads */
+    VG_CONF_ARRAY,   /* const json_t *, as OBJECT, for an array */
 } vg_conf_type;
 
 typedef struct vg_conf_field {
