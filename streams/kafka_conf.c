@@ -54,6 +54,18 @@ int vg__kafka_conf_apply_json(rd_kafka_conf_t *conf, const vg_conf_doc *doc,
     return VG_OK;
 }
 
+int vg__kafka_conf_check(const vg_conf_doc *doc, const json_t *props, const char *path,
+                         vg_error *err)
+{
+    /* A bare conf (no log callback): nothing is logged while checking. */
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (conf == NULL)
+        return vg_error_set(err, VG_ENOMEM, "%s", path);
+    int rc = vg__kafka_conf_apply_json(conf, doc, props, path, err);
+    rd_kafka_conf_destroy(conf);
+    return rc;
+}
+
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     vg_log_level l = level <= 3 ? VG_LOG_ERROR : level == 4 ? VG_LOG_WARN : VG_LOG_DEBUG;

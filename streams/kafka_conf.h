@@ -24,6 +24,12 @@ int vg__kafka_conf_set(rd_kafka_conf_t *conf, const char *path, const char *name
 int vg__kafka_conf_apply_json(rd_kafka_conf_t *conf, const vg_conf_doc *doc,
                               const json_t *props, const char *path, vg_error *err);
 
+/* Validates props as vg__kafka_conf_apply_json would, on a conf of its own
+ * that it then destroys: librdkafka rejects unknown properties and bad
+ * values without connecting anywhere. Returns 0 or VG_ECONFIG. */
+int vg__kafka_conf_check(const vg_conf_doc *doc, const json_t *props, const char *path,
+                         vg_error *err);
+
 /* Returns a new conf whose log goes to vigil's log (librdkafka's levels are
  * syslog's), or NULL when out of memory. */
 rd_kafka_conf_t *vg__kafka_conf_new(void);
