@@ -315,13 +315,9 @@ int vg_pipeline_open_outputs(vg_pipeline *p, vg_error *err)
     size_t i;
     json_t *out;
     json_array_foreach(cfg->outputs, i, out) {
-        const char *type = json_string_value(json_object_get(out, "type"));
-        if (type == NULL) {
-            char where[64];
-            vg_conf_where(cfg->doc, cfg->outputs, NULL, i, where, sizeof(where));
-            return vg_error_set_at(err, VG_ECONFIG, where,
-                                   "outputs[%zu].type: must be a string", i);
-        }
+        const char *type = vg_config_output_type(cfg, i, err);
+        if (type == NULL)
+            return VG_ECONFIG;
         vg_sink *sink = vg_sink_open(type, cfg->doc, out, err);
         if (sink == NULL)
             return err->code ? err->code : VG_ECONFIG;
