@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "streams/stream.h"
 
 /* The top-level keys. The sub-objects are borrowed here and validated by
  * the modules that read them (each from its own table); "alert" and "log"
@@ -142,6 +143,24 @@ int vg_config_alert_over(const vg_config *cfg, const json_t *obj, const char *pa
     *out = cfg->alert;
     return vg_conf_apply_over(cfg->doc, obj, path, alert_fields, VG_CONF_COUNT(alert_fields),
                               NULL, out, err);
+}
+
+const char *vg_config_output_type(const vg_config *cfg, size_t i, vg_error *err)
+{
+    const json_t *out = json_array_get(cfg->outputs, i);
+    const char *type = json_string_value(json_object_get(out, "type"));
+    char where[64];
+    if (type != NULL && vg_sink_type_find(type) != NULL)
+        return type;
+    if (type == NULL) {
+        vg_conf_where(cfg->doc, cfg->outputs, NULL, i, where, sizeof(where));
+        vg_error_set_at(err, VG_ECONFIG, where, "outputs[%zu].type: must be a string", i);
+    } else {
+        vg_conf_where(cfg->doc, out, "type", 0, where, sizeof(where));
+        vg_error_set_at(err, VG_ECONFIG, where, "outputs[%zu].type: unknown output type \"%.40s\"",
+                        i, type);
+    }
+    return NULL;
 }
 
 void vg_config_describe(FILE *out)
