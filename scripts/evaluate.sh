@@ -115,6 +115,6 @@ for m in "${machines[@]}"; do
         --events /dev/null --eval-json "$z/smd-$m.json" >"$z/smd-$m.txt"
 done
 
-echo "vigil $("$vigil" --version 2>/dev/null | head -1 || true), $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?'); data $data"
+echo "$("$vigil" --version 2>/dev/null | head -1 || true), $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?'); data $data"
 python3 "$repo/scripts/evaluate.py" aggregate "$work" "${names[@]}" zscore
 echo "($((SECONDS - start)) s; z-score: causal, window 200, |z| per series, max over a file's series; smd-dev baseline warmed on train/)"
