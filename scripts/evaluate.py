@@ -269,7 +269,8 @@ def smd_rows(s):
 
 
 def aggregate(work, names):
-    vigil, base = names[:-1], names[-1]
+    # The built-in defaults first: on a tie they stay chosen.
+    vigil, base = sorted(names[:-1], key=lambda n: n != "default"), names[-1]
     out = []
     nab = {n: load(os.path.join(work, n, "nab.json"), nab_group) for n in names
            if os.path.exists(os.path.join(work, n, "nab.json"))}
