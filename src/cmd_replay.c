@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "src/labels.h"
 #include "core/log.h"
 #include "src/nab.h"
+#include "src/ops_eval.h"
 #include "engine/pipeline.h"
 #include "src/progress.h"
 #include "src/report.h"
@@ -32,12 +34,24 @@ typedef struct replay_opts {
     const char *load_state;
     const char *save_state;
     const char *report;
+    const char *eval_json;
+    int         given_scores;
     int         quiet;
     vg_csv_options csv;  /* from the config's "csv" object */
 } replay_opts;
 
+/* Scoring against labels: the NAB table and the operator view, fed the
+ * same per-row scores. */
+typedef struct label_eval {
+    vg_labels *labels;
+    vg_nab    *nab;
+    vg_ops    *ops;
+} label_eval;
+
 /* What the point hook of one file feeds: the scores file and, for scoring
- * against labels, every point's timestamp and final score. */
+ * against labels, one timestamp and score per input row and the firing
+ * times. A wide CSV row holds several series; the file is one unit (one
+ * machine), so its row scores the max over them (fmax: a NaN loses). */
 typedef struct file_run {
     vg_scores_csv *scores;   /* NULL-able */
     vg_report     *report;   /* NULL-able */
@@ -45,6 +59,9 @@ typedef struct file_run {
     int64_t       *ts;
     double        *score;
     size_t         n, cap;
+    int64_t        line;     /* input line of row n - 1 */
+    int64_t       *fired;
+    size_t         n_fired, fired_cap;
     int            nomem;
 } file_run;
 
@@ -69,7 +86,12 @@ static void replay_help(void)
            "                       files OUT is a directory of NAME.scores.csv files\n"
            "      --events OUT     write incidents as NDJSON events\n"
            "      --labels L.json  score against labelled anomaly windows (NAB's\n"
-           "                       combined_windows.json shape) and print a table\n"
+           "                       combined_windows.json shape) and print the NAB\n"
+           "                       table and the operator view (docs/quality.md)\n"
+           "      --eval-json OUT  with --labels: write every file's threshold curves\n"
+           "                       and incident counts as JSON (scripts/evaluate.sh)\n"
+           "      --given-scores   the CSV values are another detector's anomaly\n"
+           "                       scores: skip vigil's detectors, evaluate them as is\n"
            "      --load-state DIR start from the state in DIR/replay.vgstate (saved\n"
            "                       under the same detector configuration)\n"
            "      --save-state DIR after the replay, save every series' state into\n"
@@ -94,6 +116,8 @@ static int parse_args(int argc, char **argv, replay_opts *o)
         {"load-state", required_argument, NULL, 'L'},
         {"save-state", required_argument, NULL, 'S'},
         {"report", required_argument, NULL, 'r'},
+        {"eval-json", required_argument, NULL, 'J'},
+        {"given-scores", no_argument, NULL, 'G'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -109,6 +133,8 @@ static int parse_args(int argc, char **argv, replay_opts *o)
         case 'L': o->load_state = optarg; break;
         case 'S': o->save_state = optarg; break;
         case 'r': o->report = optarg; break;
+        case 'J': o->eval_json = optarg; break;
+        case 'G': o->given_scores = 1; break;
         case 'q': o->quiet = 1; break;
         case 'h': replay_help(); return 1;
         default:  return vg_cli_usage_error("replay", "bad option");
@@ -116,6 +142,23 @@ static int parse_args(int argc, char **argv, replay_opts *o)
     }
     if (optind >= argc)
         return vg_cli_usage_error("replay", "no CSV file given");
+    if ((o->eval_json != NULL || o->given_scores) && o->labels == NULL)
+        return vg_cli_usage_error("replay", "--eval-json and --given-scores need --labels");
+    return 0;
+}
+
+/* Makes room for one more element of `size` bytes in *buf (n used of
+ * *cap), doubling. Returns 0, or -1 with *buf unchanged. */
+static int grow(void **buf, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t want = *cap ? *cap * 2 : 4096;
+    void *p = realloc(*buf, want * size);
+    if (p == NULL)
+        return -1;
+    *buf = p;
+    *cap = want;
     return 0;
 }
 
@@ -129,38 +172,45 @@ static void on_point(void *ctx, const vg_batch *b, const vg_point *p,
         vg_report_add(run->report, vg_batch_key(b, p), p->key_len, p->ts_ms, p->value, r);
     if (!run->collect || run->nomem)
         return;
-    if (run->n == run->cap) {
-        size_t cap = run->cap ? run->cap * 2 : 4096;
-        int64_t *ts = realloc(run->ts, cap * sizeof(*ts));
-        if (ts != NULL)
-            run->ts = ts;
-        double *score = realloc(run->score, cap * sizeof(*score));
-        if (score != NULL)
-            run->score = score;
-        if (ts == NULL || score == NULL) {
+    if (r->event == VG_ALERT_FIRING) {
+        if (grow((void **)&run->fired, &run->fired_cap, run->n_fired,
+                 sizeof(*run->fired)) != 0) {
             run->nomem = 1;
             return;
         }
-        run->cap = cap;
+        run->fired[run->n_fired++] = p->ts_ms;
     }
+    if (run->n > 0 && p->origin.offset == run->line) {
+        run->score[run->n - 1] = fmax(run->score[run->n - 1], r->score);
+        return;
+    }
+    size_t ts_cap = run->cap;   /* both arrays grow in step */
+    if (grow((void **)&run->ts, &ts_cap, run->n, sizeof(*run->ts)) != 0 ||
+        grow((void **)&run->score, &run->cap, run->n, sizeof(*run->score)) != 0) {
+        run->nomem = 1;
+        return;
+    }
+    run->line = p->origin.offset;
     run->ts[run->n] = p->ts_ms;
     run->score[run->n++] = r->score;
 }
 
-/* Adds a replayed file's scores to the NAB accumulator, when it is labelled. */
-static int score_against_labels(vg_nab *nab, const vg_labels *labels, const char *path,
-                                const file_run *run)
+/* Adds a replayed file's row scores and incidents to the NAB and operator
+ * accumulators, when it is labelled. */
+static int score_against_labels(label_eval *le, const char *path, const file_run *run)
 {
     const vg_label_window *windows;
     size_t n;
     vg_error err = {0};
-    if (vg_labels_find(labels, path, &windows, &n) != VG_OK) {
+    if (vg_labels_find(le->labels, path, &windows, &n) != VG_OK) {
         vg_warn("%s: not in the labels file; not scored", path);
         return VG_OK;
     }
     if (run->nomem)
         return VG_ENOMEM;
-    if (vg_nab_add_file(nab, path, run->ts, run->score, run->n, windows, n, &err) != VG_OK) {
+    if (vg_nab_add_file(le->nab, path, run->ts, run->score, run->n, windows, n, &err) != VG_OK ||
+        vg_ops_add_file(le->ops, path, run->ts, run->score, run->n, run->fired, run->n_fired,
+                        windows, n, &err) != VG_OK) {
         vg_err("%s: %s", path, err.msg);
         return err.code;
     }
@@ -206,11 +256,22 @@ static void show_progress(replay_totals *t, const vg_source *src)
     vg_progress_update(&t->progress, now, t->rows + st.rows, t->bytes + done);
 }
 
+/* --given-scores: each value is already an anomaly score; the hook sees it
+ * as the final score of a point that raised no event. */
+static void feed_given_scores(file_run *run, const vg_batch *b)
+{
+    vg_point_result r = {.expected = NAN, .lower = NAN, .upper = NAN};
+    for (size_t i = 0; i < b->n; i++) {
+        r.score = b->points[i].value;
+        on_point(run, b, &b->points[i], &r);
+    }
+}
+
 static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, int many,
-                       vg_nab *nab, const vg_labels *labels, replay_totals *t)
+                       label_eval *le, replay_totals *t)
 {
     vg_error err = {0};
-    file_run run = {.collect = nab != NULL, .report = t->report};
+    file_run run = {.collect = le->labels != NULL, .report = t->report};
     vg_csv_source_stats st;
     uint64_t done = 0, size = 0;
     vg_source *src = vg_csv_source_open(path, &o->csv, &err);
@@ -232,14 +293,17 @@ static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, i
         }
     }
     if (run.report != NULL)
-        vg_report_begin_file(run.report, path, labels);
+        vg_report_begin_file(run.report, path, le->labels);
     vg_pipeline_set_hook(p, on_point, &run);
 
     vg_batch batch;
     vg_batch_init(&batch);
     int rc;
     while ((rc = vg_source_poll(src, &batch, 0)) >= 0) {
-        vg_pipeline_process(p, &batch);
+        if (o->given_scores)
+            feed_given_scores(&run, &batch);
+        else
+            vg_pipeline_process(p, &batch);
         vg_source_commit(src, &batch);
         vg_batch_reset(&batch);
         show_progress(t, src);
@@ -262,10 +326,11 @@ static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, i
         vg_err("%s: %s", err.where, err.msg);
         rc = VG_EIO;
     }
-    if (rc == VG_OK && nab != NULL)
-        rc = score_against_labels(nab, labels, path, &run);
+    if (rc == VG_OK && le->labels != NULL)
+        rc = score_against_labels(le, path, &run);
     free(run.ts);
     free(run.score);
+    free(run.fired);
     return rc;
 }
 
@@ -293,6 +358,49 @@ static int add_sinks(vg_pipeline *p, const vg_config *cfg, const replay_opts *o,
         json_array_size(cfg->outputs) == 0)
         return add_sink(p, "console", NULL, err);
     return VG_OK;
+}
+
+static void label_eval_close(label_eval *le)
+{
+    vg_ops_free(le->ops);
+    vg_nab_free(le->nab);
+    vg_labels_free(le->labels);
+    memset(le, 0, sizeof(*le));
+}
+
+/* Loads the labels and makes the accumulators; on failure nothing is kept. */
+static int label_eval_open(label_eval *le, const char *path, vg_error *err)
+{
+    le->labels = vg_labels_load(path, err);
+    le->nab = le->labels ? vg_nab_new(err) : NULL;
+    le->ops = le->nab ? vg_ops_new(err) : NULL;
+    if (le->ops == NULL) {
+        label_eval_close(le);
+        return err->code;
+    }
+    return VG_OK;
+}
+
+/* The NAB table, the operator view, and the --eval-json file. */
+static int label_eval_output(const label_eval *le, const replay_opts *o)
+{
+    vg_error err = {0};
+    char msg[256];
+    if (vg_nab_files(le->nab) == 0)
+        return VG_OK;
+    int rc = vg_nab_print(le->nab, stdout, &err);
+    if (rc == VG_OK)
+        rc = vg_ops_print(le->ops, stdout, &err);
+    if (rc == VG_OK && o->eval_json != NULL) {
+        FILE *f = fopen(o->eval_json, "w");
+        rc = f ? vg_ops_write_json(le->ops, le->nab, f, &err)
+               : vg_error_set_at(&err, VG_EIO, o->eval_json, "cannot create");
+        if (f != NULL && fclose(f) != 0 && rc == VG_OK)
+            rc = vg_error_set_at(&err, VG_EIO, o->eval_json, "cannot write");
+    }
+    if (rc != VG_OK)
+        fprintf(stderr, "vigil replay: labels: %s\n", vg_error_format(&err, msg, sizeof(msg)));
+    return rc;
 }
 
 int vg_cmd_replay(int argc, char **argv)
@@ -328,18 +436,12 @@ int vg_cmd_replay(int argc, char **argv)
         return 1;
     }
 
-    vg_labels *labels = NULL;
-    vg_nab *nab = NULL;
-    if (o.labels != NULL) {
-        labels = vg_labels_load(o.labels, &err);
-        nab = labels ? vg_nab_new(&err) : NULL;
-        if (nab == NULL) {
-            fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
-            vg_labels_free(labels);
-            vg_pipeline_free(p);
-            vg_config_free(cfg);
-            return 1;
-        }
+    label_eval le = {0};
+    if (o.labels != NULL && label_eval_open(&le, o.labels, &err) != VG_OK) {
+        fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
+        vg_pipeline_free(p);
+        vg_config_free(cfg);
+        return 1;
     }
 
     replay_totals t = {0};
@@ -349,8 +451,7 @@ int vg_cmd_replay(int argc, char **argv)
         t.report = vg_report_new(names, n, cfg->alert.threshold, 0, &err);
         if (t.report == NULL) {
             fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
-            vg_nab_free(nab);
-            vg_labels_free(labels);
+            label_eval_close(&le);
             vg_pipeline_free(p);
             vg_config_free(cfg);
             return 1;
@@ -361,7 +462,7 @@ int vg_cmd_replay(int argc, char **argv)
                      "vigil replay", vg_progress_file_bytes(argv + optind, (size_t)files),
                      start);
     for (int i = optind; i < argc; i++)
-        if (replay_file(p, argv[i], &o, files > 1, nab, labels, &t) != VG_OK)
+        if (replay_file(p, argv[i], &o, files > 1, &le, &t) != VG_OK)
             t.files_failed++;
     vg_progress_end(&t.progress);
     int flushed = vg_pipeline_flush(p, 10000);
@@ -382,19 +483,17 @@ int vg_cmd_replay(int argc, char **argv)
                 secs > 0 ? (double)t.rows / secs : 0.0);
     int failed = t.files_failed > 0 || flushed != VG_OK || st->sink_errors > 0 ||
                  saved != VG_OK;
-    if (nab != NULL && vg_nab_files(nab) > 0 && vg_nab_print(nab, stdout, &err) != VG_OK) {
-        fprintf(stderr, "vigil replay: labels: %s\n", vg_error_format(&err, msg, sizeof(msg)));
+    if (le.labels != NULL && label_eval_output(&le, &o) != VG_OK)
         failed = 1;
-    }
     if (t.report != NULL &&
-        ((nab != NULL && vg_nab_files(nab) > 0 && vg_report_set_nab(t.report, nab, &err) != VG_OK) ||
+        ((le.nab != NULL && vg_nab_files(le.nab) > 0 &&
+          vg_report_set_nab(t.report, le.nab, &err) != VG_OK) ||
          vg_report_write(t.report, o.report, &err) != VG_OK)) {
         fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
         failed = 1;
     }
     vg_report_free(t.report);
-    vg_nab_free(nab);
-    vg_labels_free(labels);
+    label_eval_close(&le);
     vg_pipeline_free(p);
     vg_config_free(cfg);
     return failed ? 1 : 0;
