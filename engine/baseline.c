@@ -23,10 +23,11 @@ void vg_baseline_learn(vg_baseline *b, const vg_alert_params *params, double val
     b->n += 1.0;
     double span = b->n < params->range_span ? b->n : params->range_span;
     b->mean += (value - b->mean) / span;
-    /* The extremes relax towards the mean at the same pace, so the range
-     * is what the series did over about range_span points. */
-    b->hi -= (b->hi - b->mean) / span;
-    b->lo += (b->mean - b->lo) / span;
+    /* The extremes relax towards the mean over range_span points from the
+     * start (not over the mean's shorter early span), so the range is what
+     * the series did over about range_span points. */
+    b->hi -= (b->hi - b->mean) / params->range_span;
+    b->lo += (b->mean - b->lo) / params->range_span;
     b->hi = value > b->hi ? value : b->hi;
     b->lo = value < b->lo ? value : b->lo;
 }
@@ -46,10 +47,10 @@ int vg_baseline_pages(const vg_baseline *b, const vg_alert_params *params, doubl
     double range = b->n > 0.0 ? b->hi - b->lo : 0.0;
     if (d < params->min_deviation || d < params->min_range * range)
         return 0;
-    /* A small move relative to the level pages only when it leaves
-     * everything the series did in the long run (a near-flat series that
-     * really moved). */
-    return d >= params->min_change * fabs(ref) || (range > 0.0 && d > range);
+    /* A small move relative to the level pages only when it is more than
+     * twice everything the series did in the long run (a near-flat series
+     * that really moved, not one touching its usual edge again). */
+    return d >= params->min_change * fabs(ref) || (range > 0.0 && d > 2.0 * range);
 }
 
 void vg_baseline_begin(vg_baseline *b, const vg_alert_params *params, double expected,
@@ -59,8 +60,8 @@ void vg_baseline_begin(vg_baseline *b, const vg_alert_params *params, double exp
     double half = (upper - lower) / 2.0;
     double range = b->n > 0.0 ? b->hi - b->lo : 0.0;
     double floor = params->min_change * fabs(ref);
-    if (range > 0.0 && range < floor)
-        floor = range;  /* as in vg_baseline_pages: leaving the range pages */
+    if (range > 0.0 && 2.0 * range < floor)
+        floor = 2.0 * range;  /* as in vg_baseline_pages */
     floor = floor > params->min_deviation ? floor : params->min_deviation;
     floor = floor > params->min_range * range ? floor : params->min_range * range;
     b->expected = ref;

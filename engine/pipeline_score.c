@@ -204,13 +204,13 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
     int anomalous = judge(pr, head, open, pt, judged, &r);
     r.event = vg_alert_step(&head->alert, &pr->alert, pt->ts_ms, judged, anomalous);
     r.alert = (vg_alert_state)head->alert.state;
-    if (!frozen) {
+    if (!frozen)
         vg_window_push((vg_window *)(block + p->window_offset), pt->value);
-        /* A point that pages stays out of the long-run range: one spike
-         * must not raise the floors against the next. */
-        if (!anomalous && !open)
-            vg_baseline_learn(&head->baseline, &pr->alert, pt->value);
-    }
+    /* The long-run range learns every point outside an incident, an
+     * incident's first point included: what the series did is its range,
+     * so a routine blip raises the floor against the next one. */
+    if (!open)
+        vg_baseline_learn(&head->baseline, &pr->alert, pt->value);
     p->stats.points++;
 
     if (r.event != VG_ALERT_NORMAL) {
