@@ -164,15 +164,18 @@ static void fill_result(const vg_pipeline *p, const scored *sc, vg_point_result 
 /* Whether the point counts as anomalous for the alert: a score at the
  * threshold that passes the paging floors, or, inside an incident, a value
  * still outside the incident's baseline band. */
-static int judge(const profile *pr, series_head *head, int in_incident, const vg_point *pt,
-                 double score, const vg_point_result *r)
+static int judge(const profile *pr, series_head *head, int in_incident, int frozen,
+                 const vg_point *pt, double score, const vg_point_result *r)
 {
     const vg_alert_params *ap = &pr->alert;
     /* NaN compares false, so a point without a score counts as normal. */
     int anomalous = score >= ap->threshold &&
                     vg_baseline_pages(&head->baseline, ap, r->expected, pt->value);
     if (in_incident)
-        return anomalous || vg_baseline_outside(&head->baseline, r->expected, pt->value);
+        /* A learning model's expectation follows the fault: then the
+         * expectation at the incident's start is the baseline. */
+        return anomalous ||
+               vg_baseline_outside(&head->baseline, frozen ? r->expected : NAN, pt->value);
     if (anomalous)
         vg_baseline_begin(&head->baseline, ap, r->expected, r->lower, r->upper);
     return anomalous;
@@ -201,7 +204,7 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
     double judged = score_both(p, block, frozen, pt, &sc, &r);
     fill_result(p, &sc, &r);
 
-    int anomalous = judge(pr, head, open, pt, judged, &r);
+    int anomalous = judge(pr, head, open, frozen, pt, judged, &r);
     r.event = vg_alert_step(&head->alert, &pr->alert, pt->ts_ms, judged, anomalous);
     r.alert = (vg_alert_state)head->alert.state;
     if (!frozen)

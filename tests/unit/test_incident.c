@@ -119,15 +119,19 @@ static double disk_free(size_t i, uint64_t *rng)
 static void level_shift_is_one_incident_until_it_returns(void **state)
 {
     (void)state;
-    events *e = run("{}", disk_free, SHIFT_END + 600);
-    assert_int_equal(e->n, 2);
-    assert_int_equal(e->state[0], VG_ALERT_FIRING);
-    assert_true(e->ts[0] >= SHIFT_AT * MINUTE && e->ts[0] <= (SHIFT_AT + 3) * MINUTE);
-    assert_int_equal(e->state[1], VG_ALERT_RESOLVED);
-    /* Firing for all of the fault, resolved within a few points of its end. */
-    assert_true(e->ts[1] >= SHIFT_END * MINUTE && e->ts[1] <= (SHIFT_END + 10) * MINUTE);
-    assert_string_equal(e->reason[1], "back to baseline");
-    free(e);
+    /* The same with a model that learns (the default) and one held. */
+    for (int hold = 0; hold < 2; hold++) {
+        events *e = run(hold ? "{\"alert\": {\"hold_model\": true}}" : "{}", disk_free,
+                        SHIFT_END + 600);
+        assert_int_equal(e->n, 2);
+        assert_int_equal(e->state[0], VG_ALERT_FIRING);
+        assert_true(e->ts[0] >= SHIFT_AT * MINUTE && e->ts[0] <= (SHIFT_AT + 3) * MINUTE);
+        assert_int_equal(e->state[1], VG_ALERT_RESOLVED);
+        /* Firing for all of the fault, resolved within a few points of its end. */
+        assert_true(e->ts[1] >= SHIFT_END * MINUTE && e->ts[1] <= (SHIFT_END + 10) * MINUTE);
+        assert_string_equal(e->reason[1], "back to baseline");
+        free(e);
+    }
 }
 
 /* The same fault, never undone. */
