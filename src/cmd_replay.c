@@ -17,6 +17,7 @@
 #include "src/labels.h"
 #include "core/log.h"
 #include "src/nab.h"
+#include "src/ops_eval.h"
 #include "engine/pipeline.h"
 #include "src/ops_eval.h"
 #include "src/progress.h"
