@@ -19,7 +19,6 @@
 #include "src/nab.h"
 #include "src/ops_eval.h"
 #include "engine/pipeline.h"
-#include "src/ops_eval.h"
 #include "src/progress.h"
 #include "src/report.h"
 #include "core/vigil_metrics.h"
