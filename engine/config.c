@@ -48,6 +48,27 @@ static const vg_conf_field alert_fields[] = {
      "consecutive anomalous points before an incident fires"},
     {"resolve_after", VG_CONF_UINT32, offsetof(vg_alert_params, resolve_after), 5, 1, 100000, NULL,
      "consecutive normal points before a firing incident resolves"},
+    /* A day at any sampling rate would outlast most faults an operator
+     * wants to hear about until fixed; 6 hours is a shift. */
+    {"accept_after_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, accept_after_s), 21600, 0,
+     1e9, NULL,
+     "seconds an incident may fire before its level is accepted as the new normal "
+     "(it resolves, the model relearns); 0: never"},
+    /* Off by default: holding cost 5.7 NAB points on nab-dev and lost in
+     * every leave-one-group-out fold on both corpora (docs/quality.md). */
+    {"hold_model", VG_CONF_BOOL, offsetof(vg_alert_params, hold_model), 0, 0, 1, NULL,
+     "while an incident is open the series' model does not learn (the fault must not "
+     "become the new normal); false: it learns as usual"},
+    {"min_deviation", VG_CONF_DOUBLE, offsetof(vg_alert_params, min_deviation), 0, 0, 1e300,
+     NULL, "paging floor: smallest |value - expected| that pages, in the series' units"},
+    {"min_change", VG_CONF_DOUBLE, offsetof(vg_alert_params, min_change), 0.01, 0, 1e6, NULL,
+     "paging floor: smallest |value - expected| / |expected| that pages, unless the "
+     "deviation exceeds the series' whole long-run range"},
+    {"min_range", VG_CONF_DOUBLE, offsetof(vg_alert_params, min_range), 0.5, 0, 1e6, NULL,
+     "paging floor: smallest |value - expected| that pages, as a share of the series' "
+     "long-run range (max - min)"},
+    {"range_span", VG_CONF_DOUBLE, offsetof(vg_alert_params, range_span), 10000, 10, 1e9,
+     NULL, "points the long-run range remembers (its extremes decay over about this many)"},
 };
 
 typedef struct log_params {

@@ -45,8 +45,9 @@ static int console_emit(void *self, const vg_event *ev)
     if (ev->state == VG_ALERT_RESOLVED) {
         double minutes = (double)(ev->ts_ms - ev->start_ms) / 60000.0;
         vg_fmt_score(score, ev->peak);
-        printf("RESOLVED %s  %.*s  after %.1f min  peak %s%s\n", ts, (int)ev->series_len,
-               ev->series, minutes, score, where);
+        printf("RESOLVED %s  %.*s  after %.1f min  peak %s%s%s%s\n", ts, (int)ev->series_len,
+               ev->series, minutes, score, ev->reason ? "  " : "", ev->reason ? ev->reason : "",
+               where);
         return VG_OK;
     }
 
