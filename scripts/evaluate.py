@@ -29,6 +29,13 @@ import sys
 from collections import deque
 
 WINDOW = 200
+# The sd is floored: smd-dev's metrics are scaled to [0, 1] and many are
+# constant for hours, then blip. Unfloored, every blip off a constant window
+# has an infinite (or, clamped, one tied huge) z, and these ties fill the top
+# of the ranking: 4/104 windows caught at 1 false alert a machine-day, not
+# the 25/104 smd-dev's README gives. Floored at 1e-3, a blip ranks by its
+# size and the README's 25/104 and 78/104 come out exactly.
+SD_FLOOR = 1e-3
 # NAB normalisation (src/nab.c): null = -fn * windows, perfect = tp * S(-1) * windows.
 S_FIRST = 2.0 / (1.0 + math.exp(-5.0)) - 1.0
 # Selection objective for smd-dev: caught@1 + caught@5 + caught at the
@@ -40,9 +47,7 @@ DEFAULTS_PENALTY = 0.1
 # ---- the baseline -----------------------------------------------------------
 
 def zscore(paths_in, path_out):
-    """Causal rolling |z| per column; 0 until a column has a full window or
-    when its window is constant and the value equals it; a value off a
-    constant window scores 1e9 (far above any real z: a new level)."""
+    """Causal rolling |z| per column, 0 until a column has a full window."""
     cols = None
     out = open(path_out, "w")
     for k, path in enumerate(paths_in):
@@ -61,12 +66,8 @@ def zscore(paths_in, path_out):
                     z = 0.0
                     if len(win) == WINDOW:
                         mean = c[1] / WINDOW
-                        var = max(c[2] / WINDOW - mean * mean, 0.0)
-                        sd = math.sqrt(var)
-                        if sd > 1e-9 * max(1.0, abs(mean)):
-                            z = abs(x - mean) / sd
-                        elif abs(x - mean) > 1e-9 * max(1.0, abs(mean)):
-                            z = 1e9
+                        sd = math.sqrt(max(c[2] / WINDOW - mean * mean, 0.0))
+                        z = abs(x - mean) / max(sd, SD_FLOOR)
                         c[1] -= win[0]
                         c[2] -= win[0] * win[0]
                         win.popleft()
@@ -268,7 +269,8 @@ def smd_rows(s):
 
 
 def aggregate(work, names):
-    vigil, base = names[:-1], names[-1]
+    # The built-in defaults first: on a tie they stay chosen.
+    vigil, base = sorted(names[:-1], key=lambda n: n != "default"), names[-1]
     out = []
     nab = {n: load(os.path.join(work, n, "nab.json"), nab_group) for n in names
            if os.path.exists(os.path.join(work, n, "nab.json"))}

@@ -11,22 +11,26 @@
 #  - leave-one-group-out: for each NAB category / SMD machine, the candidate
 #    config and thresholds chosen on the other groups, scored on it.
 #
-# usage: scripts/evaluate.sh [-g GRID_DIR] [-j JOBS] [DATA_DIR]
+# usage: scripts/evaluate.sh [-g GRID_DIR] [-j JOBS] [-k KEEP_DIR] [DATA_DIR]
 #   DATA_DIR  holds nab-dev/ and smd-dev/ (default $VIGIL_DATA, else
 #             ../shared/data beside the repository); absent: skipped, exit 0
 #   GRID_DIR  candidate configs *.json (default: only the built-in defaults,
 #             named "default"); the built-in defaults are always a candidate
 #   JOBS      replays at once (default 2)
+#   KEEP_DIR  keep the replays' tables (*.txt: NAB and operator tables per
+#             run), curves (*.json) and the baseline's scores there
 #   VIGIL_BIN the vigil binary (default build/vigil)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 grid=""
 jobs=2
-while getopts "g:j:h" opt; do
+keep=""
+while getopts "g:j:k:h" opt; do
     case "$opt" in
     g) grid="$OPTARG" ;;
     j) jobs="$OPTARG" ;;
-    *) sed -n '2,21p' "$0"; exit 2 ;;
+    k) keep="$OPTARG" ;;
+    *) sed -n '2,23p' "$0"; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
@@ -44,8 +48,13 @@ vigil="$(cd "$(dirname "$vigil")" && pwd)/$(basename "$vigil")"
 nab="$(cd "$(dirname "$nab")" && pwd)/nab-dev"
 smd="$(cd "$(dirname "$smd")" && pwd)/smd-dev"
 
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+if [ -n "$keep" ]; then
+    mkdir -p "$keep"
+    work="$(cd "$keep" && pwd)"
+else
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' EXIT
+fi
 
 # Candidates: name -> config file ("" for the built-in defaults).
 declare -A config=([default]="")
@@ -106,6 +115,6 @@ for m in "${machines[@]}"; do
         --events /dev/null --eval-json "$z/smd-$m.json" >"$z/smd-$m.txt"
 done
 
-echo "vigil $("$vigil" --version 2>/dev/null | head -1 || true), $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?'); data $data"
+echo "$("$vigil" --version 2>/dev/null | head -1 || true), $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?'); data $data"
 python3 "$repo/scripts/evaluate.py" aggregate "$work" "${names[@]}" zscore
 echo "($((SECONDS - start)) s; z-score: causal, window 200, |z| per series, max over a file's series; smd-dev baseline warmed on train/)"

@@ -17,8 +17,8 @@
 #include "src/labels.h"
 #include "core/log.h"
 #include "src/nab.h"
-#include "engine/pipeline.h"
 #include "src/ops_eval.h"
+#include "engine/pipeline.h"
 #include "src/progress.h"
 #include "src/report.h"
 #include "core/vigil_metrics.h"
@@ -37,6 +37,7 @@ typedef struct replay_opts {
     const char *eval_json;
     int         given_scores;
     int         quiet;
+    vg_csv_options csv;  /* from the config's "csv" object */
 } replay_opts;
 
 /* Scoring against labels: the NAB table and the operator view, fed the
@@ -273,7 +274,7 @@ static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, i
     file_run run = {.collect = le->labels != NULL, .report = t->report};
     vg_csv_source_stats st;
     uint64_t done = 0, size = 0;
-    vg_source *src = vg_csv_source_open(path, NULL, &err);
+    vg_source *src = vg_csv_source_open(path, &o->csv, &err);
     if (src == NULL) {
         vg_err("%s: %s", err.where[0] ? err.where : path, err.msg);
         return VG_EIO;
@@ -418,7 +419,8 @@ int vg_cmd_replay(int argc, char **argv)
     }
     vg_log_set_level((vg_log_level)cfg->log_level);
     vg_pipeline *p = vg_pipeline_new(cfg, &err);
-    if (p == NULL || add_sinks(p, cfg, &o, &err) != VG_OK ||
+    if (p == NULL || vg_csv_configure(cfg->doc, cfg->csv, &o.csv, &err) != VG_OK ||
+        add_sinks(p, cfg, &o, &err) != VG_OK ||
         (o.load_state && vg_snapshot_load_replay(p, o.load_state, NULL, &err) != VG_OK)) {
         fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
         vg_pipeline_free(p);

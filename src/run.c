@@ -266,6 +266,11 @@ static void on_assign(void *ctx, vg_kafka_partition *parts, size_t n)
     free(nums);
 }
 
+void vg_run_describe(FILE *out)
+{
+    vg_conf_describe(state_fields, VG_CONF_COUNT(state_fields), "state", out);
+}
+
 int vg_run_check_config(const vg_config *cfg, vg_error *err)
 {
     state_params state;

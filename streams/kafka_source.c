@@ -28,6 +28,8 @@ typedef struct source_params {
     char     dead_letter_topic[256];
     uint32_t batch;
     uint32_t partitions;
+    const json_t *topics;  /* borrowed from the config: read while opening only */
+    const json_t *kafka;
 } source_params;
 
 static const vg_conf_field source_fields[] = {
@@ -41,9 +43,11 @@ static const vg_conf_field source_fields[] = {
      "most messages per poll"},
     {"partitions", VG_CONF_UINT32, offsetof(source_params, partitions), 4, 1, 10000, NULL,
      "partitions of each topic the embedded broker creates"},
+    {"topics", VG_CONF_ARRAY, offsetof(source_params, topics), 0, 0, 0, NULL,
+     "[{\"name\": topic, \"format\": ..., parser keys}]: 1..64 topics (input.topics[].*)"},
+    {"kafka", VG_CONF_OBJECT, offsetof(source_params, kafka), 0, 0, 0, NULL,
+     "librdkafka consumer properties (auto-commit and offset store stay off)"},
 };
-
-static const char *const source_also[] = {"topics", "kafka", NULL};
 
 typedef struct source_topic {
     char      *name;
@@ -122,7 +126,7 @@ static int configure(vg_kafka_source *ks, const vg_conf_doc *doc, const json_t *
                      vg_error *err)
 {
     int rc = vg_conf_apply(doc, cfg, "input", source_fields, VG_CONF_COUNT(source_fields),
-                           source_also, &ks->params, err);
+                           NULL, &ks->params, err);
     if (rc != VG_OK)
         return rc;
     const json_t *topics = json_object_get(cfg, "topics");
@@ -348,8 +352,8 @@ vg_kafka_source *vg_kafka_source_new(const vg_conf_doc *doc, const json_t *cfg,
     if (strcmp(ks->params.brokers, "embedded") == 0) {
         if (start_embedded(ks, err) != VG_OK)
             goto out_free_source;
-    } else if (vg__kafka_resolve_brokers(ks->params.brokers, ks->brokers, sizeof(ks->brokers),
-                                         err) != VG_OK) {
+    } else if (vg_broker_resolve(ks->params.brokers, ks->brokers, sizeof(ks->brokers),
+                                 err) != VG_OK) {
         goto out_free_source;
     }
     if (ks->params.dead_letter_topic[0] != '\0') {
@@ -597,8 +601,26 @@ static void ops_close(void *self)
     vg_kafka_source_close(self);
 }
 
+/* Everything vg_kafka_source_new validates, opening nothing: the keys,
+ * every topic's parser and the librdkafka properties. */
+static int ops_check(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
+{
+    vg_kafka_source *ks = calloc(1, sizeof(*ks));
+    if (ks == NULL)
+        return vg_error_set(err, VG_ENOMEM, "kafka input");
+    int rc = configure(ks, doc, cfg, err);
+    if (rc == VG_OK)
+        rc = vg__kafka_conf_check(doc, ks->params.kafka, "input.kafka", err);
+    free_source(ks);
+    return rc;
+}
+
 const vg_source_ops vg_kafka_source_ops = {
-    .name   = "kafka",
+    .name       = "kafka",
+    .config_key = "input",
+    .fields     = source_fields,
+    .n_fields   = VG_CONF_COUNT(source_fields),
+    .check      = ops_check,
     .poll   = ops_poll,
     .commit = ops_commit,
     .close  = ops_close,
