@@ -104,7 +104,7 @@ static const vg_conf_field seasonal_fields[] = {
      "deviation smoothing"},
     {"clamp", VG_CONF_DOUBLE, offsetof(seasonal_params, clamp), 2, 0, 1000, NULL,
      "updates see the point clipped to this many band widths; 0: no clipping"},
-    {"range_floor", VG_CONF_DOUBLE, offsetof(seasonal_params, range_floor), 0.02, 0, 1, NULL,
+    {"range_floor", VG_CONF_DOUBLE, offsetof(seasonal_params, range_floor), 0.01, 0, 1, NULL,
      "floor on the band's standard deviation as a fraction of the range of the last 28 days"},
 };
 

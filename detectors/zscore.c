@@ -58,7 +58,7 @@ static const vg_conf_field zscore_fields[] = {
      "absolute floor on the standard deviation"},
     {"rel_std_floor", VG_CONF_DOUBLE, offsetof(zscore_params, rel_std_floor), 1e-3, 0, 1, NULL,
      "floor on the standard deviation as a fraction of |mean|"},
-    {"range_floor", VG_CONF_DOUBLE, offsetof(zscore_params, range_floor), 0.02, 0, 1, NULL,
+    {"range_floor", VG_CONF_DOUBLE, offsetof(zscore_params, range_floor), 0.01, 0, 1, NULL,
      "floor on the standard deviation as a fraction of the range of the last 28 days"},
     {"k", VG_CONF_DOUBLE, offsetof(zscore_params, k), 3, 0, 1000, NULL,
      "half-width of the reported band, in standard deviations"},
