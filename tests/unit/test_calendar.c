@@ -114,33 +114,14 @@ static void weekly_cycle_at_5_minutes(void **state)
 
 /* ---- through the seasonal detector --------------------------------------- */
 
-typedef struct run {
-    const vg_detector_ops *d;
-    void                  *params, *state;
-    vg_window             *w;
-} run;
+typedef vg_test_run run;
 
 static void run_open(run *r, const char *cfg_text)
 {
-    r->d = &vg_seasonal_ops;
-    r->params = calloc(1, r->d->params_size);
-    json_t *cfg = json_loads(cfg_text, 0, NULL);
-    assert_non_null(cfg);
-    vg_error err = {0};
-    assert_int_equal(r->d->configure(r->params, NULL, cfg, 200, &err), 0);
-    json_decref(cfg);
-    r->state = malloc(r->d->state_size(r->params));
-    r->d->init(r->state, r->params, 42);
-    r->w = vg_window_new(200, &err);
-    assert_non_null(r->w);
+    vg_test_run_open(r, &vg_seasonal_ops, cfg_text, 200);
 }
 
-static void run_close(run *r)
-{
-    free(r->params);
-    free(r->state);
-    vg_window_free(r->w);
-}
+#define run_close vg_test_run_close
 
 static double feed(run *r, int64_t ts, double v, vg_explain *why)
 {
@@ -205,18 +186,12 @@ static void save_load_round_trips(void **state)
     vg_writer out, again;
     vg_writer_init(&out);
     vg_writer_init(&again);
-    assert_int_equal(ra.d->save(ra.state, ra.params, &out), 0);
-    vg_reader in;
-    vg_reader_init(&in, out.buf, out.len);
-    vg_error err = {0};
-    assert_int_equal(rb.d->load(rb.state, rb.params, &in, &err), 0);
-    assert_int_equal(vg_reader_left(&in), 0);
+    vg_test_run_copy(&rb, &ra, &out);
     assert_int_equal(rb.d->save(rb.state, rb.params, &again), 0);
     assert_int_equal(again.len, out.len);
     assert_memory_equal(again.buf, out.buf, out.len);
 
     /* Both go on identically. */
-    memcpy(rb.w, ra.w, vg_window_bytes(200));
     uint64_t s = 5;
     for (int64_t ts = MONDAY + 3 * (int64_t)DAY_MS; ts < MONDAY + 4 * (int64_t)DAY_MS; ts += MIN_MS) {
         double v = daily_peak(ts, 20.0) + vg_test_normal(&s);
@@ -225,6 +200,8 @@ static void save_load_round_trips(void **state)
         assert_string_equal(wa.detail, wb.detail);
     }
     /* Truncated input is refused. */
+    vg_reader in;
+    vg_error err = {0};
     for (size_t len = out.len - 1; len > out.len - 3000; len -= 97) {
         vg_reader_init(&in, out.buf, len);
         assert_int_equal(rb.d->load(rb.state, rb.params, &in, &err), VG_EPARSE);
