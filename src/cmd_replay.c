@@ -239,7 +239,7 @@ static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, i
     int rc;
     while ((rc = vg_source_poll(src, &batch, 0)) >= 0) {
         vg_pipeline_process(p, &batch);
-        vg_source_commit(src, &batch);
+        vg_source_commit(src, vg_source_position(src));
         vg_batch_reset(&batch);
         show_progress(t, src);
     }

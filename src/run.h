@@ -47,6 +47,7 @@ typedef struct vg_run_options {
 
 typedef struct vg_run_stats {
     uint64_t batches, points, events, checkpoints, commits;
+    uint64_t held;           /* checkpoints held back (see src/lifecycle.h) */
     uint64_t state_loaded;   /* series loaded from saved state */
 } vg_run_stats;
 
