@@ -24,20 +24,13 @@ for who in run ref; do
         '{"state": {"checkpoint_ms": 500, "hold_max_ms": 1000},
           "metrics": {"listen": "127.0.0.1:0"}}'
 done
-# url_of LOG: the metrics endpoint a vigil logged.
-url_of() {
-    kl_wait 30 "the metrics address in $1" kl_log_has "$1" 'port [0-9]'
-    echo "http://127.0.0.1:$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$1" | head -1)"
-}
-# read_at_least URL N: vigil has read (and so processed) N points.
-read_at_least() { [ "$(curl -s "$1/metrics" | awk '/^vigil_points_read_total/ {print $2}')" -ge "$2" ]; }
 
 kl_produce_series e2e_delivery 0 200
 kl_vigil_start run "$tmp/run.json"; run_pid=$vigil_pid
-url=$(url_of "$tmp/run.log")
-ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/readyz")" = 200 ]; }
+url=$(kl_metrics_url "$tmp/run.log")
+ready() { [ "$(kl_http_code "$url/readyz")" = 200 ]; }
 kl_wait 30 "vigil ready" ready
-kl_wait 40 "vigil through the first part" read_at_least "$url" $((200 * series))
+kl_wait 40 "vigil through the first part" kl_read_at_least "$url" $((200 * series))
 
 # The faults: the next produce requests fail, and vigil's are the next
 # ones (it is frozen while kcat produces the rest), as it meets the spikes
@@ -47,24 +40,25 @@ kl_produce_series e2e_delivery 200 400
 kl_control "errors Produce 6 TOPIC_AUTHORIZATION_FAILED"
 kill -CONT "$run_pid"
 
-not_ready() { curl -s "$url/readyz" | grep -q 'consumption paused'; }
-kl_wait 60 "/readyz reporting the held checkpoint" not_ready
-[ "$(curl -s -o /dev/null -w '%{http_code}' "$url/readyz")" = 503 ] || kl_fail "/readyz not 503"
-curl -s "$url/metrics" | grep -q 'vigil_not_durable_total{sink="kafka",reason="delivery"} [1-9]' ||
+kl_wait 60 "/readyz reporting the held checkpoint" kl_get_has "$url/readyz" 'consumption paused'
+
+[ "$(kl_http_code "$url/readyz")" = 503 ] || kl_fail "/readyz not 503"
+kl_get_has "$url/metrics" '^vigil_not_durable_total\{sink="kafka",reason="delivery"\} [1-9]' ||
     kl_fail "delivery failures not counted by sink and reason"
 kl_wait 60 "vigil ready again" ready
-kl_wait 30 "vigil through every point" read_at_least "$url" $((points * series))
+kl_wait 30 "vigil through every point" kl_read_at_least "$url" $((points * series))
 kl_stop "$run_pid"
 
 kl_vigil_start ref "$tmp/ref.json"; ref_pid=$vigil_pid
-ref_url=$(url_of "$tmp/ref.log")
-kl_wait 60 "the reference through every point" read_at_least "$ref_url" $((points * series))
+ref_url=$(kl_metrics_url "$tmp/ref.log")
+kl_wait 60 "the reference through every point" kl_read_at_least "$ref_url" $((points * series))
 kl_stop "$ref_pid"
 
-incidents() { kl_consume "$1" | jq -r '.state + " " + .id' | LC_ALL=C sort -u; }
-[ "$(incidents alerts-ref | wc -l)" = $((2 * series)) ] || kl_fail "reference: not 32 incidents"
-diff -u <(incidents alerts-ref) <(incidents alerts) ||
-    kl_fail "incidents lost to failed deliveries"
+kl_consume alerts-ref >"$tmp/ref.ndjson"
+kl_consume alerts >"$tmp/run.ndjson"
+[ "$(jq -r '.state + " " + .id' "$tmp/ref.ndjson" | sort -u | wc -l)" = $((2 * series)) ] ||
+    kl_fail "reference: not 32 incidents"
+kl_same_incidents "$tmp/ref.ndjson" "$tmp/run.ndjson" || kl_fail "incidents lost to failed deliveries"
 grep -q 'checkpoint held back' "$tmp/run.log" || kl_fail "no held checkpoint logged"
 echo "held checkpoints logged: $(grep -c 'checkpoint held back' "$tmp/run.log")"
 kl_done
