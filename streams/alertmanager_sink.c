@@ -22,8 +22,12 @@
  * themselves while a post is in flight, so no linger delay is added). A
  * network error or a 5xx is retried with exponential backoff (100 ms
  * doubling up to backoff_max_ms) for as long as the sink is open; a 4xx is
- * not retried: counted as failed and logged. flush() waits until the queue
- * is empty and nothing is in flight, or the timeout. */
+ * not retried: counted as failed and logged. flush() never waits: an alert
+ * queued in the outbox is as durable as this output gets (the worker owns
+ * it from there), so a slow or down Alertmanager never stalls a batch or a
+ * checkpoint. vg_alertmanager_sink_drain() waits for the queue to empty.
+ * close() drains for at most CLOSE_DRAIN_MS, then waits at most for the
+ * post in flight (timeout_ms): the bound `vigil run` shutdown counts on. */
 #include "streams/alertmanager_sink.h"
 
 #include <pthread.h>
@@ -38,6 +42,8 @@
 #include "core/vigil_metrics.h"
 #include "streams/alertmanager_alert.h"
 #include "streams/alertmanager_outbox.h"
+
+#define CLOSE_DRAIN_MS 10000  /* replay ends and SIGTERM: the last alerts' chance */
 #include "streams/http_client.h"
 
 #define BACKOFF_FIRST_MS 100
@@ -334,6 +340,13 @@ static int am_emit(void *self, const vg_event *ev)
 
 static int am_flush(void *self, int timeout_ms)
 {
+    (void)self;
+    (void)timeout_ms;
+    return VG_OK;
+}
+
+int vg_alertmanager_sink_drain(void *self, int timeout_ms)
+{
     am_sink *s = self;
     int64_t deadline = vg_now_ms() + timeout_ms;
     int rc = VG_OK;
@@ -352,6 +365,7 @@ static int am_flush(void *self, int timeout_ms)
 static void am_close(void *self)
 {
     am_sink *s = self;
+    vg_alertmanager_sink_drain(s, CLOSE_DRAIN_MS);
     pthread_mutex_lock(&s->lock);
     atomic_store(&s->closing, 1);
     pthread_cond_broadcast(&s->wake);
