@@ -49,6 +49,7 @@ kl_wait 60 "vigil ready again" ready
 kl_wait 30 "vigil through every point" kl_read_at_least "$url" $((points * series))
 kl_stop "$run_pid"
 
+kl_control "clear Produce"   # errors left over are not the reference's
 kl_vigil_start ref "$tmp/ref.json"; ref_pid=$vigil_pid
 ref_url=$(kl_metrics_url "$tmp/ref.log")
 kl_wait 60 "the reference through every point" kl_read_at_least "$ref_url" $((points * series))
