@@ -9,7 +9,8 @@
 # 503, vigil_not_durable_total by sink and reason), leave no torn line in
 # the event log, and, crashed (kill -9) while the disk is full, then
 # restarted once there is room, end with exactly the incidents of a
-# fault-free run (ids and states; repeats allowed).
+# fault-free run (ids and states; repeats allowed) and its saved state
+# (byte-identical: no series resumed cold).
 #
 # usage: test_fault_disk.sh <vigil binary> <source dir> <shared data dir>
 source "$(dirname "$0")/kafka_lib.sh"
@@ -33,8 +34,9 @@ disk_room() { rm -f "$tmp/disk/filler"; }
 
 # round NAME ON_DISK HELD_REGEX COUNTED_AS: ON_DISK ("log" or "state") is
 # what lives on the tmpfs. The state's disk is full from the start (no
-# partition's state was ever saved); the event log's fills as incidents
-# fire, in the middle of the stream (and of a line).
+# partition's state was ever saved) and the stream's incidents come after
+# the crash; the event log's disk fills as incidents fire, in the middle of
+# the stream (and of a line).
 round() {
     local name=$1 on_disk=$2 held=$3 counted=$4 log state
     log=$tmp/$name.ndjson state=$tmp/state-$name
@@ -55,17 +57,18 @@ round() {
     kl_vigil_start "$name" "$tmp/$name.json"; local pid=$vigil_pid
     local url; url=$(kl_metrics_url "$tmp/$name.log")
     kl_wait 40 "$name: through the first part" kl_read_at_least "$url" $((200 * series))
-    # The rest of the stream, with every incident, arrives at once; the
-    # event log's disk keeps room for about half of its lines.
-    kill -STOP "$pid"
-    KL_TOPIC=m$name kl_produce_series "e2e_$name" 200 400
+    # The event log's round: the rest of the stream, with every incident,
+    # arrives at once, and its disk keeps room for a few of their lines.
+    local total=$((200 * series))
     if [ "$on_disk" = log ]; then
-        disk_full
-        rm -f "$tmp/disk/filler"
-        dd if=/dev/zero of="$tmp/disk/filler" bs=4k count=$(($(df -k --output=avail "$tmp/disk" | tail -1) / 4 - 3)) 2>/dev/null
+        kill -STOP "$pid"
+        KL_TOPIC=m$name kl_produce_series "e2e_$name" 200 400
+        dd if=/dev/zero of="$tmp/disk/filler" bs=4k \
+            count=$(($(df -k --output=avail "$tmp/disk" | tail -1) / 4 - 3)) 2>/dev/null
+        kill -CONT "$pid"
+        total=$((points * series))
     fi
-    kill -CONT "$pid"
-    kl_wait 40 "$name: through every point" kl_read_at_least "$url" $((points * series))
+    kl_wait 40 "$name: through every point" kl_read_at_least "$url" $total
     kl_wait 30 "$name: /readyz 503 naming the held checkpoint" \
         kl_get_has "$url/readyz" "consumption paused: .*$held"
     [ "$(kl_http_code "$url/readyz")" = 503 ] || kl_fail "$name: /readyz not 503"
@@ -77,7 +80,9 @@ round() {
     fi
 
     # Room again: a restart resumes from the last saved state and commit.
+    # The state's round: the incidents come now, and need warm state.
     disk_room
+    [ "$on_disk" = state ] && KL_TOPIC=m$name kl_produce_series "e2e_$name" 200 400
     kl_vigil_start "$name-2" "$tmp/$name.json"; pid=$vigil_pid
     kl_vigil_start "ref-$name" "$tmp/ref-$name.json"; local ref_pid=$vigil_pid
     url=$(kl_metrics_url "$tmp/ref-$name.log")
@@ -88,6 +93,11 @@ round() {
     kl_wait 60 "$name: the incidents of the fault-free run" \
         kl_same_incidents "$tmp/ref-$name.ndjson" "$log" >/dev/null
     kl_stop "$pid"
+    local p
+    for p in 0 1 2 3; do  # warm again: the state matches, not only the incidents
+        cmp "$tmp/state-ref-$name/ref-$name-$p.vgstate" "$state/$name-$p.vgstate" ||
+            kl_fail "$name: the state of partition $p differs from the fault-free run's"
+    done
     jq -c . "$log" >/dev/null || kl_fail "$name: the event log holds a line that is not JSON"
     grep -q 'checkpoint held back' "$tmp/$name.log" || kl_fail "$name: no held checkpoint logged"
     echo "$name: ok, $(wc -l <"$log") event lines for $(wc -l <"$tmp/ref-$name.ndjson")"
