@@ -87,6 +87,7 @@ static const char *const am_also[] = {"type", NULL};
 typedef struct am_sink {
     am_params       params;
     char            post_url[1100];
+    char            log_url[1100];  /* post_url without credentials, for logs */
     pthread_mutex_t lock;
     pthread_cond_t  wake;     /* worker: something queued, or closing */
     pthread_cond_t  drained;  /* flush: a post finished */
@@ -164,7 +165,7 @@ static void post_batch(am_sink *s, const vg_am_item *items, size_t n)
         if (status >= 400 && status < 500) {
             atomic_fetch_add(&s->failed, n);
             vg_log_limited(&s->post_log, VG_LOG_ERROR,
-                           "alertmanager: %s rejected %zu alerts: HTTP %d: %s", s->post_url, n,
+                           "alertmanager: %s rejected %zu alerts: HTTP %d: %s", s->log_url, n,
                            status, reply);
             break;
         }
@@ -175,11 +176,11 @@ static void post_batch(am_sink *s, const vg_am_item *items, size_t n)
         atomic_fetch_add(&s->retries, 1);
         if (status > 0)
             vg_log_limited(&s->post_log, VG_LOG_WARN,
-                           "alertmanager: %s: HTTP %d, retrying in %lld ms", s->post_url, status,
+                           "alertmanager: %s: HTTP %d, retrying in %lld ms", s->log_url, status,
                            (long long)backoff);
         else
             vg_log_limited(&s->post_log, VG_LOG_WARN, "alertmanager: %s: %s, retrying in %lld ms",
-                           s->post_url, err.msg, (long long)backoff);
+                           s->log_url, err.msg, (long long)backoff);
         pthread_mutex_lock(&s->lock);
         int64_t until = vg_now_ms() + backoff;
         while (!atomic_load(&s->closing) && vg_now_ms() < until)
@@ -254,6 +255,7 @@ static int make_post_url(am_sink *s, const vg_conf_doc *doc, const json_t *cfg, 
                                "outputs.alertmanager.url: must start with http:// or https://");
     }
     snprintf(s->post_url, sizeof(s->post_url), "%.*s/api/v2/alerts", (int)len, url);
+    vg_url_redact(s->post_url, s->log_url, sizeof(s->log_url));
     return VG_OK;
 }
 
