@@ -17,6 +17,7 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define FLUSH_MS       30000
+#define STOP_FLUSH_MS  5000   /* at shutdown: well inside systemd's TimeoutStopSec */
 
 typedef struct state_params {
     char    dir[1024];
@@ -55,6 +56,7 @@ struct vg_lifecycle {
     vg_ratelimit         hold_log;
     char                 not_ready[300];
     size_t               polled;  /* messages the last poll consumed */
+    int                  flush_ms;
     vg_lifecycle_stats   st;
 };
 
@@ -142,7 +144,7 @@ static int save_partition(vg_lifecycle *lc, const vg_offsets *at, int32_t partit
 static int checkpoint(vg_lifecycle *lc, const int32_t *parts, size_t n)
 {
     lc->last_checkpoint = vg_now_ms();
-    int rc = vg_pipeline_flush(lc->p, FLUSH_MS);
+    int rc = vg_pipeline_flush(lc->p, lc->flush_ms);
     if (rc != VG_OK) {
         hold_back(lc, "outputs not durable: %s", vg_strerror(rc));
         return rc;
@@ -173,9 +175,15 @@ static int checkpoint(vg_lifecycle *lc, const int32_t *parts, size_t n)
     return rc;
 }
 
-int vg_lifecycle_checkpoint(vg_lifecycle *lc)
+static int checkpoint_all(vg_lifecycle *lc)
 {
     return checkpoint(lc, lc->assigned, lc->n_assigned);
+}
+
+int vg_lifecycle_stop(vg_lifecycle *lc)
+{
+    lc->flush_ms = STOP_FLUSH_MS;
+    return checkpoint_all(lc);
 }
 
 void vg_lifecycle_step(vg_lifecycle *lc)
@@ -184,14 +192,14 @@ void vg_lifecycle_step(vg_lifecycle *lc)
     size_t n = lc->polled;
     if (lc->held.since_ms != 0) {
         if (now >= lc->held.next_try_ms)
-            vg_lifecycle_checkpoint(lc);
+            checkpoint_all(lc);
     } else if (lc->state.dir[0] == '\0') {
         if (n > 0)  /* no saved state: commit as soon as the events are out */
-            vg_lifecycle_checkpoint(lc);
+            checkpoint_all(lc);
     } else if (now - lc->last_checkpoint >= lc->state.checkpoint_ms) {
-        vg_lifecycle_checkpoint(lc);
+        checkpoint_all(lc);
     } else if (n > 0) {
-        vg_pipeline_flush(lc->p, FLUSH_MS);  /* alerts go out within a batch */
+        vg_pipeline_flush(lc->p, lc->flush_ms);  /* alerts go out within a batch */
     }
 }
 
@@ -330,6 +338,7 @@ vg_lifecycle *vg_lifecycle_open(const vg_config *cfg, vg_pipeline *p, vg_error *
         return NULL;
     }
     lc->p = p;
+    lc->flush_ms = FLUSH_MS;
     if (vg_conf_apply(cfg->doc, cfg->state, "state", state_fields,
                       VG_CONF_COUNT(state_fields), NULL, &lc->state, err) != VG_OK)
         goto out_free_lifecycle;

@@ -59,9 +59,12 @@ int vg_lifecycle_poll(vg_lifecycle *lc, vg_batch *out, int timeout_ms);
  * and, when due (or retrying a held one), checkpoints. */
 void vg_lifecycle_step(vg_lifecycle *lc);
 
-/* Checkpoints every assigned partition now. Returns 0 or the first error
- * (the checkpoint is then held, see above). */
-int vg_lifecycle_checkpoint(vg_lifecycle *lc);
+/* Shutting down: checkpoints every assigned partition now; this and every
+ * later checkpoint (the revoke on close) wait at most 5 s for the outputs
+ * (instead of 30 s), so that SIGTERM ends well inside systemd's
+ * TimeoutStopSec. Returns 0 or the first error (the commit is then held:
+ * the next start re-reads from the last good checkpoint). */
+int vg_lifecycle_stop(vg_lifecycle *lc);
 
 /* NULL when ready, else why not (borrowed, until the next call): no
  * partitions assigned, or consumption paused because checkpoints failed

@@ -188,7 +188,7 @@ int vg_run(const vg_config *cfg, const vg_run_options *opt, vg_run_stats *stats,
             break;
     }
     if (r.lc != NULL) {
-        vg_lifecycle_checkpoint(r.lc);
+        vg_lifecycle_stop(r.lc);
         log_totals(&r);
     }
     if (stats != NULL)
