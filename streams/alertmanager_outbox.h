@@ -1,8 +1,8 @@
 /* The Alertmanager sink's outbox: alerts waiting to be posted, and the
  * firing alerts it must keep re-posting.
  *
- * A bounded FIFO of alerts (compact JSON text), oldest dropped when full,
- * plus one entry per firing incident (by event id) that remembers the
+ * A bounded FIFO of alerts (compact JSON text), oldest of the lowest
+ * severity dropped when full, plus one entry per firing incident (by event id) that remembers the
  * firing alert's text, its severity, when it was first posted and when it
  * is due again. Not thread-safe: the sink calls it under its lock. Pure
  * data, no clock of its own: every call that needs the time takes now_ms
