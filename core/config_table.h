@@ -1,40 +1,19 @@
-/* Config documents and table-driven validation.
- *
- * A document is the parsed JSON plus the line and column of every object
- * key and array element, so an error about a value can say where it is:
- * `vigil.json:12:7: detectors.zscore.window: must be between 8 and 65536`.
- * jansson's tree has no positions, so vg_conf_doc_* re-scans the text in
- * the same order as the tree (duplicate keys are rejected, so the two walks
- * agree) and keeps a side table keyed by (parent node, key or index).
+/* Table-driven validation of config objects.
  *
  * Each module describes its options in one vg_conf_field table (key, type,
  * offset, default, range, help); vg_conf_apply fills a params struct from
- * defaults and then from one JSON object, rejecting unknown keys. */
+ * defaults and then from one JSON object of a document (core/config_doc.h),
+ * rejecting unknown keys with the key's file:line:column. The same table
+ * prints the reference (vg_conf_describe) and effective values
+ * (vg_conf_dump). */
 #ifndef VG_CORE_CONFIG_TABLE_H
 #define VG_CORE_CONFIG_TABLE_H
 
 #include <jansson.h>
 #include <stddef.h>
 
+#include "core/config_doc.h"
 #include "core/error.h"
-
-typedef struct vg_conf_doc vg_conf_doc;
-
-/* Returns a new document parsed from a file (name used in messages), or NULL
- * with err->where = "file:line:col". Free with vg_conf_doc_free(). */
-vg_conf_doc *vg_conf_doc_load_file(const char *path, vg_error *err);
-/* As above from a string; `name` is used in messages (e.g. "<inline>"). */
-vg_conf_doc *vg_conf_doc_load_string(const char *text, const char *name, vg_error *err);
-void vg_conf_doc_free(vg_conf_doc *doc);
-
-/* The root value (borrowed, valid until vg_conf_doc_free). */
-json_t *vg_conf_doc_root(const vg_conf_doc *doc);
-
-/* Writes "name:line:col" of the member `key` of object `parent` (or of
- * element `index` of array `parent` when key is NULL) into out. Falls back
- * to the document name alone when unknown. doc may be NULL ("config"). */
-void vg_conf_where(const vg_conf_doc *doc, const json_t *parent, const char *key,
-                   size_t index, char *out, size_t cap);
 
 typedef enum vg_conf_type {
     VG_CONF_INT,     /* int64_t, whole JSON number */
@@ -43,6 +22,9 @@ typedef enum vg_conf_type {
     VG_CONF_BOOL,    /* int, JSON true/false */
     VG_CONF_STRING,  /* char[max], max = buffer size incl. NUL */
     VG_CONF_ENUM,    /* int: index into `choices` ("max|mean|vote") */
+    VG_CONF_OBJECT,  /* const json_t *, borrowed from the document (NULL when
+                        absent): a sub-object another table or module reads */
+    VG_CONF_ARRAY,   /* const json_t *, as OBJECT, for an array */
 } vg_conf_type;
 
 typedef struct vg_conf_field {

@@ -190,6 +190,8 @@ json_t *vg_event_to_json(const vg_event *ev)
     put(obj, "band", band(ev->lower, ev->upper), &failed);
     put(obj, "score", number(ev->score), &failed);
     put(obj, "peak", number(ev->peak), &failed);
+    if (ev->reason != NULL)
+        put(obj, "reason", json_string(ev->reason), &failed);
     put(obj, "detectors", detectors_object(ev, &failed), &failed);
     put(obj, "source", source_object(&ev->origin, &failed), &failed);
 
@@ -382,7 +384,13 @@ int vg_event_from_json(const json_t *obj, vg_event *ev, char *storage, size_t ca
         get_number(&pc, json_object_get(obj, "peak"), "peak", &ev->peak) != 0 ||
         parse_detectors(&pc, obj, ev) != 0 || parse_source(&pc, obj, &ev->origin) != 0)
         return VG_EPARSE;
-    return VG_OK;
+    const json_t *reason = json_object_get(obj, "reason");
+    if (reason == NULL)
+        return VG_OK;
+    if (!json_is_string(reason))
+        return bad(&pc, "reason", "must be a string");
+    return keep(&pc, "reason", json_string_value(reason), json_string_length(reason),
+                &ev->reason);
 }
 
 const char *vg_alert_state_name(vg_alert_state s)

@@ -32,6 +32,8 @@ const char *vg_alert_state_name(vg_alert_state s);
 const char *vg_severity_name(vg_severity s);
 
 #define VG_EVENT_SCHEMA 1
+/* The one limit on detectors per pipeline (an event carries each one's
+ * score; the ensemble combines at most this many). */
 #define VG_MAX_DETECTORS 8
 
 typedef struct vg_event_detector {
@@ -54,6 +56,8 @@ typedef struct vg_event {
     double            expected, lower, upper;  /* NaN when unknown */
     double            score;         /* final (ensemble) score */
     double            peak;          /* highest score of the incident so far */
+    const char       *reason;        /* resolved: why ("back to baseline", "new level
+                                        accepted"); NULL: none; borrowed */
     size_t            n_detectors;
     vg_event_detector detectors[VG_MAX_DETECTORS];
     vg_origin         origin;
@@ -64,7 +68,8 @@ void vg_event_make_id(vg_event *ev);
 
 /* Returns a new JSON object for ev (caller json_decref()s), or NULL. Keys:
  * schema, id, state, severity, series, name, labels{}, ts (RFC 3339 UTC),
- * ts_ms, start_ms, value, expected, band [lower, upper], score, peak,
+ * ts_ms, start_ms, value, expected, band [lower, upper], score, peak, reason
+ * (only when set),
  * detectors{name: {score, expected, band, detail}}, source{file,row} or
  * source{topic,partition,offset}. NaN numbers become null. */
 json_t *vg_event_to_json(const vg_event *ev);

@@ -66,7 +66,7 @@ typedef struct ensemble_tail {
 static const vg_conf_field ensemble_fields[] = {
     {"combine", VG_CONF_ENUM, offsetof(vg_ensemble_params, combine), VG_COMBINE_NORM, 0, 0,
      "max|mean|vote|norm", "how the detectors' calibrated z-scores become one score"},
-    {"vote_k", VG_CONF_UINT32, offsetof(vg_ensemble_params, vote_k), 2, 1, VG_ENSEMBLE_MAX,
+    {"vote_k", VG_CONF_UINT32, offsetof(vg_ensemble_params, vote_k), 2, 1, VG_MAX_DETECTORS,
      NULL, "vote: the score is the vote_k-th most surprised detector's"},
     {"correlation", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, correlation), 0.35, 0, 1,
      NULL, "norm and mean: the detectors' typical correlation in the tail"},
@@ -156,10 +156,10 @@ static double calibrate_one(calib *c, const vg_ensemble_params *params, double n
     return z;
 }
 
-/* k-th largest of n values (1 <= k <= n <= VG_ENSEMBLE_MAX). */
+/* k-th largest of n values (1 <= k <= n <= VG_MAX_DETECTORS). */
 static double kth_largest(const double *s, size_t n, size_t k)
 {
-    double sorted[VG_ENSEMBLE_MAX];
+    double sorted[VG_MAX_DETECTORS];
     for (size_t i = 0; i < n; i++) {
         size_t j = i;
         while (j > 0 && sorted[j - 1] < s[i]) {
@@ -208,12 +208,12 @@ double vg_ensemble_score(void *state, const vg_ensemble_params *params,
     size_t n = params->n_detectors;
     if (n == 0)
         return 0.0;
-    vg_assert(n <= VG_ENSEMBLE_MAX);
+    vg_assert(n <= VG_MAX_DETECTORS);
     ensemble_tail *t = tail_of(state, params);
     t->seen += 1.0;
     double len = t->seen < params->history ? t->seen : params->history;
 
-    double z[VG_ENSEMBLE_MAX];
+    double z[VG_MAX_DETECTORS];
     for (size_t i = 0; i < n; i++)
         z[i] = params->calibrate ? calibrate_one((calib *)state + i, params, len, raw[i])
                                  : vg_ensemble_surprise(raw[i]) * M_LN10 - 1.0;

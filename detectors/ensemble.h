@@ -18,8 +18,7 @@
 #include "core/codec.h"
 #include "core/config_table.h"
 #include "core/error.h"
-
-#define VG_ENSEMBLE_MAX 16  /* detectors one ensemble combines */
+#include "core/event.h"  /* VG_MAX_DETECTORS: the most one ensemble combines */
 
 /* How the detectors' calibrated z-scores make one Z; the final surprise
  * is then log10(e) (1 + Z) - log10(n) (MEAN: without the log10(n)). */

@@ -19,6 +19,7 @@ void vg_alert_init(vg_alert *a)
 
 static void begin_incident(vg_alert *a, int64_t ts_ms, double score)
 {
+    a->end = VG_ALERT_END_NORMAL;
     a->start_ms = ts_ms;
     a->peak = score;
     a->streak = 1;
@@ -33,14 +34,35 @@ static vg_alert_state fire(vg_alert *a)
     return VG_ALERT_FIRING;
 }
 
-vg_alert_state vg_alert_step(vg_alert *a, const vg_alert_params *params,
-                             int64_t ts_ms, double score)
+static vg_alert_state resolve(vg_alert *a, vg_alert_end end)
 {
-    /* NaN compares false, so a point without a score counts as normal. */
-    int anomalous = score >= params->threshold;
+    a->state = VG_ALERT_NORMAL;
+    a->streak = 0;
+    a->end = (uint8_t)end;
+    a->quiet = end == VG_ALERT_END_ACCEPTED;
+    return VG_ALERT_RESOLVED;
+}
 
+/* After an accepted level the model relearns; its first points would
+ * otherwise open a new incident at once. Quiet ends after resolve_after
+ * normal points in a row. */
+static vg_alert_state quiet_step(vg_alert *a, const vg_alert_params *params, int anomalous)
+{
+    a->streak = anomalous ? 0 : a->streak + 1;
+    if (a->streak >= params->resolve_after) {
+        a->quiet = 0;
+        a->streak = 0;
+    }
+    return VG_ALERT_NORMAL;
+}
+
+vg_alert_state vg_alert_step(vg_alert *a, const vg_alert_params *params,
+                             int64_t ts_ms, double score, int anomalous)
+{
     switch ((vg_alert_state)a->state) {
     case VG_ALERT_NORMAL:
+        if (a->quiet)
+            return quiet_step(a, params, anomalous);
         if (!anomalous)
             return VG_ALERT_NORMAL;
         begin_incident(a, ts_ms, score);
@@ -63,13 +85,14 @@ vg_alert_state vg_alert_step(vg_alert *a, const vg_alert_params *params,
             a->streak = 0;
             if (score > a->peak)
                 a->peak = score;
+            if (params->accept_after_s > 0.0 &&
+                (double)(ts_ms - a->start_ms) >= params->accept_after_s * 1000.0)
+                return resolve(a, VG_ALERT_END_ACCEPTED);
             return VG_ALERT_NORMAL;
         }
         if (++a->streak < params->resolve_after)
             return VG_ALERT_NORMAL;
-        a->state = VG_ALERT_NORMAL;
-        a->streak = 0;
-        return VG_ALERT_RESOLVED;
+        return resolve(a, VG_ALERT_END_NORMAL);
 
     case VG_ALERT_RESOLVED:
         break;

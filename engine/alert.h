@@ -6,7 +6,14 @@
  * `resolve_after` consecutive normal points resolve it (one `resolved`
  * event). A pending series that sees a normal point goes back to normal
  * without an event. So one incident is exactly one firing and one resolved
- * event, however noisy the scores are inside it. */
+ * event, however noisy the scores are inside it.
+ *
+ * Whether a point is anomalous is the caller's judgement (the pipeline:
+ * score, paging floors, the incident's baseline band; engine/baseline.h).
+ * An incident still firing `accept_after_s` after it began is a new level:
+ * it resolves with VG_ALERT_END_ACCEPTED, and the series stays quiet (no
+ * new incident) until it has had `resolve_after` normal points in a row,
+ * while its model learns the new level. */
 #ifndef VG_ENGINE_ALERT_H
 #define VG_ENGINE_ALERT_H
 
@@ -21,12 +28,27 @@ typedef struct vg_alert_params {
     double   critical;       /* peak score >= critical makes severity critical */
     uint32_t fire_after;     /* >= 1 */
     uint32_t resolve_after;  /* >= 1 */
+    double   accept_after_s; /* firing this long accepts the new level; 0: never */
+    int      hold_model;     /* bool: the series does not learn while an incident is open */
+    /* Paging floors on |value - expected| (engine/baseline.h): */
+    double   min_deviation;  /* absolute, in the series' units */
+    double   min_change;     /* share of |expected|, unless beyond the long-run range */
+    double   min_range;      /* share of the long-run range */
+    double   range_span;     /* points the long-run range spans */
 } vg_alert_params;
+
+/* Why the last incident resolved. */
+typedef enum vg_alert_end {
+    VG_ALERT_END_NORMAL = 0,    /* back to its baseline */
+    VG_ALERT_END_ACCEPTED = 1,  /* firing for accept_after_s: a new level */
+} vg_alert_end;
 
 /* Per-series alert state; embedded in the series state block. */
 typedef struct vg_alert {
     uint8_t  state;           /* vg_alert_state: NORMAL, PENDING or FIRING */
-    uint8_t  pad_[3];
+    uint8_t  quiet;           /* after an accepted level: no incident yet */
+    uint8_t  end;             /* vg_alert_end of the last incident */
+    uint8_t  pad_;
     uint32_t streak;          /* consecutive anomalous (pending) or normal (firing) points */
     int64_t  start_ms;        /* first anomalous point of the current incident */
     double   peak;            /* highest score of the current incident */
@@ -35,10 +57,11 @@ typedef struct vg_alert {
 
 void vg_alert_init(vg_alert *a);
 
-/* Feeds one scored point. Returns VG_ALERT_FIRING or VG_ALERT_RESOLVED when
- * this point emits an event, else VG_ALERT_NORMAL. */
+/* Feeds one scored point, `anomalous` or not (score feeds the peak).
+ * Returns VG_ALERT_FIRING or VG_ALERT_RESOLVED when this point emits an
+ * event, else VG_ALERT_NORMAL. */
 vg_alert_state vg_alert_step(vg_alert *a, const vg_alert_params *params,
-                             int64_t ts_ms, double score);
+                             int64_t ts_ms, double score, int anomalous);
 
 /* Severity of the current (or just resolved) incident. */
 vg_severity vg_alert_severity(const vg_alert *a, const vg_alert_params *params);

@@ -48,6 +48,10 @@ void vg_config_free(vg_config *cfg);
 int vg_config_alert_over(const vg_config *cfg, const json_t *obj, const char *path,
                          vg_alert_params *out, vg_error *err);
 
+/* The "type" of outputs[i], which must name a registered sink; NULL with
+ * err (VG_ECONFIG) at the output's position otherwise. Borrowed from cfg. */
+const char *vg_config_output_type(const vg_config *cfg, size_t i, vg_error *err);
+
 /* Prints alert settings, `alert.key = value` per line. */
 void vg_config_dump_alert(const vg_alert_params *alert, FILE *out);
 

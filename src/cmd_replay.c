@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "src/labels.h"
 #include "core/log.h"
 #include "src/nab.h"
+#include "src/ops_eval.h"
 #include "engine/pipeline.h"
 #include "src/progress.h"
 #include "src/report.h"
@@ -32,11 +34,24 @@ typedef struct replay_opts {
     const char *load_state;
     const char *save_state;
     const char *report;
+    const char *eval_json;
+    int         given_scores;
     int         quiet;
+    vg_csv_options csv;  /* from the config's "csv" object */
 } replay_opts;
 
+/* Scoring against labels: the NAB table and the operator view, fed the
+ * same per-row scores. */
+typedef struct label_eval {
+    vg_labels *labels;
+    vg_nab    *nab;
+    vg_ops    *ops;
+} label_eval;
+
 /* What the point hook of one file feeds: the scores file and, for scoring
- * against labels, every point's timestamp and final score. */
+ * against labels, one timestamp and score per input row and the firing
+ * times. A wide CSV row holds several series; the file is one unit (one
+ * machine), so its row scores the max over them (fmax: a NaN loses). */
 typedef struct file_run {
     vg_scores_csv *scores;   /* NULL-able */
     vg_report     *report;   /* NULL-able */
@@ -44,6 +59,9 @@ typedef struct file_run {
     int64_t       *ts;
     double        *score;
     size_t         n, cap;
+    int64_t        line;     /* input line of row n - 1 */
+    int64_t       *fired;
+    size_t         n_fired, fired_cap;
     int            nomem;
 } file_run;
 
@@ -68,7 +86,12 @@ static void replay_help(void)
            "                       files OUT is a directory of NAME.scores.csv files\n"
            "      --events OUT     write incidents as NDJSON events\n"
            "      --labels L.json  score against labelled anomaly windows (NAB's\n"
-           "                       combined_windows.json shape) and print a table\n"
+           "                       combined_windows.json shape) and print the NAB\n"
+           "                       table and the operator view (docs/quality.md)\n"
+           "      --eval-json OUT  with --labels: write every file's threshold curves\n"
+           "                       and incident counts as JSON (scripts/evaluate.sh)\n"
+           "      --given-scores   the CSV values are another detector's anomaly\n"
+           "                       scores: skip vigil's detectors, evaluate them as is\n"
            "      --load-state DIR start from the state in DIR/replay.vgstate (saved\n"
            "                       under the same detector configuration)\n"
            "      --save-state DIR after the replay, save every series' state into\n"
@@ -93,6 +116,8 @@ static int parse_args(int argc, char **argv, replay_opts *o)
         {"load-state", required_argument, NULL, 'L'},
         {"save-state", required_argument, NULL, 'S'},
         {"report", required_argument, NULL, 'r'},
+        {"eval-json", required_argument, NULL, 'J'},
+        {"given-scores", no_argument, NULL, 'G'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -108,6 +133,8 @@ static int parse_args(int argc, char **argv, replay_opts *o)
         case 'L': o->load_state = optarg; break;
         case 'S': o->save_state = optarg; break;
         case 'r': o->report = optarg; break;
+        case 'J': o->eval_json = optarg; break;
+        case 'G': o->given_scores = 1; break;
         case 'q': o->quiet = 1; break;
         case 'h': replay_help(); return 1;
         default:  return vg_cli_usage_error("replay", "bad option");
@@ -115,6 +142,23 @@ static int parse_args(int argc, char **argv, replay_opts *o)
     }
     if (optind >= argc)
         return vg_cli_usage_error("replay", "no CSV file given");
+    if ((o->eval_json != NULL || o->given_scores) && o->labels == NULL)
+        return vg_cli_usage_error("replay", "--eval-json and --given-scores need --labels");
+    return 0;
+}
+
+/* Makes room for one more element of `size` bytes in *buf (n used of
+ * *cap), doubling. Returns 0, or -1 with *buf unchanged. */
+static int grow(void **buf, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t want = *cap ? *cap * 2 : 4096;
+    void *p = realloc(*buf, want * size);
+    if (p == NULL)
+        return -1;
+    *buf = p;
+    *cap = want;
     return 0;
 }
 
@@ -128,38 +172,45 @@ static void on_point(void *ctx, const vg_batch *b, const vg_point *p,
         vg_report_add(run->report, vg_batch_key(b, p), p->key_len, p->ts_ms, p->value, r);
     if (!run->collect || run->nomem)
         return;
-    if (run->n == run->cap) {
-        size_t cap = run->cap ? run->cap * 2 : 4096;
-        int64_t *ts = realloc(run->ts, cap * sizeof(*ts));
-        if (ts != NULL)
-            run->ts = ts;
-        double *score = realloc(run->score, cap * sizeof(*score));
-        if (score != NULL)
-            run->score = score;
-        if (ts == NULL || score == NULL) {
+    if (r->event == VG_ALERT_FIRING) {
+        if (grow((void **)&run->fired, &run->fired_cap, run->n_fired,
+                 sizeof(*run->fired)) != 0) {
             run->nomem = 1;
             return;
         }
-        run->cap = cap;
+        run->fired[run->n_fired++] = p->ts_ms;
     }
+    if (run->n > 0 && p->origin.offset == run->line) {
+        run->score[run->n - 1] = fmax(run->score[run->n - 1], r->score);
+        return;
+    }
+    size_t ts_cap = run->cap;   /* both arrays grow in step */
+    if (grow((void **)&run->ts, &ts_cap, run->n, sizeof(*run->ts)) != 0 ||
+        grow((void **)&run->score, &run->cap, run->n, sizeof(*run->score)) != 0) {
+        run->nomem = 1;
+        return;
+    }
+    run->line = p->origin.offset;
     run->ts[run->n] = p->ts_ms;
     run->score[run->n++] = r->score;
 }
 
-/* Adds a replayed file's scores to the NAB accumulator, when it is labelled. */
-static int score_against_labels(vg_nab *nab, const vg_labels *labels, const char *path,
-                                const file_run *run)
+/* Adds a replayed file's row scores and incidents to the NAB and operator
+ * accumulators, when it is labelled. */
+static int score_against_labels(label_eval *le, const char *path, const file_run *run)
 {
     const vg_label_window *windows;
     size_t n;
     vg_error err = {0};
-    if (vg_labels_find(labels, path, &windows, &n) != VG_OK) {
+    if (vg_labels_find(le->labels, path, &windows, &n) != VG_OK) {
         vg_warn("%s: not in the labels file; not scored", path);
         return VG_OK;
     }
     if (run->nomem)
         return VG_ENOMEM;
-    if (vg_nab_add_file(nab, path, run->ts, run->score, run->n, windows, n, &err) != VG_OK) {
+    if (vg_nab_add_file(le->nab, path, run->ts, run->score, run->n, windows, n, &err) != VG_OK ||
+        vg_ops_add_file(le->ops, path, run->ts, run->score, run->n, run->fired, run->n_fired,
+                        windows, n, &err) != VG_OK) {
         vg_err("%s: %s", path, err.msg);
         return err.code;
     }
@@ -205,14 +256,25 @@ static void show_progress(replay_totals *t, const vg_source *src)
     vg_progress_update(&t->progress, now, t->rows + st.rows, t->bytes + done);
 }
 
+/* --given-scores: each value is already an anomaly score; the hook sees it
+ * as the final score of a point that raised no event. */
+static void feed_given_scores(file_run *run, const vg_batch *b)
+{
+    vg_point_result r = {.expected = NAN, .lower = NAN, .upper = NAN};
+    for (size_t i = 0; i < b->n; i++) {
+        r.score = b->points[i].value;
+        on_point(run, b, &b->points[i], &r);
+    }
+}
+
 static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, int many,
-                       vg_nab *nab, const vg_labels *labels, replay_totals *t)
+                       label_eval *le, replay_totals *t)
 {
     vg_error err = {0};
-    file_run run = {.collect = nab != NULL, .report = t->report};
+    file_run run = {.collect = le->labels != NULL, .report = t->report};
     vg_csv_source_stats st;
     uint64_t done = 0, size = 0;
-    vg_source *src = vg_csv_source_open(path, NULL, &err);
+    vg_source *src = vg_csv_source_open(path, &o->csv, &err);
     if (src == NULL) {
         vg_err("%s: %s", err.where[0] ? err.where : path, err.msg);
         return VG_EIO;
@@ -231,14 +293,17 @@ static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, i
         }
     }
     if (run.report != NULL)
-        vg_report_begin_file(run.report, path, labels);
+        vg_report_begin_file(run.report, path, le->labels);
     vg_pipeline_set_hook(p, on_point, &run);
 
     vg_batch batch;
     vg_batch_init(&batch);
     int rc;
     while ((rc = vg_source_poll(src, &batch, 0)) >= 0) {
-        vg_pipeline_process(p, &batch);
+        if (o->given_scores)
+            feed_given_scores(&run, &batch);
+        else
+            vg_pipeline_process(p, &batch);
         vg_source_commit(src, vg_source_position(src));
         vg_batch_reset(&batch);
         show_progress(t, src);
@@ -261,10 +326,11 @@ static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, i
         vg_err("%s: %s", err.where, err.msg);
         rc = VG_EIO;
     }
-    if (rc == VG_OK && nab != NULL)
-        rc = score_against_labels(nab, labels, path, &run);
+    if (rc == VG_OK && le->labels != NULL)
+        rc = score_against_labels(le, path, &run);
     free(run.ts);
     free(run.score);
+    free(run.fired);
     return rc;
 }
 
@@ -294,6 +360,134 @@ static int add_sinks(vg_pipeline *p, const vg_config *cfg, const replay_opts *o,
     return VG_OK;
 }
 
+static void label_eval_close(label_eval *le)
+{
+    vg_ops_free(le->ops);
+    vg_nab_free(le->nab);
+    vg_labels_free(le->labels);
+    memset(le, 0, sizeof(*le));
+}
+
+/* Loads the labels and makes the accumulators; on failure nothing is kept. */
+static int label_eval_open(label_eval *le, const char *path, vg_error *err)
+{
+    le->labels = vg_labels_load(path, err);
+    le->nab = le->labels ? vg_nab_new(err) : NULL;
+    le->ops = le->nab ? vg_ops_new(err) : NULL;
+    if (le->ops == NULL) {
+        label_eval_close(le);
+        return err->code;
+    }
+    return VG_OK;
+}
+
+/* The NAB table, the operator view, and the --eval-json file. */
+static int label_eval_output(const label_eval *le, const replay_opts *o)
+{
+    vg_error err = {0};
+    char msg[256];
+    if (vg_nab_files(le->nab) == 0)
+        return VG_OK;
+    int rc = vg_nab_print(le->nab, stdout, &err);
+    if (rc == VG_OK)
+        rc = vg_ops_print(le->ops, stdout, &err);
+    if (rc == VG_OK && o->eval_json != NULL) {
+        FILE *f = fopen(o->eval_json, "w");
+        rc = f ? vg_ops_write_json(le->ops, le->nab, f, &err)
+               : vg_error_set_at(&err, VG_EIO, o->eval_json, "cannot create");
+        if (f != NULL && fclose(f) != 0 && rc == VG_OK)
+            rc = vg_error_set_at(&err, VG_EIO, o->eval_json, "cannot write");
+    }
+    if (rc != VG_OK)
+        fprintf(stderr, "vigil replay: labels: %s\n", vg_error_format(&err, msg, sizeof(msg)));
+    return rc;
+}
+
+/* Everything one replay holds; replay_close() frees whatever was opened. */
+typedef struct replay_session {
+    vg_config    *cfg;
+    vg_pipeline  *p;
+    label_eval    le;
+    replay_totals t;
+} replay_session;
+
+static void replay_close(replay_session *rs)
+{
+    vg_report_free(rs->t.report);
+    label_eval_close(&rs->le);
+    vg_pipeline_free(rs->p);
+    vg_config_free(rs->cfg);
+}
+
+/* Config, pipeline, outputs, saved state, labels and report: all or nothing
+ * (the caller closes the session either way). */
+static int replay_open(replay_session *rs, replay_opts *o, int files, vg_error *err)
+{
+    rs->cfg = o->config ? vg_config_load(o->config, err) : vg_config_default(err);
+    if (rs->cfg == NULL)
+        return err->code;
+    vg_log_set_level((vg_log_level)rs->cfg->log_level);
+    rs->p = vg_pipeline_new(rs->cfg, err);
+    if (rs->p == NULL || vg_csv_configure(rs->cfg->doc, rs->cfg->csv, &o->csv, err) != VG_OK ||
+        add_sinks(rs->p, rs->cfg, o, err) != VG_OK ||
+        (o->load_state && vg_snapshot_load_replay(rs->p, o->load_state, NULL, err) != VG_OK))
+        return err->code;
+    if (o->scores != NULL && files > 1 && mkdir(o->scores, 0777) != 0 && errno != EEXIST)
+        return vg_error_set_at(err, VG_EIO, o->scores, "%s", strerror(errno));
+    if (o->labels != NULL && label_eval_open(&rs->le, o->labels, err) != VG_OK)
+        return err->code;
+    if (o->report != NULL) {
+        const char *names[VG_MAX_DETECTORS];
+        size_t n = detector_names(rs->p, names);
+        rs->t.report = vg_report_new(names, n, rs->cfg->alert.threshold, 0, err);
+        if (rs->t.report == NULL)
+            return err->code;
+    }
+    return VG_OK;
+}
+
+/* The summary line on stderr. */
+static void print_summary(const replay_session *rs, int files, double secs)
+{
+    const vg_pipeline_stats *st = vg_pipeline_get_stats(rs->p);
+    fprintf(stderr,
+            "vigil replay: %d file%s, %llu rows, %zu series, %llu malformed rows, "
+            "%llu incidents (%llu resolved), %.2f s, %.0f rows/s\n",
+            files, files == 1 ? "" : "s", (unsigned long long)rs->t.rows,
+            vg_series_table_count(vg_pipeline_series(rs->p)),
+            (unsigned long long)rs->t.malformed, (unsigned long long)st->events_firing,
+            (unsigned long long)st->events_resolved, secs,
+            secs > 0 ? (double)rs->t.rows / secs : 0.0);
+}
+
+/* After the files: flush, save state, the summary, the label tables and the
+ * report. Returns nonzero when anything failed. */
+static int replay_finish(replay_session *rs, const replay_opts *o, int files, int64_t start)
+{
+    vg_error err = {0};
+    char msg[256];
+    int flushed = vg_pipeline_flush(rs->p, 10000);
+    double secs = (double)(vg_now_ms() - start) / 1000.0;
+    int saved = o->save_state ? vg_snapshot_save_replay(rs->p, o->save_state, &err) : VG_OK;
+    if (saved != VG_OK)
+        fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
+    if (!o->quiet)
+        print_summary(rs, files, secs);
+    int failed = rs->t.files_failed > 0 || flushed != VG_OK ||
+                 vg_pipeline_get_stats(rs->p)->sink_errors > 0 || saved != VG_OK;
+    if (rs->le.labels != NULL && label_eval_output(&rs->le, o) != VG_OK)
+        failed = 1;
+    const vg_nab *nab = rs->le.nab;
+    if (rs->t.report != NULL &&
+        ((nab != NULL && vg_nab_files(nab) > 0 &&
+          vg_report_set_nab(rs->t.report, nab, &err) != VG_OK) ||
+         vg_report_write(rs->t.report, o->report, &err) != VG_OK)) {
+        fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
+        failed = 1;
+    }
+    return failed;
+}
+
 int vg_cmd_replay(int argc, char **argv)
 {
     replay_opts o = {0};
@@ -301,99 +495,24 @@ int vg_cmd_replay(int argc, char **argv)
     if (rc != 0)
         return rc == 1 ? 0 : rc;
 
-    vg_error err = {0};
-    char msg[256];
-    vg_config *cfg = o.config ? vg_config_load(o.config, &err) : vg_config_default(&err);
-    if (cfg == NULL) {
-        fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
-        return 1;
-    }
-    vg_log_set_level((vg_log_level)cfg->log_level);
-    vg_pipeline *p = vg_pipeline_new(cfg, &err);
-    if (p == NULL || add_sinks(p, cfg, &o, &err) != VG_OK ||
-        (o.load_state && vg_snapshot_load_replay(p, o.load_state, NULL, &err) != VG_OK)) {
-        fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
-        vg_pipeline_free(p);
-        vg_config_free(cfg);
-        return 1;
-    }
-
     int files = argc - optind;
-    if (o.scores != NULL && files > 1 && mkdir(o.scores, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "vigil replay: %s: %s\n", o.scores, strerror(errno));
-        vg_pipeline_free(p);
-        vg_config_free(cfg);
+    replay_session rs = {0};
+    vg_error err = {0};
+    if (replay_open(&rs, &o, files, &err) != VG_OK) {
+        char msg[256];
+        fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
+        replay_close(&rs);
         return 1;
-    }
-
-    vg_labels *labels = NULL;
-    vg_nab *nab = NULL;
-    if (o.labels != NULL) {
-        labels = vg_labels_load(o.labels, &err);
-        nab = labels ? vg_nab_new(&err) : NULL;
-        if (nab == NULL) {
-            fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
-            vg_labels_free(labels);
-            vg_pipeline_free(p);
-            vg_config_free(cfg);
-            return 1;
-        }
-    }
-
-    replay_totals t = {0};
-    if (o.report != NULL) {
-        const char *names[VG_MAX_DETECTORS];
-        size_t n = detector_names(p, names);
-        t.report = vg_report_new(names, n, cfg->alert.threshold, 0, &err);
-        if (t.report == NULL) {
-            fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
-            vg_nab_free(nab);
-            vg_labels_free(labels);
-            vg_pipeline_free(p);
-            vg_config_free(cfg);
-            return 1;
-        }
     }
     int64_t start = vg_now_ms();
-    vg_progress_init(&t.progress, !o.quiet && isatty(STDERR_FILENO) ? stderr : NULL,
+    vg_progress_init(&rs.t.progress, !o.quiet && isatty(STDERR_FILENO) ? stderr : NULL,
                      "vigil replay", vg_progress_file_bytes(argv + optind, (size_t)files),
                      start);
     for (int i = optind; i < argc; i++)
-        if (replay_file(p, argv[i], &o, files > 1, nab, labels, &t) != VG_OK)
-            t.files_failed++;
-    vg_progress_end(&t.progress);
-    int flushed = vg_pipeline_flush(p, 10000);
-    double secs = (double)(vg_now_ms() - start) / 1000.0;
-    int saved = o.save_state ? vg_snapshot_save_replay(p, o.save_state, &err) : VG_OK;
-    if (saved != VG_OK)
-        fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
-
-    const vg_pipeline_stats *st = vg_pipeline_get_stats(p);
-    if (!o.quiet)
-        fprintf(stderr,
-                "vigil replay: %d file%s, %llu rows, %zu series, %llu malformed rows, "
-                "%llu incidents (%llu resolved), %.2f s, %.0f rows/s\n",
-                files, files == 1 ? "" : "s", (unsigned long long)t.rows,
-                vg_series_table_count(vg_pipeline_series(p)),
-                (unsigned long long)t.malformed, (unsigned long long)st->events_firing,
-                (unsigned long long)st->events_resolved, secs,
-                secs > 0 ? (double)t.rows / secs : 0.0);
-    int failed = t.files_failed > 0 || flushed != VG_OK || st->sink_errors > 0 ||
-                 saved != VG_OK;
-    if (nab != NULL && vg_nab_files(nab) > 0 && vg_nab_print(nab, stdout, &err) != VG_OK) {
-        fprintf(stderr, "vigil replay: labels: %s\n", vg_error_format(&err, msg, sizeof(msg)));
-        failed = 1;
-    }
-    if (t.report != NULL &&
-        ((nab != NULL && vg_nab_files(nab) > 0 && vg_report_set_nab(t.report, nab, &err) != VG_OK) ||
-         vg_report_write(t.report, o.report, &err) != VG_OK)) {
-        fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
-        failed = 1;
-    }
-    vg_report_free(t.report);
-    vg_nab_free(nab);
-    vg_labels_free(labels);
-    vg_pipeline_free(p);
-    vg_config_free(cfg);
+        if (replay_file(rs.p, argv[i], &o, files > 1, &rs.le, &rs.t) != VG_OK)
+            rs.t.files_failed++;
+    vg_progress_end(&rs.t.progress);
+    int failed = replay_finish(&rs, &o, files, start);
+    replay_close(&rs);
     return failed ? 1 : 0;
 }

@@ -72,6 +72,11 @@ static const char *parse_listen(const char *text, listen_addr *out)
     return NULL;
 }
 
+void vg_http_describe(FILE *out)
+{
+    vg_conf_describe(http_fields, VG_CONF_COUNT(http_fields), "metrics", out);
+}
+
 int vg_http_configure(const vg_conf_doc *doc, const json_t *obj, vg_http_params *prm,
                       vg_error *err)
 {

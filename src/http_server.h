@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/config_table.h"
 #include "core/error.h"
@@ -26,6 +27,9 @@ typedef struct vg_http_params {
 /* Fills prm from the "metrics" object (NULL-able: defaults), checking that
  * "listen" is a numeric address and a port, or fails with err naming the
  * key and its position in the config file. doc is NULL-able. */
+/* Prints the reference of the "metrics" keys. */
+void vg_http_describe(FILE *out);
+
 int vg_http_configure(const vg_conf_doc *doc, const json_t *obj, vg_http_params *prm,
                       vg_error *err);
 

@@ -60,6 +60,11 @@ struct vg_lifecycle {
     vg_lifecycle_stats   st;
 };
 
+void vg_lifecycle_describe(FILE *out)
+{
+    vg_conf_describe(state_fields, VG_CONF_COUNT(state_fields), "state", out);
+}
+
 int vg_lifecycle_check_config(const vg_config *cfg, vg_error *err)
 {
     state_params state;

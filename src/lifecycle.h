@@ -27,6 +27,7 @@
 #define VG_SRC_LIFECYCLE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/error.h"
 #include "engine/config.h"
@@ -40,6 +41,10 @@ typedef struct vg_lifecycle_stats {
 } vg_lifecycle_stats;
 
 typedef struct vg_lifecycle vg_lifecycle;
+
+/* Prints the "state" keys (type, default, range, meaning) for the
+ * config reference. */
+void vg_lifecycle_describe(FILE *out);
 
 /* Validates the "state" object. Returns 0 or VG_ECONFIG with err set. */
 int vg_lifecycle_check_config(const vg_config *cfg, vg_error *err);

@@ -292,13 +292,16 @@ static int point_cmp(const void *a, const void *b)
     return (x->score < y->score) - (x->score > y->score);
 }
 
-/* The threshold with the best corpus score (NAB's calcScoreByThreshold,
- * keeping only the best). Returns 0 or VG_ENOMEM. */
-static int best_threshold(const vg_nab *n, const vg_nab_weights *wt,
-                          double *threshold, vg_error *err)
+/* Sweeps files [first, end) from the highest score down and calls fn after
+ * each distinct score with the raw score (unnormalised, for `wt`) that
+ * threshold gives: NAB's calcScoreByThreshold, one pass for every
+ * threshold. Returns 0 or VG_ENOMEM. */
+static int sweep_files(const vg_nab *n, size_t first, size_t end,
+                       const vg_nab_weights *wt, vg_nab_curve_fn fn, void *ctx,
+                       vg_error *err)
 {
     size_t n_points = 0, n_windows = 0, scored_windows = 0;
-    for (size_t i = 0; i < n->n; i++) {
+    for (size_t i = first; i < end; i++) {
         n_points += n->files[i].rows - n->files[i].probation;
         n_windows += n->files[i].n_w;
         scored_windows += n->files[i].scored_windows;
@@ -315,7 +318,7 @@ static int best_threshold(const vg_nab *n, const vg_nab_weights *wt,
         best[k] = NAN;
     size_t np = 0;
     int64_t window_base = 0;
-    for (size_t i = 0; i < n->n; i++) {
+    for (size_t i = first; i < end; i++) {
         const nab_file *f = &n->files[i];
         for (size_t r = f->probation; r < f->rows; r++) {
             if (isnan(f->score[r]))
@@ -330,8 +333,6 @@ static int best_threshold(const vg_nab *n, const vg_nab_weights *wt,
     qsort(pts, np, sizeof(*pts), point_cmp);
 
     double total = -wt->fn * (double)scored_windows;
-    double best_total = total;
-    *threshold = INFINITY;
     for (size_t i = 0; i < np;) {
         double s = pts[i].score;
         for (; i < np && pts[i].score == s; i++) {
@@ -346,14 +347,59 @@ static int best_threshold(const vg_nab *n, const vg_nab_weights *wt,
                 best[p->window] = p->reward;
             }
         }
-        if (total > best_total) {
-            best_total = total;
-            *threshold = s;
-        }
+        fn(ctx, s, total);
     }
     free(pts);
     free(best);
     return 0;
+}
+
+typedef struct best_pick {
+    double threshold, total;
+} best_pick;
+
+/* Keeps the best total; thresholds come highest first and only a strictly
+ * better total replaces, so ties go to the higher threshold as in NAB. */
+static void pick_best(void *ctx, double threshold, double raw)
+{
+    best_pick *b = ctx;
+    if (raw > b->total) {
+        b->total = raw;
+        b->threshold = threshold;
+    }
+}
+
+/* The threshold with the best corpus score. Returns 0 or VG_ENOMEM. */
+static int best_threshold(const vg_nab *n, const vg_nab_weights *wt,
+                          double *threshold, vg_error *err)
+{
+    size_t scored_windows = 0;
+    for (size_t i = 0; i < n->n; i++)
+        scored_windows += n->files[i].scored_windows;
+    /* Detecting nothing is the start: NAB's threshold 1.1. */
+    best_pick b = {INFINITY, -wt->fn * (double)scored_windows};
+    int rc = sweep_files(n, 0, n->n, wt, pick_best, &b, err);
+    *threshold = b.threshold;
+    return rc;
+}
+
+int vg_nab_file_curve(const vg_nab *n, size_t i, vg_nab_profile profile,
+                      vg_nab_curve_fn fn, void *ctx, vg_error *err)
+{
+    vg_assert(i < n->n);
+    return sweep_files(n, i, i + 1, vg_nab_profile_weights(profile), fn, ctx, err);
+}
+
+size_t vg_nab_file_windows(const vg_nab *n, size_t i)
+{
+    vg_assert(i < n->n);
+    return n->files[i].scored_windows;
+}
+
+const char *vg_nab_file_name(const vg_nab *n, size_t i)
+{
+    vg_assert(i < n->n);
+    return n->files[i].name;
 }
 
 static double ratio(size_t num, size_t den)

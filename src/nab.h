@@ -100,6 +100,19 @@ int vg_nab_add_file(vg_nab *n, const char *name, const int64_t *ts,
 /* Number of files added. */
 size_t vg_nab_files(const vg_nab *n);
 
+/* File i's name (borrowed) and its scored windows (those NAB counts). */
+const char *vg_nab_file_name(const vg_nab *n, size_t i);
+size_t vg_nab_file_windows(const vg_nab *n, size_t i);
+
+/* Calls `fn` once per distinct score s of file i's scored rows, highest
+ * first, with the file's raw score for `profile` at threshold s. Above
+ * every score the raw score is -fn * vg_nab_file_windows(). Summing the
+ * files' curves gives any subset's score at any threshold: what
+ * cross-validation outside vigil needs. Returns 0 or VG_ENOMEM. */
+typedef void (*vg_nab_curve_fn)(void *ctx, double threshold, double raw);
+int vg_nab_file_curve(const vg_nab *n, size_t i, vg_nab_profile profile,
+                      vg_nab_curve_fn fn, void *ctx, vg_error *err);
+
 /* Picks the threshold that maximises the corpus score for `profile` (an
  * exact search over every distinct score) and fills `r` with it, the
  * normalised score, and per-file results. Returns 0 or VG_ENOMEM. `r` is

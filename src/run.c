@@ -21,6 +21,11 @@ typedef struct runner {
     vg_run_stats     st;
 } runner;
 
+void vg_run_describe(FILE *out)
+{
+    vg_lifecycle_describe(out);
+}
+
 int vg_run_check_config(const vg_config *cfg, vg_error *err)
 {
     int rc = vg_lifecycle_check_config(cfg, err);

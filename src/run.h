@@ -24,6 +24,7 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "engine/config.h"
 #include "core/error.h"
@@ -54,6 +55,9 @@ typedef struct vg_run_stats {
 /* Validates what vg_run reads beyond the pipeline (the "state" and
  * "metrics" objects) without opening anything. Returns 0 or VG_ECONFIG. */
 int vg_run_check_config(const vg_config *cfg, vg_error *err);
+
+/* Prints the reference of the "state" keys. */
+void vg_run_describe(FILE *out);
 
 /* Runs until stopped. Returns 0 after a clean stop, or a negative VG_E*
  * with err set (bad config, a fatal consumer error, a state file that

@@ -241,22 +241,38 @@ static void destroy_sync(am_sink *s)
     pthread_mutex_destroy(&s->lock);
 }
 
-/* The base URL must be http(s); the alerts path is appended once. */
-static int make_post_url(am_sink *s, const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
+/* The keys, and a base URL that is http(s). */
+static int am_configure(const vg_conf_doc *doc, const json_t *cfg, am_params *prm,
+                        vg_error *err)
 {
-    const char *url = s->params.url;
-    size_t len = strlen(url);
-    while (len > 0 && url[len - 1] == '/')
-        len--;
-    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+    int rc = vg_conf_apply(doc, cfg, "outputs.alertmanager", am_fields,
+                           VG_CONF_COUNT(am_fields), am_also, prm, err);
+    if (rc != VG_OK)
+        return rc;
+    if (strncmp(prm->url, "http://", 7) != 0 && strncmp(prm->url, "https://", 8) != 0) {
         char where[64];
         vg_conf_where(doc, cfg, "url", 0, where, sizeof(where));
         return vg_error_set_at(err, VG_ECONFIG, where,
                                "outputs.alertmanager.url: must start with http:// or https://");
     }
+    return VG_OK;
+}
+
+static int am_check(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
+{
+    am_params prm;
+    return am_configure(doc, cfg, &prm, err);
+}
+
+/* The alerts path is appended once to the base URL. */
+static void make_post_url(am_sink *s)
+{
+    const char *url = s->params.url;
+    size_t len = strlen(url);
+    while (len > 0 && url[len - 1] == '/')
+        len--;
     snprintf(s->post_url, sizeof(s->post_url), "%.*s/api/v2/alerts", (int)len, url);
     vg_url_redact(s->post_url, s->log_url, sizeof(s->log_url));
-    return VG_OK;
 }
 
 static void *am_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
@@ -266,10 +282,9 @@ static void *am_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
         vg_error_set(err, VG_ENOMEM, "alertmanager sink");
         return NULL;
     }
-    if (vg_conf_apply(doc, cfg, "outputs.alertmanager", am_fields, VG_CONF_COUNT(am_fields),
-                      am_also, &s->params, err) != VG_OK ||
-        make_post_url(s, doc, cfg, err) != VG_OK)
+    if (am_configure(doc, cfg, &s->params, err) != VG_OK)
         goto out_free_sink;
+    make_post_url(s);
     s->http = vg_http_new(s->post_url, (int)s->params.timeout_ms, &s->closing, err);
     if (s->http == NULL)
         goto out_free_sink;
@@ -395,9 +410,12 @@ void vg_alertmanager_sink_stats(const void *self, vg_alertmanager_stats *out)
 }
 
 const vg_sink_ops vg_alertmanager_sink_ops = {
-    .name  = "alertmanager",
-    .open  = am_open,
-    .emit  = am_emit,
-    .flush = am_flush,
-    .close = am_close,
+    .name     = "alertmanager",
+    .fields   = am_fields,
+    .n_fields = VG_CONF_COUNT(am_fields),
+    .check    = am_check,
+    .open     = am_open,
+    .emit     = am_emit,
+    .flush    = am_flush,
+    .close    = am_close,
 };

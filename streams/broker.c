@@ -199,6 +199,22 @@ int vg_broker_embedded_bootstrap(char *out, size_t cap)
     return rc;
 }
 
+int vg_broker_resolve(const char *brokers, char *out, size_t cap, vg_error *err)
+{
+    if (strcmp(brokers, "embedded") != 0) {
+        if (snprintf(out, cap, "%s", brokers) >= (int)cap)
+            return vg_error_set(err, VG_ERANGE, "brokers: too long");
+        return VG_OK;
+    }
+    int rc = vg_broker_embedded_bootstrap(out, cap);
+    if (rc == VG_ENOTFOUND)
+        return vg_error_set(err, rc, "brokers: \"embedded\" but no embedded broker runs "
+                                     "in this process (the Kafka input starts it)");
+    if (rc != VG_OK)
+        return vg_error_set(err, rc, "brokers: embedded address too long");
+    return VG_OK;
+}
+
 /* ---- vigil broker ------------------------------------------------------ */
 
 #define TOPICS_MAX 64
@@ -329,7 +345,18 @@ static int control_loop(vg_broker *bk, const sigset_t *stop)
     }
 }
 
-int vg_broker_main(int argc, char **argv)
+/* The command line of `vigil broker`. */
+typedef struct broker_args {
+    vg_broker_options opt;
+    vg_broker_topic   topics[TOPICS_MAX];
+    char              names[TOPICS_MAX][256];
+    const char       *file;
+    int               control;
+} broker_args;
+
+/* Returns 0 to start the broker, -1 after printing the help, or the exit
+ * status of a usage error. */
+static int parse_args(int argc, char **argv, broker_args *a)
 {
     static const struct option longopts[] = {
         {"port", required_argument, NULL, 'p'},
@@ -340,47 +367,53 @@ int vg_broker_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    vg_broker_topic topics[TOPICS_MAX];
-    char names[TOPICS_MAX][256];
-    vg_broker_options opt = {.brokers = 1, .topics = topics};
-    const char *file = NULL;
-    int control = 0;
+    vg_broker_options *opt = &a->opt;
+    *opt = (vg_broker_options){.brokers = 1, .topics = a->topics};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'p':
-            if (parse_int(optarg, 1, 65535, &opt.port) != 0)
+            if (parse_int(optarg, 1, 65535, &opt->port) != 0)
                 return usage_error("--port: '%s' is not in 1..65535", optarg);
             break;
         case 'b':
-            if (parse_int(optarg, 1, BROKERS_MAX, &opt.brokers) != 0)
-                return usage_error("--brokers: '%s' is not in 1..%d", optarg,
-                                          BROKERS_MAX);
+            if (parse_int(optarg, 1, BROKERS_MAX, &opt->brokers) != 0)
+                return usage_error("--brokers: '%s' is not in 1..%d", optarg, BROKERS_MAX);
             break;
         case 't':
-            if (opt.n_topics == TOPICS_MAX)
+            if (opt->n_topics == TOPICS_MAX)
                 return usage_error("more than %d topics", TOPICS_MAX);
-            if (parse_topic(optarg, names[opt.n_topics], &topics[opt.n_topics]) != 0)
-                return usage_error("--topic: '%s' is not NAME:PARTITIONS",
-                                          optarg);
-            opt.n_topics++;
+            if (parse_topic(optarg, a->names[opt->n_topics], &a->topics[opt->n_topics]) != 0)
+                return usage_error("--topic: '%s' is not NAME:PARTITIONS", optarg);
+            opt->n_topics++;
             break;
         case 'f':
-            file = optarg;
+            a->file = optarg;
             break;
         case 'c':
-            control = 1;
+            a->control = 1;
             break;
         case 'h':
             fputs(broker_usage, stdout);
-            return 0;
+            return -1;
         default:
             return usage_error("unknown option");
         }
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
+    return 0;
+}
+
+int vg_broker_main(int argc, char **argv)
+{
+    broker_args args = {0};
+    int rc = parse_args(argc, argv, &args);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    const vg_broker_options *opt = &args.opt;
+    const char *file = args.file;
 
     /* Blocked before librdkafka starts its threads, which inherit the mask:
      * only sigwait() below ever sees the signals. */
@@ -391,7 +424,7 @@ int vg_broker_main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
     vg_error err;
-    vg_broker *bk = vg_broker_start(&opt, &err);
+    vg_broker *bk = vg_broker_start(opt, &err);
     if (bk == NULL) {
         char msg[256];
         fprintf(stderr, "vigil broker: %s\n", vg_error_format(&err, msg, sizeof(msg)));
@@ -405,7 +438,7 @@ int vg_broker_main(int argc, char **argv)
         status = 1;
     }
     if (status == 0) {
-        int sig = control ? control_loop(bk, &stop) : 0;
+        int sig = args.control ? control_loop(bk, &stop) : 0;
         if (sig <= 0)
             sigwait(&stop, &sig);
         vg_info("broker: stopping on signal %d", sig);

@@ -61,6 +61,12 @@ rd_kafka_mock_cluster_t *vg_broker_mock(vg_broker *bk);
  * when none runs, or VG_ERANGE. Thread-safe. */
 int vg_broker_embedded_bootstrap(char *out, size_t cap);
 
+/* Resolves a "brokers" config value into out[cap]: "embedded" becomes the
+ * address of the broker running in this process; anything else is copied.
+ * Returns 0, VG_ENOTFOUND when "embedded" is asked for but none runs, or
+ * VG_ERANGE, with err set. */
+int vg_broker_resolve(const char *brokers, char *out, size_t cap, vg_error *err);
+
 /* The `vigil broker` command: [--port P] [--brokers N]
  * [--topic NAME:PARTITIONS]... [--bootstrap-file F]. Prints the bootstrap
  * address on stdout (one line, flushed), writes it atomically to F when

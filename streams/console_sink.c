@@ -13,13 +13,17 @@
  * stateless object. */
 static int console_singleton;
 
-static void *console_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
+/* The console has no keys: only "type" is allowed. */
+static int console_check(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
 {
     static const char *const also[] = {"type", NULL};
-    int dummy;
-    if (vg_conf_apply(doc, cfg, "outputs.console", NULL, 0, also, &dummy, err) != VG_OK)
-        return NULL;
-    return &console_singleton;
+    int none;
+    return vg_conf_apply(doc, cfg, "outputs.console", NULL, 0, also, &none, err);
+}
+
+static void *console_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
+{
+    return console_check(doc, cfg, err) == VG_OK ? &console_singleton : NULL;
 }
 
 static int console_emit(void *self, const vg_event *ev)
@@ -41,8 +45,9 @@ static int console_emit(void *self, const vg_event *ev)
     if (ev->state == VG_ALERT_RESOLVED) {
         double minutes = (double)(ev->ts_ms - ev->start_ms) / 60000.0;
         vg_fmt_score(score, ev->peak);
-        printf("RESOLVED %s  %.*s  after %.1f min  peak %s%s\n", ts, (int)ev->series_len,
-               ev->series, minutes, score, where);
+        printf("RESOLVED %s  %.*s  after %.1f min  peak %s%s%s%s\n", ts, (int)ev->series_len,
+               ev->series, minutes, score, ev->reason ? "  " : "", ev->reason ? ev->reason : "",
+               where);
         return VG_OK;
     }
 
@@ -82,9 +87,10 @@ static void console_close(void *self)
 }
 
 const vg_sink_ops vg_console_sink_ops = {
-    .name  = "console",
-    .open  = console_open,
-    .emit  = console_emit,
-    .flush = console_flush,
-    .close = console_close,
+    .name     = "console",
+    .check    = console_check,
+    .open     = console_open,
+    .emit     = console_emit,
+    .flush    = console_flush,
+    .close    = console_close,
 };

@@ -1,29 +1,18 @@
-/* The CSV source: loads a file whole, reads its header to learn the shape,
+/* The CSV source: takes a file whole, reads its header to learn the shape,
  * then turns rows into points, batch by batch. See csv.h for the contract;
- * row splitting lives in csv_row.c.
- *
- * The file is mapped rather than read in chunks so that rows are views into
- * it with no copying and no row ever straddles a chunk; pipes and other
- * unmappable files are read into memory instead. (A mapped file truncated
- * by someone else while vigil reads it raises SIGBUS: replay files are
- * expected to hold still.) */
+ * getting the bytes lives in csv_file.c, row splitting in csv_row.c. */
 #include "streams/csv.h"
 
-#include <errno.h>
-#include <stdarg.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "core/numparse.h"
 #include "core/timeparse.h"
+#include "streams/csv_file.h"
 #include "streams/csv_row.h"
 
 #define DEFAULT_BATCH    4096
@@ -41,10 +30,7 @@ typedef struct csv_source {
     size_t         key_len;
     vg__csv_field *names;        /* column names, into name_buf */
     char          *name_buf;
-    const char    *data;         /* the whole file, owned by map or copy */
-    size_t         size;
-    void          *map;
-    char          *copy;
+    vg__csv_bytes  bytes;        /* the whole file */
     vg__csv_reader rd;
     vg__csv_field *fields;       /* ncols, for data rows */
     char          *scratch;      /* max_line bytes */
@@ -78,96 +64,6 @@ const char *vg_csv_reason_name(int reason)
     return reason >= 0 && reason < VG_CSV_REASON_COUNT_ ? reason_names[reason] : NULL;
 }
 
-/* "path:line" (no line when line is 0), cutting the path from the left
- * when it is long so the line number always survives. */
-static int fail_at(vg_error *err, int code, const char *path, int64_t line,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int fail_at(vg_error *err, int code, const char *path, int64_t line,
-                   const char *fmt, ...)
-{
-    char where[sizeof(err->where)], suffix[24] = "", msg[sizeof(err->msg)];
-    if (line > 0)
-        snprintf(suffix, sizeof(suffix), ":%lld", (long long)line);
-    size_t room = sizeof(where) - 1 - strlen(suffix), len = strlen(path), keep = len;
-    char *o = where;
-    if (len > room) {
-        memcpy(o, "...", 3);
-        o += 3;
-        keep = room - 3;
-    }
-    memcpy(o, path + len - keep, keep);
-    strcpy(o + keep, suffix);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return vg_error_set_at(err, code, where, "%s", msg);
-}
-
-/* ---- loading ------------------------------------------------------------ */
-
-/* For what cannot be mapped (pipes, empty or special files). */
-static int read_all(csv_source *cs, int fd, vg_error *err)
-{
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    if (buf == NULL)
-        return fail_at(err, VG_ENOMEM, cs->path, 0, "read buffer");
-    for (;;) {
-        ssize_t got = read(fd, buf + len, cap - len);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            free(buf);
-            return fail_at(err, VG_EIO, cs->path, 0, "read: %s", strerror(errno));
-        }
-        if (got == 0)
-            break;
-        len += (size_t)got;
-        if (len == cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (bigger == NULL) {
-                free(buf);
-                return fail_at(err, VG_ENOMEM, cs->path, 0, "read buffer of %zu bytes", cap * 2);
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    cs->copy = buf;
-    cs->data = buf;
-    cs->size = len;
-    return VG_OK;
-}
-
-static int load_file(csv_source *cs, vg_error *err)
-{
-    int fd = open(cs->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return fail_at(err, VG_EIO, cs->path, 0, "cannot open: %s", strerror(errno));
-    struct stat st;
-    int rc = VG_OK;
-    if (fstat(fd, &st) != 0) {
-        rc = fail_at(err, VG_EIO, cs->path, 0, "stat: %s", strerror(errno));
-    } else if (S_ISDIR(st.st_mode)) {
-        rc = fail_at(err, VG_EIO, cs->path, 0, "is a directory");
-    } else if (S_ISREG(st.st_mode) && st.st_size > 0) {
-        void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (map != MAP_FAILED) {
-            madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
-            cs->map = map;
-            cs->data = map;
-            cs->size = (size_t)st.st_size;
-        } else {
-            rc = read_all(cs, fd, err);
-        }
-    } else {
-        rc = read_all(cs, fd, err);
-    }
-    close(fd);
-    return rc;
-}
-
 /* ---- header --------------------------------------------------------------- */
 
 static int name_is(const vg__csv_field *f, const char *const *names)
@@ -191,7 +87,7 @@ static int read_header(csv_source *cs, int64_t *line, vg_error *err)
     for (;;) {
         vg__csv_field *f = realloc(cs->names, cap * sizeof(*f));
         if (f == NULL)
-            return fail_at(err, VG_ENOMEM, cs->path, 0, "header of %zu columns", cap);
+            return vg__csv_fail_at(err, VG_ENOMEM, cs->path, 0, "header of %zu columns", cap);
         cs->names = f;
         vg__csv_reader saved = cs->rd;
         cs->rd.fields = f;
@@ -201,23 +97,23 @@ static int read_header(csv_source *cs, int64_t *line, vg_error *err)
                row.status == VG__CSV_ROW_OK && row.n == 1 && f[0].len == 0)
             saved = cs->rd;   /* blank lines before the header */
         if (!got)
-            return fail_at(err, VG_EPARSE, cs->path, cs->rd.line, "empty file: no header");
+            return vg__csv_fail_at(err, VG_EPARSE, cs->path, cs->rd.line, "empty file: no header");
         if (row.status != VG__CSV_ROW_TOO_MANY)
             break;
         cs->rd = saved;
         cap *= 2;
     }
     if (row.status == VG__CSV_ROW_BAD_QUOTE)
-        return fail_at(err, VG_EPARSE, cs->path, row.line, "header: unbalanced quote");
+        return vg__csv_fail_at(err, VG_EPARSE, cs->path, row.line, "header: unbalanced quote");
     if (row.status == VG__CSV_ROW_TOO_LONG)
-        return fail_at(err, VG_EPARSE, cs->path, row.line, "header longer than max_line");
+        return vg__csv_fail_at(err, VG_EPARSE, cs->path, row.line, "header longer than max_line");
 
     size_t total = 0;
     for (size_t i = 0; i < row.n; i++)
         total += cs->names[i].len + 1;
     cs->name_buf = malloc(total);
     if (cs->name_buf == NULL)
-        return fail_at(err, VG_ENOMEM, cs->path, 0, "header names");
+        return vg__csv_fail_at(err, VG_ENOMEM, cs->path, 0, "header names");
     char *o = cs->name_buf;
     for (size_t i = 0; i < row.n; i++) {
         memcpy(o, cs->names[i].p, cs->names[i].len);
@@ -234,7 +130,7 @@ static int read_header(csv_source *cs, int64_t *line, vg_error *err)
 static int pick_shape(csv_source *cs, int64_t line, vg_error *err)
 {
     if (cs->ncols < 2)
-        return fail_at(err, VG_EPARSE, cs->path, line,
+        return vg__csv_fail_at(err, VG_EPARSE, cs->path, line,
                        "header has one column: need a timestamp and a value");
     int named_ts = 0;
     for (size_t i = 0; i < cs->ncols && !named_ts; i++)
@@ -245,16 +141,16 @@ static int pick_shape(csv_source *cs, int64_t line, vg_error *err)
     int64_t ts;
     if (!named_ts &&
         vg_time_parse(cs->names[0].p, cs->names[0].len, &ts, NULL) == VG_OK)
-        return fail_at(err, VG_EPARSE, cs->path, line,
+        return vg__csv_fail_at(err, VG_EPARSE, cs->path, line,
                        "missing header: the first line looks like data");
     for (size_t i = 0; i < cs->ncols; i++) {
         if (cs->names[i].len == 0)
-            return fail_at(err, VG_EPARSE, cs->path, line,
+            return vg__csv_fail_at(err, VG_EPARSE, cs->path, line,
                            "header: column %zu has no name", i + 1);
         for (size_t j = 0; j < i; j++)
             if (cs->names[j].len == cs->names[i].len &&
                 memcmp(cs->names[j].p, cs->names[i].p, cs->names[i].len) == 0)
-                return fail_at(err, VG_EPARSE, cs->path, line,
+                return vg__csv_fail_at(err, VG_EPARSE, cs->path, line,
                                "header: column \"%.64s\" appears twice", cs->names[i].p);
     }
 
@@ -266,7 +162,7 @@ static int pick_shape(csv_source *cs, int64_t line, vg_error *err)
     for (size_t i = 0; i < cs->ncols; i++)
         if (i != cs->ts_col && name_is(&cs->names[i], series_names)) {
             if (cs->ncols != 3)
-                return fail_at(err, VG_EPARSE, cs->path, line,
+                return vg__csv_fail_at(err, VG_EPARSE, cs->path, line,
                                "long format takes exactly 3 columns: timestamp, series, value");
             cs->shape = SHAPE_LONG;
             cs->series_col = i;
@@ -293,11 +189,11 @@ static int pick_key(csv_source *cs, const vg_csv_options *opt, vg_error *err)
             len -= 4;
     }
     if (len == 0)
-        return fail_at(err, VG_ECONFIG, cs->path, 0,
+        return vg__csv_fail_at(err, VG_ECONFIG, cs->path, 0,
                        "no series key: the file has no base name; set one");
     cs->key = strndup(b, len);
     if (cs->key == NULL)
-        return fail_at(err, VG_ENOMEM, cs->path, 0, "series key");
+        return vg__csv_fail_at(err, VG_ENOMEM, cs->path, 0, "series key");
     cs->key_len = len;
     return VG_OK;
 }
@@ -469,9 +365,7 @@ static void csv_close(void *self)
     csv_source *cs = self;
     if (cs == NULL)
         return;
-    if (cs->map != NULL)
-        munmap(cs->map, cs->size);
-    free(cs->copy);
+    vg__csv_bytes_release(&cs->bytes);
     free(cs->path);
     free(cs->key);
     free(cs->names);
@@ -482,10 +376,45 @@ static void csv_close(void *self)
     free(cs);
 }
 
-static const vg_source_ops csv_source_ops = {
-    .name = "csv",
-    .poll = csv_poll,
-    .close = csv_close,
+/* ---- configuration ------------------------------------------------------ */
+
+typedef struct csv_params {
+    uint32_t batch_points;
+    uint32_t max_line;
+} csv_params;
+
+static const vg_conf_field csv_fields[] = {
+    {"batch_points", VG_CONF_UINT32, offsetof(csv_params, batch_points), DEFAULT_BATCH, 1,
+     1048576, NULL, "points per batch at most (a wide row is never split)"},
+    {"max_line", VG_CONF_UINT32, offsetof(csv_params, max_line), DEFAULT_MAX_LINE, 64,
+     1073741824, NULL, "longest row in bytes; a longer one is skipped (long_line)"},
+};
+
+int vg_csv_configure(const vg_conf_doc *doc, const json_t *cfg, vg_csv_options *opt,
+                     vg_error *err)
+{
+    csv_params prm;
+    int rc = vg_conf_apply(doc, cfg, "csv", csv_fields, VG_CONF_COUNT(csv_fields), NULL, &prm,
+                           err);
+    if (rc == VG_OK)
+        *opt = (vg_csv_options){.batch_points = prm.batch_points, .max_line = prm.max_line};
+    return rc;
+}
+
+static int csv_check(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
+{
+    vg_csv_options opt;
+    return vg_csv_configure(doc, cfg, &opt, err);
+}
+
+const vg_source_ops vg_csv_source_ops = {
+    .name       = "csv",
+    .config_key = "csv",
+    .fields     = csv_fields,
+    .n_fields   = VG_CONF_COUNT(csv_fields),
+    .check      = csv_check,
+    .poll       = csv_poll,
+    .close      = csv_close,
 };
 
 /* ---- opening -------------------------------------------------------------- */
@@ -497,11 +426,11 @@ static vg_source *finish_open(csv_source *cs, const vg_csv_options *opt, vg_erro
     cs->batch_points = opt && opt->batch_points ? opt->batch_points : DEFAULT_BATCH;
     cs->scratch = malloc(max_line);
     if (cs->scratch == NULL) {
-        fail_at(err, VG_ENOMEM, cs->path, 0, "line buffer of %zu bytes", max_line);
+        vg__csv_fail_at(err, VG_ENOMEM, cs->path, 0, "line buffer of %zu bytes", max_line);
         goto out_close;
     }
-    const char *data = cs->data;
-    size_t size = cs->size;
+    const char *data = cs->bytes.data;
+    size_t size = cs->bytes.size;
     if (size >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
         data += 3;
         size -= 3;
@@ -517,7 +446,7 @@ static vg_source *finish_open(csv_source *cs, const vg_csv_options *opt, vg_erro
     cs->fields = calloc(cs->ncols, sizeof(*cs->fields));
     cs->values = calloc(cs->ncols, sizeof(*cs->values));
     if (cs->fields == NULL || cs->values == NULL) {
-        fail_at(err, VG_ENOMEM, cs->path, 0, "row of %zu columns", cs->ncols);
+        vg__csv_fail_at(err, VG_ENOMEM, cs->path, 0, "row of %zu columns", cs->ncols);
         goto out_close;
     }
     cs->rd.fields = cs->fields;
@@ -525,10 +454,10 @@ static vg_source *finish_open(csv_source *cs, const vg_csv_options *opt, vg_erro
 
     vg_source *src = malloc(sizeof(*src));
     if (src == NULL) {
-        fail_at(err, VG_ENOMEM, cs->path, 0, "source");
+        vg__csv_fail_at(err, VG_ENOMEM, cs->path, 0, "source");
         goto out_close;
     }
-    src->ops = &csv_source_ops;
+    src->ops = &vg_csv_source_ops;
     src->self = cs;
     return src;
 
@@ -553,7 +482,7 @@ vg_source *vg_csv_source_open(const char *path, const vg_csv_options *opt, vg_er
     csv_source *cs = csv_new(path, err);
     if (cs == NULL)
         return NULL;
-    if (load_file(cs, err) != VG_OK) {
+    if (vg__csv_bytes_load(&cs->bytes, path, err) != VG_OK) {
         csv_close(cs);
         return NULL;
     }
@@ -566,21 +495,16 @@ vg_source *vg_csv_source_open_mem(const char *name, const void *data, size_t len
     csv_source *cs = csv_new(name, err);
     if (cs == NULL)
         return NULL;
-    cs->copy = malloc(len > 0 ? len : 1);
-    if (cs->copy == NULL) {
+    if (vg__csv_bytes_copy(&cs->bytes, data, len, err) != VG_OK) {
         csv_close(cs);
-        vg_error_set(err, VG_ENOMEM, "copy of %zu bytes", len);
         return NULL;
     }
-    memcpy(cs->copy, data, len);
-    cs->data = cs->copy;
-    cs->size = len;
     return finish_open(cs, opt, err);
 }
 
 static const csv_source *csv_of(const vg_source *src)
 {
-    return src != NULL && src->ops == &csv_source_ops ? src->self : NULL;
+    return src != NULL && src->ops == &vg_csv_source_ops ? src->self : NULL;
 }
 
 int vg_csv_source_get_stats(const vg_source *src, vg_csv_source_stats *out)
@@ -597,8 +521,8 @@ int vg_csv_source_position(const vg_source *src, uint64_t *done, uint64_t *size)
     const csv_source *cs = csv_of(src);
     if (cs == NULL)
         return VG_EARG;
-    *done = (uint64_t)(cs->rd.pos - cs->data);
-    *size = cs->size;
+    *done = (uint64_t)(cs->rd.pos - cs->bytes.data);
+    *size = cs->bytes.size;
     return VG_OK;
 }
 

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config_table.h"
 #include "core/error.h"
 #include "streams/stream.h"
 
@@ -70,6 +71,15 @@ typedef struct vg_csv_source_stats {
     int64_t  first_line[VG_CSV_REASON_COUNT_];  /* 1-based line of the first
                                                    such row, 0 if none */
 } vg_csv_source_stats;
+
+/* Fills opt from the "csv" object of the config (cfg NULL-able: defaults;
+ * doc NULL-able, for positions): batch_points, max_line. Returns 0 or
+ * VG_ECONFIG naming the key. opt->series is left NULL. */
+int vg_csv_configure(const vg_conf_doc *doc, const json_t *cfg, vg_csv_options *opt,
+                     vg_error *err);
+
+/* The source interface of a CSV file (its name, config table and check). */
+extern const vg_source_ops vg_csv_source_ops;
 
 /* Opens path (opt NULL-able: defaults) and reads its header. Returns a new
  * source (free with vg_source_close) or NULL with err set: VG_EIO when the

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "streams/broker.h"
 
 int vg__kafka_conf_set(rd_kafka_conf_t *conf, const char *path, const char *name,
                        const char *value, vg_error *err)
@@ -55,6 +54,18 @@ int vg__kafka_conf_apply_json(rd_kafka_conf_t *conf, const vg_conf_doc *doc,
     return VG_OK;
 }
 
+int vg__kafka_conf_check(const vg_conf_doc *doc, const json_t *props, const char *path,
+                         vg_error *err)
+{
+    /* A bare conf (no log callback): nothing is logged while checking. */
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (conf == NULL)
+        return vg_error_set(err, VG_ENOMEM, "%s", path);
+    int rc = vg__kafka_conf_apply_json(conf, doc, props, path, err);
+    rd_kafka_conf_destroy(conf);
+    return rc;
+}
+
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     vg_log_level l = level <= 3 ? VG_LOG_ERROR : level == 4 ? VG_LOG_WARN : VG_LOG_DEBUG;
@@ -67,20 +78,4 @@ rd_kafka_conf_t *vg__kafka_conf_new(void)
     if (conf != NULL)
         rd_kafka_conf_set_log_cb(conf, log_cb);
     return conf;
-}
-
-int vg__kafka_resolve_brokers(const char *brokers, char *out, size_t cap, vg_error *err)
-{
-    if (strcmp(brokers, "embedded") != 0) {
-        if (snprintf(out, cap, "%s", brokers) >= (int)cap)
-            return vg_error_set(err, VG_ERANGE, "brokers: too long");
-        return VG_OK;
-    }
-    int rc = vg_broker_embedded_bootstrap(out, cap);
-    if (rc == VG_ENOTFOUND)
-        return vg_error_set(err, rc, "brokers: \"embedded\" but no embedded broker runs "
-                                     "in this process (the Kafka input starts it)");
-    if (rc != VG_OK)
-        return vg_error_set(err, rc, "brokers: embedded address too long");
-    return VG_OK;
 }

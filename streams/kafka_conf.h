@@ -1,7 +1,8 @@
 /* What the Kafka source, sink and embedded broker share about building a
  * librdkafka configuration: setting properties with vigil errors, passing a
- * JSON object of properties through, routing librdkafka's log to vigil's,
- * and resolving "embedded" to the in-process broker's address. */
+ * JSON object of properties through, routing librdkafka's log to vigil's.
+ * Resolving "embedded" is the broker's (vg_broker_resolve in broker.h): the
+ * broker builds on these helpers, never the other way round. */
 #ifndef VG_STREAMS_KAFKA_CONF_H
 #define VG_STREAMS_KAFKA_CONF_H
 
@@ -23,13 +24,14 @@ int vg__kafka_conf_set(rd_kafka_conf_t *conf, const char *path, const char *name
 int vg__kafka_conf_apply_json(rd_kafka_conf_t *conf, const vg_conf_doc *doc,
                               const json_t *props, const char *path, vg_error *err);
 
+/* Validates props as vg__kafka_conf_apply_json would, on a conf of its own
+ * that it then destroys: librdkafka rejects unknown properties and bad
+ * values without connecting anywhere. Returns 0 or VG_ECONFIG. */
+int vg__kafka_conf_check(const vg_conf_doc *doc, const json_t *props, const char *path,
+                         vg_error *err);
+
 /* Returns a new conf whose log goes to vigil's log (librdkafka's levels are
  * syslog's), or NULL when out of memory. */
 rd_kafka_conf_t *vg__kafka_conf_new(void);
-
-/* Resolves a "brokers" value into out[cap]: "embedded" becomes the address of
- * the broker running in this process; anything else is copied. Returns 0,
- * VG_ENOTFOUND when "embedded" is asked for but none runs, or VG_ERANGE. */
-int vg__kafka_resolve_brokers(const char *brokers, char *out, size_t cap, vg_error *err);
 
 #endif

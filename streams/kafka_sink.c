@@ -23,12 +23,14 @@
 
 #include "core/log.h"
 #include "core/vigil_metrics.h"
+#include "streams/broker.h"
 #include "streams/kafka_conf.h"
 #include "streams/stream.h"
 
 typedef struct kafka_sink_params {
     char brokers[512];
     char topic[256];
+    const json_t *kafka;  /* borrowed from the config: read while opening only */
 } kafka_sink_params;
 
 static const vg_conf_field kafka_sink_fields[] = {
@@ -36,9 +38,11 @@ static const vg_conf_field kafka_sink_fields[] = {
      "127.0.0.1:9092", "bootstrap servers, or \"embedded\" for the in-process broker"},
     {"topic", VG_CONF_STRING, offsetof(kafka_sink_params, topic), 0, 0, 256, "vigil-alerts",
      "alert topic"},
+    {"kafka", VG_CONF_OBJECT, offsetof(kafka_sink_params, kafka), 0, 0, 0, NULL,
+     "librdkafka producer properties (enable.idempotence true and linger.ms 5 unless set)"},
 };
 
-static const char *const kafka_sink_also[] = {"type", "kafka", NULL};
+static const char *const kafka_sink_also[] = {"type", NULL};
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -99,7 +103,7 @@ static rd_kafka_conf_t *producer_conf(kafka_sink *s, const vg_conf_doc *doc,
                                       const json_t *cfg, vg_error *err)
 {
     char brokers[1024];
-    if (vg__kafka_resolve_brokers(s->params.brokers, brokers, sizeof(brokers), err) != VG_OK)
+    if (vg_broker_resolve(s->params.brokers, brokers, sizeof(brokers), err) != VG_OK)
         return NULL;
     rd_kafka_conf_t *conf = vg__kafka_conf_new();
     if (conf == NULL) {
@@ -122,6 +126,21 @@ out_destroy_conf:
     return NULL;
 }
 
+static int kafka_sink_configure(const vg_conf_doc *doc, const json_t *cfg,
+                                kafka_sink_params *prm, vg_error *err)
+{
+    return vg_conf_apply(doc, cfg, "outputs.kafka", kafka_sink_fields,
+                         VG_CONF_COUNT(kafka_sink_fields), kafka_sink_also, prm, err);
+}
+
+/* The keys, and the librdkafka properties on a conf that is thrown away. */
+static int kafka_sink_check(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
+{
+    kafka_sink_params prm;
+    int rc = kafka_sink_configure(doc, cfg, &prm, err);
+    return rc != VG_OK ? rc : vg__kafka_conf_check(doc, prm.kafka, "outputs.kafka.kafka", err);
+}
+
 static void *kafka_sink_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
 {
     kafka_sink *s = calloc(1, sizeof(*s));
@@ -129,9 +148,7 @@ static void *kafka_sink_open(const vg_conf_doc *doc, const json_t *cfg, vg_error
         vg_error_set(err, VG_ENOMEM, "kafka sink");
         return NULL;
     }
-    if (vg_conf_apply(doc, cfg, "outputs.kafka", kafka_sink_fields,
-                      VG_CONF_COUNT(kafka_sink_fields), kafka_sink_also, &s->params,
-                      err) != VG_OK)
+    if (kafka_sink_configure(doc, cfg, &s->params, err) != VG_OK)
         goto out_free_sink;
     rd_kafka_conf_t *conf = producer_conf(s, doc, cfg, err);
     if (conf == NULL)
@@ -264,9 +281,12 @@ static void kafka_sink_close(void *self)
 }
 
 const vg_sink_ops vg_kafka_sink_ops = {
-    .name  = "kafka",
-    .open  = kafka_sink_open,
-    .emit  = kafka_sink_emit,
-    .flush = kafka_sink_flush,
-    .close = kafka_sink_close,
+    .name     = "kafka",
+    .fields   = kafka_sink_fields,
+    .n_fields = VG_CONF_COUNT(kafka_sink_fields),
+    .check    = kafka_sink_check,
+    .open     = kafka_sink_open,
+    .emit     = kafka_sink_emit,
+    .flush    = kafka_sink_flush,
+    .close    = kafka_sink_close,
 };

@@ -198,33 +198,3 @@ const vg_kafka_source_stats *vg_kafka_source_get_stats(const vg_kafka_source *ks
 {
     return &ks->stats;
 }
-
-/* ---- the source interface ---------------------------------------------- */
-
-static int ops_poll(void *self, vg_batch *out, int timeout_ms)
-{
-    return vg_kafka_source_poll(self, out, timeout_ms);
-}
-
-static const vg_offsets *ops_position(void *self)
-{
-    return vg_kafka_source_position(self);
-}
-
-static int ops_commit(void *self, const vg_offsets *pos)
-{
-    return vg_kafka_source_commit(self, pos);
-}
-
-static void ops_close(void *self)
-{
-    vg_kafka_source_close(self);
-}
-
-const vg_source_ops vg_kafka_source_ops = {
-    .name     = "kafka",
-    .poll     = ops_poll,
-    .position = ops_position,
-    .commit   = ops_commit,
-    .close    = ops_close,
-};

@@ -23,6 +23,8 @@ typedef struct source_params {
     char     dead_letter_topic[256];
     uint32_t batch;
     uint32_t partitions;
+    const json_t *topics;  /* borrowed from the config: read while opening only */
+    const json_t *kafka;
 } source_params;
 
 typedef struct source_topic {

@@ -18,9 +18,11 @@ static const vg_conf_field source_fields[] = {
      "most messages per poll"},
     {"partitions", VG_CONF_UINT32, offsetof(source_params, partitions), 4, 1, 10000, NULL,
      "partitions of each topic the embedded broker creates"},
+    {"topics", VG_CONF_ARRAY, offsetof(source_params, topics), 0, 0, 0, NULL,
+     "[{\"name\": topic, \"format\": ..., parser keys}]: 1..64 topics (input.topics[].*)"},
+    {"kafka", VG_CONF_OBJECT, offsetof(source_params, kafka), 0, 0, 0, NULL,
+     "librdkafka consumer properties (auto-commit and offset store stay off)"},
 };
-
-static const char *const source_also[] = {"topics", "kafka", NULL};
 
 /* ---- configuration ----------------------------------------------------- */
 
@@ -62,7 +64,7 @@ static int configure(vg_kafka_source *ks, const vg_conf_doc *doc, const json_t *
                      vg_error *err)
 {
     int rc = vg_conf_apply(doc, cfg, "input", source_fields, VG_CONF_COUNT(source_fields),
-                           source_also, &ks->params, err);
+                           NULL, &ks->params, err);
     if (rc != VG_OK)
         return rc;
     const json_t *topics = json_object_get(cfg, "topics");
@@ -176,8 +178,8 @@ vg_kafka_source *vg_kafka_source_new(const vg_conf_doc *doc, const json_t *cfg,
     if (strcmp(ks->params.brokers, "embedded") == 0) {
         if (start_embedded(ks, err) != VG_OK)
             goto out_free_source;
-    } else if (vg__kafka_resolve_brokers(ks->params.brokers, ks->brokers, sizeof(ks->brokers),
-                                         err) != VG_OK) {
+    } else if (vg_broker_resolve(ks->params.brokers, ks->brokers, sizeof(ks->brokers),
+                                 err) != VG_OK) {
         goto out_free_source;
     }
     if (ks->params.dead_letter_topic[0] != '\0') {
@@ -223,3 +225,51 @@ const char *vg_kafka_source_brokers(const vg_kafka_source *ks)
 {
     return ks->brokers;
 }
+
+/* ---- the source interface ---------------------------------------------- */
+
+/* Everything vg_kafka_source_new validates, opening nothing: the keys,
+ * every topic's parser and the librdkafka properties. */
+static int ops_check(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
+{
+    vg_kafka_source *ks = calloc(1, sizeof(*ks));
+    if (ks == NULL)
+        return vg_error_set(err, VG_ENOMEM, "kafka input");
+    int rc = configure(ks, doc, cfg, err);
+    if (rc == VG_OK)
+        rc = vg__kafka_conf_check(doc, ks->params.kafka, "input.kafka", err);
+    free_source(ks);
+    return rc;
+}
+
+static int ops_poll(void *self, vg_batch *out, int timeout_ms)
+{
+    return vg_kafka_source_poll(self, out, timeout_ms);
+}
+
+static const vg_offsets *ops_position(void *self)
+{
+    return vg_kafka_source_position(self);
+}
+
+static int ops_commit(void *self, const vg_offsets *pos)
+{
+    return vg_kafka_source_commit(self, pos);
+}
+
+static void ops_close(void *self)
+{
+    vg_kafka_source_close(self);
+}
+
+const vg_source_ops vg_kafka_source_ops = {
+    .name       = "kafka",
+    .config_key = "input",
+    .fields     = source_fields,
+    .n_fields   = VG_CONF_COUNT(source_fields),
+    .check      = ops_check,
+    .poll       = ops_poll,
+    .position   = ops_position,
+    .commit     = ops_commit,
+    .close      = ops_close,
+};

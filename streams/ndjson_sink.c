@@ -144,6 +144,19 @@ static int rotate(ndjson_sink *s)
     return VG_OK;
 }
 
+static int ndjson_configure(const vg_conf_doc *doc, const json_t *cfg, ndjson_params *prm,
+                            vg_error *err)
+{
+    return vg_conf_apply(doc, cfg, "outputs.ndjson", ndjson_fields,
+                         VG_CONF_COUNT(ndjson_fields), ndjson_also, prm, err);
+}
+
+static int ndjson_check(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
+{
+    ndjson_params prm;
+    return ndjson_configure(doc, cfg, &prm, err);
+}
+
 static void *ndjson_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
 {
     ndjson_sink *s = calloc(1, sizeof(*s));
@@ -152,8 +165,7 @@ static void *ndjson_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *er
         return NULL;
     }
     s->fd = -1;
-    if (vg_conf_apply(doc, cfg, "outputs.ndjson", ndjson_fields,
-                      VG_CONF_COUNT(ndjson_fields), ndjson_also, &s->params, err) != VG_OK)
+    if (ndjson_configure(doc, cfg, &s->params, err) != VG_OK)
         goto out_free_sink;
     s->is_stdout = strcmp(s->params.path, "-") == 0;
     if (open_file(s, err) != VG_OK)
@@ -261,9 +273,12 @@ static void ndjson_close(void *self)
 }
 
 const vg_sink_ops vg_ndjson_sink_ops = {
-    .name  = "ndjson",
-    .open  = ndjson_open,
-    .emit  = ndjson_emit,
-    .flush = ndjson_flush,
-    .close = ndjson_close,
+    .name     = "ndjson",
+    .fields   = ndjson_fields,
+    .n_fields = VG_CONF_COUNT(ndjson_fields),
+    .check    = ndjson_check,
+    .open     = ndjson_open,
+    .emit     = ndjson_emit,
+    .flush    = ndjson_flush,
+    .close    = ndjson_close,
 };

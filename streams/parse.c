@@ -17,72 +17,95 @@
 #include "core/utf8.h"
 #include "streams/parse_internal.h"
 
-static const char *const format_names[VG_FORMAT_COUNT_] = {
-    "json", "influx", "graphite", "collectd-json", "collectd-command",
-};
-
-static void (*const format_parse[VG_FORMAT_COUNT_])(vg_parser *) = {
-    vg__parse_json, vg__parse_influx, vg__parse_graphite,
-    vg__parse_collectd_json, vg__parse_collectd_command,
-};
-
 #define P(field) offsetof(vg__parse_params, field)
-static const vg_conf_field parser_fields[] = {
-    {"format", VG_CONF_ENUM, P(format), VG_FORMAT_JSON, 0, 0,
-     "json|influx|graphite|collectd-json|collectd-command", "message format"},
-    {"series_field", VG_CONF_STRING, P(series_field), 0, 0, VG__FIELD_MAX, "series",
-     "json: member holding the series name"},
-    {"ts_field", VG_CONF_STRING, P(ts_field), 0, 0, VG__FIELD_MAX, "ts",
-     "json: member holding the timestamp (absent: the Kafka message time)"},
-    {"value_field", VG_CONF_STRING, P(value_field), 0, 0, VG__FIELD_MAX, "value",
-     "json: member holding the value; objects without it give one series per numeric member"},
-    {"labels_field", VG_CONF_STRING, P(labels_field), 0, 0, VG__FIELD_MAX, "labels",
-     "json: member holding an object of string labels"},
-    {"label_fields", VG_CONF_STRING, P(label_fields), 0, 0, 512, "",
-     "json: comma-separated top-level string members used as labels "
-     "(empty: every top-level string member of a multi-value object)"},
+/* The keys every format reads; "format"'s choices come from the registry
+ * (see vg_parser_common_fields). */
+static const vg_conf_field common_fields[] = {
+    {"format", VG_CONF_ENUM, P(format), 0, 0, 0, NULL, "message format"},
     {"ts_unit", VG_CONF_ENUM, P(ts_unit), VG__TS_AUTO, 0, 0, "auto|s|ms|us|ns",
      "unit of epoch timestamps; auto decides by magnitude"},
-    {"counters", VG_CONF_ENUM, P(counters), VG__COUNTERS_AUTO, 0, 0, "auto|rate|raw",
-     "collectd DERIVE/COUNTER values: raw counters (turned into per-second rates) or "
-     "already rates; auto: rate for collectd-json (StoreRates true), raw for collectd-command"},
-    {"graphite_tags", VG_CONF_BOOL, P(graphite_tags), 1, 0, 1, NULL,
-     "graphite: read `path;tag=value` tags (graphite 1.1) as labels"},
-    {"json_fast", VG_CONF_BOOL, P(json_fast), 1, 0, 1, NULL,
-     "json, collectd-json: read plain messages with the built-in scanner (jansson otherwise)"},
     {"max_bytes", VG_CONF_INT, P(max_bytes), 1048576, 1, 67108864, NULL,
      "largest message accepted, in bytes"},
-    {"rate_series", VG_CONF_UINT32, P(rate_series), 16384, 16, 16777216, NULL,
-     "collectd raw counters: number of series whose last counter is kept"},
 };
 #undef P
 
-int vg_format_parse(const char *name)
-{
-    for (int i = 0; i < VG_FORMAT_COUNT_; i++)
-        if (strcmp(name, format_names[i]) == 0)
-            return i;
-    return -1;
-}
+#define COMMON_MAX  VG_CONF_COUNT(common_fields)
+#define KEYS_MAX    64   /* keys of every format together, for the first pass */
 
-const char *vg_format_name(vg_format f)
+size_t vg_parser_common_fields(vg_conf_field *out, size_t cap, char *choices,
+                               size_t choices_cap)
 {
-    return (unsigned)f < VG_FORMAT_COUNT_ ? format_names[f] : "unknown";
-}
-
-/* Splits the comma-separated label_fields option into ps->label_names. */
-static int split_label_fields(vg_parser *ps, vg_error *err)
-{
-    memcpy(ps->label_names_buf, ps->p.label_fields, sizeof(ps->label_names_buf));
-    char *save = NULL;
-    for (char *tok = strtok_r(ps->label_names_buf, ", ", &save); tok != NULL;
-         tok = strtok_r(NULL, ", ", &save)) {
-        if (ps->n_label_names == VG_MAX_LABELS)
-            return vg_error_set_at(err, VG_ECONFIG, "parser.label_fields",
-                                   "more than %d label fields", VG_MAX_LABELS);
-        ps->label_names[ps->n_label_names++] = tok;
+    vg_assert(cap >= COMMON_MAX && choices_cap > 0);
+    size_t used = 0;
+    choices[0] = '\0';
+    for (size_t i = 0; i < vg_parser_type_count(); i++) {
+        int n = snprintf(choices + used, choices_cap - used, "%s%s", i ? "|" : "",
+                         vg_parser_type_at(i)->name);
+        vg_assert(n > 0 && (size_t)n < choices_cap - used);
+        used += (size_t)n;
     }
-    return 0;
+    memcpy(out, common_fields, sizeof(common_fields));
+    out[0].choices = choices;
+    return COMMON_MAX;
+}
+
+/* Collects the keys of `fields` into keys[*n] (NULL-terminated later). */
+static void add_keys(const char **keys, size_t *n, const vg_conf_field *fields, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        vg_assert(*n + 1 < KEYS_MAX);
+        keys[(*n)++] = fields[i].key;
+    }
+}
+
+/* A key of another format is an error of its own, clearer than "unknown". */
+static int foreign_key(const vg_parser_ops *ops, const vg_conf_doc *doc, const json_t *cfg,
+                       const char *const *common, vg_error *err)
+{
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)cfg, key, v) {
+        int known = 0;
+        for (size_t i = 0; common[i] != NULL && !known; i++)
+            known = strcmp(common[i], key) == 0;
+        for (size_t i = 0; i < ops->n_fields && !known; i++)
+            known = strcmp(ops->fields[i].key, key) == 0;
+        if (!known) {
+            char where[sizeof(err->where)];
+            vg_conf_where(doc, cfg, key, 0, where, sizeof(where));
+            return vg_error_set_at(err, VG_ECONFIG, where,
+                                   "parser.%s: not a key of format \"%s\"", key, ops->name);
+        }
+    }
+    return VG_OK;
+}
+
+/* Two passes: the common keys (every format's keys allowed, so a typo gets
+ * its near miss from all of them), then the chosen format's own keys. */
+static int configure(vg_parser *ps, const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
+{
+    vg_conf_field common[COMMON_MAX];
+    char choices[256];
+    size_t n_common = vg_parser_common_fields(common, COMMON_MAX, choices, sizeof(choices));
+    const char *all[KEYS_MAX], *common_keys[COMMON_MAX + 1];
+    size_t n_all = 0, n_common_keys = 0;
+    for (size_t i = 0; i < vg_parser_type_count(); i++)
+        add_keys(all, &n_all, vg_parser_type_at(i)->fields, vg_parser_type_at(i)->n_fields);
+    all[n_all] = NULL;
+    add_keys(common_keys, &n_common_keys, common, n_common);
+    common_keys[n_common_keys] = NULL;
+
+    int rc = vg_conf_apply(doc, cfg, "parser", common, n_common, all, &ps->p, err);
+    if (rc != VG_OK)
+        return rc;
+    ps->ops = vg_parser_type_at((size_t)ps->p.format);
+    if (cfg != NULL && (rc = foreign_key(ps->ops, doc, cfg, common_keys, err)) != VG_OK)
+        return rc;
+    rc = vg_conf_apply(doc, cfg, "parser", ps->ops->fields, ps->ops->n_fields, common_keys,
+                       &ps->p, err);
+    if (rc == VG_OK && ps->ops->configure != NULL)
+        rc = ps->ops->configure(ps, err);
+    return rc;
 }
 
 vg_parser *vg_parser_new(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
@@ -93,26 +116,12 @@ vg_parser *vg_parser_new(const vg_conf_doc *doc, const json_t *cfg, vg_error *er
         return NULL;
     }
     ps->reason = "";
-    if (vg_conf_apply(doc, cfg, "parser", parser_fields, VG_CONF_COUNT(parser_fields),
-                      NULL, &ps->p, err) != 0)
+    if (configure(ps, doc, cfg, err) != VG_OK)
         goto out_free_parser;
-    if (split_label_fields(ps, err) != 0)
-        goto out_free_parser;
-
-    int collectd = ps->p.format == VG_FORMAT_COLLECTD_JSON ||
-                   ps->p.format == VG_FORMAT_COLLECTD_COMMAND;
-    if (ps->p.counters == VG__COUNTERS_AUTO)
-        ps->p.counters = ps->p.format == VG_FORMAT_COLLECTD_COMMAND ? VG__COUNTERS_RAW
-                                                                    : VG__COUNTERS_RATE;
-    if (collectd && ps->p.counters == VG__COUNTERS_RAW) {
-        ps->rates = vg_counter_rate_new(ps->p.rate_series, err);
-        if (ps->rates == NULL)
-            goto out_free_parser;
-    }
     return ps;
 
 out_free_parser:
-    free(ps);
+    vg_parser_free(ps);
     return NULL;
 }
 
@@ -148,7 +157,7 @@ int vg_parser_parse(vg_parser *ps, const char *msg, size_t len, int64_t msg_ts_m
         vg__parse_fail(ps, "too_large", SIZE_MAX, "message of %zu bytes exceeds max_bytes %lld",
                        len, (long long)ps->p.max_bytes);
     else
-        format_parse[ps->p.format](ps);
+        ps->ops->parse(ps);
 
     if (ps->nomem)
         return vg_error_set(err, VG_ENOMEM, "parser: batch of %zu points", out->n);
@@ -198,7 +207,7 @@ int vg__parse_fail(vg_parser *ps, const char *reason, size_t pos, const char *fm
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    vg_error_set_at(ps->err, VG_EPARSE, where, "%s: %s", format_names[ps->p.format], text);
+    vg_error_set_at(ps->err, VG_EPARSE, where, "%s: %s", ps->ops->name, text);
     return -1;
 }
 

@@ -18,25 +18,41 @@
 #include "core/error.h"
 #include "core/point.h"
 
-typedef enum vg_format {
-    VG_FORMAT_JSON,               /* configurable field names */
-    VG_FORMAT_INFLUX,             /* Influx line protocol */
-    VG_FORMAT_GRAPHITE,           /* "path value epoch" lines */
-    VG_FORMAT_COLLECTD_JSON,      /* collectd write_kafka Format JSON */
-    VG_FORMAT_COLLECTD_COMMAND,   /* collectd write_kafka Format Command (PUTVAL) */
-    VG_FORMAT_COUNT_,
-} vg_format;
-
-/* "json", "influx", "graphite", "collectd-json", "collectd-command"
- * (collectd's Graphite format is plain graphite). -1 when unknown. */
-int vg_format_parse(const char *name);
-const char *vg_format_name(vg_format f);
-
 typedef struct vg_parser vg_parser;
+
+/* A message format: one file (streams/parse_<format>.c) exporting one const
+ * table, listed once in streams/parser_registry.c. */
+typedef struct vg_parser_ops {
+    const char          *name;      /* the "format" value: "json", "influx", ... */
+    /* The keys only this format reads (offsets into the parser's params,
+     * parse_internal.h); the keys every format reads are vg_parser_common_fields. */
+    const vg_conf_field *fields;
+    size_t               n_fields;
+    /* NULL-able: finishes a parser once its keys are applied (resolves
+     * "auto" options, allocates per-series state). Returns 0 or VG_E*. */
+    int  (*configure)(vg_parser *ps, vg_error *err);
+    /* Parses ps->msg[ps->len]: appends points and records errors through
+     * the helpers of parse_internal.h. */
+    void (*parse)(vg_parser *ps);
+} vg_parser_ops;
+
+/* The registry: every format, in a fixed order (the first is the default). */
+size_t vg_parser_type_count(void);
+const vg_parser_ops *vg_parser_type_at(size_t i);
+/* NULL when no format has that name. (collectd's Graphite format is plain
+ * "graphite".) */
+const vg_parser_ops *vg_parser_type_find(const char *name);
+
+/* Writes the keys every format reads ("format", "ts_unit", "max_bytes")
+ * into out[cap] (cap >= 3), with "format"'s choices joined from the
+ * registry into choices[choices_cap]; returns their number. */
+size_t vg_parser_common_fields(vg_conf_field *out, size_t cap, char *choices,
+                               size_t choices_cap);
 
 /* Returns a new parser from its config object (NULL-able: defaults; the
  * "format" key picks the format, default "json"), or NULL with err naming
- * the key. Free with vg_parser_free(). */
+ * the key and its position. A key of another format is an error. Free with
+ * vg_parser_free(). */
 vg_parser *vg_parser_new(const vg_conf_doc *doc, const json_t *cfg, vg_error *err);
 void vg_parser_free(vg_parser *ps);
 

@@ -19,7 +19,11 @@
  * StoreRates true, collectd's default) or raw counters (StoreRates false;
  * Command always), which `counters: raw` turns into rates per series; an
  * ABSOLUTE raw value is divided by the interval. null (JSON) and U (Command)
- * values are unknown and skipped without error. */
+ * values are unknown and skipped without error.
+ *
+ * The two formats are two encodings of one value-list model with the same
+ * naming and counter handling, so they share this file: it exports two
+ * parser tables rather than one. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -237,7 +241,7 @@ static void json_value_list(vg_parser *ps, const vg__jnode *obj, size_t idx)
     }
 }
 
-void vg__parse_collectd_json(vg_parser *ps)
+static void parse_collectd_json(vg_parser *ps)
 {
     vg__parse_json_each(ps, json_value_list);
 }
@@ -429,7 +433,59 @@ static void command_line(vg_parser *ps, size_t start, size_t end)
         values_token(ps, &vl, tok_off[k], tok_len[k]);
 }
 
-void vg__parse_collectd_command(vg_parser *ps)
+static void parse_collectd_command(vg_parser *ps)
 {
     vg__parse_lines(ps, command_line);
 }
+
+/* ---- configuration ----------------------------------------------------- */
+
+/* Resolves counters "auto" (JSON: already rates, collectd's StoreRates
+ * default; Command: always raw) and keeps the last counters when raw. */
+static int configure_counters(vg_parser *ps, int auto_counters, vg_error *err)
+{
+    if (ps->p.counters == VG__COUNTERS_AUTO)
+        ps->p.counters = auto_counters;
+    if (ps->p.counters != VG__COUNTERS_RAW)
+        return VG_OK;
+    ps->rates = vg_counter_rate_new(ps->p.rate_series, err);
+    return ps->rates != NULL ? VG_OK : VG_ENOMEM;
+}
+
+static int configure_json(vg_parser *ps, vg_error *err)
+{
+    return configure_counters(ps, VG__COUNTERS_RATE, err);
+}
+
+static int configure_command(vg_parser *ps, vg_error *err)
+{
+    return configure_counters(ps, VG__COUNTERS_RAW, err);
+}
+
+#define P(field) offsetof(vg__parse_params, field)
+#define COLLECTD_FIELDS                                                                   \
+    {"counters", VG_CONF_ENUM, P(counters), VG__COUNTERS_AUTO, 0, 0, "auto|rate|raw",   \
+     "DERIVE/COUNTER values: raw counters (turned into per-second rates) or already "   \
+     "rates; auto: rate for collectd-json (StoreRates true), raw for collectd-command"}, \
+    {"rate_series", VG_CONF_UINT32, P(rate_series), 16384, 16, 16777216, NULL,          \
+     "raw counters: number of series whose last counter is kept"}
+static const vg_conf_field json_fields[] = {COLLECTD_FIELDS, VG__PARSE_FIELD_JSON_FAST};
+static const vg_conf_field command_fields[] = {COLLECTD_FIELDS};
+#undef COLLECTD_FIELDS
+#undef P
+
+const vg_parser_ops vg_collectd_json_parser_ops = {
+    .name      = "collectd-json",
+    .fields    = json_fields,
+    .n_fields  = VG_CONF_COUNT(json_fields),
+    .configure = configure_json,
+    .parse     = parse_collectd_json,
+};
+
+const vg_parser_ops vg_collectd_command_parser_ops = {
+    .name      = "collectd-command",
+    .fields    = command_fields,
+    .n_fields  = VG_CONF_COUNT(command_fields),
+    .configure = configure_command,
+    .parse     = parse_collectd_command,
+};

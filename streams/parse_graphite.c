@@ -113,7 +113,19 @@ static void parse_line(vg_parser *ps, size_t start, size_t end)
     vg__parse_emit(ps, ps->msg + f[0].off, name_len, labels, (size_t)nl, ts_ms, v);
 }
 
-void vg__parse_graphite(vg_parser *ps)
+static void parse_graphite(vg_parser *ps)
 {
     vg__parse_lines(ps, parse_line);
 }
+
+static const vg_conf_field graphite_fields[] = {
+    {"graphite_tags", VG_CONF_BOOL, offsetof(vg__parse_params, graphite_tags), 1, 0, 1, NULL,
+     "read `path;tag=value` tags (graphite 1.1) as labels"},
+};
+
+const vg_parser_ops vg_graphite_parser_ops = {
+    .name     = "graphite",
+    .fields   = graphite_fields,
+    .n_fields = VG_CONF_COUNT(graphite_fields),
+    .parse    = parse_graphite,
+};

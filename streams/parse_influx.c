@@ -253,7 +253,13 @@ static void parse_line(vg_parser *ps, size_t start, size_t end)
     }
 }
 
-void vg__parse_influx(vg_parser *ps)
+static void parse_influx(vg_parser *ps)
 {
     vg__parse_lines(ps, parse_line);
 }
+
+/* Influx lines name everything themselves: no keys beyond the common ones. */
+const vg_parser_ops vg_influx_parser_ops = {
+    .name  = "influx",
+    .parse = parse_influx,
+};

@@ -1,11 +1,12 @@
 /* Internals shared by the message parsers (parse*.c); not for callers.
  *
- * parse.c owns the parser object, its options table and the helpers every
- * format needs: building a key and pushing a point, reading numbers and
+ * parse.c owns the parser object, the keys every format reads and the
+ * helpers every format needs: building a key and pushing a point, reading numbers and
  * epoch timestamps, and recording the first error of a message with its
- * reason and position. Each format is one vg__parse_<format> function that
- * appends points and records errors through these helpers; parse.c turns
- * "an error was recorded" into VG_EPARSE after the good points are in. */
+ * reason and position. Each format is one vg_parser_ops table (parse.h)
+ * whose parse() appends points and records errors through these helpers;
+ * parse.c turns "an error was recorded" into VG_EPARSE after the good points
+ * are in. */
 #ifndef VG_STREAMS_PARSE_INTERNAL_H
 #define VG_STREAMS_PARSE_INTERNAL_H
 
@@ -54,7 +55,7 @@ typedef struct vg__jnode {
          c < c##_end_; c += 1 + c->size)
 
 typedef struct vg__parse_params {
-    int      format;                        /* vg_format */
+    int      format;                        /* index in the parser registry */
     char     series_field[VG__FIELD_MAX];
     char     ts_field[VG__FIELD_MAX];
     char     value_field[VG__FIELD_MAX];
@@ -68,7 +69,13 @@ typedef struct vg__parse_params {
     uint32_t rate_series;
 } vg__parse_params;
 
+/* The json_fast key, read by both JSON formats (json, collectd-json). */
+#define VG__PARSE_FIELD_JSON_FAST                                                        \
+    {"json_fast", VG_CONF_BOOL, offsetof(vg__parse_params, json_fast), 1, 0, 1, NULL,   \
+     "read plain messages with the built-in scanner (jansson otherwise)"}
+
 struct vg_parser {
+    const vg_parser_ops *ops;
     vg__parse_params p;
     vg_counter_rate *rates;       /* NULL unless counters are converted */
     const char      *reason;      /* of the last failed message, or "" */
@@ -143,12 +150,5 @@ int vg__jnode_key_is(const vg__jnode *c, const char *key);
  * once with idx SIZE_MAX for any other value. */
 void vg__parse_json_each(vg_parser *ps,
                          void (*each)(vg_parser *ps, const vg__jnode *v, size_t idx));
-
-/* One function per format: parse ps->msg[ps->len], append, record errors. */
-void vg__parse_json(vg_parser *ps);
-void vg__parse_influx(vg_parser *ps);
-void vg__parse_graphite(vg_parser *ps);
-void vg__parse_collectd_json(vg_parser *ps);
-void vg__parse_collectd_command(vg_parser *ps);
 
 #endif

@@ -224,7 +224,48 @@ static void one_object(vg_parser *ps, const vg__jnode *obj, size_t idx)
         many_series(ps, &c, obj);
 }
 
-void vg__parse_json(vg_parser *ps)
+static void parse_json(vg_parser *ps)
 {
     vg__parse_json_each(ps, one_object);
 }
+
+/* Splits the comma-separated label_fields option into ps->label_names. */
+static int json_configure(vg_parser *ps, vg_error *err)
+{
+    memcpy(ps->label_names_buf, ps->p.label_fields, sizeof(ps->label_names_buf));
+    char *save = NULL;
+    for (char *tok = strtok_r(ps->label_names_buf, ", ", &save); tok != NULL;
+         tok = strtok_r(NULL, ", ", &save)) {
+        if (ps->n_label_names == VG_MAX_LABELS)
+            return vg_error_set_at(err, VG_ECONFIG, "parser.label_fields",
+                                   "more than %d label fields", VG_MAX_LABELS);
+        ps->label_names[ps->n_label_names++] = tok;
+    }
+    return 0;
+}
+
+
+#define P(field) offsetof(vg__parse_params, field)
+static const vg_conf_field json_fields[] = {
+    {"series_field", VG_CONF_STRING, P(series_field), 0, 0, VG__FIELD_MAX, "series",
+     "member holding the series name"},
+    {"ts_field", VG_CONF_STRING, P(ts_field), 0, 0, VG__FIELD_MAX, "ts",
+     "member holding the timestamp (absent: the Kafka message time)"},
+    {"value_field", VG_CONF_STRING, P(value_field), 0, 0, VG__FIELD_MAX, "value",
+     "member holding the value; objects without it give one series per numeric member"},
+    {"labels_field", VG_CONF_STRING, P(labels_field), 0, 0, VG__FIELD_MAX, "labels",
+     "member holding an object of string labels"},
+    {"label_fields", VG_CONF_STRING, P(label_fields), 0, 0, 512, "",
+     "comma-separated top-level string members used as labels "
+     "(empty: every top-level string member of a multi-value object)"},
+    VG__PARSE_FIELD_JSON_FAST,
+};
+#undef P
+
+const vg_parser_ops vg_json_parser_ops = {
+    .name      = "json",
+    .fields    = json_fields,
+    .n_fields  = VG_CONF_COUNT(json_fields),
+    .configure = json_configure,
+    .parse     = parse_json,
+};

@@ -26,17 +26,35 @@ const vg_sink_ops *vg_sink_type_at(size_t i)
     return i < vg_sink_type_count() ? registry[i] : NULL;
 }
 
+const vg_sink_ops *vg_sink_type_find(const char *type)
+{
+    for (size_t i = 0; i < vg_sink_type_count(); i++)
+        if (strcmp(registry[i]->name, type) == 0)
+            return registry[i];
+    return NULL;
+}
+
+static const vg_sink_ops *find(const char *type, vg_error *err)
+{
+    const vg_sink_ops *ops = vg_sink_type_find(type);
+    if (ops == NULL)
+        vg_error_set(err, VG_ECONFIG, "unknown output type \"%s\"", type);
+    return ops;
+}
+
+int vg_sink_check(const char *type, const vg_conf_doc *doc, const json_t *cfg,
+                  vg_error *err)
+{
+    const vg_sink_ops *ops = find(type, err);
+    return ops != NULL ? ops->check(doc, cfg, err) : VG_ECONFIG;
+}
+
 vg_sink *vg_sink_open(const char *type, const vg_conf_doc *doc, const json_t *cfg,
                       vg_error *err)
 {
-    const vg_sink_ops *ops = NULL;
-    for (size_t i = 0; i < vg_sink_type_count(); i++)
-        if (strcmp(registry[i]->name, type) == 0)
-            ops = registry[i];
-    if (ops == NULL) {
-        vg_error_set(err, VG_ECONFIG, "unknown output type \"%s\"", type);
+    const vg_sink_ops *ops = find(type, err);
+    if (ops == NULL)
         return NULL;
-    }
     vg_sink *sink = malloc(sizeof(*sink));
     if (sink == NULL) {
         vg_error_set(err, VG_ENOMEM, "sink");
@@ -58,12 +76,4 @@ void vg_sink_close(vg_sink *sink)
     vg_sink_flush(sink, 5000);
     sink->ops->close(sink->self);
     free(sink);
-}
-
-void vg_source_close(vg_source *src)
-{
-    if (src == NULL)
-        return;
-    src->ops->close(src->self);
-    free(src);
 }

@@ -18,7 +18,13 @@
 #include "streams/offsets.h"
 
 typedef struct vg_source_ops {
-    const char *name;
+    const char *name;        /* "kafka", "csv" */
+    const char *config_key;  /* the vigil.json object it reads: "input", "csv" */
+    /* Its config table (for the reference), and a check of a config object
+     * that validates everything opening it would, opening nothing. */
+    const vg_conf_field *fields;
+    size_t               n_fields;
+    int  (*check)(const vg_conf_doc *doc, const json_t *cfg, vg_error *err);
     /* Appends points to out (which the caller reset). Returns the number of
      * points added (0 on timeout), VG_EEOF when the source is exhausted, or
      * another negative VG_E* on a fatal error. Bad input is not fatal: it is
@@ -54,8 +60,18 @@ static inline int vg_source_commit(vg_source *src, const vg_offsets *pos)
 /* Closes and frees; NULL does nothing. */
 void vg_source_close(vg_source *src);
 
+/* The source registry, for the reference and `vigil config check`. Each
+ * source has its own open function (a file path, rebalance hooks). */
+size_t vg_source_type_count(void);
+const vg_source_ops *vg_source_type_at(size_t i);
+
 typedef struct vg_sink_ops {
     const char *name;  /* the "type" in the config's outputs list */
+    /* Its config table (keys beside "type"), and a check of a config object
+     * that validates everything open() would, opening nothing. */
+    const vg_conf_field *fields;
+    size_t               n_fields;
+    int   (*check)(const vg_conf_doc *doc, const json_t *cfg, vg_error *err);
     /* Returns a new sink from its config object, or NULL with err set. */
     void *(*open)(const vg_conf_doc *doc, const json_t *cfg, vg_error *err);
     /* Queues or writes ev (borrowed for the call only). 0 or VG_E*. */
@@ -87,8 +103,15 @@ vg_sink *vg_sink_open(const char *type, const vg_conf_doc *doc, const json_t *cf
 /* Flushes (bounded), closes and frees; NULL does nothing. */
 void vg_sink_close(vg_sink *sink);
 
+/* Validates cfg as vg_sink_open(type, ...) would, opening nothing. Returns
+ * 0 or VG_ECONFIG with err naming the type or key and its position. */
+int vg_sink_check(const char *type, const vg_conf_doc *doc, const json_t *cfg,
+                  vg_error *err);
+
 /* The sink registry, for help text and tests. */
 size_t vg_sink_type_count(void);
 const vg_sink_ops *vg_sink_type_at(size_t i);
+/* NULL when no sink has that type name. */
+const vg_sink_ops *vg_sink_type_find(const char *type);
 
 #endif

@@ -45,4 +45,62 @@ printf '{\n  "rules": [{"match": {"name": "x"}, "severity": "loud"}]\n}\n' > "$t
 if "$vigil" config check -c "$tmp/bad.json" 2> "$tmp/err"; then fail "bad config accepted"; fi
 grep -q 'bad.json:2:' "$tmp/err" || fail "no position: $(cat "$tmp/err")"
 grep -q 'rules\[0\].severity' "$tmp/err" || fail "no key: $(cat "$tmp/err")"
+# Inputs and outputs: what `vigil run` or `vigil replay` would reject, check
+# rejects too, with the same file:line:col and key. Each case: a file body,
+# then the position and the message it must name.
+check_rejects() {  # NAME BODY WHERE MESSAGE
+    printf '%s\n' "$2" > "$tmp/$1.json"
+    if "$vigil" config check -c "$tmp/$1.json" 2> "$tmp/$1.err"; then
+        fail "$1 accepted"
+    fi
+    grep -qF "$1.json:$3: $4" "$tmp/$1.err" || fail "$1: $(cat "$tmp/$1.err")"
+}
+check_rejects format '{
+  "input": {"topics": [{"name": "m", "format": "jsno"}]}
+}' 2:24 'input.topics[0]: parser.format: must be one of json|influx|'
+check_rejects foreign '{
+  "input": {"topics": [{"name": "m", "format": "influx", "series_field": "s"}]}
+}' 2:24 'input.topics[0]: parser.series_field: not a key of format "influx"'
+check_rejects amkey '{
+  "outputs": [
+    {"type": "alertmanager", "urll": "http://127.0.0.1:9093"}
+  ]
+}' 3:30 'outputs.alertmanager.urll: unknown key "urll", did you mean "url"?'
+check_rejects amurl '{
+  "outputs": [{"type": "alertmanager", "url": "ftp://x"}]
+}' 2:40 'outputs.alertmanager.url: must start with http:// or https://'
+check_rejects rdkafka '{
+  "input": {"topics": [{"name": "m"}],
+            "kafka": {"no.such.property": 1}}
+}' 3:23 'input.kafka.no.such.property: No such configuration property'
+check_rejects sinkkafka '{
+  "outputs": [{"type": "kafka", "kafka": {"acks": "some"}}]
+}' 2:43 'outputs.kafka.kafka.acks: Invalid value'
+check_rejects outtype '{
+  "outputs": [{"type": "consol"}]
+}' 2:16 'outputs[0].type: unknown output type "consol"'
+check_rejects csvkey '{
+  "csv": {"max_lines": 64}
+}' 2:11 'csv.max_lines: unknown key "max_lines", did you mean "max_line"?'
+check_rejects state '{
+  "state": {"checkpoint_ms": 1}
+}' 2:13 'state.checkpoint_ms: must be between 100 and 86400000'
+
+# ... and the commands that open them give the very same line.
+"$vigil" run -c "$tmp/format.json" 2> "$tmp/run.err" && fail "run accepted format.json"
+grep -qF "$(cat "$tmp/format.err")" "$tmp/run.err" || fail "run: $(cat "$tmp/run.err")"
+printf 't,v\n2020-01-01 00:00:00,1\n' > "$tmp/x.csv"
+for f in amkey csvkey outtype; do
+    "$vigil" replay -q -c "$tmp/$f.json" "$tmp/x.csv" > /dev/null 2> "$tmp/replay.err" &&
+        fail "replay accepted $f.json"
+    grep -qF "$(cat "$tmp/$f.err")" "$tmp/replay.err" || fail "replay $f: $(cat "$tmp/replay.err")"
+done
+
+# The README's configuration reference is the output of `vigil config reference`.
+"$vigil" config reference > "$tmp/reference"
+sed -n '/^<!-- config reference: begin/,/^<!-- config reference: end/p' "$2/README.md" |
+    sed '1,2d;$d' | sed '$d' > "$tmp/readme-reference"
+diff -u "$tmp/readme-reference" "$tmp/reference" > "$tmp/reference.diff" ||
+    fail "README's reference differs from 'vigil config reference' (regenerate it with
+scripts/config_reference.sh): $(head -20 "$tmp/reference.diff")"
 echo "config check: all checks passed"

@@ -5,6 +5,14 @@
 
 #include "engine/alert.h"
 
+/* The alert's own judgement of a point: its score against the threshold
+ * (the pipeline adds the paging floors and the incident's baseline). */
+static vg_alert_state step(vg_alert *a, const vg_alert_params *p, int64_t ts_ms, double score)
+{
+    /* NaN compares false: a point without a score is normal. */
+    return vg_alert_step(a, p, ts_ms, score, score >= p->threshold);
+}
+
 static const vg_alert_params params = {
     .threshold = 0.9, .critical = 0.99, .fire_after = 3, .resolve_after = 2,
 };
@@ -15,7 +23,7 @@ static int feed(vg_alert *a, const vg_alert_params *p, const double *scores,
 {
     int events = 0;
     for (size_t i = 0; i < n; i++)
-        events += vg_alert_step(a, p, t0 + 1000 * (int64_t)i, scores[i]) == kind;
+        events += step(a, p, t0 + 1000 * (int64_t)i, scores[i]) == kind;
     return events;
 }
 
@@ -27,7 +35,7 @@ static void starts_normal(void **state)
     assert_int_equal(a.state, VG_ALERT_NORMAL);
     assert_int_equal(a.streak, 0);
     assert_int_equal(a.incidents, 0);
-    assert_int_equal(vg_alert_step(&a, &params, 0, 0.1), VG_ALERT_NORMAL);
+    assert_int_equal(step(&a, &params, 0, 0.1), VG_ALERT_NORMAL);
     assert_int_equal(a.state, VG_ALERT_NORMAL);
 }
 
@@ -37,35 +45,35 @@ static void every_transition(void **state)
     vg_alert a;
     vg_alert_init(&a);
     /* normal -> pending */
-    assert_int_equal(vg_alert_step(&a, &params, 1000, 0.95), VG_ALERT_NORMAL);
+    assert_int_equal(step(&a, &params, 1000, 0.95), VG_ALERT_NORMAL);
     assert_int_equal(a.state, VG_ALERT_PENDING);
     assert_int_equal(a.streak, 1);
     assert_int_equal(a.start_ms, 1000);
     /* pending -> pending */
-    assert_int_equal(vg_alert_step(&a, &params, 2000, 0.92), VG_ALERT_NORMAL);
+    assert_int_equal(step(&a, &params, 2000, 0.92), VG_ALERT_NORMAL);
     assert_int_equal(a.state, VG_ALERT_PENDING);
     assert_int_equal(a.streak, 2);
     /* pending -> firing on the third anomalous point */
-    assert_int_equal(vg_alert_step(&a, &params, 3000, 0.97), VG_ALERT_FIRING);
+    assert_int_equal(step(&a, &params, 3000, 0.97), VG_ALERT_FIRING);
     assert_int_equal(a.state, VG_ALERT_FIRING);
     assert_int_equal(a.incidents, 1);
     assert_int_equal(a.start_ms, 1000);
     assert_double_near(a.peak, 0.97, 0.0);
     /* firing stays firing on one normal point */
-    assert_int_equal(vg_alert_step(&a, &params, 4000, 0.2), VG_ALERT_NORMAL);
+    assert_int_equal(step(&a, &params, 4000, 0.2), VG_ALERT_NORMAL);
     assert_int_equal(a.state, VG_ALERT_FIRING);
     assert_int_equal(a.streak, 1);
     /* an anomalous point restarts the normal streak */
-    assert_int_equal(vg_alert_step(&a, &params, 5000, 0.91), VG_ALERT_NORMAL);
+    assert_int_equal(step(&a, &params, 5000, 0.91), VG_ALERT_NORMAL);
     assert_int_equal(a.streak, 0);
-    assert_int_equal(vg_alert_step(&a, &params, 6000, 0.2), VG_ALERT_NORMAL);
+    assert_int_equal(step(&a, &params, 6000, 0.2), VG_ALERT_NORMAL);
     /* firing -> resolved (-> normal) */
-    assert_int_equal(vg_alert_step(&a, &params, 7000, 0.2), VG_ALERT_RESOLVED);
+    assert_int_equal(step(&a, &params, 7000, 0.2), VG_ALERT_RESOLVED);
     assert_int_equal(a.state, VG_ALERT_NORMAL);
     assert_int_equal(a.start_ms, 1000);  /* kept for the resolved event */
     assert_double_near(a.peak, 0.97, 0.0);
     /* a new incident starts afresh */
-    vg_alert_step(&a, &params, 8000, 0.93);
+    step(&a, &params, 8000, 0.93);
     assert_int_equal(a.state, VG_ALERT_PENDING);
     assert_int_equal(a.start_ms, 8000);
     assert_double_near(a.peak, 0.93, 0.0);
@@ -78,7 +86,7 @@ static void pending_falls_back_silently(void **state)
     vg_alert_init(&a);
     const double s[] = {0.95, 0.96, 0.1, 0.95, 0.1, 0.99, 0.99, 0.3};
     for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-        assert_int_equal(vg_alert_step(&a, &params, (int64_t)i, s[i]), VG_ALERT_NORMAL);
+        assert_int_equal(step(&a, &params, (int64_t)i, s[i]), VG_ALERT_NORMAL);
     assert_int_equal(a.state, VG_ALERT_NORMAL);
     assert_int_equal(a.incidents, 0);
 }
@@ -90,9 +98,9 @@ static void threshold_is_inclusive_and_nan_is_normal(void **state)
     p.fire_after = 1;
     vg_alert a;
     vg_alert_init(&a);
-    assert_int_equal(vg_alert_step(&a, &p, 0, 0.9), VG_ALERT_FIRING);
+    assert_int_equal(step(&a, &p, 0, 0.9), VG_ALERT_FIRING);
     vg_alert_init(&a);
-    assert_int_equal(vg_alert_step(&a, &p, 0, NAN), VG_ALERT_NORMAL);
+    assert_int_equal(step(&a, &p, 0, NAN), VG_ALERT_NORMAL);
     assert_int_equal(a.state, VG_ALERT_NORMAL);
 }
 
@@ -108,12 +116,12 @@ static void counts_are_honoured(void **state)
             vg_alert_init(&a);
             int64_t t = 0;
             for (uint32_t i = 1; i < fa; i++)
-                assert_int_equal(vg_alert_step(&a, &p, t++, 0.95), VG_ALERT_NORMAL);
-            assert_int_equal(vg_alert_step(&a, &p, t++, 0.95), VG_ALERT_FIRING);
+                assert_int_equal(step(&a, &p, t++, 0.95), VG_ALERT_NORMAL);
+            assert_int_equal(step(&a, &p, t++, 0.95), VG_ALERT_FIRING);
             for (uint32_t i = 1; i < ra; i++)
-                assert_int_equal(vg_alert_step(&a, &p, t++, 0.0), VG_ALERT_NORMAL);
-            assert_int_equal(vg_alert_step(&a, &p, t++, 0.0), VG_ALERT_RESOLVED);
-            assert_int_equal(vg_alert_step(&a, &p, t++, 0.0), VG_ALERT_NORMAL);
+                assert_int_equal(step(&a, &p, t++, 0.0), VG_ALERT_NORMAL);
+            assert_int_equal(step(&a, &p, t++, 0.0), VG_ALERT_RESOLVED);
+            assert_int_equal(step(&a, &p, t++, 0.0), VG_ALERT_NORMAL);
         }
     }
 }
@@ -133,14 +141,14 @@ static void one_firing_one_resolved_per_incident(void **state)
     for (int incident = 0; incident < 3; incident++) {
         for (int i = 0; i < 50; i++, t++) {
             double s = 0.5 * vg_test_uniform(&seed);
-            vg_alert_state e = vg_alert_step(&a, &p, t, s);
+            vg_alert_state e = step(&a, &p, t, s);
             firing += e == VG_ALERT_FIRING;
             resolved += e == VG_ALERT_RESOLVED;
         }
         for (int i = 0; i < 100; i++, t++) {
             /* at most 2 normal points in a row inside the incident */
             double s = (i % 7 == 3 || i % 7 == 4) ? 0.3 : 0.9 + 0.1 * vg_test_uniform(&seed);
-            vg_alert_state e = vg_alert_step(&a, &p, t, s);
+            vg_alert_state e = step(&a, &p, t, s);
             firing += e == VG_ALERT_FIRING;
             resolved += e == VG_ALERT_RESOLVED;
         }
@@ -161,7 +169,7 @@ static void severity_from_peak(void **state)
     assert_int_equal(feed(&a, &params, warn, 4, VG_ALERT_FIRING, 0), 1);
     assert_int_equal(vg_alert_severity(&a, &params), VG_SEVERITY_WARNING);
     /* the peak after firing still counts */
-    vg_alert_step(&a, &params, 10000, 0.995);
+    step(&a, &params, 10000, 0.995);
     assert_double_near(a.peak, 0.995, 0.0);
     assert_int_equal(vg_alert_severity(&a, &params), VG_SEVERITY_CRITICAL);
     const double calm[] = {0.1, 0.1};

@@ -328,6 +328,54 @@ static void long_names_keep_line_and_column(void **state)
     assert_string_equal(err.where + n - strlen("/vigil.json:3:7"), "/vigil.json:3:7");
 }
 
+/* Object and array fields borrow the sub-value and check only its type. */
+static void object_and_array_fields(void **state)
+{
+    (void)state;
+    typedef struct sections {
+        const json_t *input, *topics;
+    } sections;
+    static const vg_conf_field tbl[] = {
+        {"input", VG_CONF_OBJECT, offsetof(sections, input), 0, 0, 0, NULL, "in"},
+        {"topics", VG_CONF_ARRAY, offsetof(sections, topics), 0, 0, 0, NULL, "list"},
+    };
+    vg_error err = {0};
+    vg_conf_doc *doc = vg_conf_doc_load_string("{\"input\": {\"a\": 1},\n \"topics\": [1]}",
+                                               "s.json", &err);
+    assert_non_null(doc);
+    sections sc;
+    assert_int_equal(vg_conf_apply(doc, vg_conf_doc_root(doc), "", tbl, 2, NULL, &sc, &err),
+                     VG_OK);
+    assert_ptr_equal(sc.input, json_object_get(vg_conf_doc_root(doc), "input"));
+    assert_int_equal(json_array_size(sc.topics), 1);
+    vg_conf_doc_free(doc);
+    assert_int_equal(vg_conf_apply(NULL, NULL, "", tbl, 2, NULL, &sc, &err), VG_OK);
+    assert_null(sc.input);  /* absent: NULL */
+    assert_null(sc.topics);
+
+    doc = vg_conf_doc_load_string("{\"input\": [],\n \"topics\": {}}", "s.json", &err);
+    assert_non_null(doc);
+    assert_int_equal(vg_conf_apply(doc, vg_conf_doc_root(doc), "", tbl, 2, NULL, &sc, &err),
+                     VG_ECONFIG);
+    assert_string_equal(err.where, "s.json:1:2");
+    assert_string_equal(err.msg, "input: must be an object");
+    vg_conf_doc_free(doc);
+    doc = vg_conf_doc_load_string("{\"topics\": {}}", "s.json", &err);
+    assert_non_null(doc);
+    assert_int_equal(vg_conf_apply(doc, vg_conf_doc_root(doc), "", tbl, 2, NULL, &sc, &err),
+                     VG_ECONFIG);
+    assert_string_equal(err.msg, "topics: must be an array");
+    vg_conf_doc_free(doc);
+
+    char buf[512] = "";
+    FILE *out = fmemopen(buf, sizeof(buf), "w");
+    vg_conf_describe(tbl, 2, "x", out);
+    fclose(out);
+    assert_non_null(strstr(buf, "x.input"));
+    assert_non_null(strstr(buf, "object"));
+    assert_non_null(strstr(buf, "array"));
+}
+
 static void describe_table(void **state)
 {
     (void)state;
@@ -364,6 +412,7 @@ int main(void)
         cmocka_unit_test(parse_errors),
         cmocka_unit_test(long_names_keep_line_and_column),
         cmocka_unit_test(describe_table),
+        cmocka_unit_test(object_and_array_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

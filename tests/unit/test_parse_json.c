@@ -2,13 +2,47 @@
  * options, origins, error positions), plus its bad-input corpus. */
 #include "tests/unit/parse_corpus.h"
 
-static void format_names_round_trip(void **state)
+static void format_registry(void **state)
 {
     (void)state;
-    for (int f = 0; f < VG_FORMAT_COUNT_; f++)
-        assert_int_equal(vg_format_parse(vg_format_name((vg_format)f)), f);
-    assert_int_equal(vg_format_parse("collectd-command"), VG_FORMAT_COLLECTD_COMMAND);
-    assert_int_equal(vg_format_parse("xml"), -1);
+    assert_int_equal(vg_parser_type_count(), 5);
+    for (size_t i = 0; i < vg_parser_type_count(); i++) {
+        const vg_parser_ops *ops = vg_parser_type_at(i);
+        assert_ptr_equal(vg_parser_type_find(ops->name), ops);
+        assert_non_null(ops->parse);
+    }
+    assert_string_equal(vg_parser_type_at(0)->name, "json");  /* the default */
+    assert_null(vg_parser_type_at(vg_parser_type_count()));
+    assert_null(vg_parser_type_find("xml"));
+    /* "format"'s choices are the registry's names, in order. */
+    vg_conf_field common[8];
+    char choices[256];
+    size_t n = vg_parser_common_fields(common, 8, choices, sizeof(choices));
+    assert_true(n >= 1);
+    assert_string_equal(common[0].key, "format");
+    assert_string_equal(common[0].choices,
+                        "json|influx|graphite|collectd-json|collectd-command");
+}
+
+/* A key of another format is refused, naming the format, at its position. */
+static void foreign_keys_are_refused(void **state)
+{
+    (void)state;
+    vg_error err = {0};
+    vg_conf_doc *doc = vg_conf_doc_load_string(
+        "{\"format\": \"influx\",\n \"series_field\": \"s\"}", "t.json", &err);
+    assert_non_null(doc);
+    assert_null(vg_parser_new(doc, vg_conf_doc_root(doc), &err));
+    assert_int_equal(err.code, VG_ECONFIG);
+    assert_string_equal(err.where, "t.json:2:2");
+    assert_non_null(strstr(err.msg, "parser.series_field: not a key of format \"influx\""));
+    vg_conf_doc_free(doc);
+    /* ... while the same key is fine for its own format. */
+    json_t *cfg = json_loads("{\"format\": \"json\", \"series_field\": \"s\"}", 0, NULL);
+    vg_parser *ps = vg_parser_new(NULL, cfg, &err);
+    assert_non_null(ps);
+    vg_parser_free(ps);
+    json_decref(cfg);
 }
 
 static void bad_config_is_refused(void **state)
@@ -37,12 +71,13 @@ static void bad_config_is_refused(void **state)
 static void empty_payloads(void **state)
 {
     (void)state;
-    static const int want[VG_FORMAT_COUNT_] = {VG_EPARSE, 0, 0, VG_EPARSE, 0};
+    static const int want[] = {VG_EPARSE, 0, 0, VG_EPARSE, 0};
+    assert_int_equal(vg_parser_type_count(), sizeof(want) / sizeof(want[0]));
     vg_batch b;
     vg_batch_init(&b);
-    for (int f = 0; f < VG_FORMAT_COUNT_; f++) {
+    for (size_t f = 0; f < vg_parser_type_count(); f++) {
         char config[64];
-        snprintf(config, sizeof(config), "{\"format\":\"%s\"}", vg_format_name((vg_format)f));
+        snprintf(config, sizeof(config), "{\"format\":\"%s\"}", vg_parser_type_at(f)->name);
         vg_parser *ps = test_parser(config);
         vg_error err;
         assert_int_equal(vg_parser_parse(ps, NULL, 0, -1, NULL, &b, &err), want[f]);
@@ -253,7 +288,8 @@ static void corpus(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(format_names_round_trip),
+        cmocka_unit_test(format_registry),
+        cmocka_unit_test(foreign_keys_are_refused),
         cmocka_unit_test(bad_config_is_refused),
         cmocka_unit_test(empty_payloads),
         cmocka_unit_test(one_point_with_labels),

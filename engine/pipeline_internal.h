@@ -1,0 +1,96 @@
+/* The pipeline's internals, shared by its files: pipeline.c (building it
+ * from the config, sinks), pipeline_score.c (one point through detectors,
+ * ensemble, alert and sinks) and pipeline_state.c (saving, loading and
+ * describing series). Not for use outside engine/pipeline*.c.
+ *
+ * A profile is one way of scoring a series: its detectors with their
+ * params, its ensemble and alert settings. Profile 0 is the top-level
+ * config; rule i (engine/rules.h) makes profile i + 1. A series gets its
+ * profile once, when first seen, and owns one fixed-size block:
+ *
+ *   [series_head][window: header + cap doubles][detector states...][ensemble]
+ *   [ensemble before the incident's first point]
+ *
+ * (blocks are as large as the largest profile needs), so scoring a point
+ * is a table lookup and a few calls over that block, with no allocation.
+ * The detectors' scores land in columns: every detector any profile uses,
+ * in registry order, NaN where a series' profile does not run it. */
+#ifndef VG_ENGINE_PIPELINE_INTERNAL_H
+#define VG_ENGINE_PIPELINE_INTERNAL_H
+
+#include "detectors/detector.h"
+#include "detectors/ensemble.h"
+#include "engine/baseline.h"
+#include "engine/guard.h"
+#include "engine/pipeline.h"
+#include "engine/rules.h"
+#include "core/log.h"
+#include "core/vigil_metrics.h"
+
+/* The part of a series' block the pipeline itself owns. */
+typedef struct series_head {
+    vg_alert    alert;
+    vg_guard    guard;
+    vg_baseline baseline;
+    int64_t     last_ts;
+    uint64_t    points;
+    int32_t     partition;  /* the Kafka partition that last fed it; -1 for files */
+    uint32_t    profile;
+} series_head;
+
+typedef struct detector_slot {
+    const vg_detector_ops *ops;
+    void                  *params;
+    size_t                 offset;   /* of its state in the series block */
+    size_t                 column;   /* of its score in vg_point_result.raw */
+    vg_metric_child       *seconds;  /* vigil_detector_seconds_total{detector} */
+} detector_slot;
+
+typedef struct profile {
+    size_t             n_detectors;
+    detector_slot      detectors[VG_MAX_DETECTORS];
+    vg_ensemble_params ensemble;
+    vg_alert_params    alert;
+    int                severity;        /* -1: from the peak score */
+    size_t             ensemble_offset;
+    size_t             ensemble_size;
+    size_t             before_offset;   /* the ensemble as it was before the incident */
+    size_t             block_size;
+    uint64_t           state_id;
+} profile;
+
+struct vg_pipeline {
+    const vg_config       *cfg;
+    vg_rules               rules;
+    profile               *profiles;    /* [0] top level, [i + 1] rule i */
+    size_t                 n_profiles;
+    const vg_detector_ops *columns[VG_MAX_DETECTORS];
+    size_t                 n_columns;
+    vg_series_table       *series;
+    size_t                 block_size;  /* the largest profile's */
+    size_t                 window_offset;
+    char                  *scratch;     /* block_size bytes: a series scored without learning */
+    vg_guard_params        guards;
+    vg_sink              **sinks;
+    size_t                 n_sinks;
+    vg_point_hook          hook;
+    void                  *hook_ctx;
+    vg_pipeline_stats      stats;
+    vg_ratelimit           sink_log;
+    uint64_t               firing_now;     /* series whose incident is firing */
+    uint64_t               evicted_seen;   /* evictions already counted in metrics */
+    uint64_t               timing_tick;    /* points since the last timed one */
+};
+
+static inline const profile *vg__profile_of(const vg_pipeline *p, const void *block)
+{
+    return &p->profiles[((const series_head *)block)->profile];
+}
+
+/* The profile (0: top level) that scores series `key`. */
+uint32_t vg__profile_for_key(const vg_pipeline *p, const char *key, size_t key_len);
+
+/* Makes block a fresh series of profile `prof`; hash is its key's. */
+void vg__series_reset(vg_pipeline *p, void *block, uint32_t prof, uint64_t hash);
+
+#endif

@@ -1,0 +1,265 @@
+/* One point through the pipeline: its series' detectors and ensemble, the
+ * guards, the alert decision (paging floors, the incident's baseline), the
+ * alert state machine and the sinks. See pipeline_internal.h. */
+#include "engine/pipeline_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Detector time is measured on one point in TIME_EVERY and scaled up:
+ * reading the clock around every call would cost more than some detectors. */
+#define TIME_EVERY 64
+
+/* Everything one point's scoring produced, in the profile's slot order
+ * (the result's arrays are in column order). */
+typedef struct scored {
+    const profile *pr;
+    double         raw[VG_MAX_DETECTORS];
+    double         calibrated[VG_MAX_DETECTORS];
+    vg_explain     why[VG_MAX_DETECTORS];
+} scored;
+
+/* The explanation an event and a scores row show: the detector that found
+ * the point most anomalous, among those that have an expectation. */
+static size_t lead_detector(const scored *sc)
+{
+    size_t lead = SIZE_MAX;
+    for (size_t i = 0; i < sc->pr->n_detectors; i++) {
+        if (isnan(sc->why[i].expected))
+            continue;
+        if (lead == SIZE_MAX || sc->calibrated[i] > sc->calibrated[lead])
+            lead = i;
+    }
+    return lead;
+}
+
+static void emit_event(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
+                       const series_head *head, const vg_point_result *r, const scored *sc)
+{
+    const profile *pr = sc->pr;
+    vg_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.state = r->event;
+    ev.severity = pr->severity >= 0 ? (vg_severity)pr->severity
+                                    : vg_alert_severity(&head->alert, &pr->alert);
+    ev.series = vg_batch_key(b, pt);
+    ev.series_len = pt->key_len;
+    ev.ts_ms = pt->ts_ms;
+    ev.start_ms = head->alert.start_ms;
+    ev.value = pt->value;
+    ev.expected = r->expected;
+    ev.lower = r->lower;
+    ev.upper = r->upper;
+    ev.score = r->score;
+    ev.peak = head->alert.peak;
+    if (r->event == VG_ALERT_RESOLVED)
+        ev.reason = head->alert.end == VG_ALERT_END_ACCEPTED ? "new level accepted"
+                                                             : "back to baseline";
+    ev.origin = pt->origin;
+    ev.n_detectors = pr->n_detectors;
+    for (size_t i = 0; i < pr->n_detectors; i++) {
+        vg_event_detector *d = &ev.detectors[i];
+        d->name = pr->detectors[i].ops->name;
+        d->score = sc->raw[i];
+        d->expected = sc->why[i].expected;
+        d->lower = sc->why[i].lower;
+        d->upper = sc->why[i].upper;
+        memcpy(d->detail, sc->why[i].detail, sizeof(d->detail));
+    }
+    vg_event_make_id(&ev);
+
+    if (r->event == VG_ALERT_FIRING) {
+        p->stats.events_firing++;
+        p->firing_now++;
+    } else {
+        p->stats.events_resolved++;
+        p->firing_now -= p->firing_now > 0;
+    }
+    for (size_t i = 0; i < p->n_sinks; i++) {
+        int rc = vg_sink_emit(p->sinks[i], &ev);
+        if (rc != VG_OK) {
+            p->stats.sink_errors++;
+            vg_log_limited(&p->sink_log, VG_LOG_ERROR, "output %s: event %s not sent: %s",
+                           p->sinks[i]->ops->name, ev.id, vg_strerror(rc));
+        }
+    }
+}
+
+/* Every detector over `work` (the series' block, or a scratch copy of it)
+ * and the window it holds: sc->raw and sc->why. */
+static void run_detectors(vg_pipeline *p, char *work, const vg_point *pt, scored *sc)
+{
+    const profile *pr = sc->pr;
+    const vg_window *w = (const vg_window *)(work + p->window_offset);
+    int timed = ++p->timing_tick == TIME_EVERY;
+    if (timed)
+        p->timing_tick = 0;
+    for (size_t i = 0; i < pr->n_detectors; i++) {
+        const detector_slot *d = &pr->detectors[i];
+        sc->why[i].expected = sc->why[i].lower = sc->why[i].upper = NAN;
+        sc->why[i].detail[0] = '\0';
+        double t0 = timed ? vg_metric_seconds() : 0.0;
+        sc->raw[i] = d->ops->score(work + d->offset, d->params, w, pt->ts_ms, pt->value,
+                                   &sc->why[i]);
+        if (timed && d->seconds != NULL)
+            vg_metrics_add(d->seconds, (vg_metric_seconds() - t0) * TIME_EVERY);
+    }
+}
+
+/* The working copy a point of an open incident is scored on: the series'
+ * detectors and window as they are (they stopped learning when the incident
+ * began) with the ensemble as it was before the incident's first point.
+ * Costs one block copy per incident point. */
+static char *incident_copy(vg_pipeline *p, const profile *pr, const char *block)
+{
+    memcpy(p->scratch + p->window_offset, block + p->window_offset,
+           pr->ensemble_offset - p->window_offset);
+    memcpy(p->scratch + pr->ensemble_offset, block + pr->before_offset, pr->ensemble_size);
+    return p->scratch;
+}
+
+/* Scores a point: r->score is the series' score (its ensemble learns, so a
+ * long incident makes one peak, not a run of top scores); the return value
+ * is the score the alert judges. Outside an incident they are the same;
+ * inside, the alert's comes from the pre-incident ensemble (the scratch
+ * copy's), so neither the calibration nor the refractory period discounts
+ * the incident's own later points, which is what lets fire_after > 1 and a
+ * sustained fault hold. */
+static double score_both(vg_pipeline *p, char *block, int in_incident, const vg_point *pt,
+                         scored *sc, vg_point_result *r)
+{
+    const profile *pr = sc->pr;
+    series_head *head = (series_head *)block;
+    char *work = in_incident ? incident_copy(p, pr, block) : block;
+    run_detectors(p, work, pt, sc);
+    double judged = NAN;
+    if (in_incident)
+        judged = vg_ensemble_score(work + pr->ensemble_offset, &pr->ensemble, sc->raw, NULL);
+    else  /* what an incident starting at this point will be judged by */
+        memcpy(block + pr->before_offset, block + pr->ensemble_offset, pr->ensemble_size);
+    r->score = vg_ensemble_score(block + pr->ensemble_offset, &pr->ensemble, sc->raw,
+                                 sc->calibrated);
+    /* A guard (gap, counter reset) zeroes both: asked once, with 1. */
+    double keep = vg_guard_apply(&head->guard, &p->guards, pt->ts_ms, pt->value, 1.0);
+    r->score *= keep;
+    return in_incident ? judged * keep : r->score;
+}
+
+static void fill_result(const vg_pipeline *p, const scored *sc, vg_point_result *r)
+{
+    const profile *pr = sc->pr;
+    r->n_detectors = p->n_columns;
+    for (size_t c = 0; c < p->n_columns; c++)
+        r->raw[c] = r->calibrated[c] = NAN;
+    for (size_t i = 0; i < pr->n_detectors; i++) {
+        r->raw[pr->detectors[i].column] = sc->raw[i];
+        r->calibrated[pr->detectors[i].column] = sc->calibrated[i];
+    }
+    size_t lead = lead_detector(sc);
+    r->expected = lead == SIZE_MAX ? NAN : sc->why[lead].expected;
+    r->lower = lead == SIZE_MAX ? NAN : sc->why[lead].lower;
+    r->upper = lead == SIZE_MAX ? NAN : sc->why[lead].upper;
+}
+
+/* Whether the point counts as anomalous for the alert: a score at the
+ * threshold that passes the paging floors, or, inside an incident, a value
+ * still outside the incident's baseline band. */
+static int judge(const profile *pr, series_head *head, int in_incident, int frozen,
+                 const vg_point *pt, double score, const vg_point_result *r)
+{
+    const vg_alert_params *ap = &pr->alert;
+    /* NaN compares false, so a point without a score counts as normal. */
+    int anomalous = score >= ap->threshold &&
+                    vg_baseline_pages(&head->baseline, ap, r->expected, pt->value);
+    if (in_incident)
+        /* A learning model's expectation follows the fault: then the
+         * expectation at the incident's start is the baseline. */
+        return anomalous ||
+               vg_baseline_outside(&head->baseline, frozen ? r->expected : NAN, pt->value);
+    if (anomalous)
+        vg_baseline_begin(&head->baseline, ap, r->expected, r->lower, r->upper);
+    return anomalous;
+}
+
+static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, int *events)
+{
+    char *block = vg_series_table_get(p->series, vg_batch_key(b, pt), pt->key_len, NULL);
+    vg_assert(block != NULL);  /* the slab is preallocated up to max_series */
+    series_head *head = (series_head *)block;
+    scored sc;
+    sc.pr = vg__profile_of(p, block);
+    const profile *pr = sc.pr;
+
+    if (pt->ts_ms < head->last_ts)
+        p->stats.out_of_order++;
+    head->last_ts = pt->ts_ms;
+    head->points++;
+    head->partition = pt->origin.partition;
+
+    /* While an incident is open the series does not learn: the fault must
+     * not become its new normal (an accepted level relearns; alert.h). */
+    int open = head->alert.state != VG_ALERT_NORMAL;
+    int frozen = open && pr->alert.hold_model;
+    vg_point_result r;
+    double judged = score_both(p, block, frozen, pt, &sc, &r);
+    fill_result(p, &sc, &r);
+
+    int anomalous = judge(pr, head, open, frozen, pt, judged, &r);
+    r.event = vg_alert_step(&head->alert, &pr->alert, pt->ts_ms, judged, anomalous);
+    r.alert = (vg_alert_state)head->alert.state;
+    if (!frozen)
+        vg_window_push((vg_window *)(block + p->window_offset), pt->value);
+    /* The long-run range learns every point outside an incident, an
+     * incident's first point included: what the series did is its range,
+     * so a routine blip raises the floor against the next one. */
+    if (!open)
+        vg_baseline_learn(&head->baseline, &pr->alert, pt->value);
+    p->stats.points++;
+
+    if (r.event != VG_ALERT_NORMAL) {
+        emit_event(p, b, pt, head, &r, &sc);
+        (*events)++;
+    }
+    if (p->hook != NULL)
+        p->hook(p->hook_ctx, b, pt, &r);
+}
+
+/* Self-metrics, once per batch: a handful of atomic adds. */
+static void publish_metrics(vg_pipeline *p, const vg_batch *b, uint64_t firing0,
+                            uint64_t resolved0, double t0)
+{
+    vg_metric_inc(VG_M_POINTS_SCORED, b->n);
+    if (p->stats.events_firing > firing0)
+        vg_metric_label_inc(VG_M_EVENTS, "firing", p->stats.events_firing - firing0);
+    if (p->stats.events_resolved > resolved0)
+        vg_metric_label_inc(VG_M_EVENTS, "resolved", p->stats.events_resolved - resolved0);
+    vg_metric_set(VG_M_INCIDENTS_FIRING, (double)p->firing_now);
+    vg_metric_set(VG_M_SERIES_ACTIVE, (double)vg_series_table_count(p->series));
+    uint64_t evicted = vg_series_table_evicted(p->series);
+    vg_metric_inc(VG_M_SERIES_EVICTED, evicted - p->evicted_seen);
+    p->evicted_seen = evicted;
+    vg_metric_observe(VG_M_BATCH_SECONDS, vg_metric_seconds() - t0);
+}
+
+int vg_pipeline_process(vg_pipeline *p, const vg_batch *b)
+{
+    double t0 = vg_metric_seconds();
+    uint64_t firing0 = p->stats.events_firing, resolved0 = p->stats.events_resolved;
+    int events = 0;
+    for (size_t i = 0; i < b->n; i++)
+        score_point(p, b, &b->points[i], &events);
+    publish_metrics(p, b, firing0, resolved0, t0);
+    return events;
+}
+
+int vg_pipeline_flush(vg_pipeline *p, int timeout_ms)
+{
+    int rc = VG_OK;
+    for (size_t i = 0; i < p->n_sinks; i++) {
+        int src = vg_sink_flush(p->sinks[i], timeout_ms);
+        if (src != VG_OK)
+            rc = src;
+    }
+    return rc;
+}
+

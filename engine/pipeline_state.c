@@ -1,0 +1,174 @@
+/* A series' saved state, one record per series (models/ frames records
+ * into files), and the description of how a series is scored. */
+#include "engine/pipeline_internal.h"
+
+#include <stdlib.h>
+
+#include "core/series_key.h"
+
+uint64_t vg_pipeline_state_id(const vg_pipeline *p)
+{
+    uint64_t id = vg_hash64(&p->n_profiles, sizeof(p->n_profiles), 2);
+    for (size_t k = 0; k < p->n_profiles; k++)
+        id = vg_hash64(&p->profiles[k].state_id, sizeof(uint64_t), id);
+    return id;
+}
+
+int32_t vg_pipeline_series_partition(const vg_pipeline *p, const void *block)
+{
+    (void)p;
+    return ((const series_head *)block)->partition;
+}
+
+static void save_head(const series_head *head, vg_writer *out)
+{
+    const vg_alert *a = &head->alert;
+    vg_writer_u8(out, a->state);
+    vg_writer_u8(out, a->quiet);
+    vg_writer_u8(out, a->end);
+    vg_writer_u32(out, a->streak);
+    vg_writer_i64(out, a->start_ms);
+    vg_writer_f64(out, a->peak);
+    vg_writer_u64(out, a->incidents);
+    const vg_guard *g = &head->guard;
+    vg_writer_f64(out, g->prev_value);
+    vg_writer_f64(out, g->step_ms);
+    vg_writer_i64(out, g->prev_ts);
+    vg_writer_u32(out, g->rises);
+    vg_writer_u32(out, g->grace);
+    const vg_baseline *bl = &head->baseline;
+    vg_writer_f64(out, bl->mean);
+    vg_writer_f64(out, bl->hi);
+    vg_writer_f64(out, bl->lo);
+    vg_writer_f64(out, bl->n);
+    vg_writer_f64(out, bl->expected);
+    vg_writer_f64(out, bl->band);
+    vg_writer_i64(out, head->last_ts);
+    vg_writer_u64(out, head->points);
+    vg_writer_u32(out, (uint32_t)head->partition);
+}
+
+static void load_head(series_head *head, vg_reader *in)
+{
+    vg_alert *a = &head->alert;
+    uint32_t partition;
+    vg_reader_u8(in, &a->state);
+    vg_reader_u8(in, &a->quiet);
+    vg_reader_u8(in, &a->end);
+    vg_reader_u32(in, &a->streak);
+    vg_reader_i64(in, &a->start_ms);
+    vg_reader_f64(in, &a->peak);
+    vg_reader_u64(in, &a->incidents);
+    vg_guard *g = &head->guard;
+    vg_reader_f64(in, &g->prev_value);
+    vg_reader_f64(in, &g->step_ms);
+    vg_reader_i64(in, &g->prev_ts);
+    vg_reader_u32(in, &g->rises);
+    vg_reader_u32(in, &g->grace);
+    vg_baseline *bl = &head->baseline;
+    vg_reader_f64(in, &bl->mean);
+    vg_reader_f64(in, &bl->hi);
+    vg_reader_f64(in, &bl->lo);
+    vg_reader_f64(in, &bl->n);
+    vg_reader_f64(in, &bl->expected);
+    vg_reader_f64(in, &bl->band);
+    vg_reader_i64(in, &head->last_ts);
+    vg_reader_u64(in, &head->points);
+    vg_reader_u32(in, &partition);
+    head->partition = (int32_t)partition;
+}
+
+/* A record starts with its profile's state id, so a series whose rule now
+ * picks another profile (a config reload) starts fresh instead of reading
+ * another layout. */
+int vg_pipeline_save_series(const vg_pipeline *p, const void *block, vg_writer *out)
+{
+    const char *b = block;
+    const profile *pr = vg__profile_of(p, block);
+    vg_writer_u64(out, pr->state_id);
+    save_head(block, out);
+    const vg_window *w = (const vg_window *)(b + p->window_offset);
+    vg_writer_u32(out, w->len);
+    vg_writer_u32(out, w->next);
+    vg_writer_f64s(out, w->values, w->cap);
+    for (size_t i = 0; i < pr->n_detectors; i++) {
+        const detector_slot *d = &pr->detectors[i];
+        int rc = d->ops->save(b + d->offset, d->params, out);
+        if (rc != VG_OK)
+            return rc;
+    }
+    int rc = vg_ensemble_save(b + pr->ensemble_offset, &pr->ensemble, out);
+    if (rc == VG_OK)  /* what an open incident's points are judged by */
+        rc = vg_ensemble_save(b + pr->before_offset, &pr->ensemble, out);
+    return rc != VG_OK ? rc : out->failed ? VG_ENOMEM : VG_OK;
+}
+
+int vg_pipeline_load_series(vg_pipeline *p, const char *key, size_t key_len,
+                            vg_reader *in, vg_error *err)
+{
+    char *block = vg_series_table_insert_raw(p->series, key, key_len);
+    if (block == NULL)
+        return vg_error_set(err, VG_ENOMEM, "series table");
+    uint64_t hash = vg_hash64(key, key_len, 0);
+    uint32_t prof = vg__profile_for_key(p, key, key_len);
+    const profile *pr = &p->profiles[prof];
+    /* A fresh series first, so that a failed load leaves a usable one. */
+    vg__series_reset(p, block, prof, hash);
+    uint64_t id;
+    vg_reader_u64(in, &id);
+    if (in->failed)
+        return vg_error_set(err, VG_EPARSE, "series %.*s: truncated record", (int)key_len, key);
+    if (id != pr->state_id) {
+        p->stats.state_mismatch++;
+        return VG_OK;  /* its rule now scores it differently: start it fresh */
+    }
+    load_head((series_head *)block, in);
+    ((series_head *)block)->profile = prof;
+    vg_window *w = (vg_window *)(block + p->window_offset);
+    vg_reader_u32(in, &w->len);
+    vg_reader_u32(in, &w->next);
+    vg_reader_f64s(in, w->values, w->cap);
+    int rc = VG_OK;
+    if (in->failed || w->len > w->cap || w->next >= w->cap)
+        rc = vg_error_set(err, VG_EPARSE, "series %.*s: bad window record", (int)key_len, key);
+    for (size_t i = 0; rc == VG_OK && i < pr->n_detectors; i++) {
+        const detector_slot *d = &pr->detectors[i];
+        rc = d->ops->load(block + d->offset, d->params, in, err);
+    }
+    if (rc == VG_OK)
+        rc = vg_ensemble_load(block + pr->ensemble_offset, &pr->ensemble, in, err);
+    if (rc == VG_OK)
+        rc = vg_ensemble_load(block + pr->before_offset, &pr->ensemble, in, err);
+    if (rc != VG_OK)
+        vg__series_reset(p, block, prof, hash);
+    return rc;
+}
+
+void vg_pipeline_describe_series(const vg_pipeline *p, const char *key, size_t key_len,
+                                 FILE *out)
+{
+    uint32_t k = vg__profile_for_key(p, key, key_len);
+    const profile *pr = &p->profiles[k];
+    if (k == 0) {
+        fprintf(out, "%.*s: no rule matches; the top-level settings apply\n", (int)key_len, key);
+    } else {
+        char *rule = json_dumps(p->rules.rules[k - 1].object,
+                                JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+        fprintf(out, "%.*s: rules[%u] applies: %s\n", (int)key_len, key, k - 1,
+                rule ? rule : "?");
+        free(rule);
+    }
+    fprintf(out, "  window = %u\n", p->cfg->window);
+    for (size_t i = 0; i < pr->n_detectors; i++) {
+        const detector_slot *d = &pr->detectors[i];
+        char path[64];
+        snprintf(path, sizeof(path), "detectors.%s", d->ops->name);
+        vg_conf_dump(d->ops->fields, d->ops->n_fields, d->params, path, out);
+    }
+    vg_ensemble_dump(&pr->ensemble, out);
+    vg_config_dump_alert(&pr->alert, out);
+    fprintf(out, "  severity = %s\n",
+            pr->severity < 0 ? "from the peak score (alert.critical)"
+                             : vg_severity_name((vg_severity)pr->severity));
+    fprintf(out, "  state per series = %zu bytes\n", pr->block_size);
+}

@@ -1,0 +1,223 @@
+/* Incidents that match faults (engine/baseline.c, engine/alert.c, the
+ * pipeline's hold on the model), end to end with the default detectors on
+ * series made here: a sustained level shift is one incident that holds
+ * until the level returns; a level that stays is accepted; a 40x spike
+ * after weeks of smaller ones fires; sub-1 % wiggles of a near-flat series
+ * and small blips of a mostly-zero series page nothing. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/config.h"
+#include "engine/pipeline.h"
+#include "tests/unit/helpers.h"
+
+#define MINUTE 60000
+#define MAX_EVENTS 16
+
+/* The events of one run, in order. */
+typedef struct events {
+    vg_alert_state state[MAX_EVENTS];
+    int64_t        ts[MAX_EVENTS];
+    char           reason[MAX_EVENTS][32];
+    size_t         n;
+    size_t         more;  /* events beyond MAX_EVENTS */
+    int64_t        last_firing;
+} events;
+
+static void *events_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
+{
+    (void)doc;
+    (void)cfg;
+    (void)err;
+    return calloc(1, sizeof(events));
+}
+
+static int events_emit(void *self, const vg_event *ev)
+{
+    events *e = self;
+    if (getenv("VG_TEST_VERBOSE"))
+        fprintf(stderr, "%s ts %lld value %g expected %g score %g\n",
+                vg_alert_state_name(ev->state), (long long)(ev->ts_ms / MINUTE), ev->value,
+                ev->expected, ev->score);
+    if (ev->state == VG_ALERT_FIRING)
+        e->last_firing = ev->ts_ms;
+    if (e->n == MAX_EVENTS) {
+        e->more++;  /* counted, not kept */
+        return 0;
+    }
+    e->state[e->n] = ev->state;
+    e->ts[e->n] = ev->ts_ms;
+    snprintf(e->reason[e->n], sizeof(e->reason[0]), "%s", ev->reason ? ev->reason : "");
+    e->n++;
+    return 0;
+}
+
+static int events_flush(void *self, int timeout_ms)
+{
+    (void)self;
+    (void)timeout_ms;
+    return 0;
+}
+
+static void events_close(void *self)
+{
+    free(self);
+}
+
+static const vg_sink_ops events_ops = {
+    .name = "events", .open = events_open, .emit = events_emit,
+    .flush = events_flush, .close = events_close,
+};
+
+typedef double (*series_fn)(size_t i, uint64_t *rng);
+
+/* Runs n points of f (one a minute) through a pipeline of `config_text`
+ * and returns its events; the caller frees them. */
+static events *run(const char *config_text, series_fn f, size_t n)
+{
+    vg_error err = {0};
+    vg_config *cfg = vg_config_load_string(config_text, "<test>", &err);
+    assert_non_null(cfg);
+    vg_pipeline *p = vg_pipeline_new(cfg, &err);
+    assert_non_null(p);
+    vg_sink *sink = malloc(sizeof(*sink));
+    sink->ops = &events_ops;
+    sink->self = events_open(NULL, NULL, NULL);
+    events *e = sink->self;
+    assert_int_equal(vg_pipeline_add_sink(p, sink), 0);
+    uint64_t rng = 7;
+    vg_batch b;
+    vg_batch_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        vg_batch_push(&b, "m{host=\"a\"}", 11, (int64_t)i * MINUTE, f(i, &rng), NULL);
+        if (b.n == 500 || i + 1 == n) {
+            assert_true(vg_pipeline_process(p, &b) >= 0);
+            vg_batch_reset(&b);
+        }
+    }
+    vg_batch_release(&b);
+    /* The pipeline closes the sink: keep a copy of what it saw. */
+    events *out = malloc(sizeof(*out));
+    *out = *e;
+    vg_pipeline_free(p);
+    vg_config_free(cfg);
+    return out;
+}
+
+#define SHIFT_AT  3000
+#define SHIFT_END 3240  /* four hours of fault, inside accept_after_s */
+
+/* Disk free: 500 GB with a little noise, 30 % gone at SHIFT_AT. */
+static double disk_free(size_t i, uint64_t *rng)
+{
+    double v = 500.0 + 0.5 * vg_test_normal(rng);
+    return i >= SHIFT_AT && i < SHIFT_END ? v - 150.0 : v;
+}
+
+static void level_shift_is_one_incident_until_it_returns(void **state)
+{
+    (void)state;
+    /* The same with a model that learns (the default) and one held. */
+    for (int hold = 0; hold < 2; hold++) {
+        events *e = run(hold ? "{\"alert\": {\"hold_model\": true}}" : "{}", disk_free,
+                        SHIFT_END + 600);
+        assert_int_equal(e->n, 2);
+        assert_int_equal(e->state[0], VG_ALERT_FIRING);
+        assert_true(e->ts[0] >= SHIFT_AT * MINUTE && e->ts[0] <= (SHIFT_AT + 3) * MINUTE);
+        assert_int_equal(e->state[1], VG_ALERT_RESOLVED);
+        /* Firing for all of the fault, resolved within a few points of its end. */
+        assert_true(e->ts[1] >= SHIFT_END * MINUTE && e->ts[1] <= (SHIFT_END + 10) * MINUTE);
+        assert_string_equal(e->reason[1], "back to baseline");
+        free(e);
+    }
+}
+
+/* The same fault, never undone. */
+static double disk_free_stays(size_t i, uint64_t *rng)
+{
+    double v = 500.0 + 0.5 * vg_test_normal(rng);
+    return i >= SHIFT_AT ? v - 150.0 : v;
+}
+
+static void a_level_that_stays_is_accepted(void **state)
+{
+    (void)state;
+    events *e = run("{\"alert\": {\"accept_after_s\": 3600}}", disk_free_stays, SHIFT_AT + 1500);
+    assert_int_equal(e->n, 2);  /* and nothing while the model relearns */
+    assert_int_equal(e->state[0], VG_ALERT_FIRING);
+    assert_int_equal(e->state[1], VG_ALERT_RESOLVED);
+    assert_true(e->ts[1] - e->ts[0] >= 60 * MINUTE && e->ts[1] - e->ts[0] <= 62 * MINUTE);
+    assert_string_equal(e->reason[1], "new level accepted");
+    free(e);
+}
+
+#define BIG_AT 12000  /* after 8 days of routine spikes */
+
+/* Latency: 20 ms, a spike of 5x every 397 points, one of 40x at BIG_AT. */
+static double spiky(size_t i, uint64_t *rng)
+{
+    double v = 20.0 + vg_test_normal(rng);
+    if (i % 397 == 0)
+        v = 100.0;
+    return i == BIG_AT ? 800.0 : v;
+}
+
+static void big_spike_after_smaller_ones_fires(void **state)
+{
+    (void)state;
+    events *e = run("{}", spiky, BIG_AT + 20);
+    assert_int_equal(e->last_firing, BIG_AT * MINUTE);
+    free(e);
+}
+
+/* Memory slab: flat at 1000, with a 0.5 % wiggle of 3 points every 500. */
+static double near_flat(size_t i, uint64_t *rng)
+{
+    (void)rng;
+    return i % 500 >= 250 && i % 500 < 253 ? 1005.0 : 1000.0;
+}
+
+static void near_flat_wiggles_page_nothing(void **state)
+{
+    (void)state;
+    events *e = run("{}", near_flat, 8000);
+    assert_int_equal(e->n, 0);
+    free(e);
+    /* Without the floors the same wiggles page: the test can fail. */
+    e = run("{\"alert\": {\"min_change\": 0, \"min_range\": 0}}", near_flat, 8000);
+    assert_true(e->n > 0);
+    free(e);
+}
+
+/* An idle interface: 0 packets/s, a 30 blip while warming up, then blips
+ * of 2 to 12 one point in 60, and at the end a 0 -> 5 blip. */
+static double mostly_zero(size_t i, uint64_t *rng)
+{
+    if (i == 10)
+        return 30.0;
+    if (i == 7990)
+        return 5.0;
+    return i % 60 == 59 ? 2.0 + 10.0 * vg_test_uniform(rng) : 0.0;
+}
+
+static void mostly_zero_blips_page_nothing(void **state)
+{
+    (void)state;
+    events *e = run("{}", mostly_zero, 8000);
+    assert_int_equal(e->n, 0);
+    free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(level_shift_is_one_incident_until_it_returns),
+        cmocka_unit_test(a_level_that_stays_is_accepted),
+        cmocka_unit_test(big_spike_after_smaller_ones_fires),
+        cmocka_unit_test(near_flat_wiggles_page_nothing),
+        cmocka_unit_test(mostly_zero_blips_page_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
