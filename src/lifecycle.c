@@ -120,10 +120,10 @@ static void hold_release(vg_lifecycle *lc)
 /* Saves partition's state with its positions (one per input topic) in one
  * file: a restart or the partition's next owner resumes from exactly
  * there, whether or not the commit that follows reaches the broker. */
-static int save_partition(vg_lifecycle *lc, const vg_offsets *at, int32_t partition)
+static int save_partition(vg_lifecycle *lc, const vg_offsets *at, int32_t partition,
+                          vg_error *err)
 {
     char path[2048];
-    vg_error err = {0};
     vg_snapshot_positions pos = {0};
     for (size_t i = 0; i < at->n && pos.n < VG_SNAPSHOT_POSITIONS_MAX; i++) {
         if (at->v[i].partition != partition || at->v[i].next < 0)
@@ -134,12 +134,9 @@ static int save_partition(vg_lifecycle *lc, const vg_offsets *at, int32_t partit
         sp->next_offset = at->v[i].next;
     }
     vg_snapshot_path(path, sizeof(path), lc->state.dir, lc->group, partition);
-    int rc = vg_snapshot_save_at(lc->p, path, partition, &pos, &err);
-    if (rc != VG_OK) {
+    int rc = vg_snapshot_save_at(lc->p, path, partition, &pos, err);
+    if (rc != VG_OK)
         vg_metric_not_durable("state", "save", 1);
-        hold_back(lc, "state of partition %d not saved: %s: %s", (int)partition, err.where,
-                  err.msg);
-    }
     return rc;
 }
 
@@ -164,20 +161,28 @@ static int checkpoint(vg_lifecycle *lc, const int32_t *parts, size_t n)
         if (j < n)
             vg_offsets_set(&commit, at->v[i].topic, at->v[i].partition, at->v[i].next);
     }
+    vg_error err = {0};
+    int32_t failed = -1;
     for (size_t i = 0; i < n && lc->state.dir[0] != '\0'; i++) {
-        int src = save_partition(lc, at, parts[i]);
-        if (src != VG_OK) {
+        vg_error one = {0};
+        if (save_partition(lc, at, parts[i], &one) != VG_OK) {
             vg_offsets_forget(&commit, parts[i]);  /* its offsets wait for its state */
-            rc = src;
+            if (failed < 0) {
+                failed = parts[i];
+                err = one;
+            }
         }
     }
     if (vg_kafka_source_commit(lc->ks, &commit) == VG_OK)
         lc->st.commits++;
     vg_offsets_release(&commit);
     lc->st.checkpoints++;
-    if (rc == VG_OK)
+    if (failed < 0) {
         hold_release(lc);
-    return rc;
+        return VG_OK;
+    }
+    hold_back(lc, "state of partition %d not saved: %s: %s", (int)failed, err.where, err.msg);
+    return err.code != VG_OK ? err.code : VG_EIO;
 }
 
 static int checkpoint_all(vg_lifecycle *lc)
