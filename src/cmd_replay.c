@@ -304,7 +304,7 @@ static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, i
             feed_given_scores(&run, &batch);
         else
             vg_pipeline_process(p, &batch);
-        vg_source_commit(src, &batch);
+        vg_source_commit(src, vg_source_position(src));
         vg_batch_reset(&batch);
         show_progress(t, src);
     }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/utf8.h"
 #include "streams/parse_internal.h"
 
 #define P(field) offsetof(vg__parse_params, field)
@@ -242,6 +243,10 @@ static int build_key(vg_parser *ps, const char *name, size_t name_len,
         return vg__parse_fail(ps, "key", SIZE_MAX,
                               "series key of \"%.*s\" too long or more than %d labels",
                               (int)(name_len < 40 ? name_len : 40), name, VG_MAX_LABELS);
+    /* Every parser builds its keys here: one check keeps bytes that are not
+     * UTF-8 out of every series name, label and event (JSON needs UTF-8). */
+    if (!vg_utf8_valid(ps->key, (size_t)klen))
+        return vg__parse_fail(ps, "key", SIZE_MAX, "series key is not valid UTF-8");
     return klen;
 }
 

@@ -63,8 +63,8 @@ kcat -b "$bs" -P -t metrics -l "$tmp/points.ndjson" || fail "kcat could not prod
 scored() { curl -s "$url/metrics" | awk '/^vigil_points_scored_total /{print $2}'; }
 wait_for "300 points scored (have $(scored); topic holds $(kcat -b "$bs" -C -t metrics -e -q 2>/dev/null | wc -l))" \
     test "$(scored)" = 300
-curl -s "$url/metrics" | grep -q '^vigil_series_active 1$' || fail "series_active"
-curl -s "$url/metrics" | grep -q '^# TYPE vigil_batch_duration_seconds histogram' || fail "histogram"
+grep -q '^vigil_series_active 1$' <<<"$(curl -s "$url/metrics")" || fail "series_active"
+grep -q '^# TYPE vigil_batch_duration_seconds histogram' <<<"$(curl -s "$url/metrics")" || fail "histogram"
 
 # An invalid config is rejected; the process keeps running the old one.
 echo '{"alert": {"threshold": 7}}' > "$tmp/vigil.json"
@@ -72,14 +72,14 @@ kill -HUP "$run_pid"
 wait_for "the rejection" grep -q 'config reload rejected' "$tmp/run.log"
 grep -q 'alert.threshold' "$tmp/run.log" || fail "rejection does not name the key"
 kill -0 "$run_pid" || fail "vigil exited on a bad reload"
-curl -s "$url/metrics" | grep -q 'vigil_config_reloads_total{result="failure"} 1' || fail "failure counter"
+grep -q 'vigil_config_reloads_total{result="failure"} 1' <<<"$(curl -s "$url/metrics")" || fail "failure counter"
 
 # A valid one is applied and the series keeps its state.
 write_config 0.9999
 kill -HUP "$run_pid"
 wait_for "the reload" grep -q 'config reloaded' "$tmp/run.log"
 grep -q '1 series kept, 0 started fresh' "$tmp/run.log" || fail "series state not kept"
-curl -s "$url/metrics" | grep -q 'vigil_config_reloads_total{result="success"} 1' || fail "success counter"
+grep -q 'vigil_config_reloads_total{result="success"} 1' <<<"$(curl -s "$url/metrics")" || fail "success counter"
 
 kill -TERM "$run_pid"
 wait "$run_pid" || fail "vigil run did not exit 0 on SIGTERM"

@@ -39,6 +39,9 @@ static void every_family_in_order(void **state)
         "vigil_event_log_written_bytes_total counter",
         "vigil_alertmanager_posts_total counter",
         "vigil_alertmanager_post_failures_total counter",
+        "vigil_offset_rewinds_total counter",
+        "vigil_event_log_torn_lines_total counter",
+        "vigil_checkpoints_held_total counter",
         "vigil_parse_errors_total counter",
         "vigil_events_total counter",
         "vigil_detector_seconds_total counter",
@@ -46,6 +49,7 @@ static void every_family_in_order(void **state)
         "vigil_incidents_firing gauge",
         "vigil_series_active gauge",
         "vigil_consumer_lag_messages gauge",
+        "vigil_not_durable_total counter",
         "vigil_batch_duration_seconds histogram",
     };
     assert_int_equal(sizeof(types) / sizeof(types[0]), VG_M__COUNT);
