@@ -52,6 +52,7 @@ typedef struct profile {
     vg_ensemble_params ensemble;
     vg_alert_params    alert;
     int                severity;        /* -1: from the peak score */
+    const vg_rule     *rule;            /* NULL: the top level */
     size_t             ensemble_offset;
     size_t             ensemble_size;
     size_t             before_offset;   /* the ensemble as it was before the incident */
@@ -70,6 +71,7 @@ struct vg_pipeline {
     size_t                 block_size;  /* the largest profile's */
     size_t                 window_offset;
     char                  *scratch;     /* block_size bytes: a series scored without learning */
+    char                  *undo;        /* block_size bytes: a model before its point */
     vg_guard_params        guards;
     vg_sink              **sinks;
     size_t                 n_sinks;
@@ -77,6 +79,7 @@ struct vg_pipeline {
     void                  *hook_ctx;
     vg_pipeline_stats      stats;
     vg_ratelimit           sink_log;
+    char                   instance[64];   /* events' instance */
     uint64_t               firing_now;     /* series whose incident is firing */
     uint64_t               evicted_seen;   /* evictions already counted in metrics */
     uint64_t               timing_tick;    /* points since the last timed one */

@@ -6,6 +6,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/template.h"
+
 /* Detector time is measured on one point in TIME_EVERY and scaled up:
  * reading the clock around every call would cost more than some detectors. */
 #define TIME_EVERY 64
@@ -31,6 +33,35 @@ static size_t lead_detector(const scored *sc)
             lead = i;
     }
     return lead;
+}
+
+/* Room for one rendered annotation. */
+#define TEXT_BYTES 1024
+
+/* Where the event came from and the words a person reads: the rule's
+ * templates or the default sentences, rendered into text[]. */
+static void add_words(const vg_pipeline *p, const profile *pr, vg_event *ev,
+                      char text[3][TEXT_BYTES])
+{
+    const vg_rule *rule = pr->rule;
+    ev->rule = rule != NULL ? rule->name : "default";
+    ev->instance = p->instance;
+    ev->duration_s = (double)(ev->ts_ms - ev->start_ms) / 1000.0;
+    if (rule != NULL) {
+        ev->alertname = rule->alertname;
+        ev->page_labels = rule->page_labels;
+    }
+    const char *summary = rule && rule->summary ? rule->summary
+                                                : vg_template_default_summary(ev);
+    vg_template_render(summary, ev, text[0], TEXT_BYTES);
+    ev->summary = text[0];
+    vg_template_render(rule && rule->description ? rule->description : vg_template_description,
+                       ev, text[1], TEXT_BYTES);
+    ev->description = text[1];
+    if (rule != NULL && rule->runbook_url != NULL) {
+        vg_template_render(rule->runbook_url, ev, text[2], TEXT_BYTES);
+        ev->runbook_url = text[2];
+    }
 }
 
 static void emit_event(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
@@ -67,6 +98,8 @@ static void emit_event(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
         memcpy(d->detail, sc->why[i].detail, sizeof(d->detail));
     }
     vg_event_make_id(&ev);
+    char text[3][TEXT_BYTES];
+    add_words(p, pr, &ev, text);
 
     if (r->event == VG_ALERT_FIRING) {
         p->stats.events_firing++;
@@ -162,22 +195,24 @@ static void fill_result(const vg_pipeline *p, const scored *sc, vg_point_result 
 }
 
 /* Whether the point counts as anomalous for the alert: a score at the
- * threshold that passes the paging floors, or, inside an incident, a value
- * still outside the incident's baseline band. */
+ * threshold that passes the paging floors (and the rule's direction), or,
+ * inside an incident, a value still outside the incident's baseline band.
+ * *suppressed: the score was at the threshold but the point is normal. */
 static int judge(const profile *pr, series_head *head, int in_incident, int frozen,
-                 const vg_point *pt, double score, const vg_point_result *r)
+                 const vg_point *pt, double score, const vg_point_result *r, int *suppressed)
 {
     const vg_alert_params *ap = &pr->alert;
     /* NaN compares false, so a point without a score counts as normal. */
-    int anomalous = score >= ap->threshold &&
-                    vg_baseline_pages(&head->baseline, ap, r->expected, pt->value);
+    int flagged = score >= ap->threshold;
+    int anomalous = flagged && vg_baseline_pages(&head->baseline, ap, r->expected, pt->value);
     if (in_incident)
         /* A learning model's expectation follows the fault: then the
          * expectation at the incident's start is the baseline. */
-        return anomalous ||
-               vg_baseline_outside(&head->baseline, frozen ? r->expected : NAN, pt->value);
-    if (anomalous)
+        anomalous = anomalous ||
+                    vg_baseline_outside(&head->baseline, frozen ? r->expected : NAN, pt->value);
+    else if (anomalous)
         vg_baseline_begin(&head->baseline, ap, r->expected, r->lower, r->upper);
+    *suppressed = flagged && !anomalous;
     return anomalous;
 }
 
@@ -200,19 +235,29 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
      * not become its new normal (an accepted level relearns; alert.h). */
     int open = head->alert.state != VG_ALERT_NORMAL;
     int frozen = open && pr->alert.hold_model;
+    /* skip_model_update: the model before the point, put back if the point
+     * turns out suppressed (its verdict needs the scores the model makes). */
+    size_t model_bytes = pr->block_size - p->window_offset;
+    int undoable = pr->alert.skip_model_update && !frozen;
+    if (undoable)
+        memcpy(p->undo, block + p->window_offset, model_bytes);
     vg_point_result r;
     double judged = score_both(p, block, frozen, pt, &sc, &r);
     fill_result(p, &sc, &r);
 
-    int anomalous = judge(pr, head, open, frozen, pt, judged, &r);
+    int suppressed;
+    int anomalous = judge(pr, head, open, frozen, pt, judged, &r, &suppressed);
     r.event = vg_alert_step(&head->alert, &pr->alert, pt->ts_ms, judged, anomalous);
     r.alert = (vg_alert_state)head->alert.state;
-    if (!frozen)
+    int learn = !(undoable && suppressed);
+    if (!learn)
+        memcpy(block + p->window_offset, p->undo, model_bytes);
+    if (!frozen && learn)
         vg_window_push((vg_window *)(block + p->window_offset), pt->value);
     /* The long-run range learns every point outside an incident, an
      * incident's first point included: what the series did is its range,
      * so a routine blip raises the floor against the next one. */
-    if (!open)
+    if (!open && learn)
         vg_baseline_learn(&head->baseline, &pr->alert, pt->value);
     p->stats.points++;
 

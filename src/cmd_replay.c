@@ -419,6 +419,9 @@ int vg_cmd_replay(int argc, char **argv)
     }
     vg_log_set_level((vg_log_level)cfg->log_level);
     vg_pipeline *p = vg_pipeline_new(cfg, &err);
+    /* Not the host name: a replay's events are the same on every machine. */
+    if (p != NULL && cfg->instance[0] == '\0')
+        vg_pipeline_set_instance(p, "replay");
     if (p == NULL || vg_csv_configure(cfg->doc, cfg->csv, &o.csv, &err) != VG_OK ||
         add_sinks(p, cfg, &o, &err) != VG_OK ||
         (o.load_state && vg_snapshot_load_replay(p, o.load_state, NULL, &err) != VG_OK)) {

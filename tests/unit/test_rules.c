@@ -1,0 +1,189 @@
+/* Rules a person shapes alerts with (engine/rules.c, engine/baseline.c,
+ * engine/pipeline_score.c), end to end through a pipeline: suppression by
+ * direction and by absolute or relative deviation, skip_model_update, and
+ * the first matching rule winning. Each case runs the same series with and
+ * without the rule, so it fails when the rule does nothing. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/config.h"
+#include "engine/pipeline.h"
+#include "tests/unit/helpers.h"
+
+#define MINUTE 60000
+#define MAX_EVENTS 16
+#define N_POINTS 1200
+#define DROP_AT 600
+#define RISE_AT 900
+
+/* What one run produced: its events as JSON, and each point's expectation. */
+typedef struct run_out {
+    json_t *events[MAX_EVENTS];
+    size_t  n;
+    double  expected[N_POINTS];
+} run_out;
+
+static void *capture_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
+{
+    (void)doc;
+    (void)cfg;
+    (void)err;
+    return calloc(1, sizeof(run_out));
+}
+
+static int capture_emit(void *self, const vg_event *ev)
+{
+    run_out *o = self;
+    assert_true(o->n < MAX_EVENTS);
+    o->events[o->n++] = vg_event_to_json(ev);
+    return 0;
+}
+
+static int capture_flush(void *self, int timeout_ms)
+{
+    (void)self;
+    (void)timeout_ms;
+    return 0;
+}
+
+/* The test frees the captured run itself, after the pipeline is gone. */
+static void capture_close(void *self)
+{
+    (void)self;
+}
+
+static const vg_sink_ops capture_ops = {
+    .name = "capture", .open = capture_open, .emit = capture_emit,
+    .flush = capture_flush, .close = capture_close,
+};
+
+static void on_point(void *ctx, const vg_batch *b, const vg_point *pt,
+                     const vg_point_result *r)
+{
+    (void)b;
+    run_out *o = ctx;
+    o->expected[pt->ts_ms / MINUTE] = r->expected;
+}
+
+/* A disk at 100 with noise; a drop to `drop` at DROP_AT, a rise to 150 at
+ * RISE_AT, one point each. */
+static run_out *run(const char *config_text, double drop)
+{
+    vg_error err = {0};
+    vg_config *cfg = vg_config_load_string(config_text, "<test>", &err);
+    if (cfg == NULL)
+        fail_msg("%s", err.msg);
+    vg_pipeline *p = vg_pipeline_new(cfg, &err);
+    if (p == NULL)
+        fail_msg("%s", err.msg);
+    vg_sink *sink = malloc(sizeof(*sink));
+    sink->ops = &capture_ops;
+    sink->self = capture_open(NULL, NULL, NULL);
+    run_out *o = sink->self;
+    assert_int_equal(vg_pipeline_add_sink(p, sink), 0);
+    vg_pipeline_set_hook(p, on_point, o);
+    uint64_t rng = 11;
+    vg_batch b;
+    vg_batch_init(&b);
+    for (size_t i = 0; i < N_POINTS; i++) {
+        double v = 100.0 + vg_test_normal(&rng);
+        v = i == DROP_AT ? drop : i == RISE_AT ? 150.0 : v;
+        vg_batch_push(&b, "disk_free{host=\"a\"}", 19, (int64_t)i * MINUTE, v, NULL);
+    }
+    assert_true(vg_pipeline_process(p, &b) >= 0);
+    vg_batch_release(&b);
+    vg_pipeline_free(p);
+    vg_config_free(cfg);
+    return o;
+}
+
+static void run_free(run_out *o)
+{
+    for (size_t i = 0; i < o->n; i++)
+        json_decref(o->events[i]);
+    free(o);
+}
+
+/* The minutes at which incidents fired, as "600,900". */
+static const char *firings(const run_out *o, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < o->n; i++) {
+        const json_t *ev = o->events[i];
+        if (strcmp(json_string_value(json_object_get(ev, "state")), "firing") != 0)
+            continue;
+        size_t len = strlen(buf);
+        snprintf(buf + len, cap - len, "%s%lld", len ? "," : "",
+                 (long long)(json_integer_value(json_object_get(ev, "ts_ms")) / MINUTE));
+    }
+    return buf;
+}
+
+#define BASE "{\"window\": 100, \"detectors\": {\"zscore\": {}}"
+
+static void assert_fires(const char *config_text, double drop, const char *want)
+{
+    char buf[128];
+    run_out *o = run(config_text, drop);
+    assert_string_equal(firings(o, buf, sizeof(buf)), want);
+    run_free(o);
+}
+
+static void direction_keeps_one_side(void **state)
+{
+    (void)state;
+    assert_fires(BASE "}", 50.0, "600,900");
+    assert_fires(BASE ", \"rules\": [{\"match\": {\"name\": \"disk_*\"},"
+                 " \"alert\": {\"direction\": \"down\"}}]}", 50.0, "600");
+    assert_fires(BASE ", \"rules\": [{\"match\": {\"name\": \"disk_*\"},"
+                 " \"alert\": {\"direction\": \"up\"}}]}", 50.0, "900");
+}
+
+static void relative_and_absolute_floors_per_rule(void **state)
+{
+    (void)state;
+    /* The drop is 50 % and 50 units, the rise 50 % and 50 units. */
+    assert_fires(BASE ", \"rules\": [{\"match\": {\"name\": \"disk_*\"},"
+                 " \"alert\": {\"min_relative\": 0.4}}]}", 10.0, "600,900");
+    assert_fires(BASE ", \"rules\": [{\"match\": {\"name\": \"disk_*\"},"
+                 " \"alert\": {\"min_relative\": 0.6}}]}", 10.0, "600");
+    assert_fires(BASE ", \"rules\": [{\"match\": {\"name\": \"disk_*\"},"
+                 " \"alert\": {\"min_relative\": 0.6}}]}", 50.0, "");
+    assert_fires(BASE ", \"rules\": [{\"match\": {\"name\": \"disk_*\"},"
+                 " \"alert\": {\"min_deviation\": 60}}]}", 10.0, "600");
+    /* First match wins: the rule for host b is never seen by host a. */
+    assert_fires(BASE ", \"rules\": ["
+                 "{\"match\": {\"labels\": {\"host\": \"a\"}}, \"alert\": {\"min_deviation\": 95}},"
+                 "{\"match\": {\"name\": \"disk_*\"}, \"alert\": {\"min_deviation\": 0}}]}",
+                 10.0, "");
+}
+
+/* A drop of 1000 the rule suppresses (direction up): by default the model
+ * learns it (the rolling mean falls by 10), with skip_model_update it does
+ * not. */
+static void skip_model_update_keeps_the_model(void **state)
+{
+    (void)state;
+    run_out *o = run(BASE ", \"rules\": [{\"match\": {\"name\": \"disk_*\"},"
+                     " \"alert\": {\"direction\": \"up\"}}]}", -900.0);
+    assert_true(o->expected[DROP_AT + 1] < 95.0);
+    run_free(o);
+    o = run(BASE ", \"rules\": [{\"match\": {\"name\": \"disk_*\"},"
+            " \"alert\": {\"direction\": \"up\", \"skip_model_update\": true}}]}", -900.0);
+    assert_double_near(o->expected[DROP_AT + 1], 100.0, 0.5);
+    /* The rise it does not suppress is still learned. */
+    assert_true(o->expected[RISE_AT + 1] > o->expected[RISE_AT] + 0.3);
+    run_free(o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(direction_keeps_one_side),
+        cmocka_unit_test(relative_and_absolute_floors_per_rule),
+        cmocka_unit_test(skip_model_update_keeps_the_model),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
