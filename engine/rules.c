@@ -54,9 +54,11 @@ static int parse_words(vg_rule *r, const vg_conf_doc *doc, const json_t *obj, si
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)r->page_labels, key, v) {
-        if (!label_name_ok(key) || !json_is_string(v))
+        if (!label_name_ok(key) || !json_is_string(v) || strcmp(key, "alertname") == 0 ||
+            strcmp(key, "series") == 0 || strcmp(key, "severity") == 0)
             return rule_error(doc, r->page_labels, key, 0, err,
-                              "labels: a label name ([a-zA-Z_][a-zA-Z0-9_]*) and a string", i);
+                              "labels: a label name ([a-zA-Z_][a-zA-Z0-9_]*, not alertname, "
+                              "series or severity) and a string", i);
     }
     const json_t *ann = json_object_get(obj, "annotations");
     json_object_foreach((json_t *)ann, key, v) {

@@ -178,12 +178,75 @@ static void skip_model_update_keeps_the_model(void **state)
     run_free(o);
 }
 
+static const char *field(const json_t *ev, const char *key)
+{
+    return json_string_value(json_object_get(ev, key));
+}
+
+/* The default words read as a sentence; a rule's templates replace them. */
+static void words_from_the_rule(void **state)
+{
+    (void)state;
+    run_out *o = run(BASE ", \"instance\": \"vigil-1\"}", 10.0);
+    assert_true(o->n >= 1);
+    const json_t *ev = o->events[0];
+    assert_string_equal(field(ev, "rule"), "default");
+    assert_string_equal(field(ev, "instance"), "vigil-1");
+    assert_non_null(strstr(field(ev, "summary"), "disk_free{host=\"a\"} fell to 10, expected "));
+    assert_null(json_object_get(ev, "alertname"));
+    run_free(o);
+
+    o = run(BASE ", \"rules\": [{\"match\": {\"name\": \"disk_*\"}, \"name\": \"disk\","
+            " \"alertname\": \"DiskFreeLow\", \"labels\": {\"team\": \"storage\"},"
+            " \"annotations\": {\"summary\": \"{{label.host}}: {{name}} {{direction}} "
+            "{{deviation_pct}} % to {{value}}\", \"runbook_url\": \"https://rb/{{name}}\"}}]}",
+            10.0);
+    assert_true(o->n >= 2);
+    ev = o->events[0];
+    assert_string_equal(field(ev, "rule"), "disk");
+    assert_string_equal(field(ev, "alertname"), "DiskFreeLow");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ev, "page_labels"),
+                                                          "team")), "storage");
+    assert_string_equal(field(ev, "runbook_url"), "https://rb/disk_free");
+    if (strncmp(field(ev, "summary"), "a: disk_free fell 8", 19) != 0)
+        fail_msg("summary: %s", field(ev, "summary"));
+    /* Each event its own id; the incident's id shared by firing and resolved. */
+    assert_string_not_equal(field(ev, "event_id"), field(o->events[1], "event_id"));
+    assert_string_equal(field(ev, "id"), field(o->events[1], "id"));
+    assert_true(json_real_value(json_object_get(o->events[1], "duration_s")) > 0.0);
+    run_free(o);
+}
+
+static void bad_words_rejected(void **state)
+{
+    (void)state;
+    const char *bad[] = {
+        "{\"rules\": [{\"match\": {}, \"annotations\": {\"summary\": \"{{valu}}\"}}]}",
+        "{\"rules\": [{\"match\": {}, \"annotations\": {\"title\": \"x\"}}]}",
+        "{\"rules\": [{\"match\": {}, \"labels\": {\"severity\": \"x\"}}]}",
+        "{\"rules\": [{\"match\": {}, \"labels\": {\"a-b\": \"x\"}}]}",
+        "{\"rules\": [{\"match\": {}, \"name\": 3}]}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        vg_error err = {0};
+        vg_config *cfg = vg_config_load_string(bad[i], "<test>", &err);
+        assert_non_null(cfg);
+        vg_pipeline *p = vg_pipeline_new(cfg, &err);
+        assert_null(p);
+        assert_int_equal(err.code, VG_ECONFIG);
+        assert_non_null(strstr(err.msg, "rules[0]"));
+        vg_config_free(cfg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(direction_keeps_one_side),
         cmocka_unit_test(relative_and_absolute_floors_per_rule),
         cmocka_unit_test(skip_model_update_keeps_the_model),
+        cmocka_unit_test(words_from_the_rule),
+        cmocka_unit_test(bad_words_rejected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
