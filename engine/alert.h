@@ -57,7 +57,9 @@ typedef struct vg_alert {
     uint8_t  state;           /* vg_alert_state: NORMAL, PENDING or FIRING */
     uint8_t  quiet;           /* after an accepted level: no incident yet */
     uint8_t  end;             /* vg_alert_end of the last incident */
-    uint8_t  pad_;
+    uint8_t  muted;           /* the incident fired in a mute window (engine/mute.h) */
+    uint8_t  severity;        /* vg_severity the incident fired with */
+    uint8_t  pad_[3];
     uint32_t streak;          /* consecutive anomalous (pending) or normal (firing) points */
     int64_t  start_ms;        /* first anomalous point of the current incident */
     double   peak;            /* highest score of the current incident */

@@ -157,6 +157,32 @@ static void assign_columns(vg_pipeline *p)
     }
 }
 
+/* vigil_incidents_firing{rule,severity}: one child per profile and
+ * severity, so its cardinality is bounded by the config. */
+static int firing_gauges(vg_pipeline *p, vg_error *err)
+{
+    p->firing = calloc(p->n_profiles * 2, sizeof(*p->firing));
+    p->firing_gauge = calloc(p->n_profiles * 2, sizeof(*p->firing_gauge));
+    if (p->firing == NULL || p->firing_gauge == NULL)
+        return vg_error_set(err, VG_ENOMEM, "firing gauges");
+    for (size_t k = 0; k < p->n_profiles; k++) {
+        const char *rule = k == 0 ? "default" : p->rules.rules[k - 1].name;
+        for (int s = 0; s < 2; s++) {
+            const char *values[] = {rule, vg_severity_name((vg_severity)s)};
+            p->firing_gauge[k * 2 + (size_t)s] = vg_metric_with(VG_M_INCIDENTS_FIRING, values);
+        }
+    }
+    return VG_OK;
+}
+
+void vg__firing_count(vg_pipeline *p, const series_head *head, int delta)
+{
+    if (head->alert.muted)
+        return;
+    uint64_t *n = &p->firing[head->profile * 2 + (head->alert.severity ? 1 : 0)];
+    *n = delta > 0 ? *n + 1 : *n - (*n > 0);
+}
+
 static int build_profiles(vg_pipeline *p, vg_error *err)
 {
     int rc = vg_rules_parse(&p->rules, p->cfg->doc, p->cfg->rules, err);
@@ -177,7 +203,7 @@ static int build_profiles(vg_pipeline *p, vg_error *err)
             p->block_size = pr->block_size;
     }
     assign_columns(p);
-    return VG_OK;
+    return firing_gauges(p, err);
 }
 
 vg_pipeline *vg_pipeline_new(const vg_config *cfg, vg_error *err)
@@ -234,6 +260,8 @@ void vg_pipeline_free(vg_pipeline *p)
     vg_series_table_free(p->series);
     free(p->scratch);
     free(p->undo);
+    free(p->firing);
+    free(p->firing_gauge);
     free(p);
 }
 

@@ -80,7 +80,10 @@ struct vg_pipeline {
     vg_pipeline_stats      stats;
     vg_ratelimit           sink_log;
     char                   instance[64];   /* events' instance */
-    uint64_t               firing_now;     /* series whose incident is firing */
+    /* Notified incidents firing now, by profile and severity ([k * 2 + s]),
+     * and their vigil_incidents_firing{rule,severity} children: */
+    uint64_t              *firing;
+    vg_metric_child      **firing_gauge;
     uint64_t               evicted_seen;   /* evictions already counted in metrics */
     uint64_t               timing_tick;    /* points since the last timed one */
 };
@@ -92,6 +95,10 @@ static inline const profile *vg__profile_of(const vg_pipeline *p, const void *bl
 
 /* The profile (0: top level) that scores series `key`. */
 uint32_t vg__profile_for_key(const vg_pipeline *p, const char *key, size_t key_len);
+
+/* Counts the incident of head (firing, not muted) in or out (delta +1/-1)
+ * of the firing incidents of its rule and severity. */
+void vg__firing_count(vg_pipeline *p, const series_head *head, int delta);
 
 /* Makes block a fresh series of profile `prof`; hash is its key's. */
 void vg__series_reset(vg_pipeline *p, void *block, uint32_t prof, uint64_t hash);

@@ -64,8 +64,26 @@ static void add_words(const vg_pipeline *p, const profile *pr, vg_event *ev,
     }
 }
 
+/* The alert's bookkeeping of an event: a firing remembers whether it is
+ * muted and its severity (its resolved reports both), and the firing
+ * incidents are counted by rule and severity. */
+static void track_incident(vg_pipeline *p, series_head *head, vg_event *ev, int muted_now)
+{
+    if (ev->state == VG_ALERT_FIRING) {
+        head->alert.muted = (uint8_t)muted_now;
+        head->alert.severity = (uint8_t)ev->severity;
+        p->stats.events_firing++;
+        vg__firing_count(p, head, 1);
+    } else {
+        p->stats.events_resolved++;
+        vg__firing_count(p, head, -1);
+    }
+    ev->muted = head->alert.muted;
+}
+
 static void emit_event(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
-                       const series_head *head, const vg_point_result *r, const scored *sc)
+                       series_head *head, const vg_point_result *r, const scored *sc,
+                       int muted_now)
 {
     const profile *pr = sc->pr;
     vg_event ev;
@@ -101,14 +119,11 @@ static void emit_event(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
     char text[3][TEXT_BYTES];
     add_words(p, pr, &ev, text);
 
-    if (r->event == VG_ALERT_FIRING) {
-        p->stats.events_firing++;
-        p->firing_now++;
-    } else {
-        p->stats.events_resolved++;
-        p->firing_now -= p->firing_now > 0;
-    }
+    track_incident(p, head, &ev, muted_now);
     for (size_t i = 0; i < p->n_sinks; i++) {
+        /* A muted incident is recorded (event log, console), not notified. */
+        if (ev.muted && !p->sinks[i]->ops->records_muted)
+            continue;
         int rc = vg_sink_emit(p->sinks[i], &ev);
         if (rc != VG_OK) {
             p->stats.sink_errors++;
@@ -235,10 +250,13 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
      * not become its new normal (an accepted level relearns; alert.h). */
     int open = head->alert.state != VG_ALERT_NORMAL;
     int frozen = open && pr->alert.hold_model;
+    vg_mute *mute = pr->rule != NULL ? &p->rules.rules[head->profile - 1].mute : NULL;
+    int muted_now = mute != NULL && mute->n > 0 && vg_mute_active(mute, pt->ts_ms);
+    int skip_muted = muted_now && mute->skip_model_update;
     /* skip_model_update: the model before the point, put back if the point
      * turns out suppressed (its verdict needs the scores the model makes). */
     size_t model_bytes = pr->block_size - p->window_offset;
-    int undoable = pr->alert.skip_model_update && !frozen;
+    int undoable = (pr->alert.skip_model_update || skip_muted) && !frozen;
     if (undoable)
         memcpy(p->undo, block + p->window_offset, model_bytes);
     vg_point_result r;
@@ -249,7 +267,7 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
     int anomalous = judge(pr, head, open, frozen, pt, judged, &r, &suppressed);
     r.event = vg_alert_step(&head->alert, &pr->alert, pt->ts_ms, judged, anomalous);
     r.alert = (vg_alert_state)head->alert.state;
-    int learn = !(undoable && suppressed);
+    int learn = !(undoable && ((suppressed && pr->alert.skip_model_update) || skip_muted));
     if (!learn)
         memcpy(block + p->window_offset, p->undo, model_bytes);
     if (!frozen && learn)
@@ -262,7 +280,7 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
     p->stats.points++;
 
     if (r.event != VG_ALERT_NORMAL) {
-        emit_event(p, b, pt, head, &r, &sc);
+        emit_event(p, b, pt, head, &r, &sc, muted_now);
         (*events)++;
     }
     if (p->hook != NULL)
@@ -278,7 +296,9 @@ static void publish_metrics(vg_pipeline *p, const vg_batch *b, uint64_t firing0,
         vg_metric_label_inc(VG_M_EVENTS, "firing", p->stats.events_firing - firing0);
     if (p->stats.events_resolved > resolved0)
         vg_metric_label_inc(VG_M_EVENTS, "resolved", p->stats.events_resolved - resolved0);
-    vg_metric_set(VG_M_INCIDENTS_FIRING, (double)p->firing_now);
+    for (size_t i = 0; i < p->n_profiles * 2; i++)
+        if (p->firing_gauge[i] != NULL)
+            vg_metrics_set(p->firing_gauge[i], (double)p->firing[i]);
     vg_metric_set(VG_M_SERIES_ACTIVE, (double)vg_series_table_count(p->series));
     uint64_t evicted = vg_series_table_evicted(p->series);
     vg_metric_inc(VG_M_SERIES_EVICTED, evicted - p->evicted_seen);

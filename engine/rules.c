@@ -11,7 +11,8 @@
 #include "core/template.h"
 
 static const char *const rule_keys[] = {"match", "detectors", "ensemble", "alert", "severity",
-                                        "name", "alertname", "labels", "annotations", NULL};
+                                        "name", "alertname", "labels", "annotations", "mute",
+                                        NULL};
 /* Rule keys whose value is a string rather than an object. */
 static const char *const string_keys[] = {"severity", "name", "alertname", NULL};
 static const char *const annotation_keys[] = {"summary", "description", "runbook_url", NULL};
@@ -94,6 +95,8 @@ static int parse_one(vg_rule *r, const vg_conf_doc *doc, const json_t *array, si
     memset(r, 0, sizeof(*r));
     r->object = obj;
     int rc = parse_words(r, doc, obj, i, err);
+    if (rc == VG_OK)
+        rc = vg_mute_parse(&r->mute, doc, json_object_get(obj, "mute"), i, err);
     if (rc != VG_OK)
         return rc;
     r->detectors = json_object_get(obj, "detectors");
@@ -146,17 +149,19 @@ int vg_rules_parse(vg_rules *rules, const vg_conf_doc *doc, const json_t *array,
         return vg_error_set(err, VG_ENOMEM, "rules");
     for (size_t i = 0; i < n; i++) {
         int rc = parse_one(&rules->rules[i], doc, array, i, err);
+        rules->n = i + 1;  /* what to release */
         if (rc != VG_OK) {
             vg_rules_release(rules);
             return rc;
         }
     }
-    rules->n = n;
     return VG_OK;
 }
 
 void vg_rules_release(vg_rules *rules)
 {
+    for (size_t i = 0; i < rules->n; i++)
+        vg_mute_release(&rules->rules[i].mute);
     free(rules->rules);
     memset(rules, 0, sizeof(*rules));
 }

@@ -13,7 +13,8 @@
  *      "alertname": "DbLatency",              Alertmanager's alertname
  *      "labels": {"team": "db"},              added to its alerts' labels
  *      "annotations": {"summary": "{{series}} {{direction}} to {{value}}",
- *                      "description": "...", "runbook_url": "https://..."}}
+ *                      "description": "...", "runbook_url": "https://..."},
+ *      "mute": {"windows": [...]}}            engine/mute.h
  *   ]
  *
  * Suppression (alert.direction, alert.min_deviation, alert.min_relative,
@@ -30,6 +31,7 @@
 
 #include "core/config_table.h"
 #include "core/error.h"
+#include "engine/mute.h"
 
 typedef struct vg_rule {
     const json_t *object;     /* the rule (borrowed from the config) */
@@ -45,6 +47,7 @@ typedef struct vg_rule {
     const json_t *ensemble;   /* NULL: inherit */
     const json_t *alert;      /* NULL: inherit */
     int           severity;   /* -1: from the score, else a vg_severity */
+    vg_mute       mute;       /* its mute windows (engine/mute.h) */
 } vg_rule;
 
 typedef struct vg_rules {

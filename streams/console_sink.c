@@ -93,4 +93,5 @@ const vg_sink_ops vg_console_sink_ops = {
     .emit     = console_emit,
     .flush    = console_flush,
     .close    = console_close,
+    .records_muted = 1,
 };

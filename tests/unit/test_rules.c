@@ -1,7 +1,8 @@
 /* Rules a person shapes alerts with (engine/rules.c, engine/baseline.c,
  * engine/pipeline_score.c), end to end through a pipeline: suppression by
- * direction and by absolute or relative deviation, skip_model_update, and
- * the first matching rule winning. Each case runs the same series with and
+ * direction and by absolute or relative deviation, skip_model_update, the
+ * first matching rule winning, the words of its events, its mute windows
+ * and the firing incidents counted by rule. Each case runs the same series with and
  * without the rule, so it fails when the rule does nothing. */
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "engine/config.h"
 #include "engine/pipeline.h"
+#include "core/vigil_metrics.h"
 #include "tests/unit/helpers.h"
 
 #define MINUTE 60000
@@ -20,8 +22,9 @@
 
 /* What one run produced: its events as JSON, and each point's expectation. */
 typedef struct run_out {
-    json_t *events[MAX_EVENTS];
+    json_t *events[MAX_EVENTS];   /* as the event log records them */
     size_t  n;
+    size_t  notified;             /* events a notification output got */
     double  expected[N_POINTS];
 } run_out;
 
@@ -56,7 +59,19 @@ static void capture_close(void *self)
 
 static const vg_sink_ops capture_ops = {
     .name = "capture", .open = capture_open, .emit = capture_emit,
-    .flush = capture_flush, .close = capture_close,
+    .flush = capture_flush, .close = capture_close, .records_muted = 1,
+};
+
+static int notify_emit(void *self, const vg_event *ev)
+{
+    (void)ev;
+    ((run_out *)self)->notified++;
+    return 0;
+}
+
+/* An Alertmanager or alert topic: muted incidents do not reach it. */
+static const vg_sink_ops notify_ops = {
+    .name = "notify", .emit = notify_emit, .flush = capture_flush, .close = capture_close,
 };
 
 static void on_point(void *ctx, const vg_batch *b, const vg_point *pt,
@@ -83,6 +98,10 @@ static run_out *run(const char *config_text, double drop)
     sink->self = capture_open(NULL, NULL, NULL);
     run_out *o = sink->self;
     assert_int_equal(vg_pipeline_add_sink(p, sink), 0);
+    vg_sink *notify = malloc(sizeof(*notify));
+    notify->ops = &notify_ops;
+    notify->self = o;
+    assert_int_equal(vg_pipeline_add_sink(p, notify), 0);
     vg_pipeline_set_hook(p, on_point, o);
     uint64_t rng = 11;
     vg_batch b;
@@ -239,6 +258,97 @@ static void bad_words_rejected(void **state)
     }
 }
 
+/* Minute i is 1970-01-01 + i min (a Thursday): the drop at 10:00 UTC,
+ * 11:00 in Berlin; the rise at 15:00 UTC. */
+#define MUTE_RULE(windows, skip) \
+    BASE ", \"rules\": [{\"match\": {\"name\": \"disk_*\"}, \"name\": \"disk\"," \
+    " \"mute\": {\"windows\": [" windows "], \"skip_model_update\": " skip "}}]}"
+
+static int muted_firings(const run_out *o, int *muted)
+{
+    int firings = 0;
+    *muted = 0;
+    for (size_t i = 0; i < o->n; i++) {
+        if (strcmp(field(o->events[i], "state"), "firing") != 0)
+            continue;
+        firings++;
+        *muted += json_is_true(json_object_get(o->events[i], "muted"));
+    }
+    return firings;
+}
+
+static void mute_windows_record_but_do_not_notify(void **state)
+{
+    (void)state;
+    int muted;
+    run_out *o = run(MUTE_RULE("", "false"), 10.0);
+    assert_int_equal(muted_firings(o, &muted), 2);
+    assert_int_equal(muted, 0);
+    assert_int_equal(o->notified, o->n);
+    run_free(o);
+    const char *muting[] = {
+        MUTE_RULE("{\"cron\": \"* 10 * * *\"}", "false"),
+        MUTE_RULE("{\"cron\": \"0-5 11 1 1 *\", \"tz\": \"Europe/Berlin\"}", "false"),
+        MUTE_RULE("{\"from\": \"1970-01-01T09:00:00Z\", \"until\": \"1970-01-01T10:01:00Z\"}",
+                  "false"),
+    };
+    for (size_t i = 0; i < sizeof(muting) / sizeof(muting[0]); i++) {
+        o = run(muting[i], 10.0);
+        /* Both incidents recorded; the drop's firing and resolved muted. */
+        assert_int_equal(muted_firings(o, &muted), 2);
+        assert_int_equal(muted, 1);
+        assert_int_equal(o->n, 4);
+        assert_int_equal(o->notified, 2);
+        assert_true(json_is_true(json_object_get(o->events[1], "muted")));
+        assert_string_equal(field(o->events[1], "state"), "resolved");
+        run_free(o);
+    }
+    /* Another zone: 10:00 and 15:00 UTC are 19:00 and 00:00 in Tokyo. */
+    o = run(MUTE_RULE("{\"cron\": \"* 10 * * *\", \"tz\": \"Asia/Tokyo\"}", "false"),
+            10.0);
+    assert_int_equal(o->notified, o->n);
+    run_free(o);
+}
+
+static void muted_points_learned_unless_skipped(void **state)
+{
+    (void)state;
+    run_out *o = run(MUTE_RULE("{\"cron\": \"0 10 * * *\"}", "false"), -900.0);
+    assert_true(o->expected[DROP_AT + 1] < 95.0);
+    run_free(o);
+    o = run(MUTE_RULE("{\"cron\": \"0 10 * * *\"}", "true"), -900.0);
+    assert_double_near(o->expected[DROP_AT + 1], 100.0, 0.5);
+    run_free(o);
+}
+
+/* A rise that never resolves: vigil_incidents_firing{rule="disk"} is 1;
+ * muted, it is not counted. */
+static void firing_counted_by_rule_and_severity(void **state)
+{
+    (void)state;
+    vg_metrics *reg = vg_metric_registry();
+    assert_non_null(reg);
+    const char *cfgs[] = {
+        BASE ", \"rules\": [{\"match\": {\"name\": \"disk_*\"}, \"name\": \"disk\","
+             " \"severity\": \"warning\", \"alert\": {\"direction\": \"up\","
+             " \"resolve_after\": 100000}}]}",
+        BASE ", \"rules\": [{\"match\": {\"name\": \"disk_*\"}, \"name\": \"disk\","
+             " \"severity\": \"warning\", \"alert\": {\"direction\": \"up\","
+             " \"resolve_after\": 100000}, \"mute\": {\"windows\": [{\"cron\": \"* 15 * * *\"}]}}]}",
+    };
+    for (int i = 0; i < 2; i++) {
+        run_free(run(cfgs[i], 50.0));
+        size_t len;
+        char *text = vg_metrics_render(reg, &len, NULL);
+        assert_non_null(text);
+        const char *want = i == 0 ? "vigil_incidents_firing{rule=\"disk\",severity=\"warning\"} 1\n"
+                                  : "vigil_incidents_firing{rule=\"disk\",severity=\"warning\"} 0\n";
+        if (strstr(text, want) == NULL)
+            fail_msg("missing %s in:\n%s", want, text);
+        free(text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +357,9 @@ int main(void)
         cmocka_unit_test(skip_model_update_keeps_the_model),
         cmocka_unit_test(words_from_the_rule),
         cmocka_unit_test(bad_words_rejected),
+        cmocka_unit_test(mute_windows_record_but_do_not_notify),
+        cmocka_unit_test(muted_points_learned_unless_skipped),
+        cmocka_unit_test(firing_counted_by_rule_and_severity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
