@@ -38,7 +38,8 @@ done
 for row in '"file":"spikes.csv","row":1602' '"file":"spikes.csv","row":1802' \
            '"file":"long.csv","row":902' '"file":"long.csv","row":1053' \
            '"file":"wide.csv","row":252'; do
-    grep '"state":"firing"' "$tmp/events.ndjson" | grep -q "$row" || fail "no incident at $row"
+    # not grep -q: it would close the pipe early, and pipefail fail the first grep
+    grep '"state":"firing"' "$tmp/events.ndjson" | grep "$row" > /dev/null || fail "no incident at $row"
 done
 [ "$(grep -c '"state":"firing"' "$tmp/events.ndjson")" = 5 ] || fail "expected exactly 5 incidents"
 [ "$(grep -c '"state":"resolved"' "$tmp/events.ndjson")" = 5 ] || fail "expected 5 resolutions"
