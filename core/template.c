@@ -1,9 +1,12 @@
 /* `{{variable}}` alert text; see template.h.
  *
  * Rendering is a single pass with a fixed output buffer and no allocation:
- * it runs once per event, on the scoring thread. Numbers use 6 significant
- * digits (units are the series', left to its labels), scores the resolution
- * near 1 they need (vg_fmt_score). */
+ * it runs once per event, on the scoring thread. The series' numbers (units
+ * are the series', left to its labels) are written to the precision the
+ * band makes meaningful: its half width to two significant digits, and
+ * value, expected and bounds to as many decimals ("fell to 24.6, expected
+ * 79.0 (± 2.1)"); without a band, 6 significant digits. Scores keep the
+ * resolution near 1 they need (vg_fmt_score). */
 #include "core/template.h"
 
 #include <math.h>
@@ -23,12 +26,21 @@ const char *const vg_template_description =
     "{{severity}} anomaly on {{series}}: {{value}} against {{expected}} expected "
     "(band {{lower}} to {{upper}}, {{deviation_pct}} % off), score {{score}}, "
     "peak {{peak}}, for {{duration}}; detectors: {{detectors}}; rule {{rule}} on {{instance}}";
+const char *const vg_template_description_resolved =
+    "{{severity}} anomaly on {{series}} ended after {{duration}} (peak score {{peak}}); "
+    "now {{value}}, expected {{expected}}; rule {{rule}} on {{instance}}";
 
 static const char *const names[] = {
     "series", "name", "labels", "value", "expected", "lower", "upper", "band", "direction",
     "deviation_pct", "score", "peak", "severity", "state", "detectors", "duration", "rule",
     "instance", "id", NULL,
 };
+
+const char *vg_template_default_description(const vg_event *ev)
+{
+    return ev->state == VG_ALERT_RESOLVED ? vg_template_description_resolved
+                                          : vg_template_description;
+}
 
 const char *vg_template_default_summary(const vg_event *ev)
 {
@@ -66,7 +78,18 @@ int vg_template_check(const char *tmpl, vg_error *err)
 typedef struct out_buf {
     char  *p;
     size_t cap, len;
+    int    decimals;  /* for the series' numbers; -1: significant digits */
 } out_buf;
+
+/* Decimals that show the band's half width to two significant digits. */
+static int band_decimals(const vg_event *ev)
+{
+    double half = (ev->upper - ev->lower) / 2.0;
+    if (!(half > 0.0) || !isfinite(half))
+        return -1;
+    int d = 1 - (int)floor(log10(half));
+    return d < 0 ? 0 : d > 9 ? 9 : d;
+}
 
 static void append(out_buf *o, const char *s, size_t n)
 {
@@ -80,7 +103,21 @@ static void append(out_buf *o, const char *s, size_t n)
 static void append_number(out_buf *o, double x)
 {
     char text[32];
-    size_t n = isfinite(x) ? vg_fmt_sig(text, x, 6) : (size_t)snprintf(text, 2, "?");
+    size_t n;
+    if (!isfinite(x))
+        n = (size_t)snprintf(text, sizeof(text), "?");
+    else if (o->decimals >= 0 && fabs(x) < 1e15)
+        n = (size_t)snprintf(text, sizeof(text), "%.*f", o->decimals, x);
+    else
+        n = vg_fmt_sig(text, x, 6);
+    append(o, text, n);
+}
+
+/* A share in %, to 3 significant digits whatever the band. */
+static void append_percent(out_buf *o, double x)
+{
+    char text[32];
+    size_t n = isfinite(x) ? vg_fmt_sig(text, x, 3) : (size_t)snprintf(text, 2, "?");
     append(o, text, n);
 }
 
@@ -176,7 +213,7 @@ static void append_variable(out_buf *o, const vg_event *ev, const char *v, size_
     else if (IS("direction"))
         append_text(o, isnan(dev) ? "moved" : dev < 0.0 ? "fell" : "rose");
     else if (IS("deviation_pct"))
-        append_number(o, fabs(dev) / fabs(ev->expected) * 100.0);
+        append_percent(o, fabs(dev) / fabs(ev->expected) * 100.0);
     else if (IS("score"))
         append_score(o, ev->score);
     else if (IS("peak"))
@@ -200,7 +237,7 @@ static void append_variable(out_buf *o, const vg_event *ev, const char *v, size_
 
 size_t vg_template_render(const char *tmpl, const vg_event *ev, char *out, size_t cap)
 {
-    out_buf o = {out, cap, 0};
+    out_buf o = {out, cap, 0, band_decimals(ev)};
     out[0] = '\0';
     const char *s = tmpl;
     for (;;) {

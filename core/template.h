@@ -25,13 +25,17 @@ int vg_template_check(const char *tmpl, vg_error *err);
 size_t vg_template_render(const char *tmpl, const vg_event *ev, char *out, size_t cap);
 
 /* The default templates: a summary sentence for a firing event with an
- * expectation, one without, a resolved event; and a description. */
+ * expectation, one without, a resolved event; a description of a firing
+ * and of a resolved event. */
 extern const char *const vg_template_summary_firing;
 extern const char *const vg_template_summary_unexpected;
 extern const char *const vg_template_summary_resolved;
 extern const char *const vg_template_description;
+extern const char *const vg_template_description_resolved;
 
 /* The default summary template for ev (one of the three above). */
 const char *vg_template_default_summary(const vg_event *ev);
+/* The default description template for ev (firing or resolved). */
+const char *vg_template_default_description(const vg_event *ev);
 
 #endif

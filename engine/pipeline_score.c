@@ -55,7 +55,8 @@ static void add_words(const vg_pipeline *p, const profile *pr, vg_event *ev,
                                                 : vg_template_default_summary(ev);
     vg_template_render(summary, ev, text[0], TEXT_BYTES);
     ev->summary = text[0];
-    vg_template_render(rule && rule->description ? rule->description : vg_template_description,
+    vg_template_render(rule && rule->description ? rule->description
+                                                 : vg_template_default_description(ev),
                        ev, text[1], TEXT_BYTES);
     ev->description = text[1];
     if (rule != NULL && rule->runbook_url != NULL) {

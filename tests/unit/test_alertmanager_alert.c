@@ -58,7 +58,7 @@ static void firing_golden(void **state)
         "{\"labels\":{\"cpu\":\"0\",\"host\":\"a\",\"alertname\":\"VigilAnomaly\","
         "\"series\":\"cpu_user\",\"severity\":\"critical\"},"
         "\"annotations\":{\"summary\":\"cpu_user{cpu=\\\"0\\\",host=\\\"a\\\"} rose to "
-        "97.5, expected 12.25 (± 2.25)\","
+        "97.5, expected 12.2 (± 2.2)\","
         "\"incident\":\"0123456789abcdef0123456789abcdef\",\"value\":\"97.5\","
         "\"expected\":\"12.25\",\"band\":\"[10, 14.5]\",\"score\":\"0.999999990660712\","
         "\"peak\":\"0.9999999999\",\"score_zscore\":\"0.75\",\"score_seasonal\":\"0.5\"},"

@@ -211,7 +211,7 @@ static void words_from_the_rule(void **state)
     const json_t *ev = o->events[0];
     assert_string_equal(field(ev, "rule"), "default");
     assert_string_equal(field(ev, "instance"), "vigil-1");
-    assert_non_null(strstr(field(ev, "summary"), "disk_free{host=\"a\"} fell to 10, expected "));
+    assert_non_null(strstr(field(ev, "summary"), "disk_free{host=\"a\"} fell to 10.0, expected "));
     assert_null(json_object_get(ev, "alertname"));
     run_free(o);
 
@@ -227,7 +227,7 @@ static void words_from_the_rule(void **state)
     assert_string_equal(json_string_value(json_object_get(json_object_get(ev, "page_labels"),
                                                           "team")), "storage");
     assert_string_equal(field(ev, "runbook_url"), "https://rb/disk_free");
-    if (strncmp(field(ev, "summary"), "a: disk_free fell 8", 19) != 0)
+    if (strcmp(field(ev, "summary"), "a: disk_free fell 90 % to 10.0") != 0)
         fail_msg("summary: %s", field(ev, "summary"));
     /* Each event its own id; the incident's id shared by firing and resolved. */
     assert_string_not_equal(field(ev, "event_id"), field(o->events[1], "event_id"));
