@@ -67,8 +67,11 @@ static const vigil_metric table[VG_M__COUNT] = {
                "Time spent scoring, by detector.", "detector", 16, NULL),
     COUNTER_BY(VG_M_CONFIG_RELOADS, "vigil_config_reloads",
                "Configuration reloads, by result.", "result", 2, reload_results),
-    GAUGE(VG_M_INCIDENTS_FIRING, "vigil_incidents_firing",
-          "Series whose incident is firing now."),
+    /* One child per rule and severity (the config bounds them): 2 x 257. */
+    [VG_M_INCIDENTS_FIRING] = {{VG_METRIC_GAUGE, "vigil_incidents_firing",
+                                "Incidents firing now and notified (not muted), by rule and "
+                                "severity.",
+                                {"rule", "severity"}, 514, NULL, 0}, NULL},
     GAUGE(VG_M_SERIES_ACTIVE, "vigil_series_active",
           "Series held in the series table."),
     [VG_M_CONSUMER_LAG] = {{VG_METRIC_GAUGE, "vigil_consumer_lag_messages",

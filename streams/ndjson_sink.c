@@ -281,4 +281,5 @@ const vg_sink_ops vg_ndjson_sink_ops = {
     .emit     = ndjson_emit,
     .flush    = ndjson_flush,
     .close    = ndjson_close,
+    .records_muted = 1,
 };

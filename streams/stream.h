@@ -79,6 +79,9 @@ typedef struct vg_sink_ops {
     /* Returns once every emitted event is durable, or VG_ETIMEOUT. */
     int   (*flush)(void *self, int timeout_ms);
     void  (*close)(void *self);
+    /* 1: a record of every event (event log, console), muted incidents
+     * included; 0: a notification channel, which muted incidents skip. */
+    int   records_muted;
 } vg_sink_ops;
 
 typedef struct vg_sink {

@@ -82,8 +82,8 @@ static void updates_reach_their_samples(void **state)
     vg_metric_inc(VG_M_POINTS_SCORED, 5);
     vg_metric_inc(VG_M_EVENT_LOG_BYTES, 4096);
     vg_metric_set(VG_M_SERIES_ACTIVE, 1200);
-    vg_metric_add(VG_M_INCIDENTS_FIRING, 2);
-    vg_metric_add(VG_M_INCIDENTS_FIRING, -1);
+    vg_metrics_set(vg_metric_with(VG_M_INCIDENTS_FIRING, (const char *const[]){"db", "critical"}),
+                   1);
     vg_metric_observe(VG_M_BATCH_SECONDS, 0.003);
     vg_metric_label_inc(VG_M_EVENTS, "firing", 3);
     vg_metric_label_inc(VG_M_PARSE_ERRORS, "bad_number", 2);
@@ -97,7 +97,7 @@ static void updates_reach_their_samples(void **state)
     assert_has(text, "vigil_points_scored_total 10\n");
     assert_has(text, "vigil_event_log_written_bytes_total 4096\n");
     assert_has(text, "vigil_series_active 1200\n");
-    assert_has(text, "vigil_incidents_firing 1\n");
+    assert_has(text, "vigil_incidents_firing{rule=\"db\",severity=\"critical\"} 1\n");
     assert_has(text, "vigil_batch_duration_seconds_bucket{le=\"0.0025\"} 0\n"
                      "vigil_batch_duration_seconds_bucket{le=\"0.005\"} 1\n");
     assert_has(text, "vigil_batch_duration_seconds_sum 0.003\n"
