@@ -351,8 +351,6 @@ int vg__parse_number(const char *s, size_t len, double *v)
     return 0;
 }
 
-#define MAX_EPOCH_MS 253402300799999LL  /* 9999-12-31T23:59:59.999Z */
-
 int vg__parse_epoch(const vg_parser *ps, double v, int64_t *ts_ms)
 {
     if (!isfinite(v) || v < 0)
@@ -362,7 +360,7 @@ int vg__parse_epoch(const vg_parser *ps, double v, int64_t *ts_ms)
         unit = v < 1e11 ? VG__TS_S : v < 1e14 ? VG__TS_MS : v < 1e17 ? VG__TS_US : VG__TS_NS;
     static const double to_ms[] = {0, 1e3, 1, 1e-3, 1e-6};
     double ms = v * to_ms[unit];
-    if (ms > (double)MAX_EPOCH_MS)
+    if (ms > (double)VG__MAX_EPOCH_MS)
         return -1;
     *ts_ms = llround(ms);
     return 0;
@@ -380,7 +378,7 @@ int vg__parse_epoch_int(const vg_parser *ps, int64_t v, int64_t *ts_ms)
     int64_t ms;
     switch (unit) {
     case VG__TS_S:
-        if (v > MAX_EPOCH_MS / 1000)
+        if (v > VG__MAX_EPOCH_MS / 1000)
             return -1;
         ms = v * 1000;
         break;
@@ -388,13 +386,15 @@ int vg__parse_epoch_int(const vg_parser *ps, int64_t v, int64_t *ts_ms)
     case VG__TS_US: ms = (v + 500) / 1000; break;  /* rounded, as vg__parse_epoch */
     default:        ms = (v + 500000) / 1000000; break;
     }
-    if (ms > MAX_EPOCH_MS)
+    if (ms > VG__MAX_EPOCH_MS)
         return -1;
     *ts_ms = ms;
     return 0;
 }
 
-void vg__parse_lines(vg_parser *ps, void (*line)(vg_parser *ps, size_t start, size_t end))
+void vg__parse_lines_arg(vg_parser *ps,
+                         void (*line)(vg_parser *ps, size_t start, size_t end, void *arg),
+                         void *arg)
 {
     size_t start = 0;
     while (start < ps->len && !ps->nomem) {
@@ -407,9 +407,25 @@ void vg__parse_lines(vg_parser *ps, void (*line)(vg_parser *ps, size_t start, si
         if (nul != NULL)
             vg__parse_fail(ps, "syntax", (size_t)(nul - ps->msg), "NUL byte in line");
         else
-            line(ps, start, end);
+            line(ps, start, end, arg);
         start = next + 1;
     }
+}
+
+/* A function pointer cannot travel as a void *: it goes in a struct. */
+typedef struct plain_line {
+    void (*line)(vg_parser *ps, size_t start, size_t end);
+} plain_line;
+
+static void call_plain(vg_parser *ps, size_t start, size_t end, void *arg)
+{
+    ((const plain_line *)arg)->line(ps, start, end);
+}
+
+void vg__parse_lines(vg_parser *ps, void (*line)(vg_parser *ps, size_t start, size_t end))
+{
+    plain_line p = {line};
+    vg__parse_lines_arg(ps, call_plain, &p);
 }
 
 int vg__parse_msg_ts(vg_parser *ps, size_t pos, int64_t *ts_ms)
