@@ -74,14 +74,32 @@ void vg__model_cumulative(vg_parser *ps, const char *name, size_t name_len,
                                 sum_per_s / per_s);
 }
 
+/* Whether [start_ms, ts_ms) is an interval; records an error if not. */
+static int interval_ok(vg_parser *ps, const char *name, size_t name_len, int64_t start_ms,
+                       int64_t ts_ms)
+{
+    if (ts_ms > start_ms)
+        return 1;
+    vg__parse_fail(ps, "timestamp", SIZE_MAX, "\"%.*s\": interval start not before its end",
+                   (int)(name_len < 40 ? name_len : 40), name);
+    return 0;
+}
+
+int vg__model_delta_rate(vg_parser *ps, const char *name, size_t name_len,
+                         const vg_label *labels, size_t n, int64_t start_ms, int64_t ts_ms,
+                         double delta)
+{
+    if (!interval_ok(ps, name, name_len, start_ms, ts_ms))
+        return -1;
+    return vg__parse_emit(ps, name, name_len, labels, n, ts_ms,
+                          delta * 1000.0 / (double)(ts_ms - start_ms));
+}
+
 void vg__model_delta(vg_parser *ps, const char *name, size_t name_len, const vg_label *labels,
                      size_t n, int64_t start_ms, int64_t ts_ms, double count, double sum)
 {
-    if (ts_ms <= start_ms) {
-        vg__parse_fail(ps, "timestamp", SIZE_MAX, "\"%.*s\": interval start not before its end",
-                       (int)(name_len < 40 ? name_len : 40), name);
+    if (!interval_ok(ps, name, name_len, start_ms, ts_ms))
         return;
-    }
     double per_s = count * 1000.0 / (double)(ts_ms - start_ms);
     if (vg__model_emit_suffixed(ps, name, name_len, "_count", labels, n, ts_ms, per_s) == 0 &&
         !isnan(sum) && count > 0)

@@ -42,6 +42,11 @@ void vg__model_cumulative(vg_parser *ps, const char *name, size_t name_len,
 void vg__model_delta(vg_parser *ps, const char *name, size_t name_len, const vg_label *labels,
                      size_t n, int64_t start_ms, int64_t ts_ms, double count, double sum);
 
+/* Emits the per-second rate of `delta`, counted over [start_ms, ts_ms). */
+int vg__model_delta_rate(vg_parser *ps, const char *name, size_t name_len,
+                         const vg_label *labels, size_t n, int64_t start_ms, int64_t ts_ms,
+                         double delta);
+
 /* Emits <name><suffix>{labels}; 0 or -1 (as vg__parse_emit). */
 int vg__model_emit_suffixed(vg_parser *ps, const char *name, size_t name_len,
                             const char *suffix, const vg_label *labels, size_t n,

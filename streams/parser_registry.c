@@ -12,6 +12,7 @@ extern const vg_parser_ops vg_collectd_command_parser_ops;
 extern const vg_parser_ops vg_telegraf_json_parser_ops;
 extern const vg_parser_ops vg_prom_text_parser_ops;
 extern const vg_parser_ops vg_vector_json_parser_ops;
+extern const vg_parser_ops vg_otlp_json_parser_ops;
 
 static const vg_parser_ops *const registry[] = {
     &vg_json_parser_ops,
@@ -22,6 +23,7 @@ static const vg_parser_ops *const registry[] = {
     &vg_telegraf_json_parser_ops,
     &vg_prom_text_parser_ops,
     &vg_vector_json_parser_ops,
+    &vg_otlp_json_parser_ops,
 };
 
 size_t vg_parser_type_count(void)
