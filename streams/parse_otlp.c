@@ -5,6 +5,46 @@
 #include <stdio.h>
 #include <string.h>
 
+int vg__otlp_attr_str(vg_parser *ps, vg__otlp_attrs *a, const char *key, size_t key_len,
+                      const char *s, size_t len)
+{
+    if (a->n == VG_MAX_LABELS)
+        return vg__parse_fail(ps, "key", SIZE_MAX, "more than %d attributes", VG_MAX_LABELS);
+    a->l[a->n++] = (vg_label){key, key_len, s, len};
+    return 0;
+}
+
+/* A formatted value, copied into scratch. */
+static int attr_text(vg_parser *ps, vg__otlp_attrs *a, const char *key, size_t key_len,
+                     const char *buf, int len)
+{
+    if (len < 0 || a->used + (size_t)len > sizeof(ps->scratch))
+        return vg__parse_fail(ps, "too_large", SIZE_MAX, "attributes too long");
+    char *text = memcpy(ps->scratch + a->used, buf, (size_t)len);
+    a->used += (size_t)len;
+    return vg__otlp_attr_str(ps, a, key, key_len, text, (size_t)len);
+}
+
+int vg__otlp_attr_int(vg_parser *ps, vg__otlp_attrs *a, const char *key, size_t key_len,
+                      int64_t v)
+{
+    char buf[24];
+    return attr_text(ps, a, key, key_len, buf, snprintf(buf, sizeof(buf), "%lld", (long long)v));
+}
+
+int vg__otlp_attr_double(vg_parser *ps, vg__otlp_attrs *a, const char *key, size_t key_len,
+                         double v)
+{
+    char buf[32];
+    return attr_text(ps, a, key, key_len, buf, snprintf(buf, sizeof(buf), "%.17g", v));
+}
+
+int vg__otlp_attr_bool(vg_parser *ps, vg__otlp_attrs *a, const char *key, size_t key_len,
+                       int v)
+{
+    return attr_text(ps, a, key, key_len, v ? "true" : "false", v ? 4 : 5);
+}
+
 /* ns since the epoch -> ms, rounded; 0: the message time. */
 static int time_ms(vg_parser *ps, uint64_t ns, int64_t *ms)
 {

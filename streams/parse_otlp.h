@@ -43,6 +43,25 @@ typedef struct vg__otlp_point {
     double   quantile[VG__OTLP_MAX_QUANTILES], qvalue[VG__OTLP_MAX_QUANTILES];
 } vg__otlp_point;
 
+/* Labels of a resource and then of one point; the text of attribute values
+ * that are not strings is kept in ps->scratch. */
+typedef struct vg__otlp_attrs {
+    vg_label l[VG_MAX_LABELS];
+    size_t   n, used;
+} vg__otlp_attrs;
+
+/* Add an attribute of each value type; 0, or -1 (error recorded) when
+ * there are too many. The key and a string value are borrowed: they must
+ * live as long as the message. */
+int vg__otlp_attr_str(vg_parser *ps, vg__otlp_attrs *a, const char *key, size_t key_len,
+                      const char *s, size_t len);
+int vg__otlp_attr_int(vg_parser *ps, vg__otlp_attrs *a, const char *key, size_t key_len,
+                      int64_t v);
+int vg__otlp_attr_double(vg_parser *ps, vg__otlp_attrs *a, const char *key, size_t key_len,
+                         double v);
+int vg__otlp_attr_bool(vg_parser *ps, vg__otlp_attrs *a, const char *key, size_t key_len,
+                       int v);
+
 /* Emits the series of one data point of metric `name` (see above). labels
  * holds the resource's then the point's attributes. */
 void vg__otlp_emit(vg_parser *ps, const char *name, size_t name_len, const vg_label *labels,

@@ -19,13 +19,6 @@
 
 #include "streams/parse_otlp.h"
 
-/* Labels of the resource and then of one point; texts of non-string
- * attribute values are kept in ps->scratch. */
-typedef struct attrs {
-    vg_label l[VG_MAX_LABELS];
-    size_t   n, used;
-} attrs;
-
 /* An unsigned 64-bit integer: a JSON integer or its decimal text. */
 static int u64_of(const json_t *v, uint64_t *out)
 {
@@ -56,40 +49,26 @@ static int num_of(const json_t *v, double *out)
     return s != NULL && vg__parse_number(s, strlen(s), out) == 0 ? 0 : -1;
 }
 
-static int add_attr(vg_parser *ps, attrs *a, const char *key, const json_t *value)
+static int add_attr(vg_parser *ps, vg__otlp_attrs *a, const char *key, const json_t *value)
 {
     const json_t *sv = json_object_get(value, "stringValue");
     const json_t *iv = json_object_get(value, "intValue");
     const json_t *dv = json_object_get(value, "doubleValue");
     const json_t *bv = json_object_get(value, "boolValue");
-    const char *text = NULL;
-    char buf[40];
-    int len = 0;
-    if (json_is_string(sv) || json_is_string(iv)) {  /* int64 is text in proto3 JSON */
-        text = json_string_value(json_is_string(sv) ? sv : iv);
-        len = (int)json_string_length(json_is_string(sv) ? sv : iv);
-    } else if (json_is_integer(iv)) {
-        len = snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(iv));
-    } else if (json_is_number(dv)) {
-        len = snprintf(buf, sizeof(buf), "%.17g", json_number_value(dv));
-    } else if (json_is_boolean(bv)) {
-        len = snprintf(buf, sizeof(buf), "%s", json_is_true(bv) ? "true" : "false");
-    } else {
-        return 0;  /* arrays, maps, bytes: not a label */
-    }
-    if (text == NULL) {
-        if (a->used + (size_t)len > sizeof(ps->scratch))
-            return vg__parse_fail(ps, "too_large", SIZE_MAX, "attributes too long");
-        text = memcpy(ps->scratch + a->used, buf, (size_t)len);
-        a->used += (size_t)len;
-    }
-    if (a->n == VG_MAX_LABELS)
-        return vg__parse_fail(ps, "key", SIZE_MAX, "more than %d attributes", VG_MAX_LABELS);
-    a->l[a->n++] = (vg_label){key, strlen(key), text, (size_t)len};
-    return 0;
+    size_t kl = strlen(key);
+    if (json_is_string(sv) || json_is_string(iv))  /* int64 is text in proto3 JSON */
+        return vg__otlp_attr_str(ps, a, key, kl, json_string_value(json_is_string(sv) ? sv : iv),
+                                 json_string_length(json_is_string(sv) ? sv : iv));
+    if (json_is_integer(iv))
+        return vg__otlp_attr_int(ps, a, key, kl, json_integer_value(iv));
+    if (json_is_number(dv))
+        return vg__otlp_attr_double(ps, a, key, kl, json_number_value(dv));
+    if (json_is_boolean(bv))
+        return vg__otlp_attr_bool(ps, a, key, kl, json_is_true(bv));
+    return 0;  /* arrays, maps, bytes: not a label */
 }
 
-static int read_attrs(vg_parser *ps, attrs *a, const json_t *list)
+static int read_attrs(vg_parser *ps, vg__otlp_attrs *a, const json_t *list)
 {
     size_t i;
     const json_t *kv;
@@ -162,7 +141,7 @@ static int point_values(vg_parser *ps, const json_t *dp, vg__otlp_point *p)
     return 0;
 }
 
-static void data_points(vg_parser *ps, const char *name, const json_t *data, attrs *a,
+static void data_points(vg_parser *ps, const char *name, const json_t *data, vg__otlp_attrs *a,
                         vg__otlp_point *p)
 {
     const json_t *dps = json_object_get(data, "dataPoints"), *dp;
@@ -190,7 +169,7 @@ static void data_points(vg_parser *ps, const char *name, const json_t *data, att
     a->used = used0;
 }
 
-static void one_metric(vg_parser *ps, const json_t *m, attrs *a)
+static void one_metric(vg_parser *ps, const json_t *m, vg__otlp_attrs *a)
 {
     static const struct {
         const char *key;
@@ -221,7 +200,7 @@ static void one_metric(vg_parser *ps, const json_t *m, attrs *a)
 
 static void resource(vg_parser *ps, const json_t *rm)
 {
-    attrs a = {.n = 0};
+    vg__otlp_attrs a = {.n = 0};
     const json_t *sms = json_object_get(rm, "scopeMetrics"), *sm, *m;
     size_t i, k;
     if (read_attrs(ps, &a, json_object_get(json_object_get(rm, "resource"), "attributes")) != 0)

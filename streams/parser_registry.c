@@ -13,6 +13,8 @@ extern const vg_parser_ops vg_telegraf_json_parser_ops;
 extern const vg_parser_ops vg_prom_text_parser_ops;
 extern const vg_parser_ops vg_vector_json_parser_ops;
 extern const vg_parser_ops vg_otlp_json_parser_ops;
+extern const vg_parser_ops vg_otlp_proto_parser_ops;
+extern const vg_parser_ops vg_prom_rw_parser_ops;
 
 static const vg_parser_ops *const registry[] = {
     &vg_json_parser_ops,
@@ -24,6 +26,8 @@ static const vg_parser_ops *const registry[] = {
     &vg_prom_text_parser_ops,
     &vg_vector_json_parser_ops,
     &vg_otlp_json_parser_ops,
+    &vg_otlp_proto_parser_ops,
+    &vg_prom_rw_parser_ops,
 };
 
 size_t vg_parser_type_count(void)

@@ -5,7 +5,7 @@
 static void format_registry(void **state)
 {
     (void)state;
-    assert_int_equal(vg_parser_type_count(), 9);
+    assert_int_equal(vg_parser_type_count(), 11);
     for (size_t i = 0; i < vg_parser_type_count(); i++) {
         const vg_parser_ops *ops = vg_parser_type_at(i);
         assert_ptr_equal(vg_parser_type_find(ops->name), ops);
@@ -22,7 +22,8 @@ static void format_registry(void **state)
     assert_string_equal(common[0].key, "format");
     assert_string_equal(common[0].choices,
                         "json|influx|graphite|collectd-json|collectd-command|"
-                        "telegraf-json|prometheus-text|vector-json|otlp-json");
+                        "telegraf-json|prometheus-text|vector-json|otlp-json|otlp-proto|"
+                        "prometheus-remote-write");
 }
 
 /* A key of another format is refused, naming the format, at its position. */
@@ -73,7 +74,7 @@ static void empty_payloads(void **state)
 {
     (void)state;
     static const int want[] = {VG_EPARSE, 0, 0, VG_EPARSE, 0, VG_EPARSE, 0, VG_EPARSE,
-                               VG_EPARSE};
+                               VG_EPARSE, 0, VG_EPARSE};
     assert_int_equal(vg_parser_type_count(), sizeof(want) / sizeof(want[0]));
     vg_batch b;
     vg_batch_init(&b);
