@@ -211,13 +211,15 @@ int vg__parse_fail(vg_parser *ps, const char *reason, size_t pos, const char *fm
 }
 
 /* Whether s[len] can be a metric or label name inside a key: characters
- * that would make the key ambiguous to vg_series_key_split are refused. */
-static int name_ok(const char *s, size_t len, const char *also_bad)
+ * that would make the key ambiguous to vg_series_key_split are refused, in
+ * label names also = and ,. (A flag, not a set of characters: this runs
+ * for every byte of every key.) */
+static int name_ok(const char *s, size_t len, int label)
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == 0x7f || c == '{' || c == '}' || c == '"' || c == '\\' ||
-            strchr(also_bad, c) != NULL)
+            (label && (c == '=' || c == ',')))
             return 0;
     }
     return 1;
@@ -227,9 +229,9 @@ static int name_ok(const char *s, size_t len, const char *also_bad)
 static int build_key(vg_parser *ps, const char *name, size_t name_len,
                      const vg_label *labels, size_t n)
 {
-    int bad = !name_ok(name, name_len, "");
+    int bad = !name_ok(name, name_len, 0);
     for (size_t i = 0; i < n && !bad; i++)
-        bad = labels[i].name_len == 0 || !name_ok(labels[i].name, labels[i].name_len, "=,");
+        bad = labels[i].name_len == 0 || !name_ok(labels[i].name, labels[i].name_len, 1);
     if (bad)
         return vg__parse_fail(ps, "key", SIZE_MAX,
                               "series \"%.*s\": names cannot hold braces, quotes, "
