@@ -7,11 +7,13 @@
 extern const vg_detector_ops vg_zscore_ops;
 extern const vg_detector_ops vg_seasonal_ops;
 extern const vg_detector_ops vg_iforest_ops;
+extern const vg_detector_ops vg_extreme_ops;
 
 static const vg_detector_ops *const registry[] = {
     &vg_zscore_ops,
     &vg_seasonal_ops,
     &vg_iforest_ops,
+    &vg_extreme_ops,
 };
 
 size_t vg_detector_count(void)

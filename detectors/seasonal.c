@@ -43,7 +43,10 @@
  * deviations, since E|e| = sigma * sqrt(2 / pi)); the score is the
  * two-sided normal tail of z (normal_tail.h), 1 - p as for zscore: about
  * 0.98 on the band's edge with the default delta, and in log space far
- * outside. */
+ * outside. The band is floored at range_floor standard deviations of the
+ * range the series has shown over 28 days (range.h): on a mostly-zero
+ * series the band of zeros has no width, and its usual blip is not a
+ * 1e12-band event. */
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
@@ -53,6 +56,7 @@
 #include "detectors/detector.h"
 #include "detectors/normal_tail.h"
 #include "detectors/period.h"
+#include "detectors/range.h"
 
 #define MIN_TRAINING   64
 #define MAX_TRAINING   4096
@@ -74,6 +78,7 @@ typedef struct seasonal_params {
     double   delta;       /* band half-width in deviations */
     double   dev_gamma;   /* smoothing of the deviations */
     double   clamp;       /* updates see the point clipped to this many bands; 0: off */
+    double   range_floor; /* floor on the deviation, share of the 28-day range */
     double   z_per_band;  /* derived: delta / sqrt(pi / 2) */
     double   span_ms;     /* derived: training_days in ms; 0: off */
 } seasonal_params;
@@ -99,6 +104,8 @@ static const vg_conf_field seasonal_fields[] = {
      "deviation smoothing"},
     {"clamp", VG_CONF_DOUBLE, offsetof(seasonal_params, clamp), 2, 0, 1000, NULL,
      "updates see the point clipped to this many band widths; 0: no clipping"},
+    {"range_floor", VG_CONF_DOUBLE, offsetof(seasonal_params, range_floor), 0.01, 0, 1, NULL,
+     "floor on the band's standard deviation as a fraction of the range of the last 28 days"},
 };
 
 typedef struct seasonal_state {
@@ -115,6 +122,7 @@ typedef struct seasonal_state {
     uint32_t n_gaps;
     uint32_t seen;                  /* points, saturating at WARMUP */
     int64_t  gaps[STEP_SAMPLES];    /* the first positive gaps */
+    vg_range long_run;              /* the last 28 days' extremes, for the floor */
     /* training: float values[training]; running: {seasonal, deviation}
      * per slot. Doubles, for alignment. */
     double   region[];
@@ -169,8 +177,10 @@ static size_t seasonal_state_size(const void *params)
 
 static void seasonal_init(void *state, const void *params, uint64_t seed)
 {
+    seasonal_state *st = state;
     (void)seed;  /* no random choices */
     memset(state, 0, seasonal_state_size(params));
+    vg_range_init(&st->long_run, VG_RANGE_DAY_MS, VG_RANGE_MAX_BUCKETS);
 }
 
 /* ---- time ---------------------------------------------------------------- */
@@ -342,8 +352,11 @@ static void explain_bands(const seasonal_state *st, double bands, vg_explain *wh
 static double judge(const seasonal_state *st, const seasonal_params *p, double expected,
                     double band, double resid, vg_explain *why)
 {
-    /* A flat series has no band: only rounding-sized changes are normal. */
-    double floor = 1e-9 * fabs(expected);
+    /* A flat series has no band: only rounding-sized changes are normal,
+     * or changes small against the range of the last 28 days. */
+    double floor = 1e-9 * fabs(expected), lo, hi;
+    if (vg_range_get(&st->long_run, &lo, &hi) && p->range_floor * p->z_per_band * (hi - lo) > floor)
+        floor = p->range_floor * p->z_per_band * (hi - lo);
     double w = band > floor ? band : floor;
     double bands = w > 0.0 ? resid / w : (resid == 0.0 ? 0.0 : copysign(1e12, resid));
     if (fabs(bands) > 1e12)
@@ -506,15 +519,10 @@ static int out_of_range(const seasonal_state *st, const hw_out *o)
            !isfinite(o->band);
 }
 
-static double seasonal_score(void *state, const void *params, const vg_window *w,
-                             int64_t ts_ms, double value, vg_explain *why)
+/* Scores and learns one finite value. */
+static double score_point(seasonal_state *st, const seasonal_params *p, int64_t ts_ms,
+                          double value, vg_explain *why)
 {
-    seasonal_state *st = state;
-    const seasonal_params *p = params;
-    (void)w;  /* the model keeps its own history */
-
-    if (!isfinite(value))
-        return not_scored(why, "not a finite value");
     if (st->seen == 0)
         return first_point(st, p, ts_ms, value, why, "warming up");
     uint64_t k = steps_to(st, ts_ms);
@@ -562,6 +570,22 @@ static double seasonal_score(void *state, const void *params, const vg_window *w
     return score;
 }
 
+static double seasonal_score(void *state, const void *params, const vg_window *w,
+                             int64_t ts_ms, double value, vg_explain *why)
+{
+    seasonal_state *st = state;
+    (void)w;  /* the model keeps its own history */
+    if (!isfinite(value))
+        return not_scored(why, "not a finite value");
+    /* A restart (first_point) must not forget the range: kept aside. */
+    vg_range long_run = st->long_run;
+    double score = score_point(st, params, ts_ms, value, why);
+    st->long_run = long_run;
+    /* Learnt after the score, so a spike does not widen its own floor. */
+    vg_range_push(&st->long_run, ts_ms, value);
+    return score;
+}
+
 static int seasonal_save(const void *state, const void *params, vg_writer *out)
 {
     const seasonal_state *st = state;
@@ -581,6 +605,7 @@ static int seasonal_save(const void *state, const void *params, vg_writer *out)
     vg_writer_f64(out, st->dev);
     vg_writer_f64(out, st->last_expected);
     vg_writer_f64(out, st->last_band);
+    vg_range_save(&st->long_run, out);
     if (st->mode == MODE_TRAINING) {
         const float *buf = (const float *)st->region;
         for (uint32_t i = 0; i < st->n; i++) {
@@ -624,6 +649,9 @@ static int seasonal_load(void *state, const void *params, vg_reader *in, vg_erro
     vg_reader_f64(in, &st->dev);
     vg_reader_f64(in, &st->last_expected);
     vg_reader_f64(in, &st->last_band);
+    vg_range_init(&st->long_run, VG_RANGE_DAY_MS, VG_RANGE_MAX_BUCKETS);
+    if (vg_range_load(&st->long_run, in, err) != VG_OK)
+        goto out_short;
     if (st->mode == MODE_TRAINING) {
         float *buf = train_buf(st);
         for (uint32_t i = 0; i < st->n; i++) {

@@ -16,8 +16,11 @@
  * window's values kept after the fixed state (sorted.h): a burst of
  * outliers then cannot inflate the spread it is measured against.
  *
- * The standard deviation is floored (absolute and relative to |mean|) so a
- * flat series does not turn a rounding-sized change into an alert. The
+ * The standard deviation is floored (absolute, relative to |mean|, and
+ * relative to the range the series has shown over 28 days, range.h) so a
+ * flat series does not turn a rounding-sized change into an alert, and a
+ * mostly-zero series whose window holds only zeros does not turn its
+ * usual blip into z = 1e10. The
  * score is the two-sided normal tail (normal_tail.h), taken in log space so
  * |z| = 40 and |z| = 60 still get different scores. */
 #include <math.h>
@@ -27,6 +30,7 @@
 #include "detectors/detector.h"
 #include "detectors/kernels.h"
 #include "detectors/normal_tail.h"
+#include "detectors/range.h"
 #include "detectors/sorted.h"
 
 #define MAD_TO_STD 1.482602218505602   /* 1 / Phi^-1(3/4) */
@@ -36,6 +40,7 @@ typedef struct zscore_params {
     uint32_t recompute;      /* pushes between exact recomputes; 0: window length */
     double   min_std;        /* absolute floor on the standard deviation */
     double   rel_std_floor;  /* floor as a fraction of |mean| */
+    double   range_floor;    /* floor as a fraction of the 28-day range */
     double   k;              /* band = mean +- k * std */
     int      robust;         /* median and MAD instead of mean and std */
     uint32_t window_cap;     /* the pipeline's window length */
@@ -53,6 +58,8 @@ static const vg_conf_field zscore_fields[] = {
      "absolute floor on the standard deviation"},
     {"rel_std_floor", VG_CONF_DOUBLE, offsetof(zscore_params, rel_std_floor), 1e-3, 0, 1, NULL,
      "floor on the standard deviation as a fraction of |mean|"},
+    {"range_floor", VG_CONF_DOUBLE, offsetof(zscore_params, range_floor), 0.01, 0, 1, NULL,
+     "floor on the standard deviation as a fraction of the range of the last 28 days"},
     {"k", VG_CONF_DOUBLE, offsetof(zscore_params, k), 3, 0, 1000, NULL,
      "half-width of the reported band, in standard deviations"},
     {"robust", VG_CONF_BOOL, offsetof(zscore_params, robust), 0, 0, 1, NULL,
@@ -72,6 +79,7 @@ typedef struct zscore_state {
     double   m2;               /* sum of squared deviations from the mean */
     uint32_t nonfinite;        /* robust: non-finite values in the window */
     uint32_t pad_;
+    vg_range long_run;         /* the last 28 days' extremes, for the floor */
     /* robust: followed by a vg_sorted of window_cap values */
 } zscore_state;
 
@@ -109,6 +117,7 @@ static void zscore_init(void *state, const void *params, uint64_t seed)
     zscore_state *st = state;
     (void)seed;   /* no random choices */
     *st = (zscore_state){0};
+    vg_range_init(&st->long_run, VG_RANGE_DAY_MS, VG_RANGE_MAX_BUCKETS);
     if (p->robust)
         vg_sorted_init(sorted_of(st), p->window_cap);
 }
@@ -206,8 +215,11 @@ static void robust_update(zscore_state *st, const vg_window *w, double value)
 }
 
 /* Moves the state to the window after the pipeline pushes value into w. */
-static void update(zscore_state *st, const zscore_params *p, const vg_window *w, double value)
+static void update(zscore_state *st, const zscore_params *p, const vg_window *w, int64_t ts,
+                   double value)
 {
+    if (isfinite(value))
+        vg_range_push(&st->long_run, ts, value);
     if (p->robust)
         robust_update(st, w, value);
     else if (isfinite(value))
@@ -260,12 +272,10 @@ static double zscore_score(void *state, const void *params, const vg_window *w,
 {
     zscore_state *st = state;
     const zscore_params *p = params;
-    (void)ts_ms;
-
     why->expected = why->lower = why->upper = NAN;
     if (!isfinite(value)) {
         set_detail(why, "not a finite value");
-        update(st, p, w, value);
+        update(st, p, w, ts_ms, value);
         return 0.0;
     }
     double center, spread, score = 0.0;
@@ -274,7 +284,11 @@ static double zscore_score(void *state, const void *params, const vg_window *w,
     if (st->seen < p->warmup || !ready) {
         set_detail(why, "warming up");
     } else {
-        spread = max2(spread, max2(p->min_std, p->rel_std_floor * fabs(center)));
+        double lo, hi;
+        double floor = max2(p->min_std, p->rel_std_floor * fabs(center));
+        if (vg_range_get(&st->long_run, &lo, &hi))
+            floor = max2(floor, p->range_floor * (hi - lo));
+        spread = max2(spread, floor);
         double dev = value - center;
         double z = spread > 0.0 ? dev / spread : (dev == 0.0 ? 0.0 : copysign(INFINITY, dev));
         score = vg_normal_tail_score(fabs(z));
@@ -283,7 +297,7 @@ static double zscore_score(void *state, const void *params, const vg_window *w,
         why->upper = center + p->k * spread;
         format_z(why, z);
     }
-    update(st, p, w, value);
+    update(st, p, w, ts_ms, value);
     return score;
 }
 
@@ -296,7 +310,8 @@ static int zscore_save(const void *state, const void *params, vg_writer *out)
     vg_writer_u32(out, st->since_recompute);
     vg_writer_f64(out, st->shift);
     vg_writer_f64(out, st->mean);
-    return vg_writer_f64(out, st->m2);
+    vg_writer_f64(out, st->m2);
+    return vg_range_save(&st->long_run, out);
 }
 
 static int zscore_load(void *state, const void *params, vg_reader *in, vg_error *err)
@@ -310,6 +325,9 @@ static int zscore_load(void *state, const void *params, vg_reader *in, vg_error 
     vg_reader_f64(in, &st.mean);
     if (vg_reader_f64(in, &st.m2) != 0)
         return vg_error_set(err, VG_EPARSE, "zscore: state truncated");
+    vg_range_init(&st.long_run, VG_RANGE_DAY_MS, VG_RANGE_MAX_BUCKETS);
+    if (vg_range_load(&st.long_run, in, err) != VG_OK)
+        return VG_EPARSE;
     if (st.since_recompute > p->period)
         return vg_error_set(err, VG_EPARSE, "zscore: %u updates since recompute, period is %u",
                             st.since_recompute, p->period);

@@ -403,6 +403,91 @@ static int label_eval_output(const label_eval *le, const replay_opts *o)
     return rc;
 }
 
+/* Everything one replay holds; replay_close() frees whatever was opened. */
+typedef struct replay_session {
+    vg_config    *cfg;
+    vg_pipeline  *p;
+    label_eval    le;
+    replay_totals t;
+} replay_session;
+
+static void replay_close(replay_session *rs)
+{
+    vg_report_free(rs->t.report);
+    label_eval_close(&rs->le);
+    vg_pipeline_free(rs->p);
+    vg_config_free(rs->cfg);
+}
+
+/* Config, pipeline, outputs, saved state, labels and report: all or nothing
+ * (the caller closes the session either way). */
+static int replay_open(replay_session *rs, replay_opts *o, int files, vg_error *err)
+{
+    rs->cfg = o->config ? vg_config_load(o->config, err) : vg_config_default(err);
+    if (rs->cfg == NULL)
+        return err->code;
+    vg_log_set_level((vg_log_level)rs->cfg->log_level);
+    rs->p = vg_pipeline_new(rs->cfg, err);
+    if (rs->p == NULL || vg_csv_configure(rs->cfg->doc, rs->cfg->csv, &o->csv, err) != VG_OK ||
+        add_sinks(rs->p, rs->cfg, o, err) != VG_OK ||
+        (o->load_state && vg_snapshot_load_replay(rs->p, o->load_state, NULL, err) != VG_OK))
+        return err->code;
+    if (o->scores != NULL && files > 1 && mkdir(o->scores, 0777) != 0 && errno != EEXIST)
+        return vg_error_set_at(err, VG_EIO, o->scores, "%s", strerror(errno));
+    if (o->labels != NULL && label_eval_open(&rs->le, o->labels, err) != VG_OK)
+        return err->code;
+    if (o->report != NULL) {
+        const char *names[VG_MAX_DETECTORS];
+        size_t n = detector_names(rs->p, names);
+        rs->t.report = vg_report_new(names, n, rs->cfg->alert.threshold, 0, err);
+        if (rs->t.report == NULL)
+            return err->code;
+    }
+    return VG_OK;
+}
+
+/* The summary line on stderr. */
+static void print_summary(const replay_session *rs, int files, double secs)
+{
+    const vg_pipeline_stats *st = vg_pipeline_get_stats(rs->p);
+    fprintf(stderr,
+            "vigil replay: %d file%s, %llu rows, %zu series, %llu malformed rows, "
+            "%llu incidents (%llu resolved), %.2f s, %.0f rows/s\n",
+            files, files == 1 ? "" : "s", (unsigned long long)rs->t.rows,
+            vg_series_table_count(vg_pipeline_series(rs->p)),
+            (unsigned long long)rs->t.malformed, (unsigned long long)st->events_firing,
+            (unsigned long long)st->events_resolved, secs,
+            secs > 0 ? (double)rs->t.rows / secs : 0.0);
+}
+
+/* After the files: flush, save state, the summary, the label tables and the
+ * report. Returns nonzero when anything failed. */
+static int replay_finish(replay_session *rs, const replay_opts *o, int files, int64_t start)
+{
+    vg_error err = {0};
+    char msg[256];
+    int flushed = vg_pipeline_flush(rs->p, 10000);
+    double secs = (double)(vg_now_ms() - start) / 1000.0;
+    int saved = o->save_state ? vg_snapshot_save_replay(rs->p, o->save_state, &err) : VG_OK;
+    if (saved != VG_OK)
+        fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
+    if (!o->quiet)
+        print_summary(rs, files, secs);
+    int failed = rs->t.files_failed > 0 || flushed != VG_OK ||
+                 vg_pipeline_get_stats(rs->p)->sink_errors > 0 || saved != VG_OK;
+    if (rs->le.labels != NULL && label_eval_output(&rs->le, o) != VG_OK)
+        failed = 1;
+    const vg_nab *nab = rs->le.nab;
+    if (rs->t.report != NULL &&
+        ((nab != NULL && vg_nab_files(nab) > 0 &&
+          vg_report_set_nab(rs->t.report, nab, &err) != VG_OK) ||
+         vg_report_write(rs->t.report, o->report, &err) != VG_OK)) {
+        fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
+        failed = 1;
+    }
+    return failed;
+}
+
 int vg_cmd_replay(int argc, char **argv)
 {
     replay_opts o = {0};
@@ -410,91 +495,24 @@ int vg_cmd_replay(int argc, char **argv)
     if (rc != 0)
         return rc == 1 ? 0 : rc;
 
-    vg_error err = {0};
-    char msg[256];
-    vg_config *cfg = o.config ? vg_config_load(o.config, &err) : vg_config_default(&err);
-    if (cfg == NULL) {
-        fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
-        return 1;
-    }
-    vg_log_set_level((vg_log_level)cfg->log_level);
-    vg_pipeline *p = vg_pipeline_new(cfg, &err);
-    if (p == NULL || vg_csv_configure(cfg->doc, cfg->csv, &o.csv, &err) != VG_OK ||
-        add_sinks(p, cfg, &o, &err) != VG_OK ||
-        (o.load_state && vg_snapshot_load_replay(p, o.load_state, NULL, &err) != VG_OK)) {
-        fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
-        vg_pipeline_free(p);
-        vg_config_free(cfg);
-        return 1;
-    }
-
     int files = argc - optind;
-    if (o.scores != NULL && files > 1 && mkdir(o.scores, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "vigil replay: %s: %s\n", o.scores, strerror(errno));
-        vg_pipeline_free(p);
-        vg_config_free(cfg);
-        return 1;
-    }
-
-    label_eval le = {0};
-    if (o.labels != NULL && label_eval_open(&le, o.labels, &err) != VG_OK) {
+    replay_session rs = {0};
+    vg_error err = {0};
+    if (replay_open(&rs, &o, files, &err) != VG_OK) {
+        char msg[256];
         fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
-        vg_pipeline_free(p);
-        vg_config_free(cfg);
+        replay_close(&rs);
         return 1;
-    }
-
-    replay_totals t = {0};
-    if (o.report != NULL) {
-        const char *names[VG_MAX_DETECTORS];
-        size_t n = detector_names(p, names);
-        t.report = vg_report_new(names, n, cfg->alert.threshold, 0, &err);
-        if (t.report == NULL) {
-            fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
-            label_eval_close(&le);
-            vg_pipeline_free(p);
-            vg_config_free(cfg);
-            return 1;
-        }
     }
     int64_t start = vg_now_ms();
-    vg_progress_init(&t.progress, !o.quiet && isatty(STDERR_FILENO) ? stderr : NULL,
+    vg_progress_init(&rs.t.progress, !o.quiet && isatty(STDERR_FILENO) ? stderr : NULL,
                      "vigil replay", vg_progress_file_bytes(argv + optind, (size_t)files),
                      start);
     for (int i = optind; i < argc; i++)
-        if (replay_file(p, argv[i], &o, files > 1, &le, &t) != VG_OK)
-            t.files_failed++;
-    vg_progress_end(&t.progress);
-    int flushed = vg_pipeline_flush(p, 10000);
-    double secs = (double)(vg_now_ms() - start) / 1000.0;
-    int saved = o.save_state ? vg_snapshot_save_replay(p, o.save_state, &err) : VG_OK;
-    if (saved != VG_OK)
-        fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
-
-    const vg_pipeline_stats *st = vg_pipeline_get_stats(p);
-    if (!o.quiet)
-        fprintf(stderr,
-                "vigil replay: %d file%s, %llu rows, %zu series, %llu malformed rows, "
-                "%llu incidents (%llu resolved), %.2f s, %.0f rows/s\n",
-                files, files == 1 ? "" : "s", (unsigned long long)t.rows,
-                vg_series_table_count(vg_pipeline_series(p)),
-                (unsigned long long)t.malformed, (unsigned long long)st->events_firing,
-                (unsigned long long)st->events_resolved, secs,
-                secs > 0 ? (double)t.rows / secs : 0.0);
-    int failed = t.files_failed > 0 || flushed != VG_OK || st->sink_errors > 0 ||
-                 saved != VG_OK;
-    if (le.labels != NULL && label_eval_output(&le, &o) != VG_OK)
-        failed = 1;
-    if (t.report != NULL &&
-        ((le.nab != NULL && vg_nab_files(le.nab) > 0 &&
-          vg_report_set_nab(t.report, le.nab, &err) != VG_OK) ||
-         vg_report_write(t.report, o.report, &err) != VG_OK)) {
-        fprintf(stderr, "vigil replay: %s\n", vg_error_format(&err, msg, sizeof(msg)));
-        failed = 1;
-    }
-    vg_report_free(t.report);
-    label_eval_close(&le);
-    vg_pipeline_free(p);
-    vg_config_free(cfg);
+        if (replay_file(rs.p, argv[i], &o, files > 1, &rs.le, &rs.t) != VG_OK)
+            rs.t.files_failed++;
+    vg_progress_end(&rs.t.progress);
+    int failed = replay_finish(&rs, &o, files, start);
+    replay_close(&rs);
     return failed ? 1 : 0;
 }

@@ -127,10 +127,10 @@ static void matches_two_pass_reference(void **state)
         const char *json;
         double      std_tol;
     } cfgs[] = {
-        {"{\"rel_std_floor\": 0, \"min_std\": 0}", 1e-10},
-        {"{\"rel_std_floor\": 0, \"min_std\": 0, \"recompute\": 7}", 1e-10},
+        {"{\"rel_std_floor\": 0, \"range_floor\": 0, \"min_std\": 0}", 1e-10},
+        {"{\"rel_std_floor\": 0, \"range_floor\": 0, \"min_std\": 0, \"recompute\": 7}", 1e-10},
         /* Never recomputed in 5000 points: drift shows, and stays small. */
-        {"{\"rel_std_floor\": 0, \"min_std\": 0, \"recompute\": 100000}", 1e-6},
+        {"{\"rel_std_floor\": 0, \"range_floor\": 0, \"min_std\": 0, \"recompute\": 100000}", 1e-6},
     };
     for (size_t c = 0; c < sizeof(cfgs) / sizeof(cfgs[0]); c++) {
         check_against_reference(cfgs[c].json, vg_kernels_scalar(), cfgs[c].std_tol);
@@ -321,7 +321,7 @@ static void non_finite_values_are_contained(void **state)
 {
     (void)state;
     fixture f;
-    assert_int_equal(fixture_open(&f, "{\"rel_std_floor\": 0}", CAP, NULL), 0);
+    assert_int_equal(fixture_open(&f, "{\"rel_std_floor\": 0, \"range_floor\": 0}", CAP, NULL), 0);
     uint64_t rng = 17;
     vg_explain why;
     for (int t = 0; t < 600; t++) {
@@ -385,7 +385,7 @@ static void robust_matches_median_mad_reference(void **state)
 {
     (void)state;
     fixture f;
-    assert_int_equal(fixture_open(&f, "{\"robust\": true, \"rel_std_floor\": 0, "
+    assert_int_equal(fixture_open(&f, "{\"robust\": true, \"rel_std_floor\": 0, \"range_floor\": 0, "
                                       "\"min_std\": 0}", CAP, NULL), 0);
     uint64_t rng = 23;
     for (int64_t t = 0; t < 3000; t++) {
@@ -456,7 +456,7 @@ static void configure_checks_params(void **state)
     assert_int_equal(fixture_open(&f, NULL, 0, &err), VG_ECONFIG);
 
     /* k sets the band's half-width. */
-    assert_int_equal(fixture_open(&f, "{\"k\": 2, \"rel_std_floor\": 0}", CAP, NULL), 0);
+    assert_int_equal(fixture_open(&f, "{\"k\": 2, \"rel_std_floor\": 0, \"range_floor\": 0}", CAP, NULL), 0);
     uint64_t rng = 19;
     vg_explain why;
     for (int t = 0; t < 100; t++)

@@ -1,0 +1,55 @@
+/* The range a series has shown over one timescale measured in time, not in
+ * points: the minimum and maximum of the last `n` completed buckets of
+ * `bucket_ms` each, plus the bucket in progress (a sliding window of
+ * n to n + 1 buckets). A few of these at hour, day and month scales give a
+ * detector a long memory in fixed bytes whatever the sampling rate: a
+ * 28-day range costs the same at 1-second and at 1-hour steps.
+ *
+ * Buckets are numbered floor(ts / bucket_ms) from the epoch, so the same
+ * points always land in the same buckets (replay stays deterministic). A
+ * point older than the bucket in progress is folded into it: late points
+ * never reopen history. A gap longer than the window empties it.
+ * Cost: O(1) per push and read, O(n) when a bucket closes. */
+#ifndef VG_DETECTORS_RANGE_H
+#define VG_DETECTORS_RANGE_H
+
+#include <stdint.h>
+
+#include "core/codec.h"
+#include "core/error.h"
+
+#define VG_RANGE_MAX_BUCKETS 28
+#define VG_RANGE_DAY_MS      86400000   /* 28 buckets of a day: a 4-week memory */
+
+typedef struct vg_range {
+    int64_t  bucket_ms;
+    int64_t  current;   /* number of the bucket in progress; INT64_MIN: none yet */
+    uint32_t n;         /* completed buckets kept, <= VG_RANGE_MAX_BUCKETS */
+    uint32_t head;      /* slot of the bucket in progress in lo/hi */
+    double   done_lo, done_hi;  /* over the completed buckets: a read is O(1) */
+    double   lo[VG_RANGE_MAX_BUCKETS + 1];
+    double   hi[VG_RANGE_MAX_BUCKETS + 1];   /* +inf / -inf: empty bucket */
+} vg_range;
+
+/* Makes r an empty range of n (1..VG_RANGE_MAX_BUCKETS) buckets of
+ * bucket_ms (> 0) each. */
+void vg_range_init(vg_range *r, int64_t bucket_ms, uint32_t n);
+
+/* Adds finite x at ts_ms. */
+void vg_range_push(vg_range *r, int64_t ts_ms, double x);
+
+/* The minimum and maximum over the window; 0 (and lo, hi untouched) when
+ * it holds no point yet, else 1. */
+int vg_range_get(const vg_range *r, double *lo, double *hi);
+
+/* Buckets of the window that hold points (the one in progress included):
+ * how much history the range rests on. */
+uint32_t vg_range_filled(const vg_range *r);
+
+/* Saves r exactly; load reads it into a range init()'ed with the same
+ * bucket_ms and n and returns 0, or VG_EPARSE (err set) when the input is
+ * truncated or does not fit. */
+int vg_range_save(const vg_range *r, vg_writer *out);
+int vg_range_load(vg_range *r, vg_reader *in, vg_error *err);
+
+#endif
