@@ -15,13 +15,16 @@
 #include "src/report_chart.h"
 #include "src/report_page.h"
 
+/* One file's line of the summary table. Windows, detection and false
+ * positive events are counted at the alert threshold, as the charts draw
+ * them; the NAB score too (vg_report_set_nab). */
 typedef struct file_sum {
     char    *name;
     uint64_t points, flagged, incidents;
     size_t   series;
-    int      scored;     /* the NAB figures below are set */
+    int      labelled;   /* the labels name this file */
     size_t   windows, detected, fp_events;
-    double   precision, recall, f1, nab;
+    double   nab;        /* NaN: not scored by NAB */
 } file_sum;
 
 struct vg_report {
@@ -44,9 +47,8 @@ struct vg_report {
     size_t             body_len;
     unsigned           charts;
     int                error;       /* the first failure, for vg_report_write */
-    int                scored;      /* vg_report_set_nab was called */
-    file_sum           total;       /* the NAB figures of the corpus */
-    double             nab_threshold;
+    int                labelled;    /* some file has labels */
+    double             nab_total;   /* normalised; NaN without windows */
 };
 
 static uint64_t hash_key(const char *key, size_t len)
@@ -94,6 +96,7 @@ vg_report *vg_report_new(const char *const *detectors, size_t n_detectors,
     rep->n_det = n_detectors;
     rep->threshold = threshold;
     rep->buckets = buckets ? buckets : VG_REPORT_BUCKETS;
+    rep->nab_total = NAN;
     return rep;
 
 out_free_report:
@@ -161,11 +164,14 @@ int vg_report_begin_file(vg_report *rep, const char *name, const vg_labels *labe
     }
     file_sum *f = &rep->files[rep->n_files];
     memset(f, 0, sizeof(*f));
+    f->nab = NAN;
     if ((f->name = strdup(name)) == NULL)
         return fail(rep, VG_ENOMEM);
     const vg_label_window *w;
     size_t n;
-    if (labels != NULL && vg_labels_find(labels, name, &w, &n) == VG_OK && n > 0) {
+    f->labelled = labels != NULL && vg_labels_find(labels, name, &w, &n) == VG_OK;
+    rep->labelled |= f->labelled;
+    if (f->labelled && n > 0) {
         rep->windows = malloc(n * sizeof(*w));
         if (rep->windows == NULL) {
             free(f->name);
@@ -173,6 +179,7 @@ int vg_report_begin_file(vg_report *rep, const char *name, const vg_labels *labe
         }
         memcpy(rep->windows, w, n * sizeof(*w));
         rep->n_windows = n;
+        f->windows = n;
     }
     rep->n_files++;
     rep->open = 1;
@@ -304,6 +311,13 @@ int vg_report_end_file(vg_report *rep)
     file_sum *f = &rep->files[rep->n_files - 1];
     FILE *out = rep->body;
     int rc = VG_OK;
+    /* per window: detected in the file, then in the series being drawn */
+    uint8_t *hit = calloc(2 * rep->n_windows + 1, 1);
+    if (hit == NULL) {
+        clear_file(rep);
+        return fail(rep, VG_ENOMEM);
+    }
+    uint8_t *series_hit = hit + rep->n_windows;
     fprintf(out, "<section class=\"file\" id=\"f%zu\"><h2>", rep->n_files);
     vg__report_escape(out, f->name, strlen(f->name));
     fputs("</h2>\n", out);
@@ -312,6 +326,10 @@ int vg_report_end_file(vg_report *rep)
         f->points += s->n;
         f->flagged += s->flagged;
         f->incidents += s->incidents;
+        memset(series_hit, 0, rep->n_windows);
+        f->fp_events += vg__report_windows_hit(s, rep->windows, rep->n_windows, series_hit);
+        for (size_t k = 0; k < rep->n_windows; k++)
+            hit[k] |= series_hit[k];
         fputs("<div class=\"series\"><h3>", out);
         vg__report_escape(out, s->key, s->key_len);
         fprintf(out, "</h3><p class=\"meta\">%zu points, %zu flagged, %zu incident%s%s</p>\n",
@@ -323,6 +341,7 @@ int vg_report_end_file(vg_report *rep)
             .n_det = rep->n_det,
             .threshold = rep->threshold,
             .windows = rep->windows,
+            .hit = series_hit,
             .n_windows = rep->n_windows,
         };
         rc = vg__report_chart_write(out, s, &chart);
@@ -332,43 +351,47 @@ int vg_report_end_file(vg_report *rep)
         fputs("<p class=\"meta\">no points</p>\n", out);
     fputs("</section>\n", out);
     f->series = rep->n_series;
+    for (size_t k = 0; k < rep->n_windows; k++)
+        f->detected += hit[k];
+    free(hit);
     clear_file(rep);
     if (rc == VG_OK && ferror(out))
         rc = VG_ENOMEM;  /* a memory stream fails only for memory */
     return rc == VG_OK ? VG_OK : fail(rep, rc);
 }
 
-static void copy_nab(file_sum *f, size_t windows, size_t detected, size_t fp_events,
-                     double precision, double recall, double f1, double nab)
+/* A file's NAB curve, read at one threshold: the raw score at the lowest
+ * curve point still >= the threshold (points come highest first). */
+typedef struct at_threshold {
+    double threshold, raw;
+} at_threshold;
+
+static void read_curve(void *ctx, double threshold, double raw)
 {
-    f->scored = 1;
-    f->windows = windows;
-    f->detected = detected;
-    f->fp_events = fp_events;
-    f->precision = precision;
-    f->recall = recall;
-    f->f1 = f1;
-    f->nab = nab;
+    at_threshold *a = ctx;
+    if (threshold >= a->threshold)
+        a->raw = raw;
 }
 
 int vg_report_set_nab(vg_report *rep, const vg_nab *nab, vg_error *err)
 {
-    vg_nab_result res;
-    int rc = vg_nab_compute(nab, VG_NAB_STANDARD, &res, err);
-    if (rc != VG_OK)
-        return fail(rep, rc);
-    for (size_t i = 0; i < res.n_files; i++) {
-        const vg_nab_file_result *fr = &res.files[i];
+    const vg_nab_weights *wt = vg_nab_profile_weights(VG_NAB_STANDARD);
+    double raw = 0.0, windows = 0.0;
+    for (size_t i = 0; i < vg_nab_files(nab); i++) {
+        double w = (double)vg_nab_file_windows(nab, i);
+        at_threshold a = {rep->threshold, -wt->fn * w};
+        int rc = vg_nab_file_curve(nab, i, VG_NAB_STANDARD, read_curve, &a, err);
+        if (rc != VG_OK)
+            return fail(rep, rc);
+        raw += a.raw;
+        windows += w;
         for (size_t k = 0; k < rep->n_files; k++)
-            if (strcmp(rep->files[k].name, fr->name) == 0)
-                copy_nab(&rep->files[k], fr->windows, fr->detected, fr->fp_events,
-                         fr->precision, fr->recall, fr->f1, fr->raw);
+            if (strcmp(rep->files[k].name, vg_nab_file_name(nab, i)) == 0)
+                rep->files[k].nab = a.raw;
     }
-    copy_nab(&rep->total, res.windows, res.detected, res.fp_events, res.precision,
-             res.recall, res.f1, res.score);
-    rep->nab_threshold = res.threshold;
-    rep->scored = 1;
-    vg_nab_result_clear(&res);
+    double null_raw = -wt->fn * windows;
+    double perfect = wt->tp * vg_nab_scaled_sigmoid(-1.0) * windows;
+    rep->nab_total = windows > 0.0 ? 100.0 * (raw - null_raw) / (perfect - null_raw) : NAN;
     return VG_OK;
 }
 
@@ -380,24 +403,31 @@ static void put_ratio(FILE *out, double v)
         fprintf(out, "<td>%.3f</td>", v);
 }
 
-/* The figures of one row: counts, then the NAB columns when labels were
- * scored. */
+static double ratio(size_t a, size_t b)
+{
+    return b > 0 ? (double)a / (double)b : NAN;
+}
+
+/* The figures of one row: counts, then the label columns when some file
+ * has labels, all at the alert threshold. */
 static void write_row(FILE *out, const vg_report *rep, const file_sum *f)
 {
     fprintf(out, "<td>%llu</td><td>%zu</td><td>%llu</td><td>%llu</td>",
             (unsigned long long)f->points, f->series, (unsigned long long)f->flagged,
             (unsigned long long)f->incidents);
-    if (!rep->scored)
+    if (!rep->labelled)
         return;
-    if (!f->scored) {
+    if (!f->labelled) {
         fputs("<td colspan=\"7\" class=\"na\">not labelled</td>", out);
         return;
     }
-    fprintf(out, "<td>%zu</td><td>%zu</td><td>%zu</td>", f->windows, f->detected,
-            f->fp_events);
-    put_ratio(out, f->precision);
-    put_ratio(out, f->recall);
-    put_ratio(out, f->f1);
+    fprintf(out, "<td>%zu</td><td class=\"det\">%zu</td><td>%zu</td>", f->windows,
+            f->detected, f->fp_events);
+    double precision = ratio(f->detected, f->detected + f->fp_events);
+    double recall = ratio(f->detected, f->windows);
+    put_ratio(out, precision);
+    put_ratio(out, recall);
+    put_ratio(out, 2.0 * precision * recall / (precision + recall));
     if (isnan(f->nab))
         fputs("<td>&ndash;</td>", out);
     else
@@ -426,17 +456,20 @@ static size_t common_dir(const vg_report *rep)
 static void write_summary(FILE *out, const vg_report *rep)
 {
     size_t dir = common_dir(rep);
-    file_sum all = rep->total;
-    all.scored = rep->scored;
+    file_sum all = {.labelled = 1, .nab = rep->nab_total};
     for (size_t i = 0; i < rep->n_files; i++) {
-        all.points += rep->files[i].points;
-        all.series += rep->files[i].series;
-        all.flagged += rep->files[i].flagged;
-        all.incidents += rep->files[i].incidents;
+        const file_sum *f = &rep->files[i];
+        all.points += f->points;
+        all.series += f->series;
+        all.flagged += f->flagged;
+        all.incidents += f->incidents;
+        all.windows += f->windows;
+        all.detected += f->detected;
+        all.fp_events += f->fp_events;
     }
     fputs("<table class=\"sum\"><thead><tr><th>file</th><th>points</th><th>series</th>"
           "<th>flagged</th><th>incidents</th>", out);
-    if (rep->scored)
+    if (rep->labelled)
         fputs("<th>windows</th><th>detected</th><th>FP events</th><th>precision</th>"
               "<th>recall</th><th>F1</th><th>NAB</th>", out);
     fputs("</tr></thead><tbody>\n", out);
@@ -456,17 +489,15 @@ static void write_summary(FILE *out, const vg_report *rep)
         vg__report_escape(out, rep->files[0].name, dir);
         fputs(". ", out);
     }
-    fprintf(out, "Flagged: score &ge; %.10g, the alert threshold. "
+    fprintf(out, "One threshold throughout, table and charts: the alert threshold, score "
+                 "&ge; <b class=\"thv\">%.10g</b>. Flagged: points at or above it. "
                  "Incidents: firing to resolved events.", rep->threshold);
-    if (rep->scored) {
-        if (isinf(rep->nab_threshold))
-            fputs(" Labels: NAB standard profile; no threshold beats detecting nothing.", out);
-        else
-            fprintf(out, " Labels: NAB standard profile at the corpus threshold %.10g; "
-                         "precision, recall and F1 count windows detected and runs of "
-                         "detections outside windows (FP events).", rep->nab_threshold);
-        fputs(" NAB is raw per file and normalised in the total (null 0, perfect 100).", out);
-    }
+    if (rep->labelled)
+        fputs(" Labels: a window is detected when it holds a flagged point (drawn dark "
+              "green on the charts); FP events are runs of flagged points outside every "
+              "window; precision, recall and F1 count those. NAB: standard profile at the "
+              "same threshold (not the corpus-best threshold the replay table on stdout "
+              "uses), raw per file and normalised in the total (null 0, perfect 100).", out);
     fputs("</p>\n", out);
 }
 

@@ -2,10 +2,12 @@
  * --report R.html`) that shows why points were flagged.
  *
  * A summary table (per file: points, series, flagged points, incidents and,
- * with labels, precision, recall, F1 and NAB score), then one chart per
+ * with labels, windows detected, precision, recall, F1 and NAB score, all
+ * at the one threshold the charts flag points at), then one chart per
  * series: values, the expected band, flagged points, incidents (firing to
  * resolved), label windows, and a score strip on the same time axis, with
- * hover tooltips giving each detector's score. Inline SVG, CSS and a small
+ * hover tooltips giving each detector's score and the reason in words, and
+ * zoom and pan. Inline SVG, CSS and a small
  * script: it opens offline, and the same input gives the same bytes.
  *
  * Use: vg_report_new(); per input file vg_report_begin_file(), then
@@ -57,9 +59,10 @@ int vg_report_add(vg_report *rep, const char *key, size_t key_len, int64_t ts_ms
  * VG_ENOMEM. Without an open file it does nothing. */
 int vg_report_end_file(vg_report *rep);
 
-/* Copies the per-file precision, recall, F1 and NAB score (standard
- * profile) of the files the accumulator scored, and its totals, into the
- * summary. Returns 0 or VG_ENOMEM. */
+/* Sets the NAB score (standard profile) of the files the accumulator
+ * scored, and of the corpus, at the report's threshold: the one its charts
+ * flag points at and its table counts detected windows at. Returns 0 or
+ * VG_ENOMEM. */
 int vg_report_set_nab(vg_report *rep, const vg_nab *nab, vg_error *err);
 
 /* Writes the page to path (ending the open file first). Returns 0, or

@@ -2,8 +2,8 @@
  * hover tooltips.
  *
  * Long series are drawn from time buckets (min and max value per bucket, in
- * time order, so spikes survive), the band from each bucket's widest extent
- * and the score strip from each bucket's highest score. Flagged points are
+ * time order, so spikes survive), the band at the points drawn (see
+ * band_of) and the score strip from each bucket's highest score. Flagged points are
  * never bucketed: each gets its own marker and its own tooltip row, so
  * every alert can be explained. Tooltips are sampled the same way: per
  * bucket the point with the highest score, plus every flagged point.
@@ -55,7 +55,7 @@ typedef struct sample {
 /* What one time bucket of a long series holds. */
 typedef struct bucket {
     size_t imin, imax, best;  /* SIZE_MAX: empty */
-    double lo, hi, esum;
+    double esum;
     size_t en;
 } bucket;
 
@@ -158,7 +158,7 @@ static bucket *fill_buckets(const vg__report_series *s, const scale *sc, size_t 
     if (bk == NULL)
         return NULL;
     for (size_t b = 0; b < buckets; b++)
-        bk[b] = (bucket){SIZE_MAX, SIZE_MAX, SIZE_MAX, INFINITY, -INFINITY, 0.0, 0};
+        bk[b] = (bucket){SIZE_MAX, SIZE_MAX, SIZE_MAX, 0.0, 0};
     for (size_t i = 0; i < s->n; i++) {
         bucket *k = &bk[bucket_of(sc, buckets, s->ts[i])];
         if (k->imin == SIZE_MAX) {
@@ -167,10 +167,6 @@ static bucket *fill_buckets(const vg__report_series *s, const scale *sc, size_t 
             k->imin = s->value[i] < s->value[k->imin] ? i : k->imin;
             k->imax = s->value[i] > s->value[k->imax] ? i : k->imax;
             k->best = s->score[i] > s->score[k->best] ? i : k->best;
-        }
-        if (isfinite(s->lower[i]) && isfinite(s->upper[i])) {
-            k->lo = s->lower[i] < k->lo ? s->lower[i] : k->lo;
-            k->hi = s->upper[i] > k->hi ? s->upper[i] : k->hi;
         }
         if (isfinite(s->expected[i])) {
             k->esum += s->expected[i];
@@ -197,6 +193,22 @@ static tip_ref *pick_tips(const vg__report_series *s, const scale *sc, const buc
     qsort(t, n, sizeof(*t), cmp_tip);
     *n_tips = n;
     return t;
+}
+
+/* The band of a bucket is that of the points drawn for it (its lowest and
+ * highest value), not the union over the bucket: one wide band anywhere in
+ * a bucket would otherwise cover the chart and hide what was flagged. */
+static void band_of(const vg__report_series *s, size_t first, size_t last, sample *p)
+{
+    p->lo = p->hi = NAN;
+    size_t drawn[2] = {first, last};
+    for (int k = 0; k < 2; k++) {
+        size_t i = drawn[k];
+        if (!isfinite(s->lower[i]) || !isfinite(s->upper[i]))
+            continue;
+        p->lo = isnan(p->lo) || s->lower[i] < p->lo ? s->lower[i] : p->lo;
+        p->hi = isnan(p->hi) || s->upper[i] > p->hi ? s->upper[i] : p->hi;
+    }
 }
 
 /* The drawn steps: one per point of a short series (tips holds them all,
@@ -231,8 +243,7 @@ static sample *make_samples(const vg__report_series *s, const scale *sc, const b
         p->v[0] = s->value[first];
         p->v[1] = s->value[last];
         p->nv = first == last ? 1 : 2;
-        p->lo = k->lo <= k->hi ? k->lo : NAN;
-        p->hi = k->lo <= k->hi ? k->hi : NAN;
+        band_of(s, first, last, p);
         p->expected = k->en ? k->esum / (double)k->en : NAN;
         p->score = s->score[k->best];
     }
@@ -292,14 +303,18 @@ static void write_values(FILE *out, const scale *sc, const sample *sm, size_t n)
     fputs("\"/>\n", out);
 }
 
-static void write_scores(FILE *out, const scale *sc, const sample *sm, size_t n,
-                         double threshold)
+static void write_scores(FILE *out, const scale *sc, const sample *sm, size_t n)
 {
     double base = SY0 + SH;
     fprintf(out, "<path class=\"sc\" d=\"M%.1f,%.1f", sm[0].x, base);
     for (size_t i = 0; i < n; i++)
         fprintf(out, "L%.1f,%.1f", sm[i].x, sy_of(sc, sm[i].score));
     fprintf(out, "L%.1f,%.1fZ\"/>\n", sm[n - 1].x, base);
+}
+
+static void write_threshold(FILE *out, const scale *sc, double threshold)
+{
+    double base = SY0 + SH;
     double ty = sy_of(sc, threshold);
     fprintf(out, "<line class=\"thr\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n",
             ML, ML + PW, ty, ty);
@@ -345,12 +360,48 @@ static void write_incidents(FILE *out, const vg__report_series *s, const scale *
         write_span(out, sc, start, sc->t1, "inc", TOP + PH - BAR);
 }
 
+/* The window holding ts, or SIZE_MAX. */
+static size_t window_of(const vg_label_window *w, size_t n, int64_t ts)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (w[mid].end_ms < ts)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && w[lo].start_ms <= ts ? lo : SIZE_MAX;
+}
+
+size_t vg__report_windows_hit(const vg__report_series *s, const vg_label_window *windows,
+                              size_t n, uint8_t *hit)
+{
+    size_t fp = 0;
+    int in_run = 0, run_hit = 0;
+    for (size_t i = 0; i <= s->n; i++) {
+        if (i < s->n && (s->flags[i] & VG__REPORT_FLAGGED)) {
+            size_t k = window_of(windows, n, s->ts[i]);
+            if (k != SIZE_MAX)
+                hit[k] = 1;
+            run_hit |= k != SIZE_MAX;
+            in_run = 1;
+            continue;
+        }
+        fp += in_run && !run_hit;
+        in_run = run_hit = 0;
+    }
+    return fp;
+}
+
+/* Label windows, those holding a flagged point (detected) in a darker
+ * shade; the chart's data-detected attribute counts them. */
 static void write_windows(FILE *out, const scale *sc, const vg__report_chart *c)
 {
     for (size_t i = 0; i < c->n_windows; i++) {
         const vg_label_window *w = &c->windows[i];
         if (w->end_ms >= sc->t0 && w->start_ms <= sc->t1)
-            write_span(out, sc, w->start_ms, w->end_ms, "lw", TOP);
+            write_span(out, sc, w->start_ms, w->end_ms, c->hit[i] ? "lwd" : "lw", TOP);
     }
 }
 
@@ -426,7 +477,7 @@ static void write_time_axis(FILE *out, const scale *sc)
         char label[32] = "";
         if (gmtime_r(&secs, &tm) != NULL)
             strftime(label, sizeof(label), fmt, &tm);
-        fprintf(out, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+        fprintf(out, "<line class=\"grid tg\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
                      "<text class=\"tl\" x=\"%.1f\" y=\"%.1f\">%s</text>\n",
                 x, x, TOP, SY0 + SH, x, HEIGHT - 6.0, label);
     }
@@ -492,26 +543,41 @@ int vg__report_chart_write(FILE *out, const vg__report_series *s, const vg__repo
     if (sm == NULL)
         goto out_free_tips;
 
+    size_t detected = 0;
+    for (size_t k = 0; k < c->n_windows; k++)
+        detected += c->hit[k];
+    /* clipN-0 clips the value plot, clipN-1 both plots. Groups of class z
+     * zoom and pan (the page's script scales them in x); markers, labels
+     * and gridlines outside them are moved by the script instead, so they
+     * keep their shape. */
     fprintf(out, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" "
-                 "data-g=\"%.0f,%.0f,%.0f,%.0f,%lld,%lld,%.17g,%.17g\">\n"
-                 "<defs><clipPath id=\"clip%u\"><rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" "
-                 "height=\"%.0f\"/></clipPath></defs>\n",
+                 "data-g=\"%.0f,%.0f,%.0f,%.0f,%lld,%lld,%.17g,%.17g\" "
+                 "data-detected=\"%zu\">\n"
+                 "<defs><clipPath id=\"clip%u-0\"><rect x=\"%.0f\" y=\"%.0f\" "
+                 "width=\"%.0f\" height=\"%.0f\"/></clipPath>"
+                 "<clipPath id=\"clip%u-1\"><rect x=\"%.0f\" y=\"%.0f\" "
+                 "width=\"%.0f\" height=\"%.0f\"/></clipPath></defs>\n",
             WIDTH, HEIGHT, ML, PW, TOP, PH, (long long)sc.t0, (long long)sc.t1, sc.vmin,
-            sc.vmax, c->id, ML, TOP, PW, PH);
+            sc.vmax, detected, c->id, ML, TOP, PW, PH, c->id, ML, TOP, PW, SY0 + SH - TOP);
     fprintf(out, "<rect class=\"bg\" x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\"/>"
                  "<rect class=\"bg\" x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\"/>\n",
             ML, TOP, PW, PH, ML, SY0, PW, SH);
     write_value_axis(out, &sc);
     write_time_axis(out, &sc);
+    fprintf(out, "<g clip-path=\"url(#clip%u-1)\"><g class=\"z\">\n", c->id);
     write_windows(out, &sc, c);
     write_incidents(out, s, &sc);
-    fprintf(out, "<g clip-path=\"url(#clip%u)\">\n", c->id);
+    write_scores(out, &sc, sm, n_samples);
+    fprintf(out, "</g></g>\n<g clip-path=\"url(#clip%u-0)\"><g class=\"z\">\n", c->id);
     write_band(out, &sc, sm, n_samples);
     write_expected(out, &sc, sm, n_samples);
     write_values(out, &sc, sm, n_samples);
+    fputs("</g>\n", out);
     write_flagged(out, s, &sc);
     fputs("</g>\n", out);
-    write_scores(out, &sc, sm, n_samples, c->threshold);
+    write_threshold(out, &sc, c->threshold);
+    fprintf(out, "<text class=\"rng\" x=\"%.0f\" y=\"%.0f\"></text>\n", ML + PW - 6.0,
+            TOP + 14.0);
     fprintf(out, "<line class=\"cur\" x1=\"0\" x2=\"0\" y1=\"%.0f\" y2=\"%.0f\"/>"
                  "<circle class=\"hl\" cx=\"0\" cy=\"0\" r=\"5\"/>\n</svg>\n",
             TOP, SY0 + SH);

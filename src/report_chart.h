@@ -43,8 +43,17 @@ typedef struct vg__report_chart {
     size_t                 n_det;
     double                 threshold;
     const vg_label_window *windows;   /* NULL-able; sorted */
+    const uint8_t         *hit;       /* per window: holds a flagged point of s */
     size_t                 n_windows;
 } vg__report_chart;
+
+/* Sets hit[k] to 1 (never clears it) for each of windows[n] (sorted, not
+ * overlapping) that holds a flagged point of s, and returns s's false
+ * positive events: runs of consecutive flagged points outside every window.
+ * The summary table and the charts both count with it, so both speak of
+ * the same threshold: the alert threshold that flags points. */
+size_t vg__report_windows_hit(const vg__report_series *s, const vg_label_window *windows,
+                              size_t n, uint8_t *hit);
 
 /* Writes the chart of s: an inline SVG (values, expected band, flagged
  * points, incidents, label windows, score strip) followed by its tooltip
