@@ -56,7 +56,7 @@ charts=$(grep -o '<svg class="chart"' r1.html | wc -l)
 [ "$charts" -eq 3 ] && echo "ok: 3 charts" || fail "expected 3 charts, got $charts"
 flagged=$(grep -o 'class="fp"' r1.html | wc -l)
 [ "$flagged" -ge 2 ] && echo "ok: $flagged flagged points drawn" || fail "only $flagged flagged points"
-lw=$(grep -o 'class="lw"' r1.html | wc -l)
+lw=$(grep -Eo 'class="lwd?"' r1.html | wc -l)
 [ "$lw" -eq 3 ] && echo "ok: 3 label windows drawn" || fail "expected 3 label windows, got $lw"
 grep -q 'class="inc"' r1.html && echo "ok: incidents drawn" || fail "no incident span"
 grep -q '<th>precision</th>' r1.html || fail "no precision column with --labels"
@@ -119,53 +119,64 @@ done
 chrome --screenshot="$work/shot.png" --window-size=1400,1000 "file://$work/r1.html" \
     >shot.log 2>&1 || fail "chromium --screenshot exited $?"
 [ -s shot.png ] || { echo "FAIL: no screenshot"; exit 1; }
+# A PNG reader for the checks below: decode(path) -> (width, height, rows of
+# (r, g, b) tuples). Chromium writes 8-bit RGB(A), non-interlaced.
+cat >png.py <<'EOF'
+import struct, zlib
+def decode(path):
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, w = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            assert depth == 8 and ctype in (2, 6) and interlace == 0, "unexpected PNG format"
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    stride = w * bpp
+    prev = bytearray(stride)
+    rows = []
+    for y in range(h):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        if f == 1:
+            for i in range(bpp, stride):
+                line[i] = (line[i] + line[i - bpp]) & 255
+        elif f == 2:
+            line = bytearray((a + b) & 255 for a, b in zip(line, prev))
+        elif f == 3:
+            for i in range(stride):
+                left = line[i - bpp] if i >= bpp else 0
+                line[i] = (line[i] + ((left + prev[i]) >> 1)) & 255
+        elif f == 4:
+            for i in range(stride):
+                a = line[i - bpp] if i >= bpp else 0
+                b = prev[i]
+                c = prev[i - bpp] if i >= bpp else 0
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append([tuple(line[x:x + 3]) for x in range(0, stride, bpp)])
+        prev = line
+    return w, h, rows
+EOF
 read -r colours ink red <<<"$(python3 - shot.png <<'EOF'
-import struct, sys, zlib
-data = open(sys.argv[1], "rb").read()
-assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-pos, idat, w = 8, b"", 0
-while pos < len(data):
-    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-    body = data[pos + 8:pos + 8 + n]
-    if kind == b"IHDR":
-        w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
-        assert depth == 8 and ctype in (2, 6) and interlace == 0, "unexpected PNG format"
-        bpp = 3 if ctype == 2 else 4
-    elif kind == b"IDAT":
-        idat += body
-    pos += 12 + n
-raw = zlib.decompress(idat)
-stride = w * bpp
-prev = bytearray(stride)
+import sys
+from png import decode
+w, h, rows = decode(sys.argv[1])
 colours, ink, red = set(), 0, 0
-for y in range(h):
-    f = raw[y * (stride + 1)]
-    line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-    if f == 1:
-        for i in range(bpp, stride):
-            line[i] = (line[i] + line[i - bpp]) & 255
-    elif f == 2:
-        line = bytearray((a + b) & 255 for a, b in zip(line, prev))
-    elif f == 3:
-        for i in range(stride):
-            left = line[i - bpp] if i >= bpp else 0
-            line[i] = (line[i] + ((left + prev[i]) >> 1)) & 255
-    elif f == 4:
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b = prev[i]
-            c = prev[i - bpp] if i >= bpp else 0
-            p = a + b - c
-            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    for x in range(0, stride, bpp):
-        r, g, b = line[x], line[x + 1], line[x + 2]
+for line in rows:
+    for r, g, b in line:
         colours.add((r, g, b))
         if r + g + b < 720:
             ink += 1
         if r > 180 and g < 90 and b < 90:
             red += 1
-    prev = line
 print(len(colours), round(100.0 * ink / (w * h), 1), red)
 EOF
 )"
@@ -174,6 +185,112 @@ echo "screenshot: $colours colours, $ink% ink, $red red pixels"
 python3 -c "import sys; sys.exit(0 if 3.0 <= float('$ink') <= 80.0 else 1)" \
     || fail "screenshot ink $ink% is not a drawn page"
 [ "$red" -ge 20 ] || fail "no flagged points or threshold visible ($red red pixels)"
+
+# ---- a 10,000-point series, full and zoomed -------------------------------------
+# One spike (+150 on a daily cycle of 100 +- 30) at row 7000, inside one of
+# two label windows. A probe appended to the page zooms (mouse wheel at the
+# spike), points at the spike, and records where things landed; then the
+# screenshot of the same view is read pixel by pixel.
+python3 - <<'EOF'
+import math, random, datetime, json
+rnd = random.Random(7)
+t0 = datetime.datetime(2015, 3, 1)
+def ts(i):
+    return (t0 + datetime.timedelta(minutes=5 * i)).strftime("%Y-%m-%d %H:%M:%S")
+with open("long.csv", "w") as f:
+    f.write("timestamp,value\n")
+    for i in range(10000):
+        v = 100 + 30 * math.sin(2 * math.pi * i / 288) + rnd.gauss(0, 2)
+        f.write(f"{ts(i)},{v + (150 if i == 7000 else 0):.3f}\n")
+json.dump({"long.csv": [[ts(3000), ts(3020)], [ts(6990), ts(7010)]]},
+          open("long_labels.json", "w"))
+EOF
+"$vigil" replay long.csv --labels long_labels.json --report long.html >/dev/null 2>&1 \
+    || fail "replay of long.csv"
+
+view() {  # view NAME WHEEL_STEPS: probe and screenshot long.html after that much zoom
+    cp long.html "$1.html"
+    cat >>"$1.html" <<EOF
+<script>
+(function () {
+  var svg = document.querySelector('svg.chart'), fp = svg.querySelector('.fp');
+  var at = function (el) { var r = el.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; };
+  for (var i = 0; i < $2; i++) {
+    var p = at(fp);
+    svg.dispatchEvent(new WheelEvent('wheel', {clientX: p[0], clientY: p[1], deltaY: -100,
+                                               bubbles: true, cancelable: true}));
+  }
+  var p = at(fp), b = svg.querySelector('.bg').getBoundingClientRect(), det = 0;
+  svg.dispatchEvent(new MouseEvent('mousemove', {clientX: p[0], clientY: p[1], bubbles: true}));
+  var tip = document.getElementById('tip').textContent;
+  svg.dispatchEvent(new MouseEvent('mouseleave'));
+  document.querySelectorAll('svg.chart').forEach(function (s) { det += +s.dataset.detected; });
+  document.body.setAttribute('data-probe', [Math.round(p[0]), Math.round(p[1]), Math.round(b.left),
+    Math.round(b.top), Math.round(b.right), Math.round(b.bottom), svg.dataset.view || '0,1', det,
+    document.querySelectorAll('rect.lwd').length,
+    document.querySelector('table.sum td.det').textContent].join(' '));
+  document.body.setAttribute('data-tip', tip);
+})();
+</script>
+EOF
+    chrome --window-size=1400,800 --dump-dom "file://$work/$1.html" >"$1_dom.html" 2>/dev/null \
+        || fail "chromium ($1) exited $?"
+    chrome --window-size=1400,800 --screenshot="$work/$1.png" "file://$work/$1.html" \
+        >/dev/null 2>&1 || fail "chromium --screenshot ($1) exited $?"
+    [ -n "${VIGIL_REPORT_SHOTS:-}" ] && cp "$1.png" "$VIGIL_REPORT_SHOTS/"
+    read -r sx sy left top right bottom zoom det lwd table \
+        <<<"$(grep -o 'data-probe="[^"]*"' "$1_dom.html" | cut -d'"' -f2)"
+}
+
+# The spike in the screenshot: the value line (navy) reaches at the spike's
+# column far above its highest point anywhere else, the flagged marker (red)
+# is there, and the band (light blue) covers little of the plot.
+spike_check() {
+    python3 - "$1.png" "$sx" "$sy" "$left" "$top" "$right" "$bottom" <<'EOF'
+import sys
+from png import decode
+_, _, rows = decode(sys.argv[1])
+sx, sy, left, top, right, bottom = map(int, sys.argv[2:])
+def navy(c): return c[0] < 80 and c[1] < 100 and 70 < c[2] < 140
+def band(c): return 190 <= c[0] <= 215 and 215 <= c[1] <= 235 and 230 <= c[2] <= 245
+tops, band_px = {}, 0
+for x in range(left + 2, right - 2):
+    col = [rows[y][x] for y in range(top + 1, bottom - 1)]
+    tops[x] = next((top + 1 + k for k, c in enumerate(col) if navy(c)), bottom)
+    band_px += sum(1 for c in col if band(c))
+spike = min(tops[x] for x in range(sx - 3, sx + 4))
+rest = min(t for x, t in tops.items() if abs(x - sx) > 15)
+red = sum(1 for y in range(sy - 6, sy + 7) for x in range(sx - 6, sx + 7)
+          if rows[y][x][0] > 180 and rows[y][x][1] < 90 and rows[y][x][2] < 90)
+share = 100.0 * band_px / ((right - left - 4) * (bottom - top - 2))
+print(f"spike top y={spike}, elsewhere y={rest}, plot height {bottom - top}, "
+      f"{red} red marker pixels, band {share:.0f}% of the plot")
+ok = rest - spike >= (bottom - top) // 4 and red >= 20 and share <= 30
+sys.exit(0 if ok else 1)
+EOF
+}
+
+view full 0
+echo "full view: $(spike_check full)" || true
+spike_check full >/dev/null && echo "ok: the spike stands out in the full view" \
+    || fail "the spike does not stand out in the full view: $(spike_check full)"
+[ "$det" = "$table" ] && [ "$lwd" = "$table" ] && [ "$table" = 1 ] \
+    && echo "ok: table and chart agree: $table window detected" \
+    || fail "detected windows: table $table, charts $det (data-detected), $lwd drawn (want 1)"
+grep -q 'One threshold throughout' long.html || fail "the page does not say which threshold"
+tip="$(grep -o 'data-tip="[^"]*"' full_dom.html || true)"
+for want in "above the expected" "outside the band" "Flagged by"; do
+    [[ "$tip" == *"$want"* ]] || fail "no reason in words ('$want') in the tooltip: ${tip:-none}"
+done
+[[ "$tip" == *"Flagged by"* ]] && echo "ok: reason: ${tip#*Z}" | cut -c1-200
+
+view zoomed 10
+read -r za zb <<<"${zoom/,/ }"
+python3 -c "import sys; sys.exit(0 if float('$zb') - float('$za') < 0.15 and float('$za') > 0 else 1)" \
+    && echo "ok: zoomed to $zoom of the time axis" || fail "mouse wheel did not zoom: view $zoom"
+[ "$sx" -gt "$left" ] && [ "$sx" -lt "$right" ] || fail "the spike left the zoomed plot (x $sx)"
+spike_check zoomed >/dev/null && echo "ok: the spike stands out zoomed: $(spike_check zoomed)" \
+    || fail "the spike does not stand out zoomed: $(spike_check zoomed)"
 
 [ $status -eq 0 ] && echo "all report checks passed"
 exit $status
