@@ -409,7 +409,7 @@ static void write_flagged(FILE *out, const vg__report_series *s, const scale *sc
 {
     for (size_t i = 0; i < s->n; i++)
         if (s->flags[i] & VG__REPORT_FLAGGED)
-            fprintf(out, "<circle class=\"fp\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>\n",
+            fprintf(out, "<circle class=\"fp\" cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\"/>\n",
                     x_of(sc, s->ts[i]), y_of(sc, s->value[i]));
 }
 
