@@ -179,7 +179,6 @@ int vg_report_begin_file(vg_report *rep, const char *name, const vg_labels *labe
         }
         memcpy(rep->windows, w, n * sizeof(*w));
         rep->n_windows = n;
-        f->windows = n;
     }
     rep->n_files++;
     rep->open = 1;
@@ -318,6 +317,7 @@ int vg_report_end_file(vg_report *rep)
         return fail(rep, VG_ENOMEM);
     }
     uint8_t *series_hit = hit + rep->n_windows;
+    int64_t t0 = INT64_MAX, t1 = INT64_MIN;  /* the file's time range */
     fprintf(out, "<section class=\"file\" id=\"f%zu\"><h2>", rep->n_files);
     vg__report_escape(out, f->name, strlen(f->name));
     fputs("</h2>\n", out);
@@ -326,6 +326,10 @@ int vg_report_end_file(vg_report *rep)
         f->points += s->n;
         f->flagged += s->flagged;
         f->incidents += s->incidents;
+        for (size_t k = 0; k < s->n; k++) {
+            t0 = s->ts[k] < t0 ? s->ts[k] : t0;
+            t1 = s->ts[k] > t1 ? s->ts[k] : t1;
+        }
         memset(series_hit, 0, rep->n_windows);
         f->fp_events += vg__report_windows_hit(s, rep->windows, rep->n_windows, series_hit);
         for (size_t k = 0; k < rep->n_windows; k++)
@@ -351,8 +355,11 @@ int vg_report_end_file(vg_report *rep)
         fputs("<p class=\"meta\">no points</p>\n", out);
     fputs("</section>\n", out);
     f->series = rep->n_series;
-    for (size_t k = 0; k < rep->n_windows; k++)
+    /* windows outside the file's time range are neither drawn nor counted */
+    for (size_t k = 0; k < rep->n_windows; k++) {
+        f->windows += rep->windows[k].end_ms >= t0 && rep->windows[k].start_ms <= t1;
         f->detected += hit[k];
+    }
     free(hit);
     clear_file(rep);
     if (rc == VG_OK && ferror(out))

@@ -239,14 +239,16 @@ static void bucketing_keeps_flagged_points_and_extremes(void **state)
     free(html);
 }
 
-/* A ratio cell as the summary writes it. */
-static const char *cell(char buf[32], double v)
+/* A NAB curve read at one threshold, as the report reads it. */
+typedef struct at_threshold {
+    double threshold, raw;
+} at_threshold;
+
+static void read_curve(void *ctx, double threshold, double raw)
 {
-    if (isnan(v))
-        snprintf(buf, 32, "<td>&ndash;</td>");
-    else
-        snprintf(buf, 32, "<td>%.3f</td>", v);
-    return buf;
+    at_threshold *a = ctx;
+    if (threshold >= a->threshold)
+        a->raw = raw;
 }
 
 static void label_windows_and_summary(void **state)
@@ -267,43 +269,39 @@ static void label_windows_and_summary(void **state)
     size_t n_w;
     assert_int_equal(vg_labels_find(labels, "dir/a.csv", &w, &n_w), 0);
     assert_int_equal(vg_nab_add_file(nab, "dir/a.csv", ts, score, SHORT_N, w, n_w, &err), 0);
-    vg_nab_result res;
-    assert_int_equal(vg_nab_compute(nab, VG_NAB_STANDARD, &res, &err), 0);
-
     char *html = build(labels, nab, NULL, "labels");
     /* the window inside a.csv's time range is drawn, the one in 2017 not */
     char *a = chart_text(html, 0);
-    assert_int_equal(count(a, "class=\"lw\""), 1);
-    assert_int_equal(count(a, "class=\"lwb\""), 1);
+    assert_int_equal(count(a, "class=\"lwd\""), 1);
+    assert_int_equal(count(a, "class=\"lwdb\""), 1);
+    assert_non_null(strstr(a, "data-detected=\"1\""));
     /* 3 of 29 minutes from x = 64 + 1500 * 3/29 */
-    assert_non_null(strstr(a, "<rect class=\"lw\" x=\"219.2\""));
+    assert_non_null(strstr(a, "<rect class=\"lwd\" x=\"219.2\""));
     free(a);
     char *b1 = chart_text(html, 1);
     assert_null(strstr(b1, "class=\"lw\""));   /* labelled, no windows */
     free(b1);
 
-    /* summary: the common directory is cut, counts, then the NAB figures */
-    char row[512], p[32], r[32], f[32];
-    const vg_nab_file_result *fr = &res.files[0];
+    /* summary at the report's threshold, the charts' one: a.csv's window
+     * in range holds flagged row 3 (detected, drawn dark); rows 12-14 and
+     * 27-29 are two FP events. b.csv is labelled with no window: its runs
+     * of flagged points are all FP events. */
+    char row[512];
+    at_threshold nab_a = {0.9999, NAN};
+    assert_int_equal(vg_nab_file_curve(nab, 0, VG_NAB_STANDARD, read_curve, &nab_a, &err), 0);
     snprintf(row, sizeof(row),
              "<a href=\"#f1\">a.csv</a></td><td>30</td><td>1</td><td>7</td><td>2</td>"
-             "<td>%zu</td><td>%zu</td><td>%zu</td>%s%s%s<td>%.2f</td>",
-             fr->windows, fr->detected, fr->fp_events, cell(p, fr->precision),
-             cell(r, fr->recall), cell(f, fr->f1), fr->raw);
+             "<td>1</td><td class=\"det\">1</td><td>2</td><td>0.333</td><td>1.000</td>"
+             "<td>0.500</td><td>%.2f</td>", nab_a.raw);
     assert_non_null(strstr(html, row));
-    assert_int_equal(fr->windows, 1);
     snprintf(row, sizeof(row), "<a href=\"#f2\">b.csv</a></td><td>2000</td><td>2</td>"
-                               "<td>28</td><td>0</td><td colspan=\"7\" class=\"na\">");
+                               "<td>28</td><td>0</td><td>0</td><td class=\"det\">0</td><td>");
     assert_non_null(strstr(html, row));
-    snprintf(row, sizeof(row), "<td class=\"name\">total</td><td>2030</td><td>3</td>"
-                               "<td>35</td><td>2</td><td>%zu</td><td>%zu</td><td>%zu</td>"
-                               "%s%s%s<td>%.2f</td></tr>\n</tbody>",
-             res.windows, res.detected, res.fp_events, cell(p, res.precision),
-             cell(r, res.recall), cell(f, res.f1), res.score);
-    assert_non_null(strstr(html, row));
+    assert_non_null(strstr(html, "<td class=\"name\">total</td><td>2030</td><td>3</td>"
+                                 "<td>35</td><td>2</td><td>1</td><td class=\"det\">1</td>"));
+    assert_non_null(strstr(html, "<b class=\"thv\">0.9999</b>"));
     assert_non_null(strstr(html, "Files in dir/."));
     assert_non_null(strstr(html, "<th>precision</th>"));
-    vg_nab_result_clear(&res);
     vg_nab_free(nab);
     vg_labels_free(labels);
     free(html);
