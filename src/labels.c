@@ -308,3 +308,16 @@ int vg_labels_find(const vg_labels *l, const char *path,
     *n = best->n;
     return 0;
 }
+
+size_t vg_labels_window_of(const vg_label_window *w, size_t n, int64_t ts)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (w[mid].end_ms < ts)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && w[lo].start_ms <= ts ? lo : n;
+}

@@ -51,4 +51,8 @@ const vg_label_window *vg_labels_windows(const vg_labels *l, size_t i, size_t *n
 int vg_labels_find(const vg_labels *l, const char *path,
                    const vg_label_window **windows, size_t *n);
 
+/* The index of the window of w[n] (sorted, disjoint) holding ts, or n when
+ * none does. */
+size_t vg_labels_window_of(const vg_label_window *w, size_t n, int64_t ts);
+
 #endif

@@ -84,15 +84,8 @@ const char *vg_ops_file_name(const vg_ops *o, size_t i)
 /* The window holding ts, or -1 (windows sorted and disjoint). */
 static int32_t window_of(const vg_label_window *w, size_t n_w, int64_t ts)
 {
-    size_t lo = 0, hi = n_w;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (w[mid].end_ms < ts)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n_w && w[lo].start_ms <= ts ? (int32_t)lo : -1;
+    size_t k = vg_labels_window_of(w, n_w, ts);
+    return k < n_w ? (int32_t)k : -1;
 }
 
 static void *copy_of(const void *src, size_t n, size_t size)

@@ -360,20 +360,6 @@ static void write_incidents(FILE *out, const vg__report_series *s, const scale *
         write_span(out, sc, start, sc->t1, "inc", TOP + PH - BAR);
 }
 
-/* The window holding ts, or SIZE_MAX. */
-static size_t window_of(const vg_label_window *w, size_t n, int64_t ts)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (w[mid].end_ms < ts)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && w[lo].start_ms <= ts ? lo : SIZE_MAX;
-}
-
 size_t vg__report_windows_hit(const vg__report_series *s, const vg_label_window *windows,
                               size_t n, uint8_t *hit)
 {
@@ -381,10 +367,10 @@ size_t vg__report_windows_hit(const vg__report_series *s, const vg_label_window 
     int in_run = 0, run_hit = 0;
     for (size_t i = 0; i <= s->n; i++) {
         if (i < s->n && (s->flags[i] & VG__REPORT_FLAGGED)) {
-            size_t k = window_of(windows, n, s->ts[i]);
-            if (k != SIZE_MAX)
+            size_t k = vg_labels_window_of(windows, n, s->ts[i]);
+            if (k < n)
                 hit[k] = 1;
-            run_hit |= k != SIZE_MAX;
+            run_hit |= k < n;
             in_run = 1;
             continue;
         }
