@@ -35,8 +35,12 @@
  * Refractory: a share of the recent peak of Z^2 (decaying per point) is taken
  * off Z^2, so one event makes one peak, not a run of alarms, while a larger
  * second event still stands out.
- * Everything is O(n_detectors) per point; a series costs 24 bytes per
- * detector plus 16. */
+ * Recalibration (on by default): the final surprise goes through the
+ * series' own observed tail (tail.h), so that on a series whose surprises
+ * are heavier-tailed than the detectors assume (blips on mostly-zero
+ * metrics, routine spikes) the threshold keeps its nominal rate.
+ * Everything is O(n_detectors) per point (the tail: O(levels reached)); a
+ * series costs 24 bytes per detector plus 16, plus 272 for the tail. */
 #include "detectors/ensemble.h"
 
 #include <math.h>
@@ -92,7 +96,7 @@ static const vg_conf_field ensemble_fields[] = {
      "map the final surprise through the series' own observed tail (honest threshold)"},
     {"tail_span", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, tail_span), 300000, 10, 1e12,
      NULL, "recalibrate: points the observed tail spans"},
-    {"tail_prior", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, tail_prior), 1000, 0, 1e12,
+    {"tail_prior", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, tail_prior), 10000, 0, 1e12,
      NULL, "recalibrate: points of evidence before a series' own tail overrides nominal"},
 };
 

@@ -54,7 +54,9 @@ if [ -d "$data/nab-dev" ]; then
     for d in "$data"/nab-dev/data/*/; do
         c="$(basename "$d")"
         mkdir -p "$work/nab/$c"
-        for f in "$d"*.csv; do mv "$work/nab/$(basename "$f" .csv).scores.csv" "$work/nab/$c/"; done
+        for f in "$d"*.csv; do
+            mv "$work/nab/$(basename "$f" .csv).scores.csv" "$work/nab/$c/"
+        done
     done
     printf 'nab-dev  %s\n' "$(python3 "$py" exceedance 0.15 "$data/nab-dev/labels/combined_windows.json" \
         "$work"/nab/*/*.scores.csv)"

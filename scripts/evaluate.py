@@ -350,7 +350,8 @@ def exceedance(skip, labels_path, paths):
         rows = {}
         with open(path) as f:
             head = f.readline().rstrip("\n").split(",")
-            col, ser = head.index("anomaly_score"), head.index("series") if "series" in head else None
+            col = head.index("anomaly_score")
+            ser = head.index("series") if "series" in head else None
             for line in f:
                 v = line.rstrip("\n").split(",")
                 rows.setdefault(v[ser] if ser is not None else "", []).append((v[0], float(v[col])))

@@ -241,9 +241,9 @@ static void uncalibrated_passes_scores_through(void **state)
 {
     (void)state;
     ens e;
-    assert_int_equal(ens_open(&e, "{\"calibrate\": false, \"recalibrate\": false, \"warmup\": 0, \"refractory\": 0}", 1,
-                             NULL),
-                     0);
+    const char *cfg = "{\"calibrate\": false, \"recalibrate\": false, \"warmup\": 0,"
+                      " \"refractory\": 0}";
+    assert_int_equal(ens_open(&e, cfg, 1, NULL), 0);
     /* (Surprises below an honest detector's mean, 1 / ln 10, count as 0.) */
     double below = 0.5, cal0;
     assert_double_near(vg_ensemble_score(e.state, &e.params, &below, &cal0), 0.0, 0.0);
