@@ -108,7 +108,7 @@ static double vigil_round(const char *brokers, long n, int round)
             exit(1);
         if (before == 0 && st->messages > 0)
             t0 = vg_now_ms();
-        vg_kafka_source_commit(ks, &b);
+        vg_kafka_source_commit(ks, vg_kafka_source_position(ks));
     }
     int64_t t1 = vg_now_ms();
     if ((long)st->points != n || st->bad != 0) {

@@ -45,7 +45,8 @@ static void fill_samples(void)
     vg_metric_label_add(VG_M_DETECTOR_SECONDS, "seasonal", 3.5);
     vg_metric_label_add(VG_M_DETECTOR_SECONDS, "iforest", 12.0625);
     vg_metric_label_inc(VG_M_CONFIG_RELOADS, "success", 2);
-    vg_metric_set(VG_M_INCIDENTS_FIRING, 2);
+    vg_metrics_set(vg_metric_with(VG_M_INCIDENTS_FIRING, (const char *const[]){"disk", "critical"}),
+                   2);
     vg_metric_set(VG_M_SERIES_ACTIVE, 5000);
     for (int32_t p = 0; p < 3; p++)
         vg_metric_lag_set("metrics", p, 100 * p);

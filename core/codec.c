@@ -84,6 +84,16 @@ int vg_writer_f64s(vg_writer *out, const double *v, size_t n)
     return out->failed ? VG_ENOMEM : VG_OK;
 }
 
+int vg_writer_f32s(vg_writer *out, const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &v[i], sizeof(bits));
+        vg_writer_u32(out, bits);
+    }
+    return out->failed ? VG_ENOMEM : VG_OK;
+}
+
 void vg_reader_init(vg_reader *in, const void *buf, size_t len)
 {
     in->buf = buf;
@@ -149,5 +159,15 @@ int vg_reader_f64s(vg_reader *in, double *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         vg_reader_f64(in, &v[i]);
+    return in->failed ? VG_EPARSE : VG_OK;
+}
+
+int vg_reader_f32s(vg_reader *in, float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits = 0;
+        vg_reader_u32(in, &bits);
+        memcpy(&v[i], &bits, sizeof(bits));
+    }
     return in->failed ? VG_EPARSE : VG_OK;
 }

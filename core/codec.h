@@ -29,6 +29,8 @@ int vg_writer_u64(vg_writer *out, uint64_t v);
 int vg_writer_i64(vg_writer *out, int64_t v);
 int vg_writer_f64(vg_writer *out, double v);
 int vg_writer_f64s(vg_writer *out, const double *v, size_t n);
+/* Floats as their 32 bits (exact round trip). */
+int vg_writer_f32s(vg_writer *out, const float *v, size_t n);
 
 typedef struct vg_reader {
     const uint8_t *buf;
@@ -45,6 +47,7 @@ int vg_reader_u64(vg_reader *in, uint64_t *v);
 int vg_reader_i64(vg_reader *in, int64_t *v);
 int vg_reader_f64(vg_reader *in, double *v);
 int vg_reader_f64s(vg_reader *in, double *v, size_t n);
+int vg_reader_f32s(vg_reader *in, float *v, size_t n);
 
 static inline size_t vg_reader_left(const vg_reader *in)
 {

@@ -312,7 +312,7 @@ void vg_conf_describe(const vg_conf_field *fields, size_t n, const char *path, v
     FILE *out = file;
     for (size_t i = 0; i < n; i++) {
         const vg_conf_field *f = &fields[i];
-        char key[96], def[64], range[96];
+        char key[96], def[64], range[256];
         snprintf(key, sizeof(key), "%s%s%s", path != NULL ? path : "",
                  path != NULL && path[0] != '\0' ? "." : "", f->key);
         describe_default(f, def, sizeof(def));

@@ -45,6 +45,11 @@ void vg_event_make_id(vg_event *ev)
             free(buf);
     }
     snprintf(ev->id, sizeof(ev->id), "%016" PRIx64 "%016" PRIx64, hi, lo);
+    /* The event's own id: the incident's, its state and the point's time. */
+    char tail[48];
+    int n = snprintf(tail, sizeof(tail), "%s/%d/%" PRId64, ev->id, (int)ev->state, ev->ts_ms);
+    snprintf(ev->event_id, sizeof(ev->event_id), "%016" PRIx64 "%016" PRIx64,
+             vg_hash64(tail, (size_t)n, ID_SEED_HI), vg_hash64(tail, (size_t)n, ID_SEED_LO));
 }
 
 /* Floor division (C's rounds towards zero). */
@@ -164,6 +169,27 @@ static json_t *source_object(const vg_origin *o, int *failed)
     return src;
 }
 
+static json_t *text(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
+}
+
+/* What a person reads and where the event came from (schema 2). */
+static void put_words(json_t *obj, const vg_event *ev, int *failed)
+{
+    put(obj, "muted", json_boolean(ev->muted), failed);
+    put(obj, "rule", text(ev->rule), failed);
+    put(obj, "instance", text(ev->instance), failed);
+    put(obj, "summary", text(ev->summary), failed);
+    put(obj, "description", text(ev->description), failed);
+    if (ev->runbook_url != NULL)
+        put(obj, "runbook_url", json_string(ev->runbook_url), failed);
+    if (ev->alertname != NULL)
+        put(obj, "alertname", json_string(ev->alertname), failed);
+    if (ev->page_labels != NULL)
+        put(obj, "page_labels", json_deep_copy(ev->page_labels), failed);
+}
+
 json_t *vg_event_to_json(const vg_event *ev)
 {
     json_t *obj = json_object();
@@ -176,6 +202,7 @@ json_t *vg_event_to_json(const vg_event *ev)
 
     put(obj, "schema", json_integer(VG_EVENT_SCHEMA), &failed);
     put(obj, "id", json_string(ev->id), &failed);
+    put(obj, "event_id", json_string(ev->event_id), &failed);
     put(obj, "state", json_string(vg_alert_state_name(ev->state)), &failed);
     put(obj, "severity", json_string(vg_severity_name(ev->severity)), &failed);
     put(obj, "series", json_stringn(ev->series, ev->series_len), &failed);
@@ -185,6 +212,7 @@ json_t *vg_event_to_json(const vg_event *ev)
     put(obj, "ts", json_string(ts), &failed);
     put(obj, "ts_ms", json_integer(ev->ts_ms), &failed);
     put(obj, "start_ms", json_integer(ev->start_ms), &failed);
+    put(obj, "duration_s", number(ev->duration_s), &failed);
     put(obj, "value", number(ev->value), &failed);
     put(obj, "expected", number(ev->expected), &failed);
     put(obj, "band", band(ev->lower, ev->upper), &failed);
@@ -192,6 +220,7 @@ json_t *vg_event_to_json(const vg_event *ev)
     put(obj, "peak", number(ev->peak), &failed);
     if (ev->reason != NULL)
         put(obj, "reason", json_string(ev->reason), &failed);
+    put_words(obj, ev, &failed);
     put(obj, "detectors", detectors_object(ev, &failed), &failed);
     put(obj, "source", source_object(&ev->origin, &failed), &failed);
 
@@ -306,12 +335,12 @@ static int parse_state(parse_ctx *pc, const json_t *obj, vg_event *ev)
     return VG_OK;
 }
 
-static int parse_id(parse_ctx *pc, const json_t *obj, vg_event *ev)
+static int parse_id(parse_ctx *pc, const json_t *obj, const char *field, char out[33])
 {
-    const char *id = json_string_value(json_object_get(obj, "id"));
+    const char *id = json_string_value(json_object_get(obj, field));
     if (id == NULL || strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32)
-        return bad(pc, "id", "must be 32 lowercase hex digits");
-    memcpy(ev->id, id, 33);
+        return bad(pc, field, "must be 32 lowercase hex digits");
+    memcpy(out, id, 33);
     return VG_OK;
 }
 
@@ -361,6 +390,40 @@ static int parse_source(parse_ctx *pc, const json_t *obj, vg_origin *o)
     return VG_OK;
 }
 
+/* An optional string: absent or null leaves *out NULL. */
+static int get_text(parse_ctx *pc, const json_t *obj, const char *field, const char **out)
+{
+    const json_t *v = json_object_get(obj, field);
+    if (v == NULL || json_is_null(v))
+        return VG_OK;
+    if (!json_is_string(v))
+        return bad(pc, field, "must be a string or null");
+    return keep(pc, field, json_string_value(v), json_string_length(v), out);
+}
+
+static int parse_words(parse_ctx *pc, const json_t *obj, vg_event *ev)
+{
+    const json_t *muted = json_object_get(obj, "muted");
+    const json_t *labels = json_object_get(obj, "page_labels");
+    if (parse_id(pc, obj, "event_id", ev->event_id) != 0)
+        return VG_EPARSE;
+    if (!json_is_boolean(muted))
+        return bad(pc, "muted", "must be true or false");
+    ev->muted = json_is_true(muted);
+    if (labels != NULL && !json_is_object(labels))
+        return bad(pc, "page_labels", "must be an object");
+    ev->page_labels = labels;
+    if (get_number(pc, json_object_get(obj, "duration_s"), "duration_s", &ev->duration_s) != 0 ||
+        get_text(pc, obj, "rule", &ev->rule) != 0 ||
+        get_text(pc, obj, "instance", &ev->instance) != 0 ||
+        get_text(pc, obj, "summary", &ev->summary) != 0 ||
+        get_text(pc, obj, "description", &ev->description) != 0 ||
+        get_text(pc, obj, "runbook_url", &ev->runbook_url) != 0 ||
+        get_text(pc, obj, "alertname", &ev->alertname) != 0)
+        return VG_EPARSE;
+    return VG_OK;
+}
+
 int vg_event_from_json(const json_t *obj, vg_event *ev, char *storage, size_t cap,
                        vg_error *err)
 {
@@ -373,7 +436,7 @@ int vg_event_from_json(const json_t *obj, vg_event *ev, char *storage, size_t ca
         return VG_EPARSE;
     if (schema != VG_EVENT_SCHEMA)
         return bad(&pc, "schema", "unsupported version");
-    if (parse_id(&pc, obj, ev) != 0 || parse_state(&pc, obj, ev) != 0 ||
+    if (parse_id(&pc, obj, "id", ev->id) != 0 || parse_state(&pc, obj, ev) != 0 ||
         get_string(&pc, obj, "series", &ev->series, &ev->series_len) != 0 ||
         get_int(&pc, obj, "ts_ms", &ev->ts_ms) != 0 ||
         get_int(&pc, obj, "start_ms", &ev->start_ms) != 0 ||
@@ -382,7 +445,8 @@ int vg_event_from_json(const json_t *obj, vg_event *ev, char *storage, size_t ca
         get_band(&pc, json_object_get(obj, "band"), "band", &ev->lower, &ev->upper) != 0 ||
         get_number(&pc, json_object_get(obj, "score"), "score", &ev->score) != 0 ||
         get_number(&pc, json_object_get(obj, "peak"), "peak", &ev->peak) != 0 ||
-        parse_detectors(&pc, obj, ev) != 0 || parse_source(&pc, obj, &ev->origin) != 0)
+        parse_detectors(&pc, obj, ev) != 0 || parse_source(&pc, obj, &ev->origin) != 0 ||
+        parse_words(&pc, obj, ev) != 0)
         return VG_EPARSE;
     const json_t *reason = json_object_get(obj, "reason");
     if (reason == NULL)

@@ -1,9 +1,11 @@
 /* Events: what vigil tells the world about an incident, and their JSON.
  *
  * One event is one JSON object: one line of the NDJSON log, one message on
- * the alert topic (keyed by series). The id is stable across restarts and
- * replays: a hash of the series key and the incident's start, so a firing
- * and its resolved share it, and a duplicate after a crash carries it too. */
+ * the alert topic (keyed by series). The id (the incident's) is stable
+ * across restarts and replays: a hash of the series key and the incident's
+ * start, so a firing and its resolved share it, and a duplicate after a
+ * crash carries it too. The event id also hashes the state and the point's
+ * time, so it names one event: firing and resolved differ. */
 #ifndef VG_CORE_EVENT_H
 #define VG_CORE_EVENT_H
 
@@ -31,7 +33,7 @@ typedef enum vg_severity {
 const char *vg_alert_state_name(vg_alert_state s);
 const char *vg_severity_name(vg_severity s);
 
-#define VG_EVENT_SCHEMA 1
+#define VG_EVENT_SCHEMA 2
 /* The one limit on detectors per pipeline (an event carries each one's
  * score; the ensemble combines at most this many). */
 #define VG_MAX_DETECTORS 8
@@ -45,7 +47,8 @@ typedef struct vg_event_detector {
 } vg_event_detector;
 
 typedef struct vg_event {
-    char              id[33];        /* 32 hex digits */
+    char              id[33];        /* the incident's: 32 hex digits */
+    char              event_id[33];  /* this event's: 32 hex digits */
     vg_alert_state    state;         /* FIRING or RESOLVED */
     vg_severity       severity;
     const char       *series;        /* canonical key; borrowed */
@@ -61,17 +64,30 @@ typedef struct vg_event {
     size_t            n_detectors;
     vg_event_detector detectors[VG_MAX_DETECTORS];
     vg_origin         origin;
+    double            duration_s;    /* ts_ms - start_ms, in seconds */
+    int               muted;         /* bool: recorded, not notified (a mute window) */
+    /* Borrowed, NULL-able: */
+    const char       *rule;          /* the rule's name ("default": none matched) */
+    const char       *instance;      /* the vigil instance that made it */
+    const char       *alertname;     /* the rule's; NULL: the output's default */
+    const json_t     *page_labels;   /* the rule's extra labels {name: "value"} */
+    const char       *summary;       /* words a person reads (core/template.h) */
+    const char       *description;
+    const char       *runbook_url;
 } vg_event;
 
-/* Fills ev->id from the series key and the incident start. */
+/* Fills ev->id from the series key and the incident start, and
+ * ev->event_id from those, the state and ts_ms. */
 void vg_event_make_id(vg_event *ev);
 
 /* Returns a new JSON object for ev (caller json_decref()s), or NULL. Keys:
- * schema, id, state, severity, series, name, labels{}, ts (RFC 3339 UTC),
- * ts_ms, start_ms, value, expected, band [lower, upper], score, peak, reason
- * (only when set),
- * detectors{name: {score, expected, band, detail}}, source{file,row} or
- * source{topic,partition,offset}. NaN numbers become null. */
+ * schema, id, event_id, state, severity, series, name, labels{}, ts (RFC 3339
+ * UTC), ts_ms, start_ms, duration_s, value, expected, band [lower, upper],
+ * score, peak, reason (only when set), muted, rule, instance, summary,
+ * description, runbook_url, alertname, page_labels{} (the last three only
+ * when set), detectors{name: {score, expected, band, detail}},
+ * source{file,row} or source{topic,partition,offset}. NaN numbers become
+ * null; an unset string becomes null. */
 json_t *vg_event_to_json(const vg_event *ev);
 
 /* Appends the compact one-line JSON of ev (no newline) to buf[cap];
@@ -79,7 +95,8 @@ json_t *vg_event_to_json(const vg_event *ev);
 int vg_event_encode(const vg_event *ev, char *buf, size_t cap);
 
 /* Parses an event's JSON back (the round-trip tests, and tools reading the
- * log). String fields point into storage[cap]; detector names into it too.
+ * log). String fields point into storage[cap]; detector names into it too;
+ * page_labels is borrowed from obj.
  * Returns 0 or VG_EPARSE naming the field. */
 int vg_event_from_json(const json_t *obj, vg_event *ev, char *storage, size_t cap,
                        vg_error *err);

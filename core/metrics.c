@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 struct vg_metric_child {
     const vg_metric_family *f;
     char                   *values[VG_METRICS_MAX_LABELS];
@@ -95,31 +97,6 @@ static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
     return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* Prometheus label values are UTF-8: reject overlong forms, surrogates and
- * stray continuation bytes. */
-static int valid_utf8(const char *str)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    while (*s != '\0') {
-        unsigned c = *s++;
-        if (c < 0x80)
-            continue;
-        size_t more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 ? 1 : 0;
-        if (more == 0 || c > 0xF4)
-            return 0;
-        uint32_t cp = c & (0x3Fu >> more);
-        for (size_t i = 0; i < more; i++, s++) {
-            if ((*s & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (*s & 0x3Fu);
-        }
-        if ((more == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (more == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return 0;
-    }
-    return 1;
 }
 
 static int check_desc(const vg_metrics *reg, const vg_metric_desc *d, size_t *n_labels,
@@ -320,7 +297,7 @@ vg_metric_child *vg_metrics_child(vg_metric_family *f, const char *const *values
             vg_error_set(err, VG_EARG, "metric %s: no value for label %s", f->name, f->labels[k]);
             return NULL;
         }
-        if (!valid_utf8(values[k])) {
+        if (!vg_utf8_valid(values[k], strlen(values[k]))) {
             vg_error_set(err, VG_EARG, "metric %s: value of label %s is not UTF-8",
                          f->name, f->labels[k]);
             return NULL;

@@ -52,6 +52,12 @@ static const vigil_metric table[VG_M__COUNT] = {
             "Alert batches posted to Alertmanager."),
     COUNTER(VG_M_ALERTMANAGER_FAILURES, "vigil_alertmanager_post_failures",
             "Alertmanager posts that failed."),
+    COUNTER(VG_M_OFFSET_REWINDS, "vigil_offset_rewinds",
+            "Messages fetched below the saved position (an offset reset): skipped."),
+    COUNTER(VG_M_EVENT_LOG_TORN, "vigil_event_log_torn_lines",
+            "Partial last lines found in the event log on open and cut off."),
+    COUNTER(VG_M_CHECKPOINTS_HELD, "vigil_checkpoints_held",
+            "Checkpoints held back (offsets not committed) because something was not durable."),
     COUNTER_BY(VG_M_PARSE_ERRORS, "vigil_parse_errors",
                "Input messages or lines rejected by a parser, by reason.",
                "reason", 32, NULL),
@@ -61,13 +67,20 @@ static const vigil_metric table[VG_M__COUNT] = {
                "Time spent scoring, by detector.", "detector", 16, NULL),
     COUNTER_BY(VG_M_CONFIG_RELOADS, "vigil_config_reloads",
                "Configuration reloads, by result.", "result", 2, reload_results),
-    GAUGE(VG_M_INCIDENTS_FIRING, "vigil_incidents_firing",
-          "Series whose incident is firing now."),
+    /* One child per rule and severity (the config bounds them): 2 x 257. */
+    [VG_M_INCIDENTS_FIRING] = {{VG_METRIC_GAUGE, "vigil_incidents_firing",
+                                "Incidents firing now and notified (not muted), by rule and "
+                                "severity.",
+                                {"rule", "severity"}, 514, NULL, 0}, NULL},
     GAUGE(VG_M_SERIES_ACTIVE, "vigil_series_active",
           "Series held in the series table."),
     [VG_M_CONSUMER_LAG] = {{VG_METRIC_GAUGE, "vigil_consumer_lag_messages",
                             "Messages between the consumer's position and the end of "
                             "the partition.", {"topic", "partition"}, 1024, NULL, 0}, NULL},
+    [VG_M_NOT_DURABLE] = {{VG_METRIC_COUNTER, "vigil_not_durable",
+                           "Events or state an output failed to make durable, by output and "
+                           "reason (retried; the checkpoint waits).", {"sink", "reason"}, 64,
+                           NULL, 0}, NULL},
     [VG_M_BATCH_SECONDS] = {{VG_METRIC_HISTOGRAM, "vigil_batch_duration_seconds",
                              "Time to score one batch of points.", {NULL}, 0, batch_bounds,
                              sizeof(batch_bounds) / sizeof(batch_bounds[0])}, NULL},
@@ -221,4 +234,11 @@ void vg_metric_lag_drop(const char *topic, int32_t partition)
                                          (const char *const[]){topic, part});
     if (c != NULL)
         vg_metrics_drop(c);
+}
+
+void vg_metric_not_durable(const char *sink, const char *reason, uint64_t n)
+{
+    vg_metric_child *c = vg_metric_with(VG_M_NOT_DURABLE, (const char *const[]){sink, reason});
+    if (c != NULL)
+        vg_metrics_inc(c, n);
 }

@@ -29,6 +29,9 @@ typedef enum vg_metric_id {
     VG_M_EVENT_LOG_BYTES,        /* vigil_event_log_written_bytes_total */
     VG_M_ALERTMANAGER_POSTS,     /* vigil_alertmanager_posts_total */
     VG_M_ALERTMANAGER_FAILURES,  /* vigil_alertmanager_post_failures_total */
+    VG_M_OFFSET_REWINDS,         /* vigil_offset_rewinds_total */
+    VG_M_EVENT_LOG_TORN,         /* vigil_event_log_torn_lines_total */
+    VG_M_CHECKPOINTS_HELD,       /* vigil_checkpoints_held_total */
     /* counters with one label */
     VG_M_PARSE_ERRORS,           /* vigil_parse_errors_total{reason} */
     VG_M_EVENTS,                 /* vigil_events_total{state="firing|resolved"} */
@@ -38,6 +41,7 @@ typedef enum vg_metric_id {
     VG_M_INCIDENTS_FIRING,       /* vigil_incidents_firing */
     VG_M_SERIES_ACTIVE,          /* vigil_series_active */
     VG_M_CONSUMER_LAG,           /* vigil_consumer_lag_messages{topic,partition} */
+    VG_M_NOT_DURABLE,            /* vigil_not_durable_total{sink,reason} */
     /* histograms */
     VG_M_BATCH_SECONDS,          /* vigil_batch_duration_seconds */
     VG_M__COUNT
@@ -72,5 +76,10 @@ double vg_metric_seconds(void);
  * revoked so a stale value does not linger. */
 void vg_metric_lag_set(const char *topic, int32_t partition, int64_t lag);
 void vg_metric_lag_drop(const char *topic, int32_t partition);
+
+/* An output ("kafka", "ndjson", "state", ...) failed to make something
+ * durable, for `reason` ("delivery", "enqueue", "write", "fsync", "save"):
+ * vigil_not_durable_total{sink,reason} += n. */
+void vg_metric_not_durable(const char *sink, const char *reason, uint64_t n);
 
 #endif

@@ -21,8 +21,6 @@
 
 #include "core/event.h"
 
-
-
 typedef struct vg_alert_params {
     double   threshold;      /* score >= threshold is anomalous */
     double   critical;       /* peak score >= critical makes severity critical */
@@ -35,7 +33,18 @@ typedef struct vg_alert_params {
     double   min_change;     /* share of |expected|, unless beyond the long-run range */
     double   min_range;      /* share of the long-run range */
     double   range_span;     /* points the long-run range spans */
+    /* Suppression (per rule): which deviations may page at all. */
+    int      direction;      /* vg_direction */
+    double   min_relative;   /* strict share of |expected|, no exception */
+    int      skip_model_update; /* bool: a suppressed point is not learned */
 } vg_alert_params;
+
+/* Which side of the expected value may page (alert.direction). */
+typedef enum vg_direction {
+    VG_DIRECTION_UP = 0,
+    VG_DIRECTION_DOWN = 1,
+    VG_DIRECTION_BOTH = 2,
+} vg_direction;
 
 /* Why the last incident resolved. */
 typedef enum vg_alert_end {
@@ -48,7 +57,9 @@ typedef struct vg_alert {
     uint8_t  state;           /* vg_alert_state: NORMAL, PENDING or FIRING */
     uint8_t  quiet;           /* after an accepted level: no incident yet */
     uint8_t  end;             /* vg_alert_end of the last incident */
-    uint8_t  pad_;
+    uint8_t  muted;           /* the incident fired in a mute window (engine/mute.h) */
+    uint8_t  severity;        /* vg_severity the incident fired with */
+    uint8_t  pad_[3];
     uint32_t streak;          /* consecutive anomalous (pending) or normal (firing) points */
     int64_t  start_ms;        /* first anomalous point of the current incident */
     double   peak;            /* highest score of the current incident */

@@ -43,9 +43,14 @@ int vg_baseline_pages(const vg_baseline *b, const vg_alert_params *params, doubl
     double ref = vg_baseline_reference(b, expected);
     if (isnan(ref))
         return 1;  /* nothing to measure against yet */
-    double d = fabs(value - ref);
+    double signed_d = value - ref;
+    if ((params->direction == VG_DIRECTION_UP && signed_d <= 0.0) ||
+        (params->direction == VG_DIRECTION_DOWN && signed_d >= 0.0))
+        return 0;
+    double d = fabs(signed_d);
     double range = b->n > 0.0 ? b->hi - b->lo : 0.0;
-    if (d < params->min_deviation || d < params->min_range * range)
+    if (d < params->min_deviation || d < params->min_range * range ||
+        d < params->min_relative * fabs(ref))
         return 0;
     /* A small move relative to the level pages only when it is more than
      * twice everything the series did in the long run (a near-flat series
@@ -64,6 +69,7 @@ void vg_baseline_begin(vg_baseline *b, const vg_alert_params *params, double exp
         floor = 2.0 * range;  /* as in vg_baseline_pages */
     floor = floor > params->min_deviation ? floor : params->min_deviation;
     floor = floor > params->min_range * range ? floor : params->min_range * range;
+    floor = floor > params->min_relative * fabs(ref) ? floor : params->min_relative * fabs(ref);
     b->expected = ref;
     b->band = half > floor ? half : floor;  /* NaN half: the floor */
 }

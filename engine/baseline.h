@@ -11,7 +11,9 @@
  *    long-run range, alert.min_range of the long-run range). They are what
  *    keeps sub-1 % moves of near-flat series and 0 -> small blips of
  *    mostly-zero series from paging, measured against each series' own
- *    range rather than constants tuned per series.
+ *    range rather than constants tuned per series. A rule may add its own
+ *    suppression: a direction (alert.direction) and a strict relative floor
+ *    (alert.min_relative).
  *  - Incident baseline: the expected value and band when the incident
  *    began; while the value stays outside that band the incident stays
  *    firing, whatever the score of the moment says. */
@@ -39,7 +41,8 @@ void vg_baseline_learn(vg_baseline *b, const vg_alert_params *params, double val
  * else the long-run mean (NaN before any point). */
 double vg_baseline_reference(const vg_baseline *b, double expected);
 
-/* 1 when a deviation of `value` from `expected` passes every paging floor. */
+/* 1 when a deviation of `value` from `expected` passes every paging floor
+ * and lies on a side alert.direction allows. */
 int vg_baseline_pages(const vg_baseline *b, const vg_alert_params *params, double expected,
                       double value);
 

@@ -20,6 +20,8 @@ static const vg_conf_field core_fields[] = {
      "series tracked at once; beyond it the least recently seen is evicted"},
     {"seed", VG_CONF_INT, C(seed), 42, 0, 9007199254740991.0, NULL,
      "mixed with each series key into every random choice"},
+    {"instance", VG_CONF_STRING, C(instance), 0, 0, 64, "",
+     "names this vigil in its events (`vigil replay`: \"replay\"); empty: the host name"},
     {"detectors", VG_CONF_OBJECT, C(detectors), 0, 0, 0, NULL,
      "{name: {params}}: only the listed detectors run (absent: all, with defaults)"},
     {"ensemble", VG_CONF_OBJECT, C(ensemble), 0, 0, 0, NULL,
@@ -69,6 +71,14 @@ static const vg_conf_field alert_fields[] = {
      "long-run range (max - min)"},
     {"range_span", VG_CONF_DOUBLE, offsetof(vg_alert_params, range_span), 10000, 10, 1e9,
      NULL, "points the long-run range remembers (its extremes decay over about this many)"},
+    {"direction", VG_CONF_ENUM, offsetof(vg_alert_params, direction), VG_DIRECTION_BOTH, 0, 0,
+     "up|down|both", "suppression: which deviations from the expected value may page"},
+    {"min_relative", VG_CONF_DOUBLE, offsetof(vg_alert_params, min_relative), 0, 0, 1e6, NULL,
+     "suppression: smallest |value - expected| / |expected| that pages, without "
+     "min_change's long-run-range exception (0.05: ignore changes under 5 %)"},
+    {"skip_model_update", VG_CONF_BOOL, offsetof(vg_alert_params, skip_model_update), 0, 0, 1,
+     NULL, "a point the detectors flag but a floor or the direction suppresses does not "
+     "update the series' model; false: the model learns from it"},
 };
 
 typedef struct log_params {

@@ -21,6 +21,7 @@ typedef struct vg_config {
     int64_t         max_series;  /* series cap before least-recently-seen eviction */
     int64_t         seed;        /* mixed into every per-series random choice */
     int             log_level;   /* vg_log_level */
+    char            instance[64]; /* events' instance; "": the host name */
     vg_alert_params alert;
     /* Borrowed from doc, NULL when absent: */
     const json_t   *detectors;   /* {name: {params}}; absent = every detector, defaults */

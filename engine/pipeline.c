@@ -4,8 +4,10 @@
  * in pipeline_score.c, saved state in pipeline_state.c. */
 #include "engine/pipeline_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/series_key.h"
 
@@ -133,6 +135,7 @@ static int configure_profile(vg_pipeline *p, profile *pr, const vg_rule *rule, s
         snprintf(path, sizeof(path), "rules[%zu].alert", index);
         rc = vg_config_alert_over(cfg, rule->alert, path, &pr->alert, err);
         pr->severity = rule->severity;
+        pr->rule = rule;
     }
     return rc;
 }
@@ -152,6 +155,32 @@ static void assign_columns(vg_pipeline *p)
         if (used)
             p->columns[p->n_columns++] = ops;
     }
+}
+
+/* vigil_incidents_firing{rule,severity}: one child per profile and
+ * severity, so its cardinality is bounded by the config. */
+static int firing_gauges(vg_pipeline *p, vg_error *err)
+{
+    p->firing = calloc(p->n_profiles * 2, sizeof(*p->firing));
+    p->firing_gauge = calloc(p->n_profiles * 2, sizeof(*p->firing_gauge));
+    if (p->firing == NULL || p->firing_gauge == NULL)
+        return vg_error_set(err, VG_ENOMEM, "firing gauges");
+    for (size_t k = 0; k < p->n_profiles; k++) {
+        const char *rule = k == 0 ? "default" : p->rules.rules[k - 1].name;
+        for (int s = 0; s < 2; s++) {
+            const char *values[] = {rule, vg_severity_name((vg_severity)s)};
+            p->firing_gauge[k * 2 + (size_t)s] = vg_metric_with(VG_M_INCIDENTS_FIRING, values);
+        }
+    }
+    return VG_OK;
+}
+
+void vg__firing_count(vg_pipeline *p, const series_head *head, int delta)
+{
+    if (head->alert.muted)
+        return;
+    uint64_t *n = &p->firing[head->profile * 2 + (head->alert.severity ? 1 : 0)];
+    *n = delta > 0 ? *n + 1 : *n - (*n > 0);
 }
 
 static int build_profiles(vg_pipeline *p, vg_error *err)
@@ -174,7 +203,7 @@ static int build_profiles(vg_pipeline *p, vg_error *err)
             p->block_size = pr->block_size;
     }
     assign_columns(p);
-    return VG_OK;
+    return firing_gauges(p, err);
 }
 
 vg_pipeline *vg_pipeline_new(const vg_config *cfg, vg_error *err)
@@ -185,6 +214,9 @@ vg_pipeline *vg_pipeline_new(const vg_config *cfg, vg_error *err)
         return NULL;
     }
     p->cfg = cfg;
+    if (cfg->instance[0] != '\0' || gethostname(p->instance, sizeof(p->instance)) != 0)
+        snprintf(p->instance, sizeof(p->instance), "%s", cfg->instance);
+    p->instance[sizeof(p->instance) - 1] = '\0';  /* gethostname may not terminate */
     if (build_profiles(p, err) != VG_OK)
         goto out_free_pipeline;
     if (vg_guard_configure(&p->guards, cfg->doc, cfg->guards, err) != VG_OK)
@@ -194,8 +226,9 @@ vg_pipeline *vg_pipeline_new(const vg_config *cfg, vg_error *err)
     if (p->series == NULL)
         goto out_free_pipeline;
     p->scratch = malloc(p->block_size);
-    if (p->scratch == NULL) {
-        vg_error_set(err, VG_ENOMEM, "pipeline scratch block");
+    p->undo = malloc(p->block_size);
+    if (p->scratch == NULL || p->undo == NULL) {
+        vg_error_set(err, VG_ENOMEM, "pipeline scratch blocks");
         goto out_free_pipeline;
     }
     return p;
@@ -226,6 +259,9 @@ void vg_pipeline_free(vg_pipeline *p)
     vg_rules_release(&p->rules);
     vg_series_table_free(p->series);
     free(p->scratch);
+    free(p->undo);
+    free(p->firing);
+    free(p->firing_gauge);
     free(p);
 }
 
@@ -258,6 +294,11 @@ int vg_pipeline_open_outputs(vg_pipeline *p, vg_error *err)
             return vg_error_set(err, rc, "outputs[%zu]", i);
     }
     return VG_OK;
+}
+
+void vg_pipeline_set_instance(vg_pipeline *p, const char *instance)
+{
+    snprintf(p->instance, sizeof(p->instance), "%s", instance);
 }
 
 void vg_pipeline_set_hook(vg_pipeline *p, vg_point_hook hook, void *ctx)

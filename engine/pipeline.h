@@ -55,6 +55,9 @@ void vg_pipeline_free(vg_pipeline *p);
 /* Takes sink: the pipeline closes it when freed, even if this fails. */
 int vg_pipeline_add_sink(vg_pipeline *p, vg_sink *sink);
 void vg_pipeline_set_hook(vg_pipeline *p, vg_point_hook hook, void *ctx);
+/* Names the instance in events (copied), replacing the config's `instance`
+ * or the host name. */
+void vg_pipeline_set_instance(vg_pipeline *p, const char *instance);
 
 /* Flushes (bounded) and closes every sink; later events go nowhere. For an
  * orderly shutdown where the sinks must go before their broker does. */

@@ -52,6 +52,7 @@ typedef struct profile {
     vg_ensemble_params ensemble;
     vg_alert_params    alert;
     int                severity;        /* -1: from the peak score */
+    const vg_rule     *rule;            /* NULL: the top level */
     size_t             ensemble_offset;
     size_t             ensemble_size;
     size_t             before_offset;   /* the ensemble as it was before the incident */
@@ -70,6 +71,7 @@ struct vg_pipeline {
     size_t                 block_size;  /* the largest profile's */
     size_t                 window_offset;
     char                  *scratch;     /* block_size bytes: a series scored without learning */
+    char                  *undo;        /* block_size bytes: a model before its point */
     vg_guard_params        guards;
     vg_sink              **sinks;
     size_t                 n_sinks;
@@ -77,7 +79,11 @@ struct vg_pipeline {
     void                  *hook_ctx;
     vg_pipeline_stats      stats;
     vg_ratelimit           sink_log;
-    uint64_t               firing_now;     /* series whose incident is firing */
+    char                   instance[64];   /* events' instance */
+    /* Notified incidents firing now, by profile and severity ([k * 2 + s]),
+     * and their vigil_incidents_firing{rule,severity} children: */
+    uint64_t              *firing;
+    vg_metric_child      **firing_gauge;
     uint64_t               evicted_seen;   /* evictions already counted in metrics */
     uint64_t               timing_tick;    /* points since the last timed one */
 };
@@ -89,6 +95,10 @@ static inline const profile *vg__profile_of(const vg_pipeline *p, const void *bl
 
 /* The profile (0: top level) that scores series `key`. */
 uint32_t vg__profile_for_key(const vg_pipeline *p, const char *key, size_t key_len);
+
+/* Counts the incident of head (firing, not muted) in or out (delta +1/-1)
+ * of the firing incidents of its rule and severity. */
+void vg__firing_count(vg_pipeline *p, const series_head *head, int delta);
 
 /* Makes block a fresh series of profile `prof`; hash is its key's. */
 void vg__series_reset(vg_pipeline *p, void *block, uint32_t prof, uint64_t hash);

@@ -6,6 +6,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/template.h"
+
 /* Detector time is measured on one point in TIME_EVERY and scaled up:
  * reading the clock around every call would cost more than some detectors. */
 #define TIME_EVERY 64
@@ -33,8 +35,56 @@ static size_t lead_detector(const scored *sc)
     return lead;
 }
 
+/* Room for one rendered annotation. */
+#define TEXT_BYTES 1024
+
+/* Where the event came from and the words a person reads: the rule's
+ * templates or the default sentences, rendered into text[]. */
+static void add_words(const vg_pipeline *p, const profile *pr, vg_event *ev,
+                      char text[3][TEXT_BYTES])
+{
+    const vg_rule *rule = pr->rule;
+    ev->rule = rule != NULL ? rule->name : "default";
+    ev->instance = p->instance;
+    ev->duration_s = (double)(ev->ts_ms - ev->start_ms) / 1000.0;
+    if (rule != NULL) {
+        ev->alertname = rule->alertname;
+        ev->page_labels = rule->page_labels;
+    }
+    const char *summary = rule && rule->summary ? rule->summary
+                                                : vg_template_default_summary(ev);
+    vg_template_render(summary, ev, text[0], TEXT_BYTES);
+    ev->summary = text[0];
+    vg_template_render(rule && rule->description ? rule->description
+                                                 : vg_template_default_description(ev),
+                       ev, text[1], TEXT_BYTES);
+    ev->description = text[1];
+    if (rule != NULL && rule->runbook_url != NULL) {
+        vg_template_render(rule->runbook_url, ev, text[2], TEXT_BYTES);
+        ev->runbook_url = text[2];
+    }
+}
+
+/* The alert's bookkeeping of an event: a firing remembers whether it is
+ * muted and its severity (its resolved reports both), and the firing
+ * incidents are counted by rule and severity. */
+static void track_incident(vg_pipeline *p, series_head *head, vg_event *ev, int muted_now)
+{
+    if (ev->state == VG_ALERT_FIRING) {
+        head->alert.muted = (uint8_t)muted_now;
+        head->alert.severity = (uint8_t)ev->severity;
+        p->stats.events_firing++;
+        vg__firing_count(p, head, 1);
+    } else {
+        p->stats.events_resolved++;
+        vg__firing_count(p, head, -1);
+    }
+    ev->muted = head->alert.muted;
+}
+
 static void emit_event(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
-                       const series_head *head, const vg_point_result *r, const scored *sc)
+                       series_head *head, const vg_point_result *r, const scored *sc,
+                       int muted_now)
 {
     const profile *pr = sc->pr;
     vg_event ev;
@@ -67,15 +117,14 @@ static void emit_event(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
         memcpy(d->detail, sc->why[i].detail, sizeof(d->detail));
     }
     vg_event_make_id(&ev);
+    char text[3][TEXT_BYTES];
+    add_words(p, pr, &ev, text);
 
-    if (r->event == VG_ALERT_FIRING) {
-        p->stats.events_firing++;
-        p->firing_now++;
-    } else {
-        p->stats.events_resolved++;
-        p->firing_now -= p->firing_now > 0;
-    }
+    track_incident(p, head, &ev, muted_now);
     for (size_t i = 0; i < p->n_sinks; i++) {
+        /* A muted incident is recorded (event log, console), not notified. */
+        if (ev.muted && !p->sinks[i]->ops->records_muted)
+            continue;
         int rc = vg_sink_emit(p->sinks[i], &ev);
         if (rc != VG_OK) {
             p->stats.sink_errors++;
@@ -162,22 +211,24 @@ static void fill_result(const vg_pipeline *p, const scored *sc, vg_point_result 
 }
 
 /* Whether the point counts as anomalous for the alert: a score at the
- * threshold that passes the paging floors, or, inside an incident, a value
- * still outside the incident's baseline band. */
+ * threshold that passes the paging floors (and the rule's direction), or,
+ * inside an incident, a value still outside the incident's baseline band.
+ * *suppressed: the score was at the threshold but the point is normal. */
 static int judge(const profile *pr, series_head *head, int in_incident, int frozen,
-                 const vg_point *pt, double score, const vg_point_result *r)
+                 const vg_point *pt, double score, const vg_point_result *r, int *suppressed)
 {
     const vg_alert_params *ap = &pr->alert;
     /* NaN compares false, so a point without a score counts as normal. */
-    int anomalous = score >= ap->threshold &&
-                    vg_baseline_pages(&head->baseline, ap, r->expected, pt->value);
+    int flagged = score >= ap->threshold;
+    int anomalous = flagged && vg_baseline_pages(&head->baseline, ap, r->expected, pt->value);
     if (in_incident)
         /* A learning model's expectation follows the fault: then the
          * expectation at the incident's start is the baseline. */
-        return anomalous ||
-               vg_baseline_outside(&head->baseline, frozen ? r->expected : NAN, pt->value);
-    if (anomalous)
+        anomalous = anomalous ||
+                    vg_baseline_outside(&head->baseline, frozen ? r->expected : NAN, pt->value);
+    else if (anomalous)
         vg_baseline_begin(&head->baseline, ap, r->expected, r->lower, r->upper);
+    *suppressed = flagged && !anomalous;
     return anomalous;
 }
 
@@ -200,24 +251,37 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
      * not become its new normal (an accepted level relearns; alert.h). */
     int open = head->alert.state != VG_ALERT_NORMAL;
     int frozen = open && pr->alert.hold_model;
+    vg_mute *mute = pr->rule != NULL ? &p->rules.rules[head->profile - 1].mute : NULL;
+    int muted_now = mute != NULL && mute->n > 0 && vg_mute_active(mute, pt->ts_ms);
+    int skip_muted = muted_now && mute->skip_model_update;
+    /* skip_model_update: the model before the point, put back if the point
+     * turns out suppressed (its verdict needs the scores the model makes). */
+    size_t model_bytes = pr->block_size - p->window_offset;
+    int undoable = (pr->alert.skip_model_update || skip_muted) && !frozen;
+    if (undoable)
+        memcpy(p->undo, block + p->window_offset, model_bytes);
     vg_point_result r;
     double judged = score_both(p, block, frozen, pt, &sc, &r);
     fill_result(p, &sc, &r);
 
-    int anomalous = judge(pr, head, open, frozen, pt, judged, &r);
+    int suppressed;
+    int anomalous = judge(pr, head, open, frozen, pt, judged, &r, &suppressed);
     r.event = vg_alert_step(&head->alert, &pr->alert, pt->ts_ms, judged, anomalous);
     r.alert = (vg_alert_state)head->alert.state;
-    if (!frozen)
+    int learn = !(undoable && ((suppressed && pr->alert.skip_model_update) || skip_muted));
+    if (!learn)
+        memcpy(block + p->window_offset, p->undo, model_bytes);
+    if (!frozen && learn)
         vg_window_push((vg_window *)(block + p->window_offset), pt->value);
     /* The long-run range learns every point outside an incident, an
      * incident's first point included: what the series did is its range,
      * so a routine blip raises the floor against the next one. */
-    if (!open)
+    if (!open && learn)
         vg_baseline_learn(&head->baseline, &pr->alert, pt->value);
     p->stats.points++;
 
     if (r.event != VG_ALERT_NORMAL) {
-        emit_event(p, b, pt, head, &r, &sc);
+        emit_event(p, b, pt, head, &r, &sc, muted_now);
         (*events)++;
     }
     if (p->hook != NULL)
@@ -233,7 +297,9 @@ static void publish_metrics(vg_pipeline *p, const vg_batch *b, uint64_t firing0,
         vg_metric_label_inc(VG_M_EVENTS, "firing", p->stats.events_firing - firing0);
     if (p->stats.events_resolved > resolved0)
         vg_metric_label_inc(VG_M_EVENTS, "resolved", p->stats.events_resolved - resolved0);
-    vg_metric_set(VG_M_INCIDENTS_FIRING, (double)p->firing_now);
+    for (size_t i = 0; i < p->n_profiles * 2; i++)
+        if (p->firing_gauge[i] != NULL)
+            vg_metrics_set(p->firing_gauge[i], (double)p->firing[i]);
     vg_metric_set(VG_M_SERIES_ACTIVE, (double)vg_series_table_count(p->series));
     uint64_t evicted = vg_series_table_evicted(p->series);
     vg_metric_inc(VG_M_SERIES_EVICTED, evicted - p->evicted_seen);

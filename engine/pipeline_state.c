@@ -26,6 +26,8 @@ static void save_head(const series_head *head, vg_writer *out)
     vg_writer_u8(out, a->state);
     vg_writer_u8(out, a->quiet);
     vg_writer_u8(out, a->end);
+    vg_writer_u8(out, a->muted);
+    vg_writer_u8(out, a->severity);
     vg_writer_u32(out, a->streak);
     vg_writer_i64(out, a->start_ms);
     vg_writer_f64(out, a->peak);
@@ -55,6 +57,8 @@ static void load_head(series_head *head, vg_reader *in)
     vg_reader_u8(in, &a->state);
     vg_reader_u8(in, &a->quiet);
     vg_reader_u8(in, &a->end);
+    vg_reader_u8(in, &a->muted);
+    vg_reader_u8(in, &a->severity);
     vg_reader_u32(in, &a->streak);
     vg_reader_i64(in, &a->start_ms);
     vg_reader_f64(in, &a->peak);
@@ -122,8 +126,9 @@ int vg_pipeline_load_series(vg_pipeline *p, const char *key, size_t key_len,
         p->stats.state_mismatch++;
         return VG_OK;  /* its rule now scores it differently: start it fresh */
     }
-    load_head((series_head *)block, in);
-    ((series_head *)block)->profile = prof;
+    series_head *head = (series_head *)block;
+    load_head(head, in);
+    head->profile = prof;
     vg_window *w = (vg_window *)(block + p->window_offset);
     vg_reader_u32(in, &w->len);
     vg_reader_u32(in, &w->next);
@@ -141,6 +146,8 @@ int vg_pipeline_load_series(vg_pipeline *p, const char *key, size_t key_len,
         rc = vg_ensemble_load(block + pr->before_offset, &pr->ensemble, in, err);
     if (rc != VG_OK)
         vg__series_reset(p, block, prof, hash);
+    else if (head->alert.state == VG_ALERT_FIRING)
+        vg__firing_count(p, head, 1);
     return rc;
 }
 

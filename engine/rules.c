@@ -2,14 +2,28 @@
 #include "engine/rules.h"
 
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/alert.h"
 #include "core/series_key.h"
+#include "core/template.h"
 
 static const char *const rule_keys[] = {"match", "detectors", "ensemble", "alert", "severity",
+                                        "name", "alertname", "labels", "annotations", "mute",
                                         NULL};
+/* Rule keys whose value is a string rather than an object. */
+static const char *const string_keys[] = {"severity", "name", "alertname", NULL};
+static const char *const annotation_keys[] = {"summary", "description", "runbook_url", NULL};
+
+static int listed(const char *const *list, const char *key)
+{
+    for (size_t k = 0; list[k] != NULL; k++)
+        if (strcmp(list[k], key) == 0)
+            return 1;
+    return 0;
+}
 
 static int rule_error(const vg_conf_doc *doc, const json_t *parent, const char *key,
                       size_t index, vg_error *err, const char *what, size_t rule)
@@ -18,6 +32,48 @@ static int rule_error(const vg_conf_doc *doc, const json_t *parent, const char *
     vg_conf_where(doc, parent, key, index, where, sizeof(where));
     return vg_error_set_at(err, VG_ECONFIG, where, "rules[%zu]%s%s: %s", rule,
                            key ? "." : "", key ? key : "", what);
+}
+
+/* A label name Alertmanager accepts: [a-zA-Z_][a-zA-Z0-9_]*. */
+static int label_name_ok(const char *s)
+{
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+        return 0;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+           strlen(s);
+}
+
+/* name, alertname, labels and annotations (types already checked). */
+static int parse_words(vg_rule *r, const vg_conf_doc *doc, const json_t *obj, size_t i,
+                       vg_error *err)
+{
+    snprintf(r->name_buf, sizeof(r->name_buf), "rules[%zu]", i);
+    const char *name = json_string_value(json_object_get(obj, "name"));
+    r->name = name != NULL ? name : r->name_buf;
+    r->alertname = json_string_value(json_object_get(obj, "alertname"));
+    r->page_labels = json_object_get(obj, "labels");
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)r->page_labels, key, v) {
+        if (!label_name_ok(key) || !json_is_string(v) || strcmp(key, "alertname") == 0 ||
+            strcmp(key, "series") == 0 || strcmp(key, "severity") == 0)
+            return rule_error(doc, r->page_labels, key, 0, err,
+                              "labels: a label name ([a-zA-Z_][a-zA-Z0-9_]*, not alertname, "
+                              "series or severity) and a string", i);
+    }
+    const json_t *ann = json_object_get(obj, "annotations");
+    json_object_foreach((json_t *)ann, key, v) {
+        if (!listed(annotation_keys, key) || !json_is_string(v))
+            return rule_error(doc, ann, key, 0, err,
+                              "annotations: summary, description or runbook_url, a string", i);
+        vg_error terr = {0};
+        if (vg_template_check(json_string_value(v), &terr) != VG_OK)
+            return rule_error(doc, ann, key, 0, err, terr.msg, i);
+    }
+    r->summary = json_string_value(json_object_get(ann, "summary"));
+    r->description = json_string_value(json_object_get(ann, "description"));
+    r->runbook_url = json_string_value(json_object_get(ann, "runbook_url"));
+    return VG_OK;
 }
 
 static int parse_one(vg_rule *r, const vg_conf_doc *doc, const json_t *array, size_t i,
@@ -29,16 +85,20 @@ static int parse_one(vg_rule *r, const vg_conf_doc *doc, const json_t *array, si
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)obj, key, v) {
-        size_t k = 0;
-        while (rule_keys[k] != NULL && strcmp(rule_keys[k], key) != 0)
-            k++;
-        if (rule_keys[k] == NULL)
+        if (!listed(rule_keys, key))
             return rule_error(doc, obj, key, 0, err, "unknown key", i);
-        if (strcmp(key, "severity") != 0 && !json_is_object(v))
-            return rule_error(doc, obj, key, 0, err, "must be an object", i);
+        if (listed(string_keys, key) ? !json_is_string(v) : !json_is_object(v))
+            return rule_error(doc, obj, key, 0, err,
+                              listed(string_keys, key) ? "must be a string" : "must be an object",
+                              i);
     }
     memset(r, 0, sizeof(*r));
     r->object = obj;
+    int rc = parse_words(r, doc, obj, i, err);
+    if (rc == VG_OK)
+        rc = vg_mute_parse(&r->mute, doc, json_object_get(obj, "mute"), i, err);
+    if (rc != VG_OK)
+        return rc;
     r->detectors = json_object_get(obj, "detectors");
     r->ensemble = json_object_get(obj, "ensemble");
     r->alert = json_object_get(obj, "alert");
@@ -89,17 +149,19 @@ int vg_rules_parse(vg_rules *rules, const vg_conf_doc *doc, const json_t *array,
         return vg_error_set(err, VG_ENOMEM, "rules");
     for (size_t i = 0; i < n; i++) {
         int rc = parse_one(&rules->rules[i], doc, array, i, err);
+        rules->n = i + 1;  /* what to release */
         if (rc != VG_OK) {
             vg_rules_release(rules);
             return rc;
         }
     }
-    rules->n = n;
     return VG_OK;
 }
 
 void vg_rules_release(vg_rules *rules)
 {
+    for (size_t i = 0; i < rules->n; i++)
+        vg_mute_release(&rules->rules[i].mute);
     free(rules->rules);
     memset(rules, 0, sizeof(*rules));
 }

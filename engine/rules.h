@@ -8,8 +8,18 @@
  *      "detectors": {"zscore": {"k": 4}},     replaces the detector set
  *      "ensemble": {"combine": "mean"},       replaces the ensemble settings
  *      "alert": {"threshold": 0.9999},        overrides these keys only
- *      "severity": "critical"}                fixed severity for its incidents
+ *      "severity": "critical",                fixed severity for its incidents
+ *      "name": "db-latency",                  in events and metrics (else "rules[i]")
+ *      "alertname": "DbLatency",              Alertmanager's alertname
+ *      "labels": {"team": "db"},              added to its alerts' labels
+ *      "annotations": {"summary": "{{series}} {{direction}} to {{value}}",
+ *                      "description": "...", "runbook_url": "https://..."},
+ *      "mute": {"windows": [...]}}            engine/mute.h
  *   ]
+ *
+ * Suppression (alert.direction, alert.min_deviation, alert.min_relative,
+ * alert.skip_model_update) is part of the rule's "alert" overrides. The
+ * annotations are `{{variable}}` templates (core/template.h), checked here.
  *
  * A rule is matched once, when a series is first seen (or reloaded), never
  * per point. */
@@ -21,15 +31,23 @@
 
 #include "core/config_table.h"
 #include "core/error.h"
+#include "engine/mute.h"
 
 typedef struct vg_rule {
     const json_t *object;     /* the rule (borrowed from the config) */
+    const char   *name;       /* "name", else "rules[i]" (in name_buf) */
+    char          name_buf[24];
+    /* The words of its pages (borrowed; NULL: the defaults): */
+    const char   *alertname;
+    const json_t *page_labels;   /* {label: "value"} added to its alerts */
+    const char   *summary, *description, *runbook_url;  /* core/template.h */
     const char   *name_glob;  /* NULL: any name */
     const json_t *labels;     /* {label: glob}, NULL: any labels */
     const json_t *detectors;  /* NULL: inherit */
     const json_t *ensemble;   /* NULL: inherit */
     const json_t *alert;      /* NULL: inherit */
     int           severity;   /* -1: from the score, else a vg_severity */
+    vg_mute       mute;       /* its mute windows (engine/mute.h) */
 } vg_rule;
 
 typedef struct vg_rules {

@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 
 #include "core/series_key.h"
+#include "core/siphash.h"
 
 #define NIL        UINT32_MAX  /* no entry: empty slot, list end */
 #define NO_SLOT    SIZE_MAX    /* lookup miss */
@@ -46,6 +47,10 @@ typedef struct entry {
 } entry;
 
 struct vg_series_table {
+    /* The index hashes keys with a per-table random key (hash flooding);
+     * on_init still gets the unkeyed vg_hash64, from which per-series seeds
+     * and so saved state and event ids derive. */
+    vg_sipkey hash_key;
     size_t   state_size, stride, max_series;
     uint8_t *slab;
     size_t   slab_reserved;   /* mapped bytes */
@@ -103,6 +108,7 @@ vg_series_table *vg_series_table_new(size_t state_size, size_t max_series,
     t->max_series = max_series;
     t->max_slots = pow2_at_least(2 * max_series);
     t->lru = t->mru = NIL;
+    t->hash_key = vg_sipkey_random();
     t->on_init = on_init;
     t->on_evict = on_evict;
     t->ctx = ctx;
@@ -314,7 +320,7 @@ static uint32_t insert_new(vg_series_table *t, uint64_t hash, const char *key,
 static void *get(vg_series_table *t, const char *key, size_t key_len, int init,
                  int *created)
 {
-    uint64_t hash = vg_hash64(key, key_len, 0);
+    uint64_t hash = vg_siphash(key, key_len, t->hash_key);
     size_t i = lookup(t, hash, key, key_len);
     if (created != NULL)
         *created = i == NO_SLOT;
@@ -326,7 +332,8 @@ static void *get(vg_series_table *t, const char *key, size_t key_len, int init,
     if (e == NIL)
         return NULL;
     if (init && t->on_init != NULL)
-        t->on_init(t->ctx, block(t, e), t->entries[e].key, key_len, hash);
+        t->on_init(t->ctx, block(t, e), t->entries[e].key, key_len,
+                   vg_hash64(key, key_len, 0));
     return block(t, e);
 }
 
@@ -343,7 +350,7 @@ void *vg_series_table_insert_raw(vg_series_table *t, const char *key, size_t key
 
 void *vg_series_table_find(const vg_series_table *t, const char *key, size_t key_len)
 {
-    size_t i = lookup(t, vg_hash64(key, key_len, 0), key, key_len);
+    size_t i = lookup(t, vg_siphash(key, key_len, t->hash_key), key, key_len);
     return i == NO_SLOT ? NULL : block(t, t->slots[i].entry);
 }
 
@@ -377,7 +384,7 @@ size_t vg_series_table_bytes(const vg_series_table *t)
 
 int vg_series_table_remove(vg_series_table *t, const char *key, size_t key_len)
 {
-    uint64_t hash = vg_hash64(key, key_len, 0);
+    uint64_t hash = vg_siphash(key, key_len, t->hash_key);
     size_t i = lookup(t, hash, key, key_len);
     if (i == NO_SLOT)
         return VG_ENOTFOUND;

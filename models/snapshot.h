@@ -43,7 +43,7 @@
 #include "core/error.h"
 #include "engine/pipeline.h"
 
-#define VG_SNAPSHOT_VERSION 4
+#define VG_SNAPSHOT_VERSION 5
 #define VG_SNAPSHOT_POSITIONS_MAX 64
 #define VG_SNAPSHOT_SUFFIX  ".vgstate"
 
@@ -120,8 +120,9 @@ int vg_snapshot_load(vg_pipeline *p, const char *path, size_t *loaded, vg_error 
 int vg_snapshot_load_at(vg_pipeline *p, const char *path, size_t *loaded,
                         vg_snapshot_positions *pos, vg_error *err);
 
-/* The file of one Kafka partition's state: DIR/<topic>-<partition>.vgstate,
- * with every byte of topic outside [A-Za-z0-9._-] written as '_' (Kafka's
+/* The file of one Kafka partition's state: DIR/<topic>-<partition>.vgstate
+ * (`vigil run` passes its consumer group as topic: one file per partition
+ * number, for every input topic), with every byte of topic outside [A-Za-z0-9._-] written as '_' (Kafka's
  * own topic alphabet, so real names come out unchanged) and an empty topic
  * as "_". Returns 0, VG_EARG for a negative partition, or VG_ERANGE when
  * the path does not fit out[cap]. */

@@ -63,7 +63,12 @@ int vg_snapshot_save_at(vg_pipeline *p, const char *path, int32_t partition,
     if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
         return vg_error_set(err, VG_ERANGE, "state path too long: %s", path);
     file_sink f = {.path = tmp};
-    f.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* A fresh file of our own: a leftover temp file (a crash mid-save) is
+     * removed, and a symlink planted in its place is removed, not followed
+     * (O_EXCL|O_NOFOLLOW): a save never writes through a link. */
+    if (unlink(tmp) != 0 && errno != ENOENT)
+        return vg_error_set_at(err, VG_EIO, tmp, "unlink: %s", strerror(errno));
+    f.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (f.fd < 0)
         return vg_error_set_at(err, VG_EIO, tmp, "open: %s", strerror(errno));
     int rc = vg_snapshot_encode_at(p, partition, pos, write_all, &f, err);

@@ -16,6 +16,7 @@ packages=(
     librdkafka-dev libgsl-dev libjansson-dev   # the mandated libraries
     libmicrohttpd-dev libcurl4-openssl-dev     # /metrics and Alertmanager
     libcmocka-dev                              # unit tests (found at configure time)
+    libsnappy-dev                              # prometheus-remote-write messages
 )
 if [ "${1:-}" = "--test" ]; then
     packages+=(

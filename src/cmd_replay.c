@@ -304,7 +304,7 @@ static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, i
             feed_given_scores(&run, &batch);
         else
             vg_pipeline_process(p, &batch);
-        vg_source_commit(src, &batch);
+        vg_source_commit(src, vg_source_position(src));
         vg_batch_reset(&batch);
         show_progress(t, src);
     }
@@ -428,6 +428,9 @@ static int replay_open(replay_session *rs, replay_opts *o, int files, vg_error *
         return err->code;
     vg_log_set_level((vg_log_level)rs->cfg->log_level);
     rs->p = vg_pipeline_new(rs->cfg, err);
+    /* Not the host name: a replay's events are the same on every machine. */
+    if (rs->p != NULL && rs->cfg->instance[0] == '\0')
+        vg_pipeline_set_instance(rs->p, "replay");
     if (rs->p == NULL || vg_csv_configure(rs->cfg->doc, rs->cfg->csv, &o->csv, err) != VG_OK ||
         add_sinks(rs->p, rs->cfg, o, err) != VG_OK ||
         (o->load_state && vg_snapshot_load_replay(rs->p, o->load_state, NULL, err) != VG_OK))

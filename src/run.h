@@ -10,7 +10,8 @@
  * offset: events of the re-read messages are sent again with the same ids,
  * and the scores continue exactly as without the crash. Without a state
  * directory, offsets are committed after every batch (at-least-once, cold
- * restart).
+ * restart). The checkpoints, and what holds them back when an output or a
+ * state save is not durable, are src/lifecycle.c's.
  *
  * State: one file per partition number, DIR/<group>-<partition>.vgstate.
  * A series belongs to the partition that last fed it; with several input
@@ -18,7 +19,8 @@
  * way), as in Kafka Streams.
  *
  * Operations: with a "metrics" object in the config, /metrics, /healthz and
- * /readyz (ready once partitions are assigned) are served on its address. */
+ * /readyz (ready once partitions are assigned and consumption is not paused
+ * by failing checkpoints) are served on its address. */
 #ifndef VG_SRC_RUN_H
 #define VG_SRC_RUN_H
 
@@ -48,6 +50,7 @@ typedef struct vg_run_options {
 
 typedef struct vg_run_stats {
     uint64_t batches, points, events, checkpoints, commits;
+    uint64_t held;           /* checkpoints held back (see src/lifecycle.h) */
     uint64_t state_loaded;   /* series loaded from saved state */
 } vg_run_stats;
 

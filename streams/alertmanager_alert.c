@@ -26,6 +26,7 @@
 
 #include "core/numfmt.h"
 #include "core/series_key.h"
+#include "core/template.h"
 
 /* Longest label name we write, with "exported_" and the NUL. */
 #define NAME_MAX_LEN 256
@@ -88,35 +89,25 @@ static json_t *labels_object(const vg_event *ev, const char *alertname, int *fai
         label_name(labels[i].name, labels[i].name_len, name);
         put(obj, name, json_stringn(labels[i].value, labels[i].value_len), failed);
     }
-    put(obj, "alertname", json_string(alertname), failed);
+    /* The rule's own labels (rules.c keeps them off the names below). */
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)ev->page_labels, key, v)
+        put(obj, key, json_deep_copy(v), failed);
+    put(obj, "alertname", json_string(ev->alertname ? ev->alertname : alertname), failed);
     put(obj, "series", json_stringn(ev->series, name_len), failed);
     put(obj, "severity", json_string(vg_severity_name(ev->severity)), failed);
     return obj;
 }
 
-/* The one line a person reads first in a notification. */
+/* The one line a person reads first in a notification: the rule's words
+ * the pipeline rendered, else the default sentence (core/template.h). */
 static json_t *summary(const vg_event *ev)
 {
-    char line[512], value[32], expected[32], lower[32], upper[32], score[32];
-    int key_len = ev->series_len > 300 ? 300 : (int)ev->series_len;
-    if (ev->state == VG_ALERT_RESOLVED) {
-        vg_fmt_score(score, ev->peak);
-        snprintf(line, sizeof(line), "%.*s back to normal after %.1f min (peak score %s)",
-                 key_len, ev->series, (double)(ev->ts_ms - ev->start_ms) / 60000.0, score);
-    } else if (isnan(ev->expected) || isnan(ev->lower) || isnan(ev->upper)) {
-        vg_fmt_sig(value, ev->value, 6);
-        vg_fmt_score(score, ev->score);
-        snprintf(line, sizeof(line), "%.*s anomalous: value %s, score %s", key_len, ev->series,
-                 value, score);
-    } else {
-        vg_fmt_sig(value, ev->value, 6);
-        vg_fmt_sig(expected, ev->expected, 6);
-        vg_fmt_sig(lower, ev->lower, 6);
-        vg_fmt_sig(upper, ev->upper, 6);
-        vg_fmt_score(score, ev->score);
-        snprintf(line, sizeof(line), "%.*s anomalous: value %s, expected %s [%s, %s], score %s",
-                 key_len, ev->series, value, expected, lower, upper, score);
-    }
+    char line[1024];
+    if (ev->summary != NULL)
+        return json_string(ev->summary);
+    vg_template_render(vg_template_default_summary(ev), ev, line, sizeof(line));
     return json_string(line);
 }
 
@@ -129,6 +120,10 @@ static json_t *annotations_object(const vg_event *ev, int *failed)
     }
     char text[80], lower[32], upper[32];
     put(obj, "summary", summary(ev), failed);
+    if (ev->description != NULL)
+        put(obj, "description", json_string(ev->description), failed);
+    if (ev->runbook_url != NULL)
+        put(obj, "runbook_url", json_string(ev->runbook_url), failed);
     put(obj, "incident", json_string(ev->id), failed);
     put_number(obj, "value", ev->value, failed);
     put_number(obj, "expected", ev->expected, failed);

@@ -2,9 +2,11 @@
  *
  * Alertmanager identifies an alert by its label set, so the labels depend
  * only on what a firing event and its resolved event share: the series
- * labels, `alertname`, `series` (the metric name) and `severity` (of the
- * incident; see the .c file). Everything else, which may change between the
- * two, goes in annotations. */
+ * labels, the rule's labels, `alertname` (the rule's, else the output's),
+ * `series` (the metric name) and `severity` (of the incident; see the .c
+ * file). Everything else, which may change between the two, goes in
+ * annotations: the summary and description sentences, runbook_url, value,
+ * band, scores. */
 #ifndef VG_STREAMS_ALERTMANAGER_ALERT_H
 #define VG_STREAMS_ALERTMANAGER_ALERT_H
 
@@ -15,7 +17,7 @@
 
 /* Returns a new postableAlert object for ev (caller json_decref()s), or NULL
  * when out of memory or when the series key does not split. alertname is
- * the `alertname` label; generator_url (NULL-able, "" = none) becomes
+ * the `alertname` label unless the event carries its rule's; generator_url (NULL-able, "" = none) becomes
  * generatorURL. now_ms is the wall clock: startsAt is clamped to at most
  * now_ms and a resolved endsAt to [startsAt, now_ms] (see the .c file). */
 json_t *vg_am_alert_new(const vg_event *ev, const char *alertname,

@@ -24,6 +24,7 @@ typedef struct node {
     struct node *prev, *next;
     char         id[33];
     int          resolved;
+    vg_severity  severity;
     char        *json;
 } node;
 
@@ -203,7 +204,8 @@ static void unlink_node(vg_am_outbox *o, node *nd)
     o->queued--;
 }
 
-/* Drops the oldest queued alert. A dropped firing counts as posted, so its
+/* Drops the oldest queued alert of the lowest severity queued (warnings
+ * go before any critical). A dropped firing counts as posted, so its
  * resolved is not held forever, and its next re-post (one interval on, as
  * for any firing) may still deliver it; a dropped resolved ends the
  * incident's re-posts, and Alertmanager then resolves it resolve_timeout
@@ -211,6 +213,10 @@ static void unlink_node(vg_am_outbox *o, node *nd)
 static void drop_oldest(vg_am_outbox *o, int64_t now_ms)
 {
     node *nd = o->head;
+    for (node *at = o->head->next; at != NULL && nd->severity > VG_SEVERITY_WARNING;
+         at = at->next)
+        if (at->severity < nd->severity)
+            nd = at;
     unlink_node(o, nd);
     incident *inc = find(o, nd->id);
     if (inc != NULL && nd->resolved)
@@ -279,6 +285,7 @@ int vg_am_outbox_push(vg_am_outbox *o, const char *id, int resolved, vg_severity
     }
     snprintf(nd->id, sizeof(nd->id), "%s", id);
     nd->resolved = resolved;
+    nd->severity = severity;
     nd->json = json;
     nd->prev = o->tail;
     if (o->tail != NULL)

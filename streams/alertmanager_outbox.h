@@ -1,9 +1,9 @@
 /* The Alertmanager sink's outbox: alerts waiting to be posted, and the
  * firing alerts it must keep re-posting.
  *
- * A bounded FIFO of alerts (compact JSON text), oldest dropped when full,
- * plus one entry per firing incident (by event id) that remembers the
- * firing alert's text, its severity, when it was first posted and when it
+ * A bounded FIFO of alerts (compact JSON text), oldest of the lowest
+ * severity dropped when full, plus one entry per firing incident (by event
+ * id) that remembers the firing alert's text, its severity, when it was first posted and when it
  * is due again. Not thread-safe: the sink calls it under its lock. Pure
  * data, no clock of its own: every call that needs the time takes now_ms
  * (monotonic), so the tests drive it without waiting. */
@@ -42,7 +42,8 @@ vg_severity vg_am_outbox_severity(const vg_am_outbox *o, const char *id, vg_seve
 /* Queues a firing (resolved = 0) or resolved alert of incident `id`. Takes
  * json (malloc'd), even on failure. A firing starts tracking the incident
  * (with `severity`); a resolved stops its re-posts. When the queue is full
- * the oldest alert is dropped and *dropped incremented. Returns 0 or
+ * the oldest alert of the lowest severity queued is dropped and *dropped
+ * incremented. Returns 0 or
  * VG_ENOMEM. */
 int vg_am_outbox_push(vg_am_outbox *o, const char *id, int resolved, vg_severity severity,
                       char *json, int64_t now_ms, uint64_t *dropped);

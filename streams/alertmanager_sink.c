@@ -22,8 +22,12 @@
  * themselves while a post is in flight, so no linger delay is added). A
  * network error or a 5xx is retried with exponential backoff (100 ms
  * doubling up to backoff_max_ms) for as long as the sink is open; a 4xx is
- * not retried: counted as failed and logged. flush() waits until the queue
- * is empty and nothing is in flight, or the timeout. */
+ * not retried: counted as failed and logged. flush() never waits: an alert
+ * queued in the outbox is as durable as this output gets (the worker owns
+ * it from there), so a slow or down Alertmanager never stalls a batch or a
+ * checkpoint. vg_alertmanager_sink_drain() waits for the queue to empty.
+ * close() drains for at most CLOSE_DRAIN_MS, then waits at most for the
+ * post in flight (timeout_ms): the bound `vigil run` shutdown counts on. */
 #include "streams/alertmanager_sink.h"
 
 #include <pthread.h>
@@ -38,6 +42,8 @@
 #include "core/vigil_metrics.h"
 #include "streams/alertmanager_alert.h"
 #include "streams/alertmanager_outbox.h"
+
+#define CLOSE_DRAIN_MS 10000  /* replay ends and SIGTERM: the last alerts' chance */
 #include "streams/http_client.h"
 
 #define BACKOFF_FIRST_MS 100
@@ -81,6 +87,7 @@ static const char *const am_also[] = {"type", NULL};
 typedef struct am_sink {
     am_params       params;
     char            post_url[1100];
+    char            log_url[1100];  /* post_url without credentials, for logs */
     pthread_mutex_t lock;
     pthread_cond_t  wake;     /* worker: something queued, or closing */
     pthread_cond_t  drained;  /* flush: a post finished */
@@ -158,7 +165,7 @@ static void post_batch(am_sink *s, const vg_am_item *items, size_t n)
         if (status >= 400 && status < 500) {
             atomic_fetch_add(&s->failed, n);
             vg_log_limited(&s->post_log, VG_LOG_ERROR,
-                           "alertmanager: %s rejected %zu alerts: HTTP %d: %s", s->post_url, n,
+                           "alertmanager: %s rejected %zu alerts: HTTP %d: %s", s->log_url, n,
                            status, reply);
             break;
         }
@@ -169,11 +176,11 @@ static void post_batch(am_sink *s, const vg_am_item *items, size_t n)
         atomic_fetch_add(&s->retries, 1);
         if (status > 0)
             vg_log_limited(&s->post_log, VG_LOG_WARN,
-                           "alertmanager: %s: HTTP %d, retrying in %lld ms", s->post_url, status,
+                           "alertmanager: %s: HTTP %d, retrying in %lld ms", s->log_url, status,
                            (long long)backoff);
         else
             vg_log_limited(&s->post_log, VG_LOG_WARN, "alertmanager: %s: %s, retrying in %lld ms",
-                           s->post_url, err.msg, (long long)backoff);
+                           s->log_url, err.msg, (long long)backoff);
         pthread_mutex_lock(&s->lock);
         int64_t until = vg_now_ms() + backoff;
         while (!atomic_load(&s->closing) && vg_now_ms() < until)
@@ -265,6 +272,7 @@ static void make_post_url(am_sink *s)
     while (len > 0 && url[len - 1] == '/')
         len--;
     snprintf(s->post_url, sizeof(s->post_url), "%.*s/api/v2/alerts", (int)len, url);
+    vg_url_redact(s->post_url, s->log_url, sizeof(s->log_url));
 }
 
 static void *am_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
@@ -349,6 +357,13 @@ static int am_emit(void *self, const vg_event *ev)
 
 static int am_flush(void *self, int timeout_ms)
 {
+    (void)self;
+    (void)timeout_ms;
+    return VG_OK;
+}
+
+int vg_alertmanager_sink_drain(void *self, int timeout_ms)
+{
     am_sink *s = self;
     int64_t deadline = vg_now_ms() + timeout_ms;
     int rc = VG_OK;
@@ -367,6 +382,7 @@ static int am_flush(void *self, int timeout_ms)
 static void am_close(void *self)
 {
     am_sink *s = self;
+    vg_alertmanager_sink_drain(s, CLOSE_DRAIN_MS);
     pthread_mutex_lock(&s->lock);
     atomic_store(&s->closing, 1);
     pthread_cond_broadcast(&s->wake);

@@ -20,4 +20,9 @@ typedef struct vg_alertmanager_stats {
 /* Reads the counters of a sink (the `self` its open returned). Any thread. */
 void vg_alertmanager_sink_stats(const void *self, vg_alertmanager_stats *out);
 
+/* Waits until every queued alert is posted (or failed for good) and none
+ * is in flight: 0, or VG_ETIMEOUT after timeout_ms. flush() does not wait
+ * (see alertmanager_sink.c); tests and tools that need the posts out do. */
+int vg_alertmanager_sink_drain(void *self, int timeout_ms);
+
 #endif

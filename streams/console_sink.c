@@ -34,13 +34,17 @@ static int console_emit(void *self, const vg_event *ev)
     vg_fmt_sig(value, ev->value, 6);
     vg_fmt_score(score, ev->score);
 
-    char where[96] = "";
+    /* A muted incident (a rule's mute window) says so before its origin. */
+    char where[104] = "";
+    const char *muted = ev->muted ? "  muted" : "";
     if (ev->origin.source != NULL && ev->origin.partition < 0)
-        snprintf(where, sizeof(where), "  %s:%lld", ev->origin.source,
+        snprintf(where, sizeof(where), "%s  %s:%lld", muted, ev->origin.source,
                  (long long)ev->origin.offset);
     else if (ev->origin.source != NULL)
-        snprintf(where, sizeof(where), "  %s/%d@%lld", ev->origin.source,
+        snprintf(where, sizeof(where), "%s  %s/%d@%lld", muted, ev->origin.source,
                  (int)ev->origin.partition, (long long)ev->origin.offset);
+    else
+        snprintf(where, sizeof(where), "%s", muted);
 
     if (ev->state == VG_ALERT_RESOLVED) {
         double minutes = (double)(ev->ts_ms - ev->start_ms) / 60000.0;
@@ -93,4 +97,5 @@ const vg_sink_ops vg_console_sink_ops = {
     .emit     = console_emit,
     .flush    = console_flush,
     .close    = console_close,
+    .records_muted = 1,
 };

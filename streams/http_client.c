@@ -80,7 +80,9 @@ vg_http *vg_http_new(const char *url, int timeout_ms, const atomic_int *abort, v
     bad |= curl_easy_setopt(c, CURLOPT_XFERINFODATA, h) != CURLE_OK;
     bad |= curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L) != CURLE_OK;
     if (bad) {
-        vg_error_set(err, VG_ECONFIG, "libcurl refused the options for %s", url);
+        char shown[1100];
+        vg_error_set(err, VG_ECONFIG, "libcurl refused the options for %s",
+                     vg_url_redact(url, shown, sizeof(shown)));
         goto out_free_curl;
     }
     return h;
@@ -140,3 +142,20 @@ int vg_http_post_json(vg_http *h, const char *body, size_t len, char *reply, siz
 }
 
 #endif
+
+char *vg_url_redact(const char *url, char *out, size_t cap)
+{
+    const char *scheme = strstr(url, "://");
+    const char *host = scheme != NULL ? scheme + 3 : url;
+    size_t authority = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', authority);
+    const char *query = strchr(host, '?');
+    int path_len = (int)(query != NULL ? (size_t)(query - host) : strlen(host));
+    if (at != NULL)
+        snprintf(out, cap, "%.*s***@%.*s%s", (int)(host - url), url,
+                 path_len - (int)(at + 1 - host), at + 1, query != NULL ? "?***" : "");
+    else
+        snprintf(out, cap, "%.*s%.*s%s", (int)(host - url), url, path_len, host,
+                 query != NULL ? "?***" : "");
+    return out;
+}

@@ -27,4 +27,8 @@ void vg_http_free(vg_http *h);
 int vg_http_post_json(vg_http *h, const char *body, size_t len, char *reply, size_t cap,
                       vg_error *err);
 
+/* Writes url into out[cap] fit for logs: credentials ("user:password@"
+ * before the host) become "***@" and the query string "?***". Returns out. */
+char *vg_url_redact(const char *url, char *out, size_t cap);
+
 #endif

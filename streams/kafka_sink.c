@@ -11,8 +11,11 @@
  * retries). Delivery reports come back through dr_msg_cb, served by
  * rd_kafka_poll()/rd_kafka_flush() on the caller's thread, so the counters
  * need no lock. flush() is the durability point the pipeline commits on: it
- * returns 0 only when every message emitted so far was acknowledged and
- * none failed since the previous flush. */
+ * returns 0 only when every message emitted so far was acknowledged. A
+ * message that failed (a delivery error, even a non-retriable one, or a
+ * full queue at emit) is kept and produced again by the next flushes, with
+ * backoff (100 ms doubling to 5 s); until it is acknowledged every flush
+ * fails, which holds the checkpoint (and the commit) back. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,15 +44,43 @@ static const vg_conf_field kafka_sink_fields[] = {
 
 static const char *const kafka_sink_also[] = {"type", NULL};
 
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+/* A message to produce again: key and value copied. */
+typedef struct kept_msg {
+    char  *key, *value;
+    size_t key_len, len;
+} kept_msg;
+
 typedef struct kafka_sink {
     kafka_sink_params params;
     rd_kafka_t       *rk;
     rd_kafka_topic_t *rkt;
     uint64_t          produced, acked, failed;
-    uint64_t          failed_at_flush;  /* `failed` when flush last looked */
+    kept_msg         *kept;            /* failed: produced again by flush */
+    size_t            n_kept, cap_kept;
+    int64_t           retry_at_ms, backoff_ms;
     vg_ratelimit      fail_log;
     char              value[65536];
 } kafka_sink;
+
+static void keep(kafka_sink *s, const void *key, size_t key_len, const void *value, size_t len)
+{
+    if (s->n_kept == s->cap_kept) {
+        s->cap_kept = s->cap_kept ? s->cap_kept * 2 : 16;
+        s->kept = realloc(s->kept, s->cap_kept * sizeof(*s->kept));
+        vg_assert(s->kept != NULL);
+    }
+    kept_msg *k = &s->kept[s->n_kept++];
+    k->key = malloc(key_len + 1);
+    k->value = malloc(len + 1);
+    vg_assert(k->key != NULL && k->value != NULL);
+    memcpy(k->key, key, key_len);
+    memcpy(k->value, value, len);
+    k->key_len = key_len;
+    k->len = len;
+}
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -60,7 +91,9 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         return;
     }
     s->failed++;
+    keep(s, m->key, m->key_len, m->payload, m->len);
     vg_metric_inc(VG_M_ALERT_DELIVERY_FAILURES, 1);
+    vg_metric_not_durable("kafka", "delivery", 1);
     vg_log_limited(&s->fail_log, VG_LOG_ERROR, "kafka sink: event for %.*s not delivered to %s: %s",
                    (int)m->key_len, (const char *)m->key, s->params.topic,
                    rd_kafka_err2str(m->err));
@@ -142,21 +175,14 @@ out_free_sink:
     return NULL;
 }
 
-static int kafka_sink_emit(void *self, const vg_event *ev)
+/* Queues one message; a full local queue waits for deliveries to drain it,
+ * bounded. Returns 0, VG_EFULL or VG_EKAFKA. */
+static int produce(kafka_sink *s, const char *key, size_t key_len, const char *value,
+                   size_t len)
 {
-    kafka_sink *s = self;
-    int n = vg_event_encode(ev, s->value, sizeof(s->value));
-    if (n < 0)
-        return n;
-    char why[256];
-    if (rd_kafka_fatal_error(s->rk, why, sizeof(why)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        vg_log_limited(&s->fail_log, VG_LOG_ERROR, "kafka sink: producer failed: %s", why);
-        return VG_EKAFKA;
-    }
-    /* A full local queue waits for deliveries to drain it, bounded. */
     for (int tries = 0;; tries++) {
-        if (rd_kafka_produce(s->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, s->value,
-                             (size_t)n, ev->series, ev->series_len, NULL) == 0)
+        if (rd_kafka_produce(s->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)value,
+                             len, key, key_len, NULL) == 0)
             break;
         rd_kafka_resp_err_t e = rd_kafka_last_error();
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || tries == 100) {
@@ -167,40 +193,88 @@ static int kafka_sink_emit(void *self, const vg_event *ev)
         rd_kafka_poll(s->rk, 100);
     }
     s->produced++;
+    return VG_OK;
+}
+
+static int kafka_sink_emit(void *self, const vg_event *ev)
+{
+    kafka_sink *s = self;
+    int n = vg_event_encode(ev, s->value, sizeof(s->value));
+    if (n < 0)
+        return n;
+    /* Not queued now (a full queue, a failed producer): kept for the next
+     * flush, which fails until it is delivered. */
+    if (produce(s, ev->series, ev->series_len, s->value, (size_t)n) != VG_OK) {
+        keep(s, ev->series, ev->series_len, s->value, (size_t)n);
+        vg_metric_not_durable("kafka", "enqueue", 1);
+    }
     rd_kafka_poll(s->rk, 0);
     return VG_OK;
+}
+
+/* Produces the kept messages again, oldest first, while they queue. */
+static void produce_kept(kafka_sink *s)
+{
+    size_t done = 0;
+    while (done < s->n_kept) {
+        kept_msg *k = &s->kept[done];
+        if (produce(s, k->key, k->key_len, k->value, k->len) != VG_OK)
+            break;
+        free(k->key);
+        free(k->value);
+        done++;
+    }
+    memmove(s->kept, s->kept + done, (s->n_kept - done) * sizeof(*s->kept));
+    s->n_kept -= done;
+    if (done > 0)
+        vg_info("kafka sink: %zu undelivered event(s) produced again to %s", done,
+                s->params.topic);
 }
 
 static int kafka_sink_flush(void *self, int timeout_ms)
 {
     kafka_sink *s = self;
+    int64_t now = vg_now_ms();
+    if (s->n_kept > 0 && now >= s->retry_at_ms)
+        produce_kept(s);
     /* librdkafka 2.0.2's rd_kafka_flush() looks for the last delivery
      * report only every 10 ms, so one flush per batch cost at least 10 ms
      * of latency. Flushing in 1 ms steps returns within a millisecond of
      * the last report; each step still sends at once, ignoring linger.ms. */
-    int64_t end = vg_now_ms() + timeout_ms;
+    int64_t end = now + timeout_ms;
     while (rd_kafka_flush(s->rk, timeout_ms > 0 ? 1 : 0) == RD_KAFKA_RESP_ERR__TIMED_OUT &&
            vg_now_ms() < end)
         ;
-    /* rd_kafka_flush serves the delivery reports, so the counters are final
-     * for everything that is no longer in flight. */
-    uint64_t failed = s->failed - s->failed_at_flush;
-    s->failed_at_flush = s->failed;
-    if (failed > 0) {
-        vg_err("kafka sink: %llu event(s) not delivered to %s since the last flush",
-               (unsigned long long)failed, s->params.topic);
+    /* rd_kafka_flush serves the delivery reports: what failed is kept. */
+    if (s->n_kept > 0) {
+        if (s->retry_at_ms <= now) {  /* tried now (or new failures): the next try */
+            s->backoff_ms = s->backoff_ms == 0 ? BACKOFF_MIN_MS
+                            : s->backoff_ms * 2 < BACKOFF_MAX_MS ? s->backoff_ms * 2
+                                                                  : BACKOFF_MAX_MS;
+            s->retry_at_ms = vg_now_ms() + s->backoff_ms;
+        }
+        vg_log_limited(&s->fail_log, VG_LOG_ERROR,
+                       "kafka sink: %zu event(s) not delivered to %s yet; retrying",
+                       s->n_kept, s->params.topic);
         return VG_EKAFKA;
     }
+    s->backoff_ms = 0;
     return s->produced == s->acked + s->failed ? VG_OK : VG_ETIMEOUT;
 }
 
 static void kafka_sink_close(void *self)
 {
     kafka_sink *s = self;
-    uint64_t outstanding = s->produced - s->acked - s->failed;
+    uint64_t outstanding = s->produced - s->acked - s->failed + s->n_kept;
     if (outstanding > 0)
-        vg_warn("kafka sink: closing with %llu event(s) not acknowledged by %s",
+        vg_warn("kafka sink: closing with %llu event(s) not acknowledged by %s (their "
+                "offsets are not committed: they are sent again after a restart)",
                 (unsigned long long)outstanding, s->params.topic);
+    for (size_t i = 0; i < s->n_kept; i++) {
+        free(s->kept[i].key);
+        free(s->kept[i].value);
+    }
+    free(s->kept);
     rd_kafka_topic_destroy(s->rkt);
     rd_kafka_destroy(s->rk);
     free(s);

@@ -53,9 +53,10 @@ typedef struct vg_kafka_partition {
 } vg_kafka_partition;
 
 /* Rebalance hooks (each NULL-able), called from inside poll() or close().
- * on_revoke: the partitions are about to be taken away. Flush the sinks and
- * save the partitions' state here; when it returns, the source commits the
- * offsets already declared done and gives the partitions up. Points of
+ * on_revoke: the partitions are about to be taken away. Checkpoint them
+ * here (flush the sinks, save their state, vg_kafka_source_commit); when it
+ * returns, the source sends that commit synchronously, forgets their
+ * positions and gives the partitions up. Points of
  * those partitions still in the batch being filled are dropped (they were
  * not committed, so their next owner reads them again).
  * on_assign: the partitions are about to be consumed; load their state. */
@@ -74,6 +75,7 @@ typedef struct vg_kafka_source_stats {
     uint64_t commits;        /* commit requests sent */
     uint64_t commit_failures;
     uint64_t consumer_errors;
+    uint64_t rewound;        /* messages skipped below the position (offset resets) */
 } vg_kafka_source_stats;
 
 typedef struct vg_kafka_source vg_kafka_source;
@@ -91,13 +93,23 @@ vg_kafka_source *vg_kafka_source_new(const vg_conf_doc *doc, const json_t *cfg,
  * error. */
 int vg_kafka_source_poll(vg_kafka_source *ks, vg_batch *out, int timeout_ms);
 
-/* As vg_source_ops.commit: every message up to the highest offset of each
- * partition in done is processed. When done is the batch the last poll
- * filled, messages of that poll that gave no points (bad ones, empty ones)
- * count as done too. Commits asynchronously; returns 0, VG_ETIMEOUT when
+/* As vg_source_ops.position: per partition, the next offset after every
+ * message the polls returned (messages without points included). Borrowed,
+ * valid until the next poll or close. Messages fetched below it (an offset
+ * reset) are skipped and counted (stats.rewound, vigil_offset_rewinds_total):
+ * never re-applied. The on_assign hook's offsets set it. */
+const vg_offsets *vg_kafka_source_position(const vg_kafka_source *ks);
+
+/* As vg_source_ops.commit: commits the positions in pos (only the
+ * partitions listed). Commits asynchronously; returns 0, VG_ETIMEOUT when
  * dead letters could not be flushed (nothing is committed then), or
  * VG_EKAFKA. */
-int vg_kafka_source_commit(vg_kafka_source *ks, const vg_batch *done);
+int vg_kafka_source_commit(vg_kafka_source *ks, const vg_offsets *pos);
+
+/* Pauses (pause != 0) or resumes fetching the assigned partitions numbered
+ * in nums[n] (every topic; nums NULL: all assigned). Returns how many
+ * topic-partitions changed, or VG_EKAFKA. Same thread as poll. */
+int vg_kafka_source_pause(vg_kafka_source *ks, const int32_t *nums, size_t n, int pause);
 
 /* Leaves the group (calling on_revoke), closes, stops the embedded broker
  * if it started one, and frees. NULL does nothing. */
@@ -121,12 +133,5 @@ const char *vg_kafka_source_brokers(const vg_kafka_source *ks);
 
 /* The source interface over a vg_kafka_source (self is the source). */
 extern const vg_source_ops vg_kafka_source_ops;
-
-/* Returns a new vg_source owning a new Kafka source (vg_source_close closes
- * both), or NULL with err set. ks_out (NULL-able) receives the Kafka source
- * itself, borrowed, for its stats and address. */
-vg_source *vg_kafka_source_open(const vg_conf_doc *doc, const json_t *cfg,
-                                const vg_kafka_hooks *hooks, vg_kafka_source **ks_out,
-                                vg_error *err);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/utf8.h"
 #include "streams/parse_internal.h"
 
 #define P(field) offsetof(vg__parse_params, field)
@@ -211,13 +212,15 @@ int vg__parse_fail(vg_parser *ps, const char *reason, size_t pos, const char *fm
 }
 
 /* Whether s[len] can be a metric or label name inside a key: characters
- * that would make the key ambiguous to vg_series_key_split are refused. */
-static int name_ok(const char *s, size_t len, const char *also_bad)
+ * that would make the key ambiguous to vg_series_key_split are refused, in
+ * label names also = and ,. (A flag, not a set of characters: this runs
+ * for every byte of every key.) */
+static int name_ok(const char *s, size_t len, int label)
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == 0x7f || c == '{' || c == '}' || c == '"' || c == '\\' ||
-            strchr(also_bad, c) != NULL)
+            (label && (c == '=' || c == ',')))
             return 0;
     }
     return 1;
@@ -227,9 +230,9 @@ static int name_ok(const char *s, size_t len, const char *also_bad)
 static int build_key(vg_parser *ps, const char *name, size_t name_len,
                      const vg_label *labels, size_t n)
 {
-    int bad = !name_ok(name, name_len, "");
+    int bad = !name_ok(name, name_len, 0);
     for (size_t i = 0; i < n && !bad; i++)
-        bad = labels[i].name_len == 0 || !name_ok(labels[i].name, labels[i].name_len, "=,");
+        bad = labels[i].name_len == 0 || !name_ok(labels[i].name, labels[i].name_len, 1);
     if (bad)
         return vg__parse_fail(ps, "key", SIZE_MAX,
                               "series \"%.*s\": names cannot hold braces, quotes, "
@@ -242,6 +245,10 @@ static int build_key(vg_parser *ps, const char *name, size_t name_len,
         return vg__parse_fail(ps, "key", SIZE_MAX,
                               "series key of \"%.*s\" too long or more than %d labels",
                               (int)(name_len < 40 ? name_len : 40), name, VG_MAX_LABELS);
+    /* Every parser builds its keys here: one check keeps bytes that are not
+     * UTF-8 out of every series name, label and event (JSON needs UTF-8). */
+    if (!vg_utf8_valid(ps->key, (size_t)klen))
+        return vg__parse_fail(ps, "key", SIZE_MAX, "series key is not valid UTF-8");
     return klen;
 }
 
@@ -351,8 +358,6 @@ int vg__parse_number(const char *s, size_t len, double *v)
     return 0;
 }
 
-#define MAX_EPOCH_MS 253402300799999LL  /* 9999-12-31T23:59:59.999Z */
-
 int vg__parse_epoch(const vg_parser *ps, double v, int64_t *ts_ms)
 {
     if (!isfinite(v) || v < 0)
@@ -362,7 +367,7 @@ int vg__parse_epoch(const vg_parser *ps, double v, int64_t *ts_ms)
         unit = v < 1e11 ? VG__TS_S : v < 1e14 ? VG__TS_MS : v < 1e17 ? VG__TS_US : VG__TS_NS;
     static const double to_ms[] = {0, 1e3, 1, 1e-3, 1e-6};
     double ms = v * to_ms[unit];
-    if (ms > (double)MAX_EPOCH_MS)
+    if (ms > (double)VG__MAX_EPOCH_MS)
         return -1;
     *ts_ms = llround(ms);
     return 0;
@@ -380,7 +385,7 @@ int vg__parse_epoch_int(const vg_parser *ps, int64_t v, int64_t *ts_ms)
     int64_t ms;
     switch (unit) {
     case VG__TS_S:
-        if (v > MAX_EPOCH_MS / 1000)
+        if (v > VG__MAX_EPOCH_MS / 1000)
             return -1;
         ms = v * 1000;
         break;
@@ -388,13 +393,15 @@ int vg__parse_epoch_int(const vg_parser *ps, int64_t v, int64_t *ts_ms)
     case VG__TS_US: ms = (v + 500) / 1000; break;  /* rounded, as vg__parse_epoch */
     default:        ms = (v + 500000) / 1000000; break;
     }
-    if (ms > MAX_EPOCH_MS)
+    if (ms > VG__MAX_EPOCH_MS)
         return -1;
     *ts_ms = ms;
     return 0;
 }
 
-void vg__parse_lines(vg_parser *ps, void (*line)(vg_parser *ps, size_t start, size_t end))
+void vg__parse_lines_arg(vg_parser *ps,
+                         void (*line)(vg_parser *ps, size_t start, size_t end, void *arg),
+                         void *arg)
 {
     size_t start = 0;
     while (start < ps->len && !ps->nomem) {
@@ -407,9 +414,25 @@ void vg__parse_lines(vg_parser *ps, void (*line)(vg_parser *ps, size_t start, si
         if (nul != NULL)
             vg__parse_fail(ps, "syntax", (size_t)(nul - ps->msg), "NUL byte in line");
         else
-            line(ps, start, end);
+            line(ps, start, end, arg);
         start = next + 1;
     }
+}
+
+/* A function pointer cannot travel as a void *: it goes in a struct. */
+typedef struct plain_line {
+    void (*line)(vg_parser *ps, size_t start, size_t end);
+} plain_line;
+
+static void call_plain(vg_parser *ps, size_t start, size_t end, void *arg)
+{
+    ((const plain_line *)arg)->line(ps, start, end);
+}
+
+void vg__parse_lines(vg_parser *ps, void (*line)(vg_parser *ps, size_t start, size_t end))
+{
+    plain_line p = {line};
+    vg__parse_lines_arg(ps, call_plain, &p);
 }
 
 int vg__parse_msg_ts(vg_parser *ps, size_t pos, int64_t *ts_ms)

@@ -22,6 +22,7 @@
 #define VG__FIELD_MAX   64     /* configured JSON field names */
 #define VG__KEY_MAX     2048   /* longest series key */
 #define VG__SCRATCH_MAX 8192   /* unescaped names and label values of one line */
+#define VG__MAX_EPOCH_MS 253402300799999LL  /* 9999-12-31T23:59:59.999Z */
 
 enum { VG__TS_AUTO, VG__TS_S, VG__TS_MS, VG__TS_US, VG__TS_NS };
 enum { VG__COUNTERS_AUTO, VG__COUNTERS_RATE, VG__COUNTERS_RAW };
@@ -137,6 +138,10 @@ int vg__parse_msg_ts(vg_parser *ps, size_t pos, int64_t *ts_ms);
 /* Calls line() for each line of the message with its [start, end) byte
  * range, without the LF or CRLF; a line holding a NUL byte is an error. */
 void vg__parse_lines(vg_parser *ps, void (*line)(vg_parser *ps, size_t start, size_t end));
+/* As vg__parse_lines, passing arg (a format's per-message state) along. */
+void vg__parse_lines_arg(vg_parser *ps,
+                         void (*line)(vg_parser *ps, size_t start, size_t end, void *arg),
+                         void *arg);
 
 /* The member `key` of object obj, or NULL. */
 const vg__jnode *vg__jnode_get(const vg__jnode *obj, const char *key);
@@ -144,11 +149,19 @@ const vg__jnode *vg__jnode_get(const vg__jnode *obj, const char *key);
 size_t vg__jnode_count(const vg__jnode *c);
 /* Whether node c's member name is key. */
 int vg__jnode_key_is(const vg__jnode *c, const char *key);
+/* A timestamp node -> ms: an epoch number or numeric string (ts_unit), or
+ * RFC 3339 text. Returns 0, or -1 (nothing recorded) when it is none of
+ * these or out of range. */
+int vg__jnode_time(const vg_parser *ps, const vg__jnode *t, int64_t *ts_ms);
 
 /* Reads the message as JSON (syntax errors are reported at jansson's
  * line:col) and calls each() for every element of a top-level array, or
  * once with idx SIZE_MAX for any other value. */
 void vg__parse_json_each(vg_parser *ps,
                          void (*each)(vg_parser *ps, const vg__jnode *v, size_t idx));
+/* As vg__parse_json_each, but a top-level object holding an array member
+ * `batch` is a batch: each() is called for every element of that array. */
+void vg__parse_json_batch(vg_parser *ps, const char *batch,
+                          void (*each)(vg_parser *ps, const vg__jnode *v, size_t idx));
 
 #endif

@@ -10,9 +10,10 @@
  *                 gives cpu{host="a"}.
  * Labels come from the "labels" object (string values only) and from the
  * top-level members named in label_fields; when label_fields is empty, a
- * multi-series object uses all its string members as labels. The timestamp
- * is an epoch number or numeric string in s/ms/us/ns (see ts_unit), or the
- * message time when absent. Values are numbers or numeric strings; NaN,
+ * multi-series object uses all its string members as labels. A `__name__`
+ * label (Prometheus) is never a label: it names the series when there is
+ * no series field. The timestamp is an epoch number or numeric string in
+ * s/ms/us/ns (see ts_unit), RFC 3339 text, or the message time when absent. Values are numbers or numeric strings; NaN,
  * infinities, other strings, null and other types are errors. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,8 @@ static int add_label(vg_parser *ps, const ctx *c, vg_label *labels, size_t *n,
     if (m->type != VG__J_STRING)
         return vg__parse_fail(ps, "type", SIZE_MAX, "%slabel \"%.*s\" is not a string",
                               c->where, (int)m->key_len, m->key);
+    if (vg__jnode_key_is(m, "__name__"))
+        return 0;  /* the series name (Prometheus), never a label */
     if (*n == VG_MAX_LABELS)
         return vg__parse_fail(ps, "key", SIZE_MAX, "%smore than %d labels", c->where,
                               VG_MAX_LABELS);
@@ -81,38 +84,14 @@ static int read_labels(vg_parser *ps, const ctx *c, const vg__jnode *obj, vg_lab
     return 0;
 }
 
-/* An all-digit string is read as an integer so ns timestamps stay exact. */
-static int string_epoch(vg_parser *ps, const char *s, size_t len, int64_t *ts_ms)
-{
-    int all_digits = len > 0 && len <= 18;
-    int64_t iv = 0;
-    for (size_t i = 0; all_digits && i < len; i++) {
-        all_digits = s[i] >= '0' && s[i] <= '9';
-        iv = iv * 10 + (s[i] - '0');
-    }
-    if (all_digits)
-        return vg__parse_epoch_int(ps, iv, ts_ms);
-    double v;
-    if (vg__parse_number(s, len, &v) != 0)
-        return -1;
-    return vg__parse_epoch(ps, v, ts_ms);
-}
-
 static int read_ts(vg_parser *ps, const ctx *c, const vg__jnode *obj, int64_t *ts_ms)
 {
     const vg__jnode *t = vg__jnode_get(obj, ps->p.ts_field);
-    int rc = -1;
     if (t == NULL)
         return vg__parse_msg_ts(ps, SIZE_MAX, ts_ms);
-    if (t->type == VG__J_INT)
-        rc = vg__parse_epoch_int(ps, t->i, ts_ms);
-    else if (t->type == VG__J_REAL)
-        rc = vg__parse_epoch(ps, t->d, ts_ms);
-    else if (t->type == VG__J_STRING)
-        rc = string_epoch(ps, t->s, t->len, ts_ms);
-    if (rc != 0)
+    if (vg__jnode_time(ps, t, ts_ms) != 0)
         return vg__parse_fail(ps, "timestamp", SIZE_MAX,
-                              "%s\"%s\" is not an epoch time in range", c->where,
+                              "%s\"%s\" is not an epoch or RFC 3339 time in range", c->where,
                               ps->p.ts_field);
     return 0;
 }
@@ -147,6 +126,9 @@ static void one_point(vg_parser *ps, const ctx *c, const vg__jnode *obj, const v
     int64_t ts_ms;
     double value;
     const vg__jnode *s = vg__jnode_get(obj, ps->p.series_field);
+    const vg__jnode *lo = vg__jnode_get(obj, ps->p.labels_field);
+    if (s == NULL && lo != NULL)  /* Prometheus' name label (its Kafka adapter) */
+        s = vg__jnode_get(lo, "__name__");
     if (s == NULL) {
         vg__parse_fail(ps, "missing_field", SIZE_MAX, "%sno \"%s\"", c->where,
                        ps->p.series_field);

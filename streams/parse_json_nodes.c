@@ -10,6 +10,7 @@
  * full treatment and messages, and both readers produce the same nodes. */
 #include <string.h>
 
+#include "core/timeparse.h"
 #include "streams/parse_internal.h"
 
 #define SCAN_DEPTH 3  /* root array, element, member, member's children */
@@ -38,6 +39,44 @@ size_t vg__jnode_count(const vg__jnode *c)
     vg__jnode_foreach(c, e)
         n++;
     return n;
+}
+
+/* An all-digit string is read as an integer so ns timestamps stay exact. */
+static int string_epoch(const vg_parser *ps, const char *s, size_t len, int64_t *ts_ms)
+{
+    int all_digits = len > 0 && len <= 18;
+    int64_t iv = 0;
+    for (size_t i = 0; all_digits && i < len; i++) {
+        all_digits = s[i] >= '0' && s[i] <= '9';
+        iv = iv * 10 + (s[i] - '0');
+    }
+    if (all_digits)
+        return vg__parse_epoch_int(ps, iv, ts_ms);
+    double v;
+    if (vg__parse_number(s, len, &v) != 0)
+        return -1;
+    return vg__parse_epoch(ps, v, ts_ms);
+}
+
+int vg__jnode_time(const vg_parser *ps, const vg__jnode *t, int64_t *ts_ms)
+{
+    if (t->type == VG__J_INT)
+        return vg__parse_epoch_int(ps, t->i, ts_ms);
+    if (t->type == VG__J_REAL)
+        return vg__parse_epoch(ps, t->d, ts_ms);
+    if (t->type != VG__J_STRING)
+        return -1;
+    if (string_epoch(ps, t->s, t->len, ts_ms) == 0)
+        return 0;
+    /* RFC 3339 (the Prometheus Kafka adapter, Vector); epoch text was
+     * tried above with ts_unit, so only calendar forms count here. */
+    int64_t ms;
+    int kind;
+    if (vg_time_parse(t->s, t->len, &ms, &kind) != 0 || kind != VG_TIME_ISO || ms < 0 ||
+        ms > VG__MAX_EPOCH_MS)
+        return -1;
+    *ts_ms = ms;
+    return 0;
 }
 
 /* ---- the fast scanner: returns 0, or -1 to hand the message to jansson */
@@ -296,11 +335,22 @@ static void each_tree(vg_parser *ps, const json_t *v, size_t idx,
     each(ps, &ps->nodes[0], idx);
 }
 
-void vg__parse_json_each(vg_parser *ps,
-                         void (*each)(vg_parser *ps, const vg__jnode *v, size_t idx))
+/* The elements of root's array member `batch`, or NULL when root is not
+ * such a batch (batch NULL: never). */
+static const json_t *tree_batch(const json_t *root, const char *batch)
+{
+    const json_t *a = batch != NULL ? json_object_get(root, batch) : NULL;
+    return json_is_array(a) ? a : NULL;
+}
+
+void vg__parse_json_batch(vg_parser *ps, const char *batch,
+                          void (*each)(vg_parser *ps, const vg__jnode *v, size_t idx))
 {
     if (ps->p.json_fast && fast_scan(ps) == 0) {
         const vg__jnode *root = &ps->nodes[0];
+        const vg__jnode *a = batch != NULL ? vg__jnode_get(root, batch) : NULL;
+        if (a != NULL && a->type == VG__J_ARRAY)
+            root = a;
         size_t idx = 0;
         if (root->type != VG__J_ARRAY)
             each(ps, root, SIZE_MAX);
@@ -317,13 +367,22 @@ void vg__parse_json_each(vg_parser *ps,
         vg__parse_fail(ps, "json", pos, "%s", jerr.text);
         return;
     }
-    if (json_is_array(root)) {
+    const json_t *a = tree_batch(root, batch);
+    if (a == NULL)
+        a = root;
+    if (json_is_array(a)) {
         size_t i;
         json_t *e;
-        json_array_foreach(root, i, e)
+        json_array_foreach(a, i, e)
             each_tree(ps, e, i, each);
     } else {
-        each_tree(ps, root, SIZE_MAX, each);
+        each_tree(ps, a, SIZE_MAX, each);
     }
     json_decref(root);
+}
+
+void vg__parse_json_each(vg_parser *ps,
+                         void (*each)(vg_parser *ps, const vg__jnode *v, size_t idx))
+{
+    vg__parse_json_batch(ps, NULL, each);
 }

@@ -9,6 +9,12 @@ extern const vg_parser_ops vg_influx_parser_ops;
 extern const vg_parser_ops vg_graphite_parser_ops;
 extern const vg_parser_ops vg_collectd_json_parser_ops;
 extern const vg_parser_ops vg_collectd_command_parser_ops;
+extern const vg_parser_ops vg_telegraf_json_parser_ops;
+extern const vg_parser_ops vg_prom_text_parser_ops;
+extern const vg_parser_ops vg_vector_json_parser_ops;
+extern const vg_parser_ops vg_otlp_json_parser_ops;
+extern const vg_parser_ops vg_otlp_proto_parser_ops;
+extern const vg_parser_ops vg_prom_rw_parser_ops;
 
 static const vg_parser_ops *const registry[] = {
     &vg_json_parser_ops,
@@ -16,6 +22,12 @@ static const vg_parser_ops *const registry[] = {
     &vg_graphite_parser_ops,
     &vg_collectd_json_parser_ops,
     &vg_collectd_command_parser_ops,
+    &vg_telegraf_json_parser_ops,
+    &vg_prom_text_parser_ops,
+    &vg_vector_json_parser_ops,
+    &vg_otlp_json_parser_ops,
+    &vg_otlp_proto_parser_ops,
+    &vg_prom_rw_parser_ops,
 };
 
 size_t vg_parser_type_count(void)

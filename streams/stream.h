@@ -1,7 +1,8 @@
 /* Sources and sinks: the two small interfaces of streams/.
  *
- * A source yields batches of points and is told when a batch is done (every
- * event it caused is safely out), so it may commit its position. A sink
+ * A source yields batches of points, reports its position (what it
+ * returned so far) and commits a position once told it is done (every event
+ * it caused safely out, its state saved). A sink
  * takes events; flush() returns once everything emitted so far is durable
  * (acknowledged by the broker, written to the file), which is what lets the
  * Kafka source commit offsets only after their events are out. */
@@ -14,6 +15,7 @@
 #include "core/error.h"
 #include "core/event.h"
 #include "core/point.h"
+#include "streams/offsets.h"
 
 typedef struct vg_source_ops {
     const char *name;        /* "kafka", "csv" */
@@ -28,8 +30,13 @@ typedef struct vg_source_ops {
      * another negative VG_E* on a fatal error. Bad input is not fatal: it is
      * counted and logged by the source and skipped. */
     int  (*poll)(void *self, vg_batch *out, int timeout_ms);
-    /* Every event caused by `done` is durable: the source may commit. */
-    int  (*commit)(void *self, const vg_batch *done);
+    /* NULL-able (a source without positions): the position of everything
+     * poll() returned so far, bad input included. Borrowed, valid until the
+     * next poll() or close(). */
+    const vg_offsets *(*position)(void *self);
+    /* NULL-able: every message before pos is processed and every event it
+     * caused durable (and its state saved): the source may commit pos. */
+    int  (*commit)(void *self, const vg_offsets *pos);
     void (*close)(void *self);
 } vg_source_ops;
 
@@ -42,9 +49,13 @@ static inline int vg_source_poll(vg_source *src, vg_batch *out, int timeout_ms)
 {
     return src->ops->poll(src->self, out, timeout_ms);
 }
-static inline int vg_source_commit(vg_source *src, const vg_batch *done)
+static inline const vg_offsets *vg_source_position(vg_source *src)
 {
-    return src->ops->commit ? src->ops->commit(src->self, done) : 0;
+    return src->ops->position ? src->ops->position(src->self) : NULL;
+}
+static inline int vg_source_commit(vg_source *src, const vg_offsets *pos)
+{
+    return src->ops->commit && pos != NULL ? src->ops->commit(src->self, pos) : 0;
 }
 /* Closes and frees; NULL does nothing. */
 void vg_source_close(vg_source *src);
@@ -68,6 +79,9 @@ typedef struct vg_sink_ops {
     /* Returns once every emitted event is durable, or VG_ETIMEOUT. */
     int   (*flush)(void *self, int timeout_ms);
     void  (*close)(void *self);
+    /* 1: a record of every event (event log, console), muted incidents
+     * included; 0: a notification channel, which muted incidents skip. */
+    int   records_muted;
 } vg_sink_ops;
 
 typedef struct vg_sink {

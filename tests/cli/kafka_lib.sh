@@ -37,6 +37,8 @@ kl_cleanup() {
         done
         kill -KILL "$pid" 2>/dev/null || true
     done
+    # A test's own undo (e.g. unmounting what it mounted), once nothing runs.
+    [ -z "${KL_ON_CLEANUP:-}" ] || $KL_ON_CLEANUP
     if [ "${KL_KEEP:-0}" = 1 ]; then
         echo "scratch dir kept: $tmp" >&2
     else
@@ -220,9 +222,43 @@ kl_done() { echo "ok: $(basename "$0") in $((SECONDS - KL_T0)) s"; }
 
 # kl_produce_series NAME FIRST COUNT: points FIRST .. FIRST+COUNT-1 of each
 # of $series JSON series named NAME (series.awk: spikes from point 250), to
-# the topic metrics, zstd-compressed. Needs $series and $points.
+# the topic $KL_TOPIC (default metrics), zstd-compressed. Needs $series and
+# $points.
 kl_produce_series() {
     awk -v format=json -v name="$1" -v series="$series" -v points="$points" -v spike=250 \
         -v first=$(($2 * series)) -v count=$(($3 * series)) -f "$fixtures/series.awk" |
-        kl_produce metrics -z zstd
+        kl_produce "${KL_TOPIC:-metrics}" -z zstd
+}
+
+# kl_metrics_url LOG: the /metrics endpoint a vigil with "metrics":
+# {"listen": "127.0.0.1:0"} logged (waits for the line).
+kl_metrics_url() {
+    kl_wait 30 "the metrics address in $1" kl_log_has "$1" 'port [0-9]'
+    echo "http://127.0.0.1:$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$1" | head -1)"
+}
+
+# kl_read_at_least URL N: the vigil at URL has read (so processed) N points.
+kl_read_at_least() {
+    local n
+    n=$(curl -s "$1/metrics" | awk '/^vigil_points_read_total/ {print $2}')
+    [ "${n:-0}" -ge "$2" ]
+}
+
+# kl_http_code URL: the HTTP status of a GET (000 when unreachable).
+kl_http_code() { curl -s -o /dev/null -w '%{http_code}' "$1" || true; }
+
+# kl_same_incidents A B: the files (NDJSON events) hold the same set of
+# incidents (state and id); repeats allowed.
+kl_same_incidents() {
+    diff -u <(jq -r '.state + " " + .id' "$1" | LC_ALL=C sort -u) \
+        <(jq -r '.state + " " + .id' "$2" | LC_ALL=C sort -u)
+}
+
+# kl_get_has URL REGEX: the body of a GET matches REGEX (extended). The body
+# is read whole first: `curl | grep -q` fails under pipefail when grep
+# stops reading early.
+kl_get_has() {
+    local body
+    body=$(curl -s "$1") || true
+    grep -Eq "$2" <<<"$body"
 }

@@ -17,7 +17,9 @@ cat > "$tmp/vigil.json" <<'JSON'
   "rules": [
     {"match": {"name": "latency_*", "labels": {"host": "db-*"}},
      "detectors": {"zscore": {"k": 4}}, "alert": {"fire_after": 3}, "severity": "critical"},
-    {"match": {"name": "latency_*"}, "alert": {"threshold": 0.9}}
+    {"match": {"name": "latency_*"},
+     "alert": {"threshold": 0.9, "direction": "down", "min_relative": 0.05,
+               "skip_model_update": true}}
   ]
 }
 JSON
@@ -37,6 +39,11 @@ awk '/^latency_ms\{host="web-1"\}/{f=1} /^cpu/{f=0} f' "$tmp/out" > "$tmp/web"
 grep -q 'rules\[1\] applies' "$tmp/web" || fail "rule 1 should apply to web-1"
 grep -q 'alert.threshold = 0.9$' "$tmp/web" || fail "rule 1 threshold"
 grep -q 'detectors.seasonal.period' "$tmp/web" || fail "rule 1 inherits the detectors"
+# Its suppression: only drops, of 5 % or more, not learned when suppressed.
+grep -q 'alert.direction = down$' "$tmp/web" || fail "rule 1 direction"
+grep -q 'alert.min_relative = 0.05$' "$tmp/web" || fail "rule 1 min_relative"
+grep -q 'alert.skip_model_update = true$' "$tmp/web" || fail "rule 1 skip_model_update"
+grep -q 'alert.direction = both$' "$tmp/db" || fail "rule 0 inherits direction both"
 # Third: no rule.
 grep -q '^cpu{host="db-1"}: no rule matches' "$tmp/out" || fail "cpu should match no rule"
 

@@ -38,7 +38,8 @@ done
 for row in '"file":"spikes.csv","row":1602' '"file":"spikes.csv","row":1802' \
            '"file":"long.csv","row":902' '"file":"long.csv","row":1053' \
            '"file":"wide.csv","row":252'; do
-    grep '"state":"firing"' "$tmp/events.ndjson" | grep -q "$row" || fail "no incident at $row"
+    # not grep -q: it would close the pipe early, and pipefail fail the first grep
+    grep '"state":"firing"' "$tmp/events.ndjson" | grep "$row" > /dev/null || fail "no incident at $row"
 done
 [ "$(grep -c '"state":"firing"' "$tmp/events.ndjson")" = 5 ] || fail "expected exactly 5 incidents"
 [ "$(grep -c '"state":"resolved"' "$tmp/events.ndjson")" = 5 ] || fail "expected 5 resolutions"
@@ -64,6 +65,17 @@ cmp "$tmp/a.ndjson" "$tmp/b.ndjson" || fail "rerun events differ"
 printf '{\n  "alert": {\n    "threshold": 7\n  }\n}\n' > "$tmp/bad.json"
 if "$vigil" replay -c "$tmp/bad.json" spikes.csv 2> "$tmp/err.txt"; then fail "bad config accepted"; fi
 grep -q 'bad.json:3:5: alert.threshold' "$tmp/err.txt" || { cat "$tmp/err.txt"; fail "config error lacks key and position"; }
+
+# 6b. A rule's mute window (the long file's first incident, 2023-11-15 03:13
+#     UTC, is 04:13 in Berlin): the console and the event log still show
+#     the incident, marked muted; the others are not.
+sed 's|^}$|, "rules": [{"match": {"name": "api_*"}, "name": "api", "mute": {"windows": [{"cron": "* 4 15 11 *", "tz": "Europe/Berlin"}]}}]}|' \
+    pinned.json > "$tmp/muted.json"
+"$vigil" replay -c "$tmp/muted.json" "${files[@]}" > "$tmp/muted.txt" 2> /dev/null
+"$vigil" replay -c "$tmp/muted.json" "${files[@]}" --events "$tmp/muted.ndjson" 2> /dev/null
+[ "$(grep -c '  muted  ' "$tmp/muted.txt")" = 2 ] || { cat "$tmp/muted.txt"; fail "console: one muted incident (firing, resolved)"; }
+[ "$(grep -c '"muted":true,"rule":"api"' "$tmp/muted.ndjson")" = 2 ] || fail "event log: one muted incident"
+[ "$(grep -c '"muted":false' "$tmp/muted.ndjson")" = 8 ] || fail "event log: four incidents not muted"
 
 # 7. Every NAB dev file, when the optional corpus is beside the repository:
 #    one scores row per input row.

@@ -1,9 +1,14 @@
 /* Helpers shared by the unit tests; see helpers.h. */
 #include "tests/unit/helpers.h"
 
+#include <jansson.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "detectors/detector.h"
 
 void vg_test_assert_near(double a, double b, double tol, const char *ea,
                          const char *eb, const char *file, int line)
@@ -73,4 +78,43 @@ FILE *vg_test_corpus_case(const char *dir, const char *name, char **input, size_
         print_error("cannot read %s\n", path);
     assert_non_null(expect);
     return expect;
+}
+
+void vg_test_run_open(vg_test_run *r, const vg_detector_ops *d, const char *cfg_text,
+                      uint32_t window)
+{
+    r->d = d;
+    r->params = calloc(1, d->params_size);
+    assert_non_null(r->params);
+    json_t *cfg = NULL;
+    if (cfg_text != NULL) {
+        cfg = json_loads(cfg_text, 0, NULL);
+        assert_non_null(cfg);
+    }
+    vg_error err = {0};
+    assert_int_equal(d->configure(r->params, NULL, cfg, window, &err), 0);
+    json_decref(cfg);
+    r->state = malloc(d->state_size(r->params));
+    assert_non_null(r->state);
+    d->init(r->state, r->params, 42);
+    r->w = vg_window_new(window, &err);
+    assert_non_null(r->w);
+}
+
+void vg_test_run_close(vg_test_run *r)
+{
+    free(r->params);
+    free(r->state);
+    vg_window_free(r->w);
+}
+
+void vg_test_run_copy(vg_test_run *to, const vg_test_run *from, vg_writer *out)
+{
+    assert_int_equal(from->d->save(from->state, from->params, out), 0);
+    vg_reader in;
+    vg_reader_init(&in, out->buf, out->len);
+    vg_error err = {0};
+    assert_int_equal(to->d->load(to->state, to->params, &in, &err), 0);
+    assert_int_equal(vg_reader_left(&in), 0);
+    memcpy(to->w, from->w, vg_window_bytes(from->w->cap));
 }

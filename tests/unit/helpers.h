@@ -29,4 +29,21 @@ char *vg_test_read_file(const char *path, size_t *len);
  * (caller fcloses). Fails the test when either is missing. */
 FILE *vg_test_corpus_case(const char *dir, const char *name, char **input, size_t *len);
 
+/* A detector driven as the pipeline drives it: configured from cfg_text
+ * (JSON, NULL: defaults), one state block, a window of `window` values. */
+struct vg_detector_ops;
+struct vg_window;
+typedef struct vg_test_run {
+    const struct vg_detector_ops *d;
+    void                         *params, *state;
+    struct vg_window             *w;
+} vg_test_run;
+void vg_test_run_open(vg_test_run *r, const struct vg_detector_ops *d, const char *cfg_text,
+                      uint32_t window);
+void vg_test_run_close(vg_test_run *r);
+/* Saves from's state into out (init()'ed by the caller, who releases it)
+ * and loads it into to, asserting every byte is read; copies the window. */
+struct vg_writer;
+void vg_test_run_copy(vg_test_run *to, const vg_test_run *from, struct vg_writer *out);
+
 #endif

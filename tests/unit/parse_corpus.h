@@ -57,20 +57,39 @@ static void test_point(const vg_batch *b, size_t i, const char *key, int64_t ts_
     assert_double_near(b->points[i].value, value, 1e-9 * (1 + (value < 0 ? -value : value)));
 }
 
+/* The bytes of a test file; fails the test when it cannot be read. */
+static char *test_read(const char *path, size_t *len)
+{
+    char *text = vg_test_read_file(path, len);
+    if (text == NULL)
+        print_error("cannot read %s\n", path);
+    assert_non_null(text);
+    return text;
+}
+
+/* Parses the fixture tests/fixtures/formats/<file> as one message;
+ * returns the code. */
+static inline int test_parse_fixture(vg_parser *ps, const char *file, int64_t msg_ts_ms,
+                                     vg_batch *b, vg_error *err)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/formats/%s", VG_TEST_FIXTURES, file);
+    size_t len;
+    char *msg = test_read(path, &len);
+    vg_batch_reset(b);
+    int rc = vg_parser_parse(ps, msg, len, msg_ts_ms, NULL, b, err);
+    free(msg);
+    return rc;
+}
+
 static void run_case(const char *dir, const char *name, const char *default_config)
 {
     char path[1024];
     snprintf(path, sizeof(path), "%s/%s/input", dir, name);
     size_t len;
-    char *input = vg_test_read_file(path, &len);
-    if (input == NULL)
-        print_error("cannot read %s\n", path);
-    assert_non_null(input);
+    char *input = test_read(path, &len);
     snprintf(path, sizeof(path), "%s/%s/expect", dir, name);
-    char *expect = vg_test_read_file(path, NULL);
-    if (expect == NULL)
-        print_error("cannot read %s\n", path);
-    assert_non_null(expect);
+    char *expect = test_read(path, NULL);
 
     const char *config = default_config;
     long code = 0, points = -1;

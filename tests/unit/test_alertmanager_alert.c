@@ -24,6 +24,7 @@ static vg_event sample(const char *key, vg_alert_state state)
     ev.series_len = strlen(key);
     ev.start_ms = 1700000000000;  /* 2023-11-14T22:13:20Z */
     ev.ts_ms = state == VG_ALERT_RESOLVED ? 1700000600500 : 1700000000000;
+    ev.duration_s = (double)(ev.ts_ms - ev.start_ms) / 1000.0;
     ev.value = 97.5;
     ev.expected = 12.25;
     ev.lower = 10;
@@ -56,8 +57,8 @@ static void firing_golden(void **state)
         text,
         "{\"labels\":{\"cpu\":\"0\",\"host\":\"a\",\"alertname\":\"VigilAnomaly\","
         "\"series\":\"cpu_user\",\"severity\":\"critical\"},"
-        "\"annotations\":{\"summary\":\"cpu_user{cpu=\\\"0\\\",host=\\\"a\\\"} anomalous: value "
-        "97.5, expected 12.25 [10, 14.5], score 0.999999990660712\","
+        "\"annotations\":{\"summary\":\"cpu_user{cpu=\\\"0\\\",host=\\\"a\\\"} rose to "
+        "97.5, expected 12.2 (± 2.2)\","
         "\"incident\":\"0123456789abcdef0123456789abcdef\",\"value\":\"97.5\","
         "\"expected\":\"12.25\",\"band\":\"[10, 14.5]\",\"score\":\"0.999999990660712\","
         "\"peak\":\"0.9999999999\",\"score_zscore\":\"0.75\",\"score_seasonal\":\"0.5\"},"
@@ -85,8 +86,7 @@ static void resolved_same_labels_with_ends_at(void **state)
     assert_null(json_object_get(b, "generatorURL"));
     const char *summary =
         json_string_value(json_object_get(json_object_get(b, "annotations"), "summary"));
-    assert_string_equal(summary, "cpu_user{cpu=\"0\",host=\"a\"} back to normal after 10.0 min "
-                                 "(peak score 0.9999999999)");
+    assert_string_equal(summary, "cpu_user{cpu=\"0\",host=\"a\"} is back to normal after 10 min");
     json_decref(a);
     json_decref(b);
 }
@@ -138,8 +138,35 @@ static void label_names_made_valid(void **state)
     assert_null(json_object_get(ann, "band"));
     assert_string_equal(json_string_value(json_object_get(ann, "summary")),
                         "m{0zone=\"z\",alertname=\"mine\",host.name=\"h\",severity=\"s\"} "
-                        "anomalous: value 97.5, score 0.999999990660712");
+                        "is anomalous at 97.5 (score 0.999999990660712)");
     json_decref(a);
+}
+
+/* A rule's words: its alertname and labels, the sentences the pipeline
+ * rendered, its runbook. */
+static void rule_words(void **state)
+{
+    (void)state;
+    vg_event ev = sample(KEY, VG_ALERT_FIRING);
+    json_t *labels = json_pack("{s:s,s:s}", "team", "storage", "service", "fs");
+    ev.alertname = "DiskFreeLow";
+    ev.page_labels = labels;
+    ev.summary = "disk fell";
+    ev.description = "long words";
+    ev.runbook_url = "https://runbooks/disk";
+    json_t *a = vg_am_alert_new(&ev, "VigilAnomaly", "", NOW);
+    assert_non_null(a);
+    json_t *l = json_object_get(a, "labels");
+    assert_string_equal(json_string_value(json_object_get(l, "alertname")), "DiskFreeLow");
+    assert_string_equal(json_string_value(json_object_get(l, "team")), "storage");
+    assert_string_equal(json_string_value(json_object_get(l, "service")), "fs");
+    json_t *ann = json_object_get(a, "annotations");
+    assert_string_equal(json_string_value(json_object_get(ann, "summary")), "disk fell");
+    assert_string_equal(json_string_value(json_object_get(ann, "description")), "long words");
+    assert_string_equal(json_string_value(json_object_get(ann, "runbook_url")),
+                        "https://runbooks/disk");
+    json_decref(a);
+    json_decref(labels);
 }
 
 static void bad_input_is_null(void **state)
@@ -159,6 +186,7 @@ int main(void)
         cmocka_unit_test(resolved_same_labels_with_ends_at),
         cmocka_unit_test(times_clamped),
         cmocka_unit_test(label_names_made_valid),
+        cmocka_unit_test(rule_words),
         cmocka_unit_test(bad_input_is_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

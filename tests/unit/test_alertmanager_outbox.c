@@ -194,6 +194,26 @@ static void full_queue_drops_oldest(void **state)
 
 /* Many incidents through the id table: inserts, lookups, and deletions in
  * a scattered order keep every other incident findable. */
+/* When full, a warning goes before any critical, however old the critical. */
+static void full_queue_drops_low_severity_first(void **state)
+{
+    (void)state;
+    vg_am_outbox *o = outbox(2);
+    vg_am_item items[8];
+    uint64_t dropped = 0;
+    assert_int_equal(vg_am_outbox_push(o, ID_A, 0, VG_SEVERITY_CRITICAL, strdup("fire-a"), 0,
+                                       &dropped), VG_OK);
+    push(o, ID_B, 0, "fire-b", 1, &dropped);  /* a warning */
+    assert_int_equal(vg_am_outbox_push(o, ID_C, 0, VG_SEVERITY_CRITICAL, strdup("fire-c"), 2,
+                                       &dropped), VG_OK);
+    assert_int_equal(dropped, 1);
+    assert_int_equal(vg_am_outbox_take(o, 2, items, 8), 2);
+    assert_string_equal(items[0].json, "fire-a");
+    assert_string_equal(items[1].json, "fire-c");
+    vg_am_outbox_done(o, items, 2, 2);
+    vg_am_outbox_free(o);
+}
+
 static void many_incidents(void **state)
 {
     (void)state;
@@ -254,6 +274,7 @@ int main(void)
         cmocka_unit_test(resolved_waits_for_its_firing_only),
         cmocka_unit_test(batch_limit_and_order),
         cmocka_unit_test(full_queue_drops_oldest),
+        cmocka_unit_test(full_queue_drops_low_severity_first),
         cmocka_unit_test(many_incidents),
         cmocka_unit_test(clear_counts_and_frees),
     };

@@ -1,7 +1,7 @@
 /* Unit tests for the Alertmanager sink (streams/alertmanager_sink.c)
  * against a tiny HTTP server in a thread on 127.0.0.1: the exact alerts
  * posted, retries on 5xx but not on 4xx, drops when the queue is full,
- * flush timing out while the server stalls, re-posts of firing alerts, and
+ * flush never waiting (drain timing out) while the server stalls, re-posts of firing alerts, and
  * config errors. Waits are on conditions (with a generous safety limit),
  * never on durations. */
 #include "tests/unit/helpers.h"
@@ -20,6 +20,7 @@
 
 #include "core/config_table.h"
 #include "core/event.h"
+#include "core/log.h"
 #include "streams/alertmanager_alert.h"
 #include "streams/alertmanager_sink.h"
 
@@ -265,7 +266,7 @@ static void posts_exact_alerts(void **state)
     vg_event res = incident(VG_ALERT_RESOLVED, 1700000000000, VG_SEVERITY_CRITICAL);
     assert_int_equal(vg_alertmanager_sink_ops.emit(sink, &fire), VG_OK);
     assert_int_equal(vg_alertmanager_sink_ops.emit(sink, &res), VG_OK);
-    assert_int_equal(vg_alertmanager_sink_ops.flush(sink, 60000), VG_OK);
+    assert_int_equal(vg_alertmanager_sink_drain(sink, 60000), VG_OK);
     vg_alertmanager_stats st = stats(sink);
     assert_int_equal(st.posted, 2);
     assert_int_equal(st.failed + st.dropped + st.retries, 0);
@@ -322,7 +323,7 @@ static void retries_5xx_not_4xx(void **state)
     void *sink = open_sink(s->port, "");
     vg_event a = incident(VG_ALERT_FIRING, 1700000000000, VG_SEVERITY_WARNING);
     assert_int_equal(vg_alertmanager_sink_ops.emit(sink, &a), VG_OK);
-    assert_int_equal(vg_alertmanager_sink_ops.flush(sink, 60000), VG_OK);
+    assert_int_equal(vg_alertmanager_sink_drain(sink, 60000), VG_OK);
     vg_alertmanager_stats st = stats(sink);
     assert_int_equal(server_count(s), 3);
     assert_string_equal(s->body[0], s->body[1]);  /* the same batch, again */
@@ -334,14 +335,14 @@ static void retries_5xx_not_4xx(void **state)
     /* a 400 is given up at once, and the sink goes on */
     vg_event b = incident(VG_ALERT_FIRING, 1700001000000, VG_SEVERITY_WARNING);
     assert_int_equal(vg_alertmanager_sink_ops.emit(sink, &b), VG_OK);
-    assert_int_equal(vg_alertmanager_sink_ops.flush(sink, 60000), VG_OK);
+    assert_int_equal(vg_alertmanager_sink_drain(sink, 60000), VG_OK);
     st = stats(sink);
     assert_int_equal(server_count(s), 4);
     assert_int_equal(st.failed, 1);
     assert_int_equal(st.retries, 2);
     vg_event c = incident(VG_ALERT_FIRING, 1700002000000, VG_SEVERITY_WARNING);
     assert_int_equal(vg_alertmanager_sink_ops.emit(sink, &c), VG_OK);
-    assert_int_equal(vg_alertmanager_sink_ops.flush(sink, 60000), VG_OK);
+    assert_int_equal(vg_alertmanager_sink_drain(sink, 60000), VG_OK);
     st = stats(sink);
     assert_int_equal(server_count(s), 5);
     assert_int_equal(st.posted, 2);
@@ -364,9 +365,13 @@ static void full_queue_drops_oldest(void **state)
     for (int i = 1; i < 6; i++)
         assert_int_equal(vg_alertmanager_sink_ops.emit(sink, &ev[i]), VG_OK);
     assert_int_equal(stats(sink).dropped, 2);  /* ev[1], ev[2] */
-    assert_int_equal(vg_alertmanager_sink_ops.flush(sink, 20), VG_ETIMEOUT);
-    server_set_gate(s, 0);
+    assert_int_equal(vg_alertmanager_sink_drain(sink, 20), VG_ETIMEOUT);
+    /* A stalled Alertmanager never holds a batch: flush returns at once. */
+    int64_t t0 = vg_now_ms();
     assert_int_equal(vg_alertmanager_sink_ops.flush(sink, 60000), VG_OK);
+    assert_true(vg_now_ms() - t0 < 1000);
+    server_set_gate(s, 0);
+    assert_int_equal(vg_alertmanager_sink_drain(sink, 60000), VG_OK);
     vg_alertmanager_stats st = stats(sink);
     assert_int_equal(st.posted, 4);
     assert_int_equal(st.dropped, 2);
@@ -394,7 +399,7 @@ static void firing_reposted_until_resolved(void **state)
     assert_int_equal(vg_alertmanager_sink_ops.emit(sink, &fire), VG_OK);
     server_wait(s, 3);  /* the post and two re-posts */
     assert_int_equal(vg_alertmanager_sink_ops.emit(sink, &res), VG_OK);
-    assert_int_equal(vg_alertmanager_sink_ops.flush(sink, 60000), VG_OK);
+    assert_int_equal(vg_alertmanager_sink_drain(sink, 60000), VG_OK);
     vg_alertmanager_sink_ops.close(sink);  /* the worker has stopped: s->n is final */
 
     /* firing posts, all the same bytes, then one resolved, then nothing */
@@ -426,7 +431,7 @@ static void unreachable_server_times_out(void **state)
     void *sink = open_sink(port, "\"backoff_max_ms\": 100");
     vg_event ev = incident(VG_ALERT_FIRING, 1700000000000, VG_SEVERITY_WARNING);
     assert_int_equal(vg_alertmanager_sink_ops.emit(sink, &ev), VG_OK);
-    assert_int_equal(vg_alertmanager_sink_ops.flush(sink, 50), VG_ETIMEOUT);
+    assert_int_equal(vg_alertmanager_sink_drain(sink, 50), VG_ETIMEOUT);
     assert_int_equal(stats(sink).posted, 0);
     vg_alertmanager_sink_ops.close(sink);  /* returns: retries stop at close */
 }
@@ -463,7 +468,7 @@ static void bad_config_and_events(void **state)
     ev.series_len = strlen(ev.series);
     assert_int_equal(vg_alertmanager_sink_ops.emit(sink, &ev), VG_EPARSE);
     assert_int_equal(stats(sink).failed, 1);
-    assert_int_equal(vg_alertmanager_sink_ops.flush(sink, 60000), VG_OK);
+    assert_int_equal(vg_alertmanager_sink_drain(sink, 60000), VG_OK);
     vg_alertmanager_sink_ops.close(sink);
     assert_int_equal(s->n, 0);
     server_stop(s);

@@ -31,6 +31,12 @@ static vg_event sample_event(void)
     ev.n_detectors = 1;
     ev.detectors[0] = (vg_event_detector){"zscore", 0.5, NAN, NAN, NAN, "z=4.1"};
     ev.origin = (vg_origin){"metrics", 3, 42};
+    memcpy(ev.event_id, "fedcba9876543210fedcba9876543210", 33);
+    ev.duration_s = 0.123;
+    ev.rule = "db";
+    ev.instance = "host-1";
+    ev.summary = "cpu_user fell to 0.1";
+    ev.description = "d";
     return ev;
 }
 
@@ -41,12 +47,15 @@ static void golden_json(void **state)
     char buf[2048];
     int n = vg_event_encode(&ev, buf, sizeof(buf));
     const char *want =
-        "{\"schema\":1,\"id\":\"0123456789abcdef0123456789abcdef\",\"state\":\"firing\","
+        "{\"schema\":2,\"id\":\"0123456789abcdef0123456789abcdef\","
+        "\"event_id\":\"fedcba9876543210fedcba9876543210\",\"state\":\"firing\","
         "\"severity\":\"critical\",\"series\":\"cpu_user{cpu=\\\"0\\\",host=\\\"a\\\"}\","
         "\"name\":\"cpu_user\",\"labels\":{\"cpu\":\"0\",\"host\":\"a\"},"
         "\"ts\":\"2023-11-14T22:13:20.123Z\",\"ts_ms\":1700000000123,"
-        "\"start_ms\":1700000000000,\"value\":0.10000000000000001,\"expected\":2.5,"
-        "\"band\":[null,3.0],\"score\":0.98999999999999999,\"peak\":1.0,"
+        "\"start_ms\":1700000000000,\"duration_s\":0.123,\"value\":0.10000000000000001,"
+        "\"expected\":2.5,\"band\":[null,3.0],\"score\":0.98999999999999999,\"peak\":1.0,"
+        "\"muted\":false,\"rule\":\"db\",\"instance\":\"host-1\","
+        "\"summary\":\"cpu_user fell to 0.1\",\"description\":\"d\","
         "\"detectors\":{\"zscore\":{\"score\":0.5,\"expected\":null,"
         "\"band\":[null,null],\"detail\":\"z=4.1\"}},"
         "\"source\":{\"topic\":\"metrics\",\"partition\":3,\"offset\":42}}";
@@ -82,6 +91,23 @@ static void assert_same_event(const vg_event *a, const vg_event *b)
         assert_double_near(a->detectors[i].upper, b->detectors[i].upper, 0.0);
         assert_string_equal(a->detectors[i].detail, b->detectors[i].detail);
     }
+    assert_string_equal(a->event_id, b->event_id);
+    assert_double_near(a->duration_s, b->duration_s, 0.0);
+    assert_int_equal(a->muted, b->muted);
+    const char *const *sa[] = {&a->rule, &a->instance, &a->summary, &a->description,
+                               &a->runbook_url, &a->alertname};
+    const char *const *sb[] = {&b->rule, &b->instance, &b->summary, &b->description,
+                               &b->runbook_url, &b->alertname};
+    for (size_t i = 0; i < sizeof(sa) / sizeof(sa[0]); i++) {
+        if (*sa[i] == NULL)
+            assert_null(*sb[i]);
+        else
+            assert_string_equal(*sa[i], *sb[i]);
+    }
+    if (a->page_labels == NULL)
+        assert_null(b->page_labels);
+    else
+        assert_true(json_equal((json_t *)a->page_labels, (json_t *)b->page_labels));
     assert_int_equal(a->origin.partition, b->origin.partition);
     assert_int_equal(a->origin.offset, b->origin.offset);
     if (a->origin.source == NULL)
@@ -102,10 +128,10 @@ static void round_trip(const vg_event *ev)
     vg_event back;
     vg_error err;
     assert_int_equal(vg_event_from_json(obj, &back, storage, sizeof(storage), &err), 0);
-    json_decref(obj);
     assert_same_event(ev, &back);
     assert_int_equal(vg_event_encode(&back, again, sizeof(again)), n);
     assert_string_equal(line, again);
+    json_decref(obj);  /* back.page_labels was borrowed from it */
 }
 
 static void round_trip_every_field(void **state)
@@ -128,6 +154,13 @@ static void round_trip_every_field(void **state)
     ev.start_ms = INT64_MIN;
     ev.n_detectors = 3;
     ev.detectors[1] = (vg_event_detector){"seasonal", 1e-300, 12.25, 11.0, 13.5, ""};
+    /* a muted event of a rule with its own words */
+    json_t *labels = json_pack("{s:s}", "team", "db");
+    ev.muted = 1;
+    ev.alertname = "DbDown";
+    ev.page_labels = labels;
+    ev.runbook_url = "https://runbooks/db";
+    ev.instance = NULL;
     ev.detectors[2] = (vg_event_detector){"iforest", 0.0, NAN, -0.0, 0.1, "h=3.2 \"q\""};
     round_trip(&ev);
 
@@ -137,6 +170,7 @@ static void round_trip_every_field(void **state)
     ev.series_len = 2;
     ev.n_detectors = 0;
     round_trip(&ev);
+    json_decref(labels);
 }
 
 static void labels_and_name(void **state)
@@ -194,9 +228,15 @@ static void id_stable_and_distinct(void **state)
     assert_string_equal(ev.id, a);
     ev.ts_ms += 5000;
     ev.value = 7;
+    char firing_event[33];
+    memcpy(firing_event, ev.event_id, 33);
     ev.state = VG_ALERT_RESOLVED;
     vg_event_make_id(&ev);
     assert_string_equal(ev.id, a);
+    /* but each event of it has its own event id */
+    assert_int_equal(strspn(ev.event_id, "0123456789abcdef"), 32);
+    assert_string_not_equal(ev.event_id, firing_event);
+    assert_string_not_equal(ev.event_id, ev.id);
     /* another start or series gives another id */
     id_of(KEY, 1700000000001, b);
     assert_string_not_equal(a, b);
@@ -270,7 +310,8 @@ static void from_json_names_bad_fields(void **state)
         const char *field;
         const char *json; /* replacement value; NULL deletes the field */
     } cases[] = {
-        {"schema", "2"}, {"id", "\"xyz\""}, {"state", "\"pending\""},
+        {"schema", "1"}, {"id", "\"xyz\""}, {"event_id", NULL}, {"muted", "0"},
+        {"rule", "1"}, {"page_labels", "[]"}, {"state", "\"pending\""},
         {"severity", "\"high\""}, {"series", "3"}, {"ts_ms", "1.5"},
         {"start_ms", NULL}, {"value", "\"1\""}, {"band", "[1]"},
         {"score", NULL}, {"detectors", "[]"}, {"source", "{\"topic\":\"t\",\"offset\":1}"},

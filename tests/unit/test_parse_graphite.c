@@ -75,6 +75,18 @@ static void collectd_graphite_file(void **state)
     free(text);
 }
 
+/* Graphite has no counter type: "counters" is refused, not ignored. */
+static void counters_are_refused(void **state)
+{
+    (void)state;
+    vg_error err = {0};
+    json_t *cfg = json_loads("{\"format\": \"graphite\", \"counters\": \"raw\"}", 0, NULL);
+    assert_null(vg_parser_new(NULL, cfg, &err));
+    assert_int_equal(err.code, VG_ECONFIG);
+    assert_non_null(strstr(err.msg, "parser.counters: not a key of format \"graphite\""));
+    json_decref(cfg);
+}
+
 static void corpus(void **state)
 {
     (void)state;
@@ -86,6 +98,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lines_tags_and_nan),
         cmocka_unit_test(collectd_graphite_file),
+        cmocka_unit_test(counters_are_refused),
         cmocka_unit_test(corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,7 @@
 static void format_registry(void **state)
 {
     (void)state;
-    assert_int_equal(vg_parser_type_count(), 5);
+    assert_int_equal(vg_parser_type_count(), 11);
     for (size_t i = 0; i < vg_parser_type_count(); i++) {
         const vg_parser_ops *ops = vg_parser_type_at(i);
         assert_ptr_equal(vg_parser_type_find(ops->name), ops);
@@ -21,7 +21,9 @@ static void format_registry(void **state)
     assert_true(n >= 1);
     assert_string_equal(common[0].key, "format");
     assert_string_equal(common[0].choices,
-                        "json|influx|graphite|collectd-json|collectd-command");
+                        "json|influx|graphite|collectd-json|collectd-command|"
+                        "telegraf-json|prometheus-text|vector-json|otlp-json|otlp-proto|"
+                        "prometheus-remote-write");
 }
 
 /* A key of another format is refused, naming the format, at its position. */
@@ -71,7 +73,8 @@ static void bad_config_is_refused(void **state)
 static void empty_payloads(void **state)
 {
     (void)state;
-    static const int want[] = {VG_EPARSE, 0, 0, VG_EPARSE, 0};
+    static const int want[] = {VG_EPARSE, 0, 0, VG_EPARSE, 0, VG_EPARSE, 0, VG_EPARSE,
+                               VG_EPARSE, 0, VG_EPARSE};
     assert_int_equal(vg_parser_type_count(), sizeof(want) / sizeof(want[0]));
     vg_batch b;
     vg_batch_init(&b);
@@ -278,6 +281,32 @@ static void fast_scanner_agrees_with_jansson(void **state)
     vg_parser_free(tree);
 }
 
+/* The Prometheus Kafka adapter's JSON: RFC 3339 time, string value,
+ * __name__ among the labels. */
+static void prometheus_kafka_adapter(void **state)
+{
+    (void)state;
+    vg_parser *ps = test_parser("{\"format\":\"json\",\"series_field\":\"name\","
+                                "\"ts_field\":\"timestamp\"}");
+    vg_batch b;
+    vg_batch_init(&b);
+    vg_error err;
+    assert_int_equal(test_parse_fixture(ps, "prometheus-kafka-adapter.json", -1, &b, &err), 1);
+    test_point(&b, 0, "up{label1=\"value1\",label2=\"value2\"}", 0, 9876543210.0);
+    assert_int_equal(test_parse(ps, "{\"timestamp\":\"2023-11-14T23:13:20.250+01:00\","
+                                    "\"value\":\"1\",\"labels\":{\"__name__\":\"up\"}}",
+                                -1, &b, &err), 1);
+    test_point(&b, 0, "up", 1700000000250, 1);
+    vg_parser_free(ps);
+    /* Default field names: the series is named by __name__. */
+    ps = test_parser("{\"format\":\"json\"}");
+    assert_int_equal(test_parse_fixture(ps, "prometheus-kafka-adapter.json", 1700000000000, &b,
+                                        &err), 1);
+    test_point(&b, 0, "up{label1=\"value1\",label2=\"value2\"}", 1700000000000, 9876543210.0);
+    vg_batch_release(&b);
+    vg_parser_free(ps);
+}
+
 static void corpus(void **state)
 {
     (void)state;
@@ -298,6 +327,7 @@ int main(void)
         cmocka_unit_test(errors_say_where_and_keep_origin),
         cmocka_unit_test(one_mebibyte_message),
         cmocka_unit_test(fast_scanner_agrees_with_jansson),
+        cmocka_unit_test(prometheus_kafka_adapter),
         cmocka_unit_test(corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

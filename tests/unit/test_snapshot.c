@@ -418,11 +418,11 @@ static void versions_and_magic(void **state)
     put32(w.buf + 8, VG_SNAPSHOT_VERSION + 1);
     reseal(&w);
     vg_error err = expect_refused(&t, w.buf, w.len, VG_EVERSION);
-    assert_non_null(strstr(err.msg, "version 5 is newer than version 4"));
+    assert_non_null(strstr(err.msg, "version 6 is newer than version 5"));
     put32(w.buf + 8, 0);
     reseal(&w);
     err = expect_refused(&t, w.buf, w.len, VG_EVERSION);
-    assert_non_null(strstr(err.msg, "version 0 is older than version 4"));
+    assert_non_null(strstr(err.msg, "version 0 is older than version 5"));
 
     memcpy(w.buf, good.buf, good.len);
     memcpy(w.buf, "VIGILSU", 7);
@@ -644,6 +644,37 @@ static void files_save_atomically_and_load(void **state)
     vg_config_free(cfg);
 }
 
+/* A symlink planted where the temp file goes is replaced, not followed. */
+static void save_never_follows_a_link(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/vg_snapshot_XXXXXX", path[400], tmp[300], victim[300];
+    assert_non_null(mkdtemp(dir));
+    PATH(path, "%s/s.vgstate", dir);
+    PATH(tmp, "%s.tmp", path);
+    PATH(victim, "%s/victim", dir);
+    FILE *f = fopen(victim, "w");
+    assert_non_null(f);
+    fputs("precious\n", f);
+    fclose(f);
+    assert_int_equal(symlink(victim, tmp), 0);
+    vg_config *cfg = config(NULL);
+    vg_pipeline *a = trained(cfg, 100);
+    vg_error err = {0};
+    assert_int_equal(vg_snapshot_save(a, path, -1, &err), VG_OK);
+    size_t len;
+    char *text = vg_test_read_file(victim, &len);
+    assert_non_null(text);
+    assert_int_equal(len, 9);  /* "precious\n": untouched */
+    free(text);
+    assert_int_equal(access(tmp, F_OK), -1);
+    unlink(path);
+    unlink(victim);
+    rmdir(dir);
+    vg_pipeline_free(a);
+    vg_config_free(cfg);
+}
+
 static void partition_paths(void **state)
 {
     (void)state;
@@ -722,6 +753,7 @@ int main(void)
         cmocka_unit_test(sealed_damage_is_refused),
         cmocka_unit_test(positions_round_trip),
         cmocka_unit_test(files_save_atomically_and_load),
+        cmocka_unit_test(save_never_follows_a_link),
         cmocka_unit_test(partition_paths),
         cmocka_unit_test(corpus_cases),
     };

@@ -39,6 +39,9 @@ static void every_family_in_order(void **state)
         "vigil_event_log_written_bytes_total counter",
         "vigil_alertmanager_posts_total counter",
         "vigil_alertmanager_post_failures_total counter",
+        "vigil_offset_rewinds_total counter",
+        "vigil_event_log_torn_lines_total counter",
+        "vigil_checkpoints_held_total counter",
         "vigil_parse_errors_total counter",
         "vigil_events_total counter",
         "vigil_detector_seconds_total counter",
@@ -46,6 +49,7 @@ static void every_family_in_order(void **state)
         "vigil_incidents_firing gauge",
         "vigil_series_active gauge",
         "vigil_consumer_lag_messages gauge",
+        "vigil_not_durable_total counter",
         "vigil_batch_duration_seconds histogram",
     };
     assert_int_equal(sizeof(types) / sizeof(types[0]), VG_M__COUNT);
@@ -78,8 +82,8 @@ static void updates_reach_their_samples(void **state)
     vg_metric_inc(VG_M_POINTS_SCORED, 5);
     vg_metric_inc(VG_M_EVENT_LOG_BYTES, 4096);
     vg_metric_set(VG_M_SERIES_ACTIVE, 1200);
-    vg_metric_add(VG_M_INCIDENTS_FIRING, 2);
-    vg_metric_add(VG_M_INCIDENTS_FIRING, -1);
+    vg_metrics_set(vg_metric_with(VG_M_INCIDENTS_FIRING, (const char *const[]){"db", "critical"}),
+                   1);
     vg_metric_observe(VG_M_BATCH_SECONDS, 0.003);
     vg_metric_label_inc(VG_M_EVENTS, "firing", 3);
     vg_metric_label_inc(VG_M_PARSE_ERRORS, "bad_number", 2);
@@ -93,7 +97,7 @@ static void updates_reach_their_samples(void **state)
     assert_has(text, "vigil_points_scored_total 10\n");
     assert_has(text, "vigil_event_log_written_bytes_total 4096\n");
     assert_has(text, "vigil_series_active 1200\n");
-    assert_has(text, "vigil_incidents_firing 1\n");
+    assert_has(text, "vigil_incidents_firing{rule=\"db\",severity=\"critical\"} 1\n");
     assert_has(text, "vigil_batch_duration_seconds_bucket{le=\"0.0025\"} 0\n"
                      "vigil_batch_duration_seconds_bucket{le=\"0.005\"} 1\n");
     assert_has(text, "vigil_batch_duration_seconds_sum 0.003\n"

@@ -1,0 +1,208 @@
+/* Clock-bucket season and its predictive season test; see calendar.h. */
+#include "detectors/calendar.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#define MINUTE_MS 60000
+#define HOUR_MS   3600000
+#define DAY_MS    86400000
+#define WEEK_MS   (7 * (int64_t)DAY_MS)
+
+/* Per bucket-visit learning rates (a day bucket is visited once a day, an
+ * hour-of-week bucket once a week): about ten days, five weeks of memory. */
+#define DAY_RATE  0.1
+#define WEEK_RATE 0.2
+
+void vg_calendar_init(vg_calendar *c)
+{
+    memset(c, 0, sizeof(*c));
+}
+
+/* x mod m in [0, m), for negative timestamps too. */
+static int64_t floor_mod(int64_t x, int64_t m)
+{
+    int64_t r = x % m;
+    return r < 0 ? r + m : r;
+}
+
+static uint32_t day_bucket(const vg_calendar *c, int64_t ts)
+{
+    return (uint32_t)(floor_mod(ts, DAY_MS) / c->width);
+}
+
+static uint32_t week_bucket(int64_t ts)
+{
+    return (uint32_t)(floor_mod(ts, WEEK_MS) / HOUR_MS);
+}
+
+/* The narrowest bucket of 5 to 60 minutes (each divides a day) that the
+ * step fills; 0 when the step is longer than an hour. */
+static int64_t bucket_width(int64_t step)
+{
+    static const int64_t minutes[] = {5, 10, 15, 20, 30, 60};
+    for (size_t i = 0; i < sizeof(minutes) / sizeof(minutes[0]); i++)
+        if (step <= minutes[i] * MINUTE_MS)
+            return minutes[i] * MINUTE_MS;
+    return 0;
+}
+
+static double week_part(const vg_calendar *c, uint32_t h)
+{
+    return c->season == VG_CAL_WEEKLY ? c->week[h] : 0.0;
+}
+
+int vg_calendar_forecast(const vg_calendar *c, int64_t ts_ms, vg_calendar_fc *fc)
+{
+    if (c->step == 0)
+        return 0;
+    fc->expected = c->fast + c->day[day_bucket(c, ts_ms)] + week_part(c, week_bucket(ts_ms));
+    float band = c->band[day_bucket(c, ts_ms)];
+    fc->dev = band > 0.0f ? band : c->dev;
+    return 1;
+}
+
+static float to_float(double y)
+{
+    return y > FLT_MAX ? FLT_MAX : y < -FLT_MAX ? -FLT_MAX : (float)y;
+}
+
+static double clip(double e, double lim)
+{
+    return lim > 0.0 && fabs(e) > lim ? copysign(lim, e) : e;
+}
+
+/* Rate of an average over `span` ms of points, faster while the calendar
+ * has seen less than that (a running mean over what it has). */
+static double rate(const vg_calendar *c, int64_t elapsed, int64_t span)
+{
+    double r = (double)c->step / (double)span;
+    double early = (double)c->step / (double)(elapsed + c->step);
+    return early > r ? early : r;
+}
+
+/* About how many points a bucket of `width` ms in a cycle of `cycle` ms
+ * has learnt, this one included: whole cycles seen times the points a
+ * visit holds, plus those of this visit so far. */
+static double visits(const vg_calendar *c, int64_t elapsed, int64_t ts, int64_t cycle,
+                     int64_t width)
+{
+    double per_visit = (double)width / (double)c->step;
+    return (double)(elapsed / cycle) * per_visit +
+           (double)(floor_mod(ts, width) / c->step) + 1.0;
+}
+
+/* The season test: each forecast's clipped error, then the decision. */
+static void test_season(vg_calendar *c, int64_t elapsed, const double fc[3], double y)
+{
+    double lim = VG_CAL_CLIP * c->err[0];
+    double r = rate(c, elapsed, WEEK_MS);
+    for (int i = 0; i < 3; i++)
+        c->err[i] += r * (fabs(clip(y - fc[i], lim)) - c->err[i]);
+    c->season = VG_CAL_NONE;
+    if (elapsed >= 2 * (int64_t)DAY_MS && c->err[1] < VG_CAL_GAIN * c->err[0]) {
+        c->season = VG_CAL_DAILY;
+        if (elapsed >= 2 * WEEK_MS && c->err[2] < VG_CAL_GAIN * c->err[1])
+            c->season = VG_CAL_WEEKLY;
+    }
+}
+
+static void learn_point(vg_calendar *c, const vg_calendar_params *p, int64_t ts, double y)
+{
+    int64_t elapsed = ts - c->start;
+    uint32_t b = day_bucket(c, ts), h = week_bucket(ts);
+    double d = c->day[b], w = c->week[h];
+    double fc[3] = {c->slow, c->slow + d, c->slow + d + w};
+    test_season(c, elapsed, fc, y);
+
+    /* Learning sees the point clipped around the scoring forecast, so a
+     * spike moves the profile by a bounded amount. */
+    double expected = c->fast + d + week_part(c, h);
+    double e = clip(y - expected, p->clamp * c->dev);
+    double yc = expected + e;
+    double slow = c->slow;
+    c->slow += rate(c, elapsed, DAY_MS) * (yc - d - w - slow);
+    /* alpha per day bucket, not per point: at 1-minute steps a level
+     * moving every point would follow a missing peak down. */
+    double per_day = (double)c->width / (double)c->step;  /* points per bucket visit */
+    double per_week = (double)HOUR_MS / (double)c->step;
+    c->fast += p->alpha / per_day * (yc - d - w - c->fast);
+    /* Per point: a running mean over the bucket's points so far (about),
+     * then an average over the last visits. */
+    double rd = fmax(DAY_RATE / per_day, 1.0 / visits(c, elapsed, ts, DAY_MS, c->width));
+    double rw = fmax(WEEK_RATE / per_week, 1.0 / visits(c, elapsed, ts, WEEK_MS, HOUR_MS));
+    d += rd * (yc - slow - w - d);
+    c->day[b] = to_float(d);
+    c->week[h] = to_float(w + rw * (yc - slow - d - w));
+    double rdev = fmax(p->dev_gamma, rate(c, elapsed, DAY_MS));
+    c->dev += rdev * (fabs(e) - c->dev);
+    /* The band learns from the second day on, when the profile has one. */
+    double band_visits = visits(c, elapsed, ts, DAY_MS, c->width) - per_day;
+    if (band_visits >= 1.0) {
+        double rb = fmax(DAY_RATE / per_day, 1.0 / band_visits);
+        double eb = clip(y - expected, p->clamp * c->band[b]);
+        c->band[b] = to_float(c->band[b] + rb * (fabs(eb) - c->band[b]));
+    }
+}
+
+void vg_calendar_learn(vg_calendar *c, const vg_calendar_params *p, int64_t step_ms,
+                       int64_t ts_ms, double y)
+{
+    if (c->step == 0) {
+        int64_t width = step_ms > 0 ? bucket_width(step_ms) : 0;
+        if (width == 0)
+            return;
+        c->step = step_ms;
+        c->width = width;
+        c->start = ts_ms;
+        c->slow = c->fast = y;
+    }
+    if (ts_ms < c->start)
+        return;
+    learn_point(c, p, ts_ms, y);
+    /* Values near DBL_MAX can overflow the levels: start over. */
+    if (!isfinite(c->slow) || !isfinite(c->fast) || !isfinite(c->dev) || !isfinite(c->err[0]))
+        vg_calendar_init(c);
+}
+
+void vg_calendar_save(const vg_calendar *c, vg_writer *out)
+{
+    vg_writer_i64(out, c->step);
+    if (c->step == 0)
+        return;  /* not started: nothing else is set */
+    vg_writer_i64(out, c->width);
+    vg_writer_i64(out, c->start);
+    vg_writer_f64(out, c->slow);
+    vg_writer_f64(out, c->fast);
+    vg_writer_f64s(out, c->err, 3);
+    vg_writer_f64(out, c->dev);
+    vg_writer_u32(out, c->season);
+    vg_writer_f32s(out, c->day, VG_CAL_DAY_BUCKETS);
+    vg_writer_f32s(out, c->band, VG_CAL_DAY_BUCKETS);
+    vg_writer_f32s(out, c->week, VG_CAL_WEEK_BUCKETS);
+}
+
+int vg_calendar_load(vg_calendar *c, vg_reader *in, vg_error *err)
+{
+    vg_calendar_init(c);
+    vg_reader_i64(in, &c->step);
+    if (!in->failed && c->step == 0)
+        return VG_OK;
+    vg_reader_i64(in, &c->width);
+    vg_reader_i64(in, &c->start);
+    vg_reader_f64(in, &c->slow);
+    vg_reader_f64(in, &c->fast);
+    vg_reader_f64s(in, c->err, 3);
+    vg_reader_f64(in, &c->dev);
+    vg_reader_u32(in, &c->season);
+    vg_reader_f32s(in, c->day, VG_CAL_DAY_BUCKETS);
+    vg_reader_f32s(in, c->band, VG_CAL_DAY_BUCKETS);
+    vg_reader_f32s(in, c->week, VG_CAL_WEEK_BUCKETS);
+    if (in->failed || c->step <= 0 || c->width <= 0 || c->width != bucket_width(c->step) ||
+        c->season > VG_CAL_WEEKLY) {
+        vg_calendar_init(c);
+        return vg_error_set(err, VG_EPARSE, "calendar: saved state is truncated or corrupt");
+    }
+    return VG_OK;
+}

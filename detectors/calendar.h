@@ -1,0 +1,90 @@
+/* A season learned on clock buckets, not point indexes: a time-of-day
+ * profile (buckets of 5 minutes to an hour, whichever the step fills) and
+ * an hour-of-week correction on top of it, keyed by the timestamp. A daily
+ * or weekly cycle is then learned at any sampling rate, across gaps and
+ * irregular steps, in fixed bytes (about 3 KiB).
+ *
+ * The season test is predictive and runs all the time: three forecasts of
+ * every point are made before it is learnt,
+ *   flat  = slow level (a day's mean),
+ *   day   = slow level + day profile,
+ *   week  = day + hour-of-week correction,
+ * and the mean absolute error of each is tracked over about a week of
+ * points, every error clipped at `VG_CAL_CLIP` times the flat one's (so a
+ * spike costs every model the same and cannot decide the test). A daily
+ * season is on once the day forecast beats the flat one by `VG_CAL_GAIN`
+ * after two days; a weekly one once the week forecast beats the day one
+ * by as much after two weeks. White noise gives no season: a profile of
+ * noise forecasts worse than the mean it wobbles around.
+ *
+ * The scoring forecast is a level of the deseasonalised series (smoothed
+ * per day bucket, not per point) plus the profile; its band is a Brutlag
+ * deviation per day bucket, learnt once a day like the profile, from the
+ * second day on, so a slowly growing anomaly does not widen its own band.
+ * Buckets are numbered from the epoch (floor division), so replay is
+ * deterministic and a restart lands in the same buckets. */
+#ifndef VG_DETECTORS_CALENDAR_H
+#define VG_DETECTORS_CALENDAR_H
+
+#include <stdint.h>
+
+#include "core/codec.h"
+#include "core/error.h"
+
+#define VG_CAL_DAY_BUCKETS  288  /* 5-minute buckets of a day at most */
+#define VG_CAL_WEEK_BUCKETS 168  /* hours of a week */
+#define VG_CAL_CLIP         4.0  /* test errors clipped at this many flat deviations */
+#define VG_CAL_GAIN         0.9  /* a season must cut the error to this share */
+
+enum { VG_CAL_NONE = 0, VG_CAL_DAILY = 1, VG_CAL_WEEKLY = 2 };
+
+typedef struct vg_calendar_params {
+    double alpha;      /* fast level smoothing, per point */
+    double dev_gamma;  /* smoothing of the scoring deviation, per point */
+    double clamp;      /* updates see the point clipped to this many deviations */
+} vg_calendar_params;
+
+typedef struct vg_calendar {
+    int64_t  step;        /* ms between points; 0: not started */
+    int64_t  width;       /* ms of a day bucket */
+    int64_t  start;       /* timestamp of the first point learnt */
+    double   slow, fast;  /* slow and fast levels of the deseasonalised series */
+    double   err[3];      /* mean |error| of the flat, day and week forecasts */
+    double   dev;         /* deviation of the scoring forecast, fast: the clamp's */
+    uint32_t season;      /* VG_CAL_NONE, _DAILY or _WEEKLY */
+    uint32_t pad;
+    float    day[VG_CAL_DAY_BUCKETS];
+    float    band[VG_CAL_DAY_BUCKETS];  /* deviation per day bucket, the band's */
+    float    week[VG_CAL_WEEK_BUCKETS];
+} vg_calendar;
+
+/* What the calendar forecast for a point. */
+typedef struct vg_calendar_fc {
+    double expected;  /* fast level + profile */
+    double dev;       /* the band's deviation (E|error|) in this bucket */
+} vg_calendar_fc;
+
+/* Makes c empty; it starts at the first vg_calendar_learn() with a step. */
+void vg_calendar_init(vg_calendar *c);
+
+/* Whether a season was found: VG_CAL_NONE, VG_CAL_DAILY or VG_CAL_WEEKLY. */
+static inline uint32_t vg_calendar_season(const vg_calendar *c)
+{
+    return c->season;
+}
+
+/* The forecast for ts (valid once started). Returns 0 when not started. */
+int vg_calendar_forecast(const vg_calendar *c, int64_t ts_ms, vg_calendar_fc *fc);
+
+/* Learns finite y at ts_ms; step_ms is the series' usual step (a step
+ * above an hour, or none yet, leaves the calendar off). Points must come
+ * in time order: the caller skips repeated and backward timestamps. */
+void vg_calendar_learn(vg_calendar *c, const vg_calendar_params *p, int64_t step_ms,
+                       int64_t ts_ms, double y);
+
+/* Saves c exactly; load reads it back into an init()'ed calendar and
+ * returns 0, or VG_EPARSE (err set) on truncated or impossible input. */
+void vg_calendar_save(const vg_calendar *c, vg_writer *out);
+int vg_calendar_load(vg_calendar *c, vg_reader *in, vg_error *err);
+
+#endif

@@ -1,0 +1,225 @@
+/* Tests for the clock-bucket season (detectors/calendar.c): its season
+ * test on its own, and the seasonal detector with "calendar": true driven
+ * as the pipeline drives it. All data is generated here. */
+#include "tests/unit/helpers.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detectors/calendar.h"
+#include "detectors/detector.h"
+
+extern const vg_detector_ops vg_seasonal_ops;
+
+#define MIN_MS  60000
+#define HOUR_MS 3600000
+#define DAY_MS  86400000
+/* 2024-01-01 00:00 UTC, a Monday: weekdays are real in these tests. */
+#define MONDAY  1704067200000
+
+static const vg_calendar_params cal_params = {.alpha = 0.2, .dev_gamma = 0.07, .clamp = 6.0};
+
+/* The value of a daily shape at ts: a peak of `amp` around 14:00. */
+static double daily_peak(int64_t ts, double amp)
+{
+    double hour = (double)((ts - MONDAY) % DAY_MS) / HOUR_MS;
+    double d = (hour - 14.0) / 1.0;
+    return 100.0 + amp * exp(-0.5 * d * d);
+}
+
+static uint32_t season_of(double (*value)(int64_t ts, uint64_t *s), int64_t step, int64_t span)
+{
+    static vg_calendar c;
+    vg_calendar_init(&c);
+    uint64_t s = 7;
+    for (int64_t ts = MONDAY; ts < MONDAY + span; ts += step)
+        vg_calendar_learn(&c, &cal_params, step, ts, value(ts, &s));
+    return vg_calendar_season(&c);
+}
+
+/* A daily sine of 3 noise deviations, with a spike of 40 on 3 % of points. */
+static double spiky_daily(int64_t ts, uint64_t *s)
+{
+    double v = 50.0 + 3.0 * sin(2.0 * M_PI * (double)((ts - MONDAY) % DAY_MS) / DAY_MS);
+    if (vg_test_uniform(s) < 0.03)
+        v += 40.0 * (1.0 + vg_test_uniform(s));
+    return v + vg_test_normal(s);
+}
+
+static double white(int64_t ts, uint64_t *s)
+{
+    (void)ts;
+    return 50.0 + vg_test_normal(s);
+}
+
+static double spiky_white(int64_t ts, uint64_t *s)
+{
+    return white(ts, s) + (vg_test_uniform(s) < 0.03 ? 40.0 : 0.0);
+}
+
+static void spiky_daily_cycle_is_seasonal(void **state)
+{
+    (void)state;
+    assert_int_equal(season_of(spiky_daily, 5 * MIN_MS, 6 * (int64_t)DAY_MS), VG_CAL_DAILY);
+    assert_int_equal(season_of(spiky_daily, MIN_MS, 4 * (int64_t)DAY_MS), VG_CAL_DAILY);
+    /* Not before two days: one day of a shape is no cycle yet. */
+    assert_int_equal(season_of(spiky_daily, 5 * MIN_MS, DAY_MS + DAY_MS / 2), VG_CAL_NONE);
+}
+
+static void white_noise_is_not_seasonal(void **state)
+{
+    (void)state;
+    assert_int_equal(season_of(white, MIN_MS, 10 * (int64_t)DAY_MS), VG_CAL_NONE);
+    assert_int_equal(season_of(white, 5 * MIN_MS, 21 * (int64_t)DAY_MS), VG_CAL_NONE);
+    assert_int_equal(season_of(white, HOUR_MS, 60 * (int64_t)DAY_MS), VG_CAL_NONE);
+    assert_int_equal(season_of(spiky_white, 5 * MIN_MS, 21 * (int64_t)DAY_MS), VG_CAL_NONE);
+}
+
+/* Weekdays: a daily sine of 10 around 100; weekends flat at 80. */
+static double weekly(int64_t ts, uint64_t *s)
+{
+    int64_t day = (ts - MONDAY) / DAY_MS;
+    double v = day % 7 >= 5 ? 80.0
+                            : 100.0 + 10.0 * sin(2.0 * M_PI * (double)((ts - MONDAY) % DAY_MS) / DAY_MS);
+    return v + vg_test_normal(s);
+}
+
+static void weekly_cycle_at_5_minutes(void **state)
+{
+    (void)state;
+    static vg_calendar c;
+    vg_calendar_init(&c);
+    uint64_t s = 3;
+    const int64_t step = 5 * MIN_MS, end = MONDAY + 35 * (int64_t)DAY_MS;
+    for (int64_t ts = MONDAY; ts < end; ts += step) {
+        /* Irregular sampling: a point in seven is late by a minute, and
+         * a six-hour gap on day 10. */
+        if (ts >= MONDAY + 10 * (int64_t)DAY_MS && ts < MONDAY + 10 * (int64_t)DAY_MS + 6 * HOUR_MS)
+            continue;
+        int64_t at = ts + ((ts / step) % 7 == 0 ? MIN_MS : 0);
+        vg_calendar_learn(&c, &cal_params, step, at, weekly(at, &s));
+    }
+    assert_int_equal(vg_calendar_season(&c), VG_CAL_WEEKLY);
+    /* Saturday noon and Wednesday 06:00 of the next week are forecast
+     * (a day profile alone would put the weekend near 94, the average). */
+    vg_calendar_fc fc;
+    assert_true(vg_calendar_forecast(&c, end + 5 * (int64_t)DAY_MS + 12 * HOUR_MS, &fc));
+    assert_true(fabs(fc.expected - 80.0) < 3.0);
+    assert_true(vg_calendar_forecast(&c, end + 2 * (int64_t)DAY_MS + 6 * HOUR_MS, &fc));
+    assert_true(fabs(fc.expected - 110.0) < 3.0);
+    assert_true(fc.dev > 0.5 && fc.dev < 3.0);  /* E|noise| = 0.8; the weekend is 20 off */
+}
+
+/* ---- through the seasonal detector --------------------------------------- */
+
+typedef vg_test_run run;
+
+static void run_open(run *r, const char *cfg_text)
+{
+    vg_test_run_open(r, &vg_seasonal_ops, cfg_text, 200);
+}
+
+#define run_close vg_test_run_close
+
+static double feed(run *r, int64_t ts, double v, vg_explain *why)
+{
+    double s = r->d->score(r->state, r->params, r->w, ts, v, why);
+    assert_true(s >= 0.0 && s <= 1.0);
+    vg_window_push(r->w, v);
+    return s;
+}
+
+/* The highest score over 12:00-16:00 of day `day` (the peak missing when
+ * `missing`), after the days before it; counts calendar explanations. */
+static double peak_hours(run *r, int day, int missing, int *daily)
+{
+    double top = 0.0;
+    uint64_t s = 11 + (uint64_t)day;
+    int64_t from = MONDAY + day * (int64_t)DAY_MS;
+    for (int64_t ts = from; ts < from + DAY_MS; ts += MIN_MS) {
+        double v = (missing ? 100.0 : daily_peak(ts, 20.0)) + vg_test_normal(&s);
+        vg_explain why;
+        double score = feed(r, ts, v, &why);
+        double hour = (double)(ts - from) / HOUR_MS;
+        if (hour >= 12.0 && hour < 16.0 && score > top)
+            top = score;
+        *daily += memcmp(why.detail, "daily ", 6) == 0;
+    }
+    return top;
+}
+
+static void missing_daily_peak_at_1_minute(void **state)
+{
+    (void)state;
+    double normal[2], missed[2];
+    for (int with = 0; with < 2; with++) {
+        run r;
+        run_open(&r, with ? "{\"calendar\": true}" : "{}");
+        int daily = 0;
+        for (int day = 0; day < 4; day++)
+            peak_hours(&r, day, 0, &daily);
+        daily = 0;
+        normal[with] = peak_hours(&r, 4, 0, &daily);
+        assert_true(with ? daily > 200 : daily == 0);
+        missed[with] = peak_hours(&r, 5, 1, &daily);
+        run_close(&r);
+    }
+    /* Learnt: the peak itself is normal; its absence is far out. Without
+     * the calendar (no season fits 1,440 points of training) the missing
+     * peak is barely noticed. */
+    assert_true(normal[1] < 0.9999);
+    assert_true(missed[1] > 1.0 - 1e-6);
+    assert_true(missed[0] < 0.9999);
+}
+
+static void save_load_round_trips(void **state)
+{
+    (void)state;
+    run ra, rb;
+    run_open(&ra, "{\"calendar\": true}");
+    run_open(&rb, "{\"calendar\": true}");
+    int daily = 0;
+    for (int day = 0; day < 3; day++)
+        peak_hours(&ra, day, 0, &daily);
+    vg_writer out, again;
+    vg_writer_init(&out);
+    vg_writer_init(&again);
+    vg_test_run_copy(&rb, &ra, &out);
+    assert_int_equal(rb.d->save(rb.state, rb.params, &again), 0);
+    assert_int_equal(again.len, out.len);
+    assert_memory_equal(again.buf, out.buf, out.len);
+
+    /* Both go on identically. */
+    uint64_t s = 5;
+    for (int64_t ts = MONDAY + 3 * (int64_t)DAY_MS; ts < MONDAY + 4 * (int64_t)DAY_MS; ts += MIN_MS) {
+        double v = daily_peak(ts, 20.0) + vg_test_normal(&s);
+        vg_explain wa, wb;
+        assert_true(feed(&ra, ts, v, &wa) == feed(&rb, ts, v, &wb));
+        assert_string_equal(wa.detail, wb.detail);
+    }
+    /* Truncated input is refused. */
+    vg_reader in;
+    vg_error err = {0};
+    for (size_t len = out.len - 1; len > out.len - 3000; len -= 97) {
+        vg_reader_init(&in, out.buf, len);
+        assert_int_equal(rb.d->load(rb.state, rb.params, &in, &err), VG_EPARSE);
+    }
+    vg_writer_release(&out);
+    vg_writer_release(&again);
+    run_close(&ra);
+    run_close(&rb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(spiky_daily_cycle_is_seasonal),
+        cmocka_unit_test(white_noise_is_not_seasonal),
+        cmocka_unit_test(weekly_cycle_at_5_minutes),
+        cmocka_unit_test(missing_daily_peak_at_1_minute),
+        cmocka_unit_test(save_load_round_trips),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
