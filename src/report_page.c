@@ -3,7 +3,9 @@
  * The script reads each chart's geometry from its data-g attribute and its
  * tooltip rows from the JSON that follows the SVG, finds the row nearest
  * the pointer in time, and shows time, value, expected value and band,
- * score and each detector's raw and calibrated score. It needs nothing
+ * score, each detector's raw and calibrated score and, for a flagged point,
+ * the reason in words; the mouse wheel zooms a chart, dragging pans it, a
+ * double click shows it all. It needs nothing
  * from the network. When it has set every chart up it marks the body with
  * data-vigil-ready="<charts>", which the CLI test checks. */
 #include "src/report_page.h"

@@ -4,8 +4,11 @@
 # page as a person would see it, in headless Chromium: it renders (the
 # screenshot is not blank), its script runs without errors and sets up every
 # chart, and pointing at a flagged point shows a tooltip that explains it.
-# Also: byte-identical reports for the same input, no progress line when
-# stderr is not a terminal.
+# Then a 10,000-point series with one spike, full and zoomed by mouse wheel:
+# the spike stands out in the screenshots, its tooltip says why in words, and
+# table and chart agree on the windows detected. Also: byte-identical reports
+# for the same input, no progress line when stderr is not a terminal.
+# VIGIL_REPORT_SHOTS=DIR keeps the long series' screenshots there.
 # usage: test_report.sh <vigil binary> <source dir> <shared data dir>
 set -euo pipefail
 vigil="$1"
