@@ -35,7 +35,7 @@ typedef struct vg_point_result {
 } vg_point_result;
 
 /* Called for every point, in input order, after it is scored. */
-typedef void (*vg_point_hook)(void *ctx, const vg_batch *b, const vg_point *p,
+typedef void (*vg_point_hook)(void *ctx, const vg_batch *b, const vg_point *pt,
                               const vg_point_result *r);
 
 typedef struct vg_pipeline_stats {

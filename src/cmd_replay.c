@@ -162,14 +162,14 @@ static int grow(void **buf, size_t *cap, size_t n, size_t size)
     return 0;
 }
 
-static void on_point(void *ctx, const vg_batch *b, const vg_point *p,
+static void on_point(void *ctx, const vg_batch *b, const vg_point *pt,
                      const vg_point_result *r)
 {
     file_run *run = ctx;
     if (run->scores != NULL)
-        vg_scores_csv_write(run->scores, b, p, r);
+        vg_scores_csv_write(run->scores, b, pt, r);
     if (run->report != NULL)
-        vg_report_add(run->report, vg_batch_key(b, p), p->key_len, p->ts_ms, p->value, r);
+        vg_report_add(run->report, vg_batch_key(b, pt), pt->key_len, pt->ts_ms, pt->value, r);
     if (!run->collect || run->nomem)
         return;
     if (r->event == VG_ALERT_FIRING) {
@@ -178,9 +178,9 @@ static void on_point(void *ctx, const vg_batch *b, const vg_point *p,
             run->nomem = 1;
             return;
         }
-        run->fired[run->n_fired++] = p->ts_ms;
+        run->fired[run->n_fired++] = pt->ts_ms;
     }
-    if (run->n > 0 && p->origin.offset == run->line) {
+    if (run->n > 0 && pt->origin.offset == run->line) {
         run->score[run->n - 1] = fmax(run->score[run->n - 1], r->score);
         return;
     }
@@ -190,8 +190,8 @@ static void on_point(void *ctx, const vg_batch *b, const vg_point *p,
         run->nomem = 1;
         return;
     }
-    run->line = p->origin.offset;
-    run->ts[run->n] = p->ts_ms;
+    run->line = pt->origin.offset;
+    run->ts[run->n] = pt->ts_ms;
     run->score[run->n++] = r->score;
 }
 

@@ -96,20 +96,20 @@ vg_scores_csv *vg_scores_csv_open(const char *path, const char *const *detectors
     return out;
 }
 
-int vg_scores_csv_write(vg_scores_csv *out, const vg_batch *b, const vg_point *p,
+int vg_scores_csv_write(vg_scores_csv *out, const vg_batch *b, const vg_point *pt,
                         const vg_point_result *r)
 {
     if (out->len + ROW_MAX > BUF_SIZE)
         drain(out);
     char num[32];
-    if (p->ts_text_len > 0) {
-        put_field(out, vg_batch_ts_text(b, p), p->ts_text_len);
+    if (pt->ts_text_len > 0) {
+        put_field(out, vg_batch_ts_text(b, pt), pt->ts_text_len);
         put(out, ",", 1);
-        put(out, vg_batch_value_text(b, p), p->value_text_len);
+        put(out, vg_batch_value_text(b, pt), pt->value_text_len);
     } else {
-        put(out, num, vg_fmt_i64(num, p->ts_ms));
+        put(out, num, vg_fmt_i64(num, pt->ts_ms));
         put(out, ",", 1);
-        put(out, num, vg_fmt_sig(num, p->value, 15));
+        put(out, num, vg_fmt_sig(num, pt->value, 15));
     }
     put(out, ",", 1);
     put(out, num, vg_fmt_score(num, r->score));
@@ -124,7 +124,7 @@ int vg_scores_csv_write(vg_scores_csv *out, const vg_batch *b, const vg_point *p
     }
     if (out->with_series) {
         put(out, ",", 1);
-        put_field(out, vg_batch_key(b, p), p->key_len);
+        put_field(out, vg_batch_key(b, pt), pt->key_len);
     }
     put(out, "\n", 1);
     return out->failed ? VG_EIO : VG_OK;

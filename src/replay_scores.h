@@ -22,7 +22,7 @@ vg_scores_csv *vg_scores_csv_open(const char *path, const char *const *detectors
                                   size_t n, int with_series, vg_error *err);
 
 /* Appends the row of one scored point. Returns 0 or VG_EIO (sticky). */
-int vg_scores_csv_write(vg_scores_csv *out, const vg_batch *b, const vg_point *p,
+int vg_scores_csv_write(vg_scores_csv *out, const vg_batch *b, const vg_point *pt,
                         const vg_point_result *r);
 
 /* Flushes, closes and frees; returns 0 or VG_EIO if any write failed.
