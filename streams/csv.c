@@ -77,9 +77,6 @@ static int name_is(const vg__csv_field *f, const char *const *names)
 static const char *const ts_names[] = {"timestamp", "time", "ts", "date", "datetime", NULL};
 static const char *const series_names[] = {"series", "metric", "name", "key", NULL};
 
-/* Reads the first non-blank row into cs->names (copied), growing the field
- * array until the row fits, and sets *line to its line. Leaves the reader
- * on the first data row. */
 /* Moves a pipe's window on when fewer than max_line bytes are left ahead
  * of the reader, so the next row is whole in it. Every pointer into the
  * window taken before (a saved reader) is stale after. */
@@ -87,7 +84,7 @@ static int refill(csv_source *cs, vg_error *err)
 {
     size_t shift;
     int rc = vg__csv_bytes_refill(&cs->bytes, cs->rd.pos, cs->path, &shift, err);
-    if (rc != VG_OK || shift == 0)
+    if (rc <= 0)
         return rc;
     vg__csv_reader *rd = &cs->rd;
     rd->pos -= shift;
@@ -97,7 +94,10 @@ static int refill(csv_source *cs, vg_error *err)
     return VG_OK;
 }
 
-/* (Blank lines before the header count against max_line in a pipe.) */
+/* Reads the first non-blank row into cs->names (copied), growing the field
+ * array until the row fits, and sets *line to its line. Leaves the reader
+ * on the first data row. (In a pipe, blank lines before the header count
+ * against max_line.) */
 static int read_header(csv_source *cs, int64_t *line, vg_error *err)
 {
     size_t cap = 16;

@@ -55,7 +55,8 @@ static int stream_open(vg__csv_bytes *b, const char *path, int fd, size_t ahead,
     b->fd = fd;
     b->ahead = ahead;
     size_t shift;
-    return vg__csv_bytes_refill(b, b->data, path, &shift, err);
+    int rc = vg__csv_bytes_refill(b, b->data, path, &shift, err);
+    return rc < 0 ? rc : VG_OK;
 }
 
 int vg__csv_bytes_refill(vg__csv_bytes *b, const char *from, const char *path, size_t *shift,
@@ -64,7 +65,7 @@ int vg__csv_bytes_refill(vg__csv_bytes *b, const char *from, const char *path, s
     size_t keep = (size_t)(b->data + b->size - from);
     *shift = 0;
     if (b->fd < 0 || keep >= b->ahead)
-        return VG_OK;
+        return 0;
     *shift = (size_t)(from - b->data);
     memmove(b->copy, from, keep);
     b->dropped += *shift;
@@ -82,7 +83,7 @@ int vg__csv_bytes_refill(vg__csv_bytes *b, const char *from, const char *path, s
         }
         b->size += (size_t)got;
     }
-    return VG_OK;
+    return 1;
 }
 
 int vg__csv_bytes_load(vg__csv_bytes *b, const char *path, size_t ahead, vg_error *err)

@@ -29,8 +29,8 @@ typedef struct vg__csv_bytes {
 int vg__csv_bytes_load(vg__csv_bytes *b, const char *path, size_t ahead, vg_error *err);
 /* A pipe whose window has fewer than `ahead` bytes from `from` on: drops
  * the bytes before from (*shift = how many; pointers into data move back
- * by that) and reads until `ahead` bytes follow or the input ends. 0 (and
- * *shift = 0) when there is nothing to do, else 0 or VG_EIO. */
+ * by that) and reads until `ahead` bytes follow or the input ends. Returns
+ * 1 when the window changed, 0 when there was nothing to do, or VG_EIO. */
 int vg__csv_bytes_refill(vg__csv_bytes *b, const char *from, const char *path, size_t *shift,
                          vg_error *err);
 /* Fills b (zeroed) with a copy of data[len]. Returns 0 or VG_ENOMEM. */
