@@ -35,8 +35,12 @@
  * Refractory: a share of the recent peak of Z^2 (decaying per point) is taken
  * off Z^2, so one event makes one peak, not a run of alarms, while a larger
  * second event still stands out.
- * Everything is O(n_detectors) per point; a series costs 24 bytes per
- * detector plus 16. */
+ * Recalibration (on by default): the final surprise goes through the
+ * series' own observed tail (tail.h), so that on a series whose surprises
+ * are heavier-tailed than the detectors assume (blips on mostly-zero
+ * metrics, routine spikes) the threshold keeps its nominal rate.
+ * Everything is O(n_detectors) per point (the tail: O(levels reached)); a
+ * series costs 24 bytes per detector plus 16, plus 272 for the tail. */
 #include "detectors/ensemble.h"
 
 #include <math.h>
@@ -44,6 +48,7 @@
 #include <string.h>
 
 #include "detectors/detector.h"
+#include "detectors/tail.h"
 
 #define KNEE 8.0  /* vg_score_from_surprise's knee (detectors/score.c) */
 /* Beyond the cap a surprise still grows, by TIE_SLOPE per decade, so two
@@ -59,8 +64,9 @@ typedef struct calib {
 
 /* The per-series state: one calib per detector, then this. */
 typedef struct ensemble_tail {
-    double seen;    /* points combined */
-    double peak;    /* decayed recent maximum of Z^2 */
+    double  seen;   /* points combined */
+    double  peak;   /* decayed recent maximum of Z^2 */
+    vg_tail tail;   /* the final surprise's own tail (recalibrate) */
 } ensemble_tail;
 
 static const vg_conf_field ensemble_fields[] = {
@@ -86,6 +92,12 @@ static const vg_conf_field ensemble_fields[] = {
      "share of the recent peak of the squared combined z taken off the next points; 0: off"},
     {"refractory_decay", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, refractory_decay), 0.9,
      0, 0.9999, NULL, "per-point decay of that recent peak"},
+    {"recalibrate", VG_CONF_BOOL, offsetof(vg_ensemble_params, recalibrate), 1, 0, 1, NULL,
+     "map the final surprise through the series' own observed tail (honest threshold)"},
+    {"tail_span", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, tail_span), 300000, 10, 1e12,
+     NULL, "recalibrate: points the observed tail spans"},
+    {"tail_prior", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, tail_prior), 10000, 0, 1e12,
+     NULL, "recalibrate: points of evidence before a series' own tail overrides nominal"},
 };
 
 int vg_ensemble_configure(vg_ensemble_params *params, const vg_conf_doc *doc,
@@ -122,6 +134,7 @@ size_t vg_ensemble_state_size(const vg_ensemble_params *params)
 void vg_ensemble_init(void *state, const vg_ensemble_params *params)
 {
     memset(state, 0, vg_ensemble_state_size(params));
+    vg_tail_init(&tail_of(state, params)->tail);
 }
 
 double vg_ensemble_surprise(double score)
@@ -226,11 +239,16 @@ double vg_ensemble_score(void *state, const vg_ensemble_params *params,
     double prev = t->peak * params->refractory_decay;
     t->peak = q > prev ? q : prev;
     q -= params->refractory * prev;
-    if (t->seen <= params->warmup || !(q > 0.0))
+    if (t->seen <= params->warmup)
         return 0.0;
     /* The mean needs agreement, so no correction for n (conservative). */
     double bonferroni = params->combine == VG_COMBINE_MEAN ? 0.0 : log10((double)n);
-    return vg_score_from_surprise(surprise_of_z(sqrt(q)) - bonferroni);
+    double s = q > 0.0 ? surprise_of_z(sqrt(q)) - bonferroni : 0.0;
+    if (!params->recalibrate)
+        return q > 0.0 ? vg_score_from_surprise(s) : 0.0;
+    double honest = vg_tail_surprise(&t->tail, s, params->tail_prior);
+    vg_tail_learn(&t->tail, s, params->tail_span);
+    return vg_score_from_surprise(honest);
 }
 
 int vg_ensemble_save(const void *state, const vg_ensemble_params *params, vg_writer *out)
@@ -244,6 +262,7 @@ int vg_ensemble_save(const void *state, const vg_ensemble_params *params, vg_wri
     const ensemble_tail *t = (const ensemble_tail *)(c + calib_count(params));
     vg_writer_f64(out, t->seen);
     vg_writer_f64(out, t->peak);
+    vg_tail_save(&t->tail, out);
     return out->failed ? VG_ENOMEM : VG_OK;
 }
 
@@ -263,7 +282,7 @@ int vg_ensemble_load(void *state, const vg_ensemble_params *params, vg_reader *i
         return vg_error_set(err, VG_EPARSE, "ensemble state truncated");
     if (!(t->seen >= 0.0) || !(t->peak >= 0.0))
         return vg_error_set(err, VG_EPARSE, "ensemble state: bad count or peak");
-    return VG_OK;
+    return vg_tail_load(&t->tail, in, err);
 }
 
 void vg_ensemble_dump(const vg_ensemble_params *params, void *file)

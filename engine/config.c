@@ -42,7 +42,7 @@ static const vg_conf_field core_fields[] = {
 #undef C
 
 static const vg_conf_field alert_fields[] = {
-    {"threshold", VG_CONF_DOUBLE, offsetof(vg_alert_params, threshold), 0.99999, 0, 1, NULL,
+    {"threshold", VG_CONF_DOUBLE, offsetof(vg_alert_params, threshold), 0.9999, 0, 1, NULL,
      "final score at or above which a point is anomalous"},
     {"critical", VG_CONF_DOUBLE, offsetof(vg_alert_params, critical), 0.9999999, 0, 1, NULL,
      "peak score at or above which an incident is critical, else warning"},

@@ -15,6 +15,14 @@
       leave-one-group-out cross-validation, the last candidate being the
       z-score baseline.
 
+  evaluate.py exceedance SKIP LABELS SCORES.csv...
+      Calibration on normal data: the share of series-points whose final
+      score reaches 0.999, 0.9999 and 0.99999, against the nominal 1e-3,
+      1e-4, 1e-5 (scripts/calibration.sh). Skipped: the first SKIP rows of
+      each series (a number, or a fraction of the series' rows: NAB's
+      probationary 0.15) and rows inside LABELS' windows for the key
+      <folder>/<file> of DIR/<folder>/<file>.scores.csv (LABELS "-": none).
+
 The curves in the JSON are vigil's own (src/nab.c, src/ops_eval.c): for
 each file, the NAB standard raw score and the windows caught / false alerts
 at every distinct score. A set of files' figure at threshold t is the sum of
@@ -323,9 +331,51 @@ def aggregate(work, names):
           "with the candidate and thresholds chosen on the other groups" % ", ".join(vigil))
 
 
+LEVELS = (0.999, 0.9999, 0.99999)
+
+
+def exceedance(skip, labels_path, paths):
+    """Prints one line: series-points counted, then per level the observed
+    rate and its ratio to nominal."""
+    labels = {}
+    if labels_path != "-":
+        with open(labels_path) as f:
+            labels = json.load(f)
+    skip = float(skip)
+    counted, above = 0, [0] * len(LEVELS)
+    for path in paths:
+        name = os.path.basename(path).replace(".scores.csv", ".csv")
+        key = os.path.basename(os.path.dirname(path)) + "/" + name
+        windows = [(a[:19], b[:19]) for a, b in labels.get(key, [])]
+        rows = {}
+        with open(path) as f:
+            head = f.readline().rstrip("\n").split(",")
+            col = head.index("anomaly_score")
+            ser = head.index("series") if "series" in head else None
+            for line in f:
+                v = line.rstrip("\n").split(",")
+                rows.setdefault(v[ser] if ser is not None else "", []).append((v[0], float(v[col])))
+        for series in rows.values():
+            first = int(skip * len(series)) if skip < 1 else int(skip)
+            for ts, score in series[first:]:
+                t = ts.replace("T", " ")[:19]
+                if any(a <= t <= b for a, b in windows):
+                    continue
+                counted += 1
+                for i, level in enumerate(LEVELS):
+                    above[i] += score >= level
+    out = ["%d" % counted]
+    for i, level in enumerate(LEVELS):
+        rate = above[i] / max(counted, 1)
+        out.append("%.2e %.1f" % (rate, rate / (1.0 - level)))
+    print(" ".join(out))
+
+
 def main(argv):
     if len(argv) >= 3 and argv[1] == "zscore":
         zscore(argv[2:-1], argv[-1])
+    elif len(argv) >= 5 and argv[1] == "exceedance":
+        exceedance(argv[2], argv[3], argv[4:])
     elif len(argv) >= 4 and argv[1] == "aggregate":
         aggregate(argv[2], argv[3:])
     else:

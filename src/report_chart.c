@@ -10,7 +10,7 @@
  * Series with at most two points per bucket are drawn point by point.
  *
  * The score strip is drawn in "nines", -log10(1 - score): the alert
- * threshold (0.99999 by default) sits near the top of a linear strip and
+ * threshold (0.9999 by default) sits near the top of a linear strip and
  * would be invisible there. Output is a function of the input only. */
 #include "src/report_chart.h"
 

@@ -1,0 +1,91 @@
+/* A series' own tail of its final surprise; see tail.h. */
+#include "detectors/tail.h"
+
+#include <math.h>
+#include <string.h>
+
+/* The weights are rescaled to 1 before they can overflow. */
+#define RESCALE_AT 1e150
+
+void vg_tail_init(vg_tail *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->w = 1.0;
+}
+
+/* The shift d_l = l - S'(l) at levels l and l + 1 (0 <= l < VG_TAIL_LEVELS):
+ * the largest excess, in decades, of the observed over the nominal rate at
+ * any level up to there (never negative). Taking the largest over the
+ * levels below extrapolates a heavy tail: a series ten times over nominal at
+ * level 3 is taken to be at least that much over at 5, where its own counts
+ * are still too few to say. */
+static void shifts(const vg_tail *t, int l, double prior, double *at_l, double *at_next)
+{
+    double seen = t->n + prior * t->w, d = 0.0;
+    *at_l = 0.0;
+    int j;
+    /* The counts only fall with the level: the first empty one ends it.
+     * A count is taken less a half: one chance exceedance at a far level
+     * says little yet (on an honest series it would shift everything above). */
+    for (j = 1; j <= l + 1 && seen > 0.0 && t->c[j - 1] > 0.5 * t->w; j++) {
+        double c = t->c[j - 1] / t->w;
+        double excess = j + log10((c - 0.5) / (seen / t->w));
+        d = excess > d ? excess : d;
+        if (j == l)
+            *at_l = d;
+    }
+    if (j <= l)
+        *at_l = d;
+    *at_next = d;
+}
+
+double vg_tail_surprise(const vg_tail *t, double s, double prior)
+{
+    if (!(s > 0.0))
+        return 0.0;
+    int l = s >= VG_TAIL_LEVELS ? VG_TAIL_LEVELS - 1 : (int)s;
+    double lo, hi;
+    shifts(t, l, prior, &lo, &hi);
+    if (s >= VG_TAIL_LEVELS)
+        return s - hi;
+    return s - (lo + (s - l) * (hi - lo));
+}
+
+void vg_tail_learn(vg_tail *t, double s, double span)
+{
+    int top = s >= VG_TAIL_LEVELS ? VG_TAIL_LEVELS : (s > 0.0 ? (int)s : 0);
+    for (int l = 0; l < top; l++)
+        t->c[l] += t->w;
+    t->n += t->w;
+    t->w /= 1.0 - 1.0 / span;
+    if (t->w > RESCALE_AT) {
+        for (int l = 0; l < VG_TAIL_LEVELS; l++)
+            t->c[l] /= t->w;
+        t->n /= t->w;
+        t->w = 1.0;
+    }
+}
+
+void vg_tail_save(const vg_tail *t, vg_writer *out)
+{
+    vg_writer_f64(out, t->w);
+    vg_writer_f64(out, t->n);
+    for (int l = 0; l < VG_TAIL_LEVELS; l++)
+        vg_writer_f64(out, t->c[l]);
+}
+
+int vg_tail_load(vg_tail *t, vg_reader *in, vg_error *err)
+{
+    vg_reader_f64(in, &t->w);
+    vg_reader_f64(in, &t->n);
+    for (int l = 0; l < VG_TAIL_LEVELS; l++)
+        vg_reader_f64(in, &t->c[l]);
+    if (in->failed)
+        return vg_error_set(err, VG_EPARSE, "tail state truncated");
+    int ok = t->w >= 1.0 && t->w <= RESCALE_AT && t->n >= 0.0;
+    for (int l = 0; l < VG_TAIL_LEVELS && ok; l++)
+        ok = t->c[l] >= 0.0 && t->c[l] <= t->n && (l == 0 || t->c[l] <= t->c[l - 1]);
+    if (!ok)
+        return vg_error_set(err, VG_EPARSE, "tail state: bad weights or counts");
+    return VG_OK;
+}
