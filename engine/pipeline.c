@@ -222,7 +222,7 @@ vg_pipeline *vg_pipeline_new(const vg_config *cfg, vg_error *err)
     if (vg_guard_configure(&p->guards, cfg->doc, cfg->guards, err) != VG_OK)
         goto out_free_pipeline;
     p->series = vg_series_table_new(p->block_size, (size_t)cfg->max_series, series_init,
-                                    NULL, p, err);
+                                    vg__series_evicted, p, err);
     if (p->series == NULL)
         goto out_free_pipeline;
     p->scratch = malloc(p->block_size);

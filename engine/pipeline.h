@@ -105,6 +105,12 @@ int32_t vg_pipeline_series_partition(const vg_pipeline *p, const void *block);
 /* Appends the state of the series whose block is `block` to out. */
 int vg_pipeline_save_series(const vg_pipeline *p, const void *block, vg_writer *out);
 
+/* Forgets series `key`, whose partition another instance now owns: an
+ * incident it has firing leaves vigil_incidents_firing, and every sink is
+ * told to stop notifying it (vg_sink_disown); no event (the new owner
+ * resolves it). Returns 0 or VG_ENOTFOUND. */
+int vg_pipeline_drop_series(vg_pipeline *p, const char *key, size_t key_len);
+
 /* Creates (or replaces) series `key` from a record written by
  * vg_pipeline_save_series under the same state id. Returns 0, or VG_EPARSE
  * with err set when the record does not match. */

@@ -86,6 +86,7 @@ struct vg_pipeline {
     vg_metric_child      **firing_gauge;
     uint64_t               evicted_seen;   /* evictions already counted in metrics */
     uint64_t               timing_tick;    /* points since the last timed one */
+    const vg_point        *scoring;        /* the point whose series is being looked up */
 };
 
 static inline const profile *vg__profile_of(const vg_pipeline *p, const void *block)
@@ -99,6 +100,12 @@ uint32_t vg__profile_for_key(const vg_pipeline *p, const char *key, size_t key_l
 /* Counts the incident of head (firing, not muted) in or out (delta +1/-1)
  * of the firing incidents of its rule and severity. */
 void vg__firing_count(vg_pipeline *p, const series_head *head, int delta);
+
+/* Sets vigil_incidents_firing from the counts. */
+void vg__publish_firing(vg_pipeline *p);
+
+/* The series table's eviction callback: resolves a firing incident. */
+void vg__series_evicted(void *ctx, void *state, const char *key, size_t key_len);
 
 /* Makes block a fresh series of profile `prof`; hash is its key's. */
 void vg__series_reset(vg_pipeline *p, void *block, uint32_t prof, uint64_t hash);

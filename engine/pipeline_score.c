@@ -82,6 +82,21 @@ static void track_incident(vg_pipeline *p, series_head *head, vg_event *ev, int 
     ev->muted = head->alert.muted;
 }
 
+static void send_event(vg_pipeline *p, const vg_event *ev)
+{
+    for (size_t i = 0; i < p->n_sinks; i++) {
+        /* A muted incident is recorded (event log, console), not notified. */
+        if (ev->muted && !p->sinks[i]->ops->records_muted)
+            continue;
+        int rc = vg_sink_emit(p->sinks[i], ev);
+        if (rc != VG_OK) {
+            p->stats.sink_errors++;
+            vg_log_limited(&p->sink_log, VG_LOG_ERROR, "output %s: event %s not sent: %s",
+                           p->sinks[i]->ops->name, ev->id, vg_strerror(rc));
+        }
+    }
+}
+
 static void emit_event(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
                        series_head *head, const vg_point_result *r, const scored *sc,
                        int muted_now)
@@ -121,17 +136,39 @@ static void emit_event(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
     add_words(p, pr, &ev, text);
 
     track_incident(p, head, &ev, muted_now);
-    for (size_t i = 0; i < p->n_sinks; i++) {
-        /* A muted incident is recorded (event log, console), not notified. */
-        if (ev.muted && !p->sinks[i]->ops->records_muted)
-            continue;
-        int rc = vg_sink_emit(p->sinks[i], &ev);
-        if (rc != VG_OK) {
-            p->stats.sink_errors++;
-            vg_log_limited(&p->sink_log, VG_LOG_ERROR, "output %s: event %s not sent: %s",
-                           p->sinks[i]->ops->name, ev.id, vg_strerror(rc));
-        }
-    }
+    send_event(p, &ev);
+}
+
+/* The series table reuses the block of the least recently seen series for
+ * a new one (max_series): an incident it has firing would never resolve,
+ * so it resolves here, reason "evicted", at the series' last point, with
+ * the origin of the point that took its place (what caused the event). */
+void vg__series_evicted(void *ctx, void *state, const char *key, size_t key_len)
+{
+    vg_pipeline *p = ctx;
+    series_head *head = state;
+    if (head->alert.state != VG_ALERT_FIRING)
+        return;
+    const profile *pr = vg__profile_of(p, state);
+    vg_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.state = VG_ALERT_RESOLVED;
+    ev.severity = pr->severity >= 0 ? (vg_severity)pr->severity
+                                    : vg_alert_severity(&head->alert, &pr->alert);
+    ev.series = key;
+    ev.series_len = key_len;
+    ev.ts_ms = head->last_ts;
+    ev.start_ms = head->alert.start_ms;
+    ev.value = ev.expected = ev.lower = ev.upper = ev.score = NAN;
+    ev.peak = head->alert.peak;
+    ev.reason = "evicted";
+    if (p->scoring != NULL)
+        ev.origin = p->scoring->origin;
+    vg_event_make_id(&ev);
+    char text[3][TEXT_BYTES];
+    add_words(p, pr, &ev, text);
+    track_incident(p, head, &ev, 0);
+    send_event(p, &ev);
 }
 
 /* Every detector over `work` (the series' block, or a scratch copy of it)
@@ -234,7 +271,9 @@ static int judge(const profile *pr, series_head *head, int in_incident, int froz
 
 static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, int *events)
 {
+    p->scoring = pt;  /* an eviction's event names it */
     char *block = vg_series_table_get(p->series, vg_batch_key(b, pt), pt->key_len, NULL);
+    p->scoring = NULL;
     vg_assert(block != NULL);  /* the slab is preallocated up to max_series */
     series_head *head = (series_head *)block;
     scored sc;
@@ -288,6 +327,13 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
         p->hook(p->hook_ctx, b, pt, &r);
 }
 
+void vg__publish_firing(vg_pipeline *p)
+{
+    for (size_t i = 0; i < p->n_profiles * 2; i++)
+        if (p->firing_gauge[i] != NULL)
+            vg_metrics_set(p->firing_gauge[i], (double)p->firing[i]);
+}
+
 /* Self-metrics, once per batch: a handful of atomic adds. */
 static void publish_metrics(vg_pipeline *p, const vg_batch *b, uint64_t firing0,
                             uint64_t resolved0, double t0)
@@ -297,9 +343,7 @@ static void publish_metrics(vg_pipeline *p, const vg_batch *b, uint64_t firing0,
         vg_metric_label_inc(VG_M_EVENTS, "firing", p->stats.events_firing - firing0);
     if (p->stats.events_resolved > resolved0)
         vg_metric_label_inc(VG_M_EVENTS, "resolved", p->stats.events_resolved - resolved0);
-    for (size_t i = 0; i < p->n_profiles * 2; i++)
-        if (p->firing_gauge[i] != NULL)
-            vg_metrics_set(p->firing_gauge[i], (double)p->firing[i]);
+    vg__publish_firing(p);
     vg_metric_set(VG_M_SERIES_ACTIVE, (double)vg_series_table_count(p->series));
     uint64_t evicted = vg_series_table_evicted(p->series);
     vg_metric_inc(VG_M_SERIES_EVICTED, evicted - p->evicted_seen);

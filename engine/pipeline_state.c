@@ -20,6 +20,21 @@ int32_t vg_pipeline_series_partition(const vg_pipeline *p, const void *block)
     return ((const series_head *)block)->partition;
 }
 
+int vg_pipeline_drop_series(vg_pipeline *p, const char *key, size_t key_len)
+{
+    series_head *head = vg_series_table_find(p->series, key, key_len);
+    if (head != NULL && head->alert.state == VG_ALERT_FIRING) {
+        vg__firing_count(p, head, -1);
+        vg__publish_firing(p);
+        vg_event ev = {.series = key, .series_len = key_len,
+                       .start_ms = head->alert.start_ms};
+        vg_event_make_id(&ev);
+        for (size_t i = 0; i < p->n_sinks; i++)
+            vg_sink_disown(p->sinks[i], ev.id);
+    }
+    return vg_series_table_remove(p->series, key, key_len);
+}
+
 static void save_head(const series_head *head, vg_writer *out)
 {
     const vg_alert *a = &head->alert;

@@ -1,9 +1,12 @@
 /* /metrics, /healthz and /readyz over libmicrohttpd; see http_server.h.
  *
  * One internal polling thread serves every connection: a scrape is a few
- * kilobytes rendered from atomics, so there is nothing to gain from more,
- * and a small connection limit and timeout keep a misbehaving client from
- * holding resources. Readiness is a flag plus a reason under a mutex that is
+ * kilobytes rendered from atomics, so there is nothing to gain from more.
+ * The connection timeout only counts idle time, so a client that trickles
+ * a byte now and then keeps its connection: what keeps slow clients from
+ * locking the scraper and the probes out is the limits. CONN_MAX in all
+ * (cheap under epoll), at most CONN_PER_IP from one address (a trickling
+ * client holds at most half), closed after CONN_IDLE_S silent seconds. Readiness is a flag plus a reason under a mutex that is
  * held only to copy the reason. */
 #include "src/http_server.h"
 
@@ -22,6 +25,10 @@
 #ifdef VIGIL_HAVE_MHD
 #include <microhttpd.h>
 #endif
+
+#define CONN_MAX 128u
+#define CONN_PER_IP 64u
+#define CONN_IDLE_S 5u
 
 static const vg_conf_field http_fields[] = {
     {"listen", VG_CONF_STRING, offsetof(vg_http_params, listen), 0, 0,
@@ -256,8 +263,9 @@ vg_http_server *vg_http_start(const vg_http_params *prm, const vg_metrics *reg,
     srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv,
                                    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,  /* first */
                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a.ss,
-                                   MHD_OPTION_CONNECTION_LIMIT, 16u,
-                                   MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+                                   MHD_OPTION_CONNECTION_LIMIT, CONN_MAX,
+                                   MHD_OPTION_PER_IP_CONNECTION_LIMIT, CONN_PER_IP,
+                                   MHD_OPTION_CONNECTION_TIMEOUT, CONN_IDLE_S,
                                    MHD_OPTION_END);
     if (srv->daemon == NULL) {
         vg_error_set_at(err, VG_EIO, prm->listen, "cannot serve /metrics here: %s",

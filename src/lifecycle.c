@@ -239,14 +239,15 @@ static void collect_partition(void *ctx, void *state, const char *key, size_t ke
 }
 
 /* Forgets the series of a partition that another instance now owns
- * (collected first: the table cannot change under foreach). */
+ * (collected first: the table cannot change under foreach); the outputs
+ * stop re-posting their firing incidents. */
 static void drop_partition(vg_lifecycle *lc, int32_t partition)
 {
     key_list owned = {lc->p, partition, NULL, 0, 0};
     vg_series_table *t = vg_pipeline_series(lc->p);
     vg_series_table_foreach(t, collect_partition, &owned);
     for (size_t i = 0; i < owned.n; i++) {
-        vg_series_table_remove(t, owned.keys[i], strlen(owned.keys[i]));
+        vg_pipeline_drop_series(lc->p, owned.keys[i], strlen(owned.keys[i]));
         free(owned.keys[i]);
     }
     free(owned.keys);

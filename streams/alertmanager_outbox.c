@@ -364,6 +364,15 @@ void vg_am_outbox_done(vg_am_outbox *o, vg_am_item *items, size_t n, int64_t now
     }
 }
 
+int vg_am_outbox_disown(vg_am_outbox *o, const char *id)
+{
+    incident *inc = find(o, id);
+    if (inc == NULL)
+        return 0;
+    forget(o, inc);
+    return 1;
+}
+
 size_t vg_am_outbox_queued(const vg_am_outbox *o)
 {
     return o->queued;

@@ -59,6 +59,11 @@ size_t vg_am_outbox_take(vg_am_outbox *o, int64_t now_ms, vg_am_item *items, siz
  * the items' json. */
 void vg_am_outbox_done(vg_am_outbox *o, vg_am_item *items, size_t n, int64_t now_ms);
 
+/* Incident `id` now belongs to another instance (its partition was
+ * revoked): no more re-posts of its firing. Alerts of it already queued
+ * still go out once. Returns 1 when the incident was tracked, else 0. */
+int vg_am_outbox_disown(vg_am_outbox *o, const char *id);
+
 /* Alerts still queued (held ones included). */
 size_t vg_am_outbox_queued(const vg_am_outbox *o);
 

@@ -355,6 +355,14 @@ static int am_emit(void *self, const vg_event *ev)
     return rc;
 }
 
+static void am_disown(void *self, const char *id)
+{
+    am_sink *s = self;
+    pthread_mutex_lock(&s->lock);
+    vg_am_outbox_disown(s->outbox, id);
+    pthread_mutex_unlock(&s->lock);
+}
+
 static int am_flush(void *self, int timeout_ms)
 {
     (void)self;
@@ -418,4 +426,5 @@ const vg_sink_ops vg_alertmanager_sink_ops = {
     .emit     = am_emit,
     .flush    = am_flush,
     .close    = am_close,
+    .disown   = am_disown,
 };

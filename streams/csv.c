@@ -30,7 +30,7 @@ typedef struct csv_source {
     size_t         key_len;
     vg__csv_field *names;        /* column names, into name_buf */
     char          *name_buf;
-    vg__csv_bytes  bytes;        /* the whole file */
+    vg__csv_bytes  bytes;        /* the whole file, or a pipe's window */
     vg__csv_reader rd;
     vg__csv_field *fields;       /* ncols, for data rows */
     char          *scratch;      /* max_line bytes */
@@ -77,9 +77,27 @@ static int name_is(const vg__csv_field *f, const char *const *names)
 static const char *const ts_names[] = {"timestamp", "time", "ts", "date", "datetime", NULL};
 static const char *const series_names[] = {"series", "metric", "name", "key", NULL};
 
+/* Moves a pipe's window on when fewer than max_line bytes are left ahead
+ * of the reader, so the next row is whole in it. Every pointer into the
+ * window taken before (a saved reader) is stale after. */
+static int refill(csv_source *cs, vg_error *err)
+{
+    size_t shift;
+    int rc = vg__csv_bytes_refill(&cs->bytes, cs->rd.pos, cs->path, &shift, err);
+    if (rc <= 0)
+        return rc;
+    vg__csv_reader *rd = &cs->rd;
+    rd->pos -= shift;
+    rd->end = cs->bytes.data + cs->bytes.size;
+    const char *q = memchr(rd->pos, '"', (size_t)(rd->end - rd->pos));
+    rd->quote = q ? q : rd->end;  /* the new bytes may hold quotes */
+    return VG_OK;
+}
+
 /* Reads the first non-blank row into cs->names (copied), growing the field
  * array until the row fits, and sets *line to its line. Leaves the reader
- * on the first data row. */
+ * on the first data row. (In a pipe, blank lines before the header count
+ * against max_line.) */
 static int read_header(csv_source *cs, int64_t *line, vg_error *err)
 {
     size_t cap = 16;
@@ -89,6 +107,8 @@ static int read_header(csv_source *cs, int64_t *line, vg_error *err)
         if (f == NULL)
             return vg__csv_fail_at(err, VG_ENOMEM, cs->path, 0, "header of %zu columns", cap);
         cs->names = f;
+        if (refill(cs, err) != VG_OK)
+            return err->code;
         vg__csv_reader saved = cs->rd;
         cs->rd.fields = f;
         cs->rd.cap = cap;
@@ -328,6 +348,11 @@ static int csv_poll(void *self, vg_batch *out, int timeout_ms)
     csv_source *cs = self;
     size_t n0 = out->n;
     while (out->n - n0 < cs->batch_points) {
+        vg_error err = {0};
+        if (refill(cs, &err) != VG_OK) {
+            vg_err("%s: %s", err.where, err.msg);
+            return err.code;
+        }
         vg__csv_reader saved = cs->rd;
         vg__csv_row row;
         if (!vg__csv_next(&cs->rd, &row))
@@ -419,10 +444,15 @@ const vg_source_ops vg_csv_source_ops = {
 
 /* ---- opening -------------------------------------------------------------- */
 
+static size_t max_line_of(const vg_csv_options *opt)
+{
+    return opt && opt->max_line ? opt->max_line : DEFAULT_MAX_LINE;
+}
+
 /* Everything after the bytes are in memory: header, shape, buffers. */
 static vg_source *finish_open(csv_source *cs, const vg_csv_options *opt, vg_error *err)
 {
-    size_t max_line = opt && opt->max_line ? opt->max_line : DEFAULT_MAX_LINE;
+    size_t max_line = max_line_of(opt);
     cs->batch_points = opt && opt->batch_points ? opt->batch_points : DEFAULT_BATCH;
     cs->scratch = malloc(max_line);
     if (cs->scratch == NULL) {
@@ -474,6 +504,7 @@ static csv_source *csv_new(const char *path, vg_error *err)
         vg_error_set(err, VG_ENOMEM, "csv source");
         return NULL;
     }
+    cs->bytes.fd = -1;  /* no pipe (yet) */
     return cs;
 }
 
@@ -482,7 +513,8 @@ vg_source *vg_csv_source_open(const char *path, const vg_csv_options *opt, vg_er
     csv_source *cs = csv_new(path, err);
     if (cs == NULL)
         return NULL;
-    if (vg__csv_bytes_load(&cs->bytes, path, err) != VG_OK) {
+    /* one byte more than the longest row: a row is whole in the window */
+    if (vg__csv_bytes_load(&cs->bytes, path, max_line_of(opt) + 1, err) != VG_OK) {
         csv_close(cs);
         return NULL;
     }
@@ -521,8 +553,8 @@ int vg_csv_source_position(const vg_source *src, uint64_t *done, uint64_t *size)
     const csv_source *cs = csv_of(src);
     if (cs == NULL)
         return VG_EARG;
-    *done = (uint64_t)(cs->rd.pos - cs->bytes.data);
-    *size = cs->bytes.size;
+    *done = cs->bytes.dropped + (uint64_t)(cs->rd.pos - cs->bytes.data);
+    *size = cs->bytes.dropped + cs->bytes.size;  /* a pipe: read so far */
     return VG_OK;
 }
 

@@ -2,7 +2,9 @@
  *
  * The file is mapped rather than read in chunks so that rows are views into
  * it with no copying and no row ever straddles a chunk; pipes and other
- * unmappable files are read into memory instead. (A mapped file truncated
+ * unmappable files stream through a window that always holds the longest
+ * row allowed (max_line) ahead of the reader, or the rest of the input, so
+ * a row never straddles a refill either, and memory stays bounded. (A mapped file truncated
  * by someone else while vigil reads it raises SIGBUS: replay files are
  * expected to hold still.) */
 #include "streams/csv_file.h"
@@ -39,42 +41,54 @@ int vg__csv_fail_at(vg_error *err, int code, const char *path, int64_t line,
     return vg_error_set_at(err, code, where, "%s", msg);
 }
 
-/* For what cannot be mapped (pipes, empty or special files). */
-static int read_all(vg__csv_bytes *b, const char *path, int fd, vg_error *err)
+/* For what cannot be mapped (pipes, empty or special files): a window of
+ * twice `ahead` bytes, so a refill moves at most `ahead` bytes and then
+ * reads at least as many. */
+static int stream_open(vg__csv_bytes *b, const char *path, int fd, size_t ahead,
+                       vg_error *err)
 {
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    if (buf == NULL)
-        return vg__csv_fail_at(err, VG_ENOMEM, path, 0, "read buffer");
-    for (;;) {
-        ssize_t got = read(fd, buf + len, cap - len);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            free(buf);
-            return vg__csv_fail_at(err, VG_EIO, path, 0, "read: %s", strerror(errno));
-        }
-        if (got == 0)
-            break;
-        len += (size_t)got;
-        if (len == cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (bigger == NULL) {
-                free(buf);
-                return vg__csv_fail_at(err, VG_ENOMEM, path, 0, "read buffer of %zu bytes", cap * 2);
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    b->copy = buf;
-    b->data = buf;
-    b->size = len;
-    return VG_OK;
+    b->cap = 2 * ahead;
+    b->copy = malloc(b->cap);
+    if (b->copy == NULL)
+        return vg__csv_fail_at(err, VG_ENOMEM, path, 0, "read buffer of %zu bytes", b->cap);
+    b->data = b->copy;
+    b->fd = fd;
+    b->ahead = ahead;
+    size_t shift;
+    int rc = vg__csv_bytes_refill(b, b->data, path, &shift, err);
+    return rc < 0 ? rc : VG_OK;
 }
 
-int vg__csv_bytes_load(vg__csv_bytes *b, const char *path, vg_error *err)
+int vg__csv_bytes_refill(vg__csv_bytes *b, const char *from, const char *path, size_t *shift,
+                         vg_error *err)
 {
+    size_t keep = (size_t)(b->data + b->size - from);
+    *shift = 0;
+    if (b->fd < 0 || keep >= b->ahead)
+        return 0;
+    *shift = (size_t)(from - b->data);
+    memmove(b->copy, from, keep);
+    b->dropped += *shift;
+    b->size = keep;
+    while (b->size < b->ahead) {
+        ssize_t got = read(b->fd, b->copy + b->size, b->cap - b->size);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return vg__csv_fail_at(err, VG_EIO, path, 0, "read: %s", strerror(errno));
+        if (got == 0) {
+            close(b->fd);
+            b->fd = -1;
+            break;
+        }
+        b->size += (size_t)got;
+    }
+    return 1;
+}
+
+int vg__csv_bytes_load(vg__csv_bytes *b, const char *path, size_t ahead, vg_error *err)
+{
+    b->fd = -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return vg__csv_fail_at(err, VG_EIO, path, 0, "cannot open: %s", strerror(errno));
@@ -92,10 +106,10 @@ int vg__csv_bytes_load(vg__csv_bytes *b, const char *path, vg_error *err)
             b->data = map;
             b->size = (size_t)st.st_size;
         } else {
-            rc = read_all(b, path, fd, err);
+            return stream_open(b, path, fd, ahead, err);
         }
     } else {
-        rc = read_all(b, path, fd, err);
+        return stream_open(b, path, fd, ahead, err);  /* b owns fd now */
     }
     close(fd);
     return rc;
@@ -109,6 +123,7 @@ int vg__csv_bytes_copy(vg__csv_bytes *b, const void *data, size_t len, vg_error 
     memcpy(b->copy, data, len);
     b->data = b->copy;
     b->size = len;
+    b->fd = -1;
     return VG_OK;
 }
 
@@ -117,5 +132,7 @@ void vg__csv_bytes_release(vg__csv_bytes *b)
     if (b->map != NULL)
         munmap(b->map, b->size);
     free(b->copy);
-    *b = (vg__csv_bytes){0};
+    if (b->fd >= 0)
+        close(b->fd);
+    *b = (vg__csv_bytes){.fd = -1};
 }

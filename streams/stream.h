@@ -79,6 +79,9 @@ typedef struct vg_sink_ops {
     /* Returns once every emitted event is durable, or VG_ETIMEOUT. */
     int   (*flush)(void *self, int timeout_ms);
     void  (*close)(void *self);
+    /* NULL-able: incident `id` (a firing one) now belongs to another
+     * instance, whose events take over: stop notifying it (re-posts). */
+    void  (*disown)(void *self, const char *id);
     /* 1: a record of every event (event log, console), muted incidents
      * included; 0: a notification channel, which muted incidents skip. */
     int   records_muted;
@@ -96,6 +99,12 @@ static inline int vg_sink_emit(vg_sink *sink, const vg_event *ev)
 static inline int vg_sink_flush(vg_sink *sink, int timeout_ms)
 {
     return sink->ops->flush ? sink->ops->flush(sink->self, timeout_ms) : 0;
+}
+
+static inline void vg_sink_disown(vg_sink *sink, const char *id)
+{
+    if (sink->ops->disown != NULL)
+        sink->ops->disown(sink->self, id);
 }
 
 /* Opens a sink of a registered type ("ndjson", "kafka", "alertmanager", ...)

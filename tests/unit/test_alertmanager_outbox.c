@@ -72,6 +72,38 @@ static void firing_reposted_until_resolved(void **state)
     vg_am_outbox_free(o);
 }
 
+/* A revoked partition's firing incidents are no longer re-posted, even
+ * one whose post was in flight at the revoke; the others go on. */
+static void disowned_incident_not_reposted(void **state)
+{
+    (void)state;
+    vg_am_outbox *o = outbox(16);
+    vg_am_item items[8];
+    uint64_t dropped = 0;
+    const char *ids[] = {ID_A, ID_B, ID_C};
+    for (int64_t i = 0; i < 3; i++) {
+        push(o, ids[i], 0, ids[i], 10 * i, &dropped);
+        if (i == 1) {  /* A and B posted; C stays in flight */
+            assert_int_equal(vg_am_outbox_take(o, 0, items, 8), 2);
+            vg_am_outbox_done(o, items, 2, 10);
+        }
+    }
+    assert_int_equal(vg_am_outbox_take(o, 20, items, 8), 1);
+    assert_int_equal(vg_am_outbox_disown(o, ID_A), 1);
+    assert_int_equal(vg_am_outbox_disown(o, ID_C), 1);  /* in flight */
+    assert_int_equal(vg_am_outbox_disown(o, ID_C), 0);
+    vg_am_outbox_done(o, items, 1, 30);
+    for (int64_t now = 10 + RESEND; now < 10 + 5 * RESEND; now += RESEND) {
+        assert_int_equal(vg_am_outbox_take(o, now, items, 8), 1);
+        assert_string_equal(items[0].id, ID_B);
+        vg_am_outbox_done(o, items, 1, now);
+    }
+    /* a resolved of a disowned incident (its new owner's) is not held */
+    push(o, ID_A, 1, "res-a", 0, &dropped);
+    assert_int_equal(vg_am_outbox_next_due(o, 0), INT64_MIN);
+    vg_am_outbox_free(o);
+}
+
 static void resolved_waits_for_its_firing_only(void **state)
 {
     (void)state;
@@ -271,6 +303,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(firing_reposted_until_resolved),
+        cmocka_unit_test(disowned_incident_not_reposted),
         cmocka_unit_test(resolved_waits_for_its_firing_only),
         cmocka_unit_test(batch_limit_and_order),
         cmocka_unit_test(full_queue_drops_oldest),
