@@ -15,35 +15,14 @@
 #define DAY_MS 86400000LL
 #define CAP    200
 
-typedef struct fixture {
-    const vg_detector_ops *d;
-    void      *params;
-    void      *state;
-    vg_window *w;
-} fixture;
+/* A detector fed as the pipeline feeds it (tests/unit/helpers.h). */
+typedef vg_test_run fixture;
 
 static void fixture_open(fixture *f, const char *name, const char *cfg_json)
 {
-    f->d = vg_detector_find(name);
-    assert_non_null(f->d);
-    f->params = calloc(1, f->d->params_size);
-    assert_non_null(f->params);
-    json_t *cfg = cfg_json ? json_loads(cfg_json, 0, NULL) : NULL;
-    vg_error err = {0};
-    assert_int_equal(f->d->configure(f->params, NULL, cfg, CAP, &err), 0);
-    json_decref(cfg);
-    f->state = calloc(1, f->d->state_size(f->params));
-    assert_non_null(f->state);
-    f->d->init(f->state, f->params, 1);
-    f->w = vg_window_new(CAP, NULL);
-    assert_non_null(f->w);
-}
-
-static void fixture_close(fixture *f)
-{
-    free(f->params);
-    free(f->state);
-    vg_window_free(f->w);
+    const vg_detector_ops *d = vg_detector_find(name);
+    assert_non_null(d);
+    vg_test_run_open(f, d, cfg_json, CAP);
 }
 
 static double step(fixture *f, int64_t ts, double v, vg_explain *why)
@@ -142,7 +121,7 @@ static void spike_40x_outranks_weeks_of_spikes(void **state)
     assert_true(spike > 0.9999);
     assert_true(vg_ensemble_surprise(spike) > vg_ensemble_surprise(worst_routine) + 10.0);
     assert_non_null(strstr(why.detail, "beyond 28d range"));
-    fixture_close(&f);
+    vg_test_run_close(&f);
 }
 
 /* A near-flat series (1000 with 0.5 % wiggles, every 5 minutes for two
@@ -164,7 +143,7 @@ static void near_flat_wiggles_score_low(void **state)
             fail_msg("point %lld scored %g (%s)", (long long)k, s, why.detail);
     }
     assert_true(step(&f, n * step_ms, 1050.0, &why) > 0.9999);
-    fixture_close(&f);
+    vg_test_run_close(&f);
 }
 
 /* An idle interface: zeros with a blip of 21 now and then. Once the
@@ -190,7 +169,7 @@ static void mostly_zero_blips_stay_finite(void **state)
          * surprise of about 2170 decades, where it used to be z = 2e10. */
         if (!(u > 1000.0 && u < 3000.0))
             fail_msg("%s: surprise %g (%s)", names[i], u, why.detail);
-        fixture_close(&f);
+        vg_test_run_close(&f);
     }
 }
 
