@@ -49,7 +49,7 @@ round_trip() {
     local got
     got="$(kcat -q -b "$addr" -C -t metrics -p 1 -o beginning -e -f '%o:%s\n')"
     [ "$got" = $'0:one\n1:two\n2:three' ] || fail "read back: $got"
-    kcat -b "$addr" -L -t metrics | grep -q 'topic "metrics" with 3 partitions' ||
+    grep -q 'topic "metrics" with 3 partitions' <<<"$(kcat -b "$addr" -L -t metrics)" ||
         fail "metrics should have 3 partitions"
 }
 
