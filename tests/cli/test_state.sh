@@ -90,6 +90,6 @@ refused "checksum mismatch" --load-state "$tmp/bad"
 printf 'timestamp,value\n' > "$tmp/bad/replay.vgstate"
 refused "not a vigil state file" --load-state "$tmp/bad"
 
-"$vigil" replay --help | grep -q -- "--save-state DIR" || fail "--help lacks --save-state"
-"$vigil" replay --help | grep -q -- "--load-state DIR" || fail "--help lacks --load-state"
+grep -q -- "--save-state DIR" <<<"$("$vigil" replay --help)" || fail "--help lacks --save-state"
+grep -q -- "--load-state DIR" <<<"$("$vigil" replay --help)" || fail "--help lacks --load-state"
 echo "PASS"
