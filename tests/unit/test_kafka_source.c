@@ -345,6 +345,9 @@ static void rebalance_runs_the_hooks(void **state)
 
     vg_kafka_source *bsrc = open_source(cfg, brokers, &hb, NULL);
     assert_non_null(bsrc);
+    /* The mock coordinator holds a join for seconds (8 s quiet, over 30 s
+     * on a loaded CI machine), so the rebalance gets its own, longer budget. */
+    deadline = vg_now_ms() + 3 * KT_DEADLINE_MS;
     while ((hb.assigned == 0 || ha.revokes == 0 || ha.assigns < 2) && vg_now_ms() < deadline) {
         poll_once(a, &batch, count, N);
         poll_once(bsrc, &batch, count, N);
@@ -366,11 +369,13 @@ static void rebalance_runs_the_hooks(void **state)
     }
     assert_int_equal(missing, 0);
 
+    /* Closing gives the partitions back through on_revoke, once. */
+    int b_revokes_before_close = hb.revokes;
     vg_kafka_source_close(bsrc);
+    assert_int_equal(hb.revokes, b_revokes_before_close + 1);
     int revokes_before_close = ha.revokes;
     vg_kafka_source_close(a);
     assert_int_equal(ha.revokes, revokes_before_close + 1);
-    assert_int_equal(hb.revokes, 1);
     vg_batch_release(&batch);
     vg_broker_stop(bk);
 }
