@@ -455,12 +455,13 @@ static void print_summary(const replay_session *rs, int files, double secs)
     const vg_pipeline_stats *st = vg_pipeline_get_stats(rs->p);
     fprintf(stderr,
             "vigil replay: %d file%s, %llu rows, %zu series, %llu malformed rows, "
-            "%llu incidents (%llu resolved), %.2f s, %.0f rows/s\n",
+            "%llu incidents (%llu resolved), %.2f s, %.0f rows/s, %zu worker%s\n",
             files, files == 1 ? "" : "s", (unsigned long long)rs->t.rows,
             vg_series_table_count(vg_pipeline_series(rs->p)),
             (unsigned long long)rs->t.malformed, (unsigned long long)st->events_firing,
             (unsigned long long)st->events_resolved, secs,
-            secs > 0 ? (double)rs->t.rows / secs : 0.0);
+            secs > 0 ? (double)rs->t.rows / secs : 0.0, vg_pipeline_workers(rs->p),
+            vg_pipeline_workers(rs->p) == 1 ? "" : "s");
 }
 
 /* After the files: flush, save state, the summary, the label tables and the
