@@ -283,6 +283,7 @@ out_free_pipeline:
 
 void vg_pipeline_close_outputs(vg_pipeline *p)
 {
+    vg__shards_drain(p->shards);
     for (size_t i = 0; i < p->n_sinks; i++)
         vg_sink_close(p->sinks[i]);
     free(p->sinks);
@@ -294,7 +295,9 @@ void vg_pipeline_free(vg_pipeline *p)
 {
     if (p == NULL)
         return;
+    vg__shards_drain(p->shards);  /* the batch in flight reaches the sinks */
     vg__shards_free(p->shards);
+    p->shards = NULL;
     vg_pipeline_close_outputs(p);
     for (size_t k = 0; k < p->n_profiles; k++)
         for (size_t i = 0; i < p->profiles[k].n_detectors; i++)
@@ -341,17 +344,26 @@ int vg_pipeline_open_outputs(vg_pipeline *p, vg_error *err)
 
 void vg_pipeline_set_instance(vg_pipeline *p, const char *instance)
 {
+    vg__shards_drain(p->shards);  /* the workers name it in events */
     snprintf(p->instance, sizeof(p->instance), "%s", instance);
 }
 
 void vg_pipeline_set_hook(vg_pipeline *p, vg_point_hook hook, void *ctx)
 {
+    vg__shards_drain(p->shards);  /* the old hook sees its points */
     p->hook = hook;
     p->hook_ctx = ctx;
 }
 
+void vg_pipeline_set_pipelined(vg_pipeline *p, int on)
+{
+    if (p->shards != NULL)
+        vg__shards_pipeline(p->shards, on);
+}
+
 const vg_pipeline_stats *vg_pipeline_get_stats(const vg_pipeline *p)
 {
+    vg__shards_drain(p->shards);  /* counts include the batch in flight */
     return &p->stats;
 }
 
@@ -377,6 +389,7 @@ size_t vg_pipeline_series_bytes(const vg_pipeline *p)
 
 vg_series_table *vg_pipeline_series(vg_pipeline *p)
 {
+    vg__shards_drain(p->shards);  /* no worker touches a block after this */
     return p->series;
 }
 

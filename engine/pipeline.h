@@ -72,8 +72,19 @@ void vg_pipeline_close_outputs(vg_pipeline *p);
 int vg_pipeline_open_outputs(vg_pipeline *p, vg_error *err);
 
 /* Scores every point of b in order. Returns the number of events emitted or
- * a negative VG_E* (a sink failure is counted and logged, not returned). */
+ * a negative VG_E* (a sink failure is counted and logged, not returned).
+ * Pipelined (below), the events counted are those delivered during the
+ * call: the previous batch's. */
 int vg_pipeline_process(vg_pipeline *p, const vg_batch *b);
+
+/* With workers: on, vg_pipeline_process copies b and returns while the
+ * workers score it, so that the caller reads the next batch meanwhile (the
+ * replay). Its events and hook calls come during the next
+ * vg_pipeline_process, or the next call that shows events or state:
+ * _flush, _series, _get_stats, _set_hook, _set_instance, _load_series,
+ * _drop_series, _close_outputs, _free. Off (the default), each batch is
+ * done when vg_pipeline_process returns. No effect with one worker. */
+void vg_pipeline_set_pipelined(vg_pipeline *p, int on);
 
 /* Flushes every sink: returns 0 once all events so far are durable. */
 int vg_pipeline_flush(vg_pipeline *p, int timeout_ms);

@@ -400,6 +400,7 @@ int vg_pipeline_process(vg_pipeline *p, const vg_batch *b)
 
 int vg_pipeline_flush(vg_pipeline *p, int timeout_ms)
 {
+    vg__shards_drain(p->shards);
     int rc = VG_OK;
     for (size_t i = 0; i < p->n_sinks; i++) {
         int src = vg_sink_flush(p->sinks[i], timeout_ms);

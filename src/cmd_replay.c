@@ -431,6 +431,10 @@ static int replay_open(replay_session *rs, replay_opts *o, int files, vg_error *
     /* Not the host name: a replay's events are the same on every machine. */
     if (rs->p != NULL && rs->cfg->instance[0] == '\0')
         vg_pipeline_set_instance(rs->p, "replay");
+    /* Read the next rows while the workers score these; every file ends
+     * with set_hook(NULL), which drains. */
+    if (rs->p != NULL)
+        vg_pipeline_set_pipelined(rs->p, 1);
     if (rs->p == NULL || vg_csv_configure(rs->cfg->doc, rs->cfg->csv, &o->csv, err) != VG_OK ||
         add_sinks(rs->p, rs->cfg, o, err) != VG_OK ||
         (o->load_state && vg_snapshot_load_replay(rs->p, o->load_state, NULL, err) != VG_OK))

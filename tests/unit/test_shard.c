@@ -1,7 +1,7 @@
 /* Sharded scoring (engine/shard.c): whatever the number of workers and the
  * batch sizes, the sinks, the hook, the stats and every series' saved state
- * are those of one thread; state saved by one worker count resumes under
- * another. Runs under ThreadSanitizer too (.ci/run). */
+ * are those of one thread, pipelined or not; state saved by one worker
+ * count resumes under another. Runs under ThreadSanitizer too (.ci/run). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,7 +149,8 @@ static void outputs_release(outputs *o)
     vg_writer_release(&o->results);
 }
 
-/* One worker, 2, 3 and 4: same events, results, stats and saved state;
+/* One worker, 2, 3 and 4 (pipelined or not): same events, results, stats
+ * and saved state;
  * with a cap of SERIES, the late series evict the ones they replace
  * mid-batch, some with an incident firing. */
 static void any_worker_count_is_one_thread(void **state)
@@ -171,6 +172,8 @@ static void any_worker_count_is_one_thread(void **state)
             outputs_init(&many);
             vg_writer_init(&state_many);
             vg_pipeline *pn = pipeline(cfg, workers, &many);
+            /* 3 and 4 pipelined: a batch scored while the next is taken */
+            vg_pipeline_set_pipelined(pn, workers > 2);
             feed(pn, 0, STEPS);
             save_all(pn, &state_many);
             assert_same(&one.events, &many.events);
@@ -215,6 +218,7 @@ static void saved_state_resumes_under_other_workers(void **state)
     vg_writer saved;
     vg_writer_init(&saved);
     vg_pipeline *p4 = pipeline(cfg, 4, &first);
+    vg_pipeline_set_pipelined(p4, 1);
     feed(p4, 0, STEPS / 2);
     save_all(p4, &saved);
     vg_pipeline *p2 = pipeline(cfg, 2, &second);
