@@ -1,7 +1,8 @@
 /* The pipeline alone (series table -> detectors -> ensemble -> alert), no
  * input parsing and no output formatting: points/s on one core for 1,000
- * interleaved series, z-score only against all defaults in the same run,
- * alternated, best of VG_BENCH_RUNS.
+ * interleaved series (the thread's CPU time), z-score only against all
+ * defaults in the same run, alternated, best of VG_BENCH_RUNS; and the
+ * bytes of state per series of each.
  *
  *   bench_pipeline [points]     (default 3,000,000) */
 #include <math.h>
@@ -29,7 +30,7 @@ static void fill(vg_batch *b, long n)
     }
 }
 
-static double run(const char *config_text, const vg_batch *b)
+static double run(const char *config_text, const vg_batch *b, size_t *series_bytes)
 {
     vg_error err = {0};
     vg_config *cfg = config_text ? vg_config_load_string(config_text, "bench", &err)
@@ -39,9 +40,10 @@ static double run(const char *config_text, const vg_batch *b)
         fprintf(stderr, "bench_pipeline: %s\n", err.msg);
         exit(1);
     }
-    double t0 = vg_bench_now();
+    *series_bytes = vg_pipeline_series_bytes(p);
+    double t0 = vg_bench_cpu_now();
     vg_pipeline_process(p, b);
-    double dt = vg_bench_now() - t0;
+    double dt = vg_bench_cpu_now() - t0;
     vg_pipeline_free(p);
     vg_config_free(cfg);
     return (double)b->n / dt;
@@ -55,16 +57,19 @@ int main(int argc, char **argv)
     fill(&b, n);
     const char *zscore = "{\"detectors\": {\"zscore\": {}}}";
     double best_z = 0, best_all = 0;
+    size_t bytes_z = 0, bytes_all = 0;
     for (int r = 0; r < VG_BENCH_RUNS; r++) {
-        double z = run(zscore, &b), all = run(NULL, &b);
+        double z = run(zscore, &b, &bytes_z), all = run(NULL, &b, &bytes_all);
         best_z = z > best_z ? z : best_z;
         best_all = all > best_all ? all : best_all;
     }
     printf("pipeline alone, %ld points, %d series, best of %d:\n", n, VG_BENCH_SERIES,
            VG_BENCH_RUNS);
-    printf("  zscore only             %6.2f M points/s\n", best_z / 1e6);
-    printf("  all defaults (3 + ens.) %6.2f M points/s   %.2fx of zscore only\n",
-           best_all / 1e6, best_all / best_z);
+    printf("  zscore only                %6.2f M points/s per core, %6zu bytes/series\n",
+           best_z / 1e6, bytes_z);
+    printf("  all defaults (4 + ens.)    %6.2f M points/s per core, %6zu bytes/series   "
+           "%.2fx of zscore only\n",
+           best_all / 1e6, bytes_all, best_all / best_z);
     vg_batch_release(&b);
     return 0;
 }
