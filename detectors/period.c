@@ -8,6 +8,7 @@
 
 #include <gsl/gsl_fft_halfcomplex.h>
 #include <gsl/gsl_fft_real.h>
+#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,25 +58,18 @@ static int detrend(double *x, size_t n)
     return 1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Clips x[0..n) to median +- WINSOR_MADS MADs; scratch holds n doubles.
  * A few large spikes would otherwise own the variance, and the daily
  * cycle of a spiky series would correlate below the bound. A series whose
  * MAD is 0 (mostly one value) is left alone: its blips are its signal. */
 static void winsorise(double *x, size_t n, double *scratch)
 {
+    /* quickselect (GSL): O(n), once per series */
     memcpy(scratch, x, n * sizeof(double));
-    qsort(scratch, n, sizeof(double), cmp_double);
-    double median = scratch[n / 2];
+    double median = gsl_stats_select(scratch, 1, n, n / 2);
     for (size_t i = 0; i < n; i++)
         scratch[i] = fabs(x[i] - median);
-    qsort(scratch, n, sizeof(double), cmp_double);
-    double reach = WINSOR_MADS * scratch[n / 2];
+    double reach = WINSOR_MADS * gsl_stats_select(scratch, 1, n, n / 2);
     if (!(reach > 0.0))
         return;
     for (size_t i = 0; i < n; i++)

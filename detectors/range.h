@@ -32,7 +32,11 @@ typedef struct vg_range {
     double   anchor;    /* extremes are kept as float offsets from it */
     uint32_t n;         /* completed buckets kept, <= VG_RANGE_MAX_BUCKETS */
     uint32_t head;      /* slot of the bucket in progress in lo/hi */
-    float    done_lo, done_hi;  /* over the completed buckets: a read is O(1) */
+    /* What every point reads and writes, on one cache line with the
+     * above: the completed buckets' extremes and the bucket in progress
+     * (written to its slot when it closes). */
+    float    done_lo, done_hi;
+    float    now_lo, now_hi;
     float    lo[VG_RANGE_MAX_BUCKETS + 1];
     float    hi[VG_RANGE_MAX_BUCKETS + 1];   /* +inf / -inf: empty bucket */
 } vg_range;
