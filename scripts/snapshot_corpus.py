@@ -58,7 +58,7 @@ def cases():
     yield "position_truncated", seal(header(
         0, positions=struct.pack("<I", 2) + position(b"metrics", 0, 5))), -2, pos_at + 4 + 4 + 7 + 12
     yield "version_0", seal(header(0, version=0)), -6, 8
-    yield "no_trailer", MAGIC + b"\5\0\0\0\0\0", -2, 14
+    yield "no_trailer", MAGIC + b"\6\0\0\0\0\0", -2, 14
     good = seal(h0)
     flipped = bytearray(good)
     flipped[20] ^= 0x10
