@@ -227,7 +227,9 @@ vg_pipeline *vg_pipeline_new(const vg_config *cfg, vg_error *err)
         goto out_free_pipeline;
     p->scratch = malloc(p->block_size);
     p->undo = malloc(p->block_size);
-    if (p->scratch == NULL || p->undo == NULL) {
+    p->groups = vg_groups_new();
+    p->group_event = malloc(sizeof(*p->group_event));
+    if (p->scratch == NULL || p->undo == NULL || p->groups == NULL || p->group_event == NULL) {
         vg_error_set(err, VG_ENOMEM, "pipeline scratch blocks");
         goto out_free_pipeline;
     }
@@ -260,6 +262,8 @@ void vg_pipeline_free(vg_pipeline *p)
     vg_series_table_free(p->series);
     free(p->scratch);
     free(p->undo);
+    vg_groups_free(p->groups);
+    free(p->group_event);
     free(p->firing);
     free(p->firing_gauge);
     free(p);

@@ -21,6 +21,7 @@
 #include "detectors/detector.h"
 #include "detectors/ensemble.h"
 #include "engine/baseline.h"
+#include "engine/group.h"
 #include "engine/guard.h"
 #include "engine/pipeline.h"
 #include "engine/rules.h"
@@ -87,6 +88,8 @@ struct vg_pipeline {
     uint64_t               evicted_seen;   /* evictions already counted in metrics */
     uint64_t               timing_tick;    /* points since the last timed one */
     const vg_point        *scoring;        /* the point whose series is being looked up */
+    vg_groups             *groups;         /* grouped incidents (engine/group.h) */
+    vg_group_event        *group_event;    /* the one being sent (too big for the stack) */
 };
 
 static inline const profile *vg__profile_of(const vg_pipeline *p, const void *block)

@@ -85,8 +85,9 @@ static void track_incident(vg_pipeline *p, series_head *head, vg_event *ev, int 
 static void send_event(vg_pipeline *p, const vg_event *ev)
 {
     for (size_t i = 0; i < p->n_sinks; i++) {
-        /* A muted incident is recorded (event log, console), not notified. */
-        if (ev->muted && !p->sinks[i]->ops->records_muted)
+        /* A muted incident is recorded (event log, console), not notified;
+         * so is a group member's: its group pages. */
+        if ((ev->muted || ev->group_id != NULL) && !p->sinks[i]->ops->records_muted)
             continue;
         int rc = vg_sink_emit(p->sinks[i], ev);
         if (rc != VG_OK) {
@@ -95,6 +96,21 @@ static void send_event(vg_pipeline *p, const vg_event *ev)
                            p->sinks[i]->ops->name, ev->id, vg_strerror(rc));
         }
     }
+}
+
+/* A series' event, and its group's when its rule groups (engine/group.h):
+ * the member's first, then the group's. */
+static void send_incident(vg_pipeline *p, const profile *pr, vg_event *ev)
+{
+    int grouped = 0;
+    if (pr->rule != NULL && pr->rule->n_group_by > 0) {
+        grouped = vg_groups_update(p->groups, pr->rule, ev, p->group_event);
+        if (grouped < 0)
+            vg_log_limited(&p->sink_log, VG_LOG_ERROR, "group of %s: out of memory", ev->id);
+    }
+    send_event(p, ev);
+    if (grouped > 0)
+        send_event(p, &p->group_event->ev);
 }
 
 static void emit_event(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
@@ -136,7 +152,7 @@ static void emit_event(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
     add_words(p, pr, &ev, text);
 
     track_incident(p, head, &ev, muted_now);
-    send_event(p, &ev);
+    send_incident(p, pr, &ev);
 }
 
 /* The series table reuses the block of the least recently seen series for
@@ -168,7 +184,7 @@ void vg__series_evicted(void *ctx, void *state, const char *key, size_t key_len)
     char text[3][TEXT_BYTES];
     add_words(p, pr, &ev, text);
     track_incident(p, head, &ev, 0);
-    send_event(p, &ev);
+    send_incident(p, pr, &ev);
 }
 
 /* Every detector over `work` (the series' block, or a scratch copy of it)
