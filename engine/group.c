@@ -202,8 +202,9 @@ static void fill(vg_group_event *out, const group *gr, const vg_event *ev, const
                  "%s is back to normal: %zu series were anomalous, for %.0f s", out->key,
                  gr->n, g->duration_s);
     else
-        snprintf(out->summary, sizeof(out->summary), "%s: %zu series anomalous; first: %s",
-                 out->key, gr->n_firing, gr->first_words);
+        snprintf(out->summary, sizeof(out->summary),
+                 "%s: %zu of %zu series anomalous; first: %s", out->key, gr->n_firing, gr->n,
+                 gr->first_words);
     snprintf(out->description, sizeof(out->description), "%.*s %s: %s", (int)ev->series_len,
              ev->series, change, ev->summary != NULL ? ev->summary : "");
     g->summary = out->summary;
