@@ -34,6 +34,7 @@ void vg__series_reset(vg_pipeline *p, void *state, uint32_t prof, uint64_t hash)
     vg_alert_init(&head->alert);
     vg_guard_init(&head->guard);
     vg_baseline_init(&head->baseline);
+    vg_feedback_init(&head->feedback);
     head->last_ts = INT64_MIN;
     head->points = 0;
     head->partition = -1;

@@ -22,6 +22,7 @@
 #include "detectors/ensemble.h"
 #include "engine/baseline.h"
 #include "engine/group.h"
+#include "engine/feedback.h"
 #include "engine/guard.h"
 #include "engine/pipeline.h"
 #include "engine/rules.h"
@@ -33,6 +34,7 @@ typedef struct series_head {
     vg_alert    alert;
     vg_guard    guard;
     vg_baseline baseline;
+    vg_feedback feedback;   /* floors from verdicts on its incidents */
     int64_t     last_ts;
     uint64_t    points;
     int32_t     partition;  /* the Kafka partition that last fed it; -1 for files */

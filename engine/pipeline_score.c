@@ -273,7 +273,9 @@ static int judge(const profile *pr, series_head *head, int in_incident, int froz
     const vg_alert_params *ap = &pr->alert;
     /* NaN compares false, so a point without a score counts as normal. */
     int flagged = score >= ap->threshold;
-    int anomalous = flagged && vg_baseline_pages(&head->baseline, ap, r->expected, pt->value);
+    double deviation = pt->value - vg_baseline_reference(&head->baseline, r->expected);
+    int anomalous = flagged && vg_baseline_pages(&head->baseline, ap, r->expected, pt->value) &&
+                    vg_feedback_pages(&head->feedback, deviation);
     if (in_incident)
         /* A learning model's expectation follows the fault: then the
          * expectation at the incident's start is the baseline. */
@@ -320,8 +322,11 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
     fill_result(p, &sc, &r);
 
     int suppressed;
+    /* measured before judge() may set an incident's baseline */
+    double deviation = pt->value - vg_baseline_reference(&head->baseline, r.expected);
     int anomalous = judge(pr, head, open, frozen, pt, judged, &r, &suppressed);
     r.event = vg_alert_step(&head->alert, &pr->alert, pt->ts_ms, judged, anomalous);
+    vg_feedback_track(&head->feedback, !open && anomalous, anomalous, deviation);
     r.alert = (vg_alert_state)head->alert.state;
     int learn = !(undoable && ((suppressed && pr->alert.skip_model_update) || skip_muted));
     if (!learn)
