@@ -6,9 +6,13 @@
  * without the verdict fires on the repeat (the control). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/vigil_metrics.h"
 #include "engine/config.h"
 #include "engine/pipeline.h"
+#include "src/feedback_http.h"
+#include "src/http_server.h"
 #include "tests/unit/helpers.h"
 
 #define MINUTE 60000
@@ -168,9 +172,70 @@ static void repeat_silenced_larger_still_fires(void **state)
     run_close(&control);
 }
 
+#ifdef VIGIL_HAVE_MHD
+/* POST /feedback with `auth` (NULL: no header) and `body`; the status. */
+static int post(uint16_t port, const char *auth, const char *body, char *text, size_t cap)
+{
+    char req[1024], head[1024];
+    char auth_line[160] = "";
+    if (auth != NULL)
+        snprintf(auth_line, sizeof(auth_line), "Authorization: %s\r\n", auth);
+    snprintf(req, sizeof(req),
+             "POST /feedback HTTP/1.0\r\nHost: 127.0.0.1\r\n%sContent-Type: application/json"
+             "\r\nContent-Length: %zu\r\n\r\n%s", auth_line, strlen(body), body);
+    return vg_test_http(port, req, head, sizeof(head), text, cap);
+}
+
+/* The endpoint: 401 without the token (or with another), 400 for a body
+ * that is not a verdict, 202 queued; the run loop's apply then silences
+ * the repeat as the direct call does. */
+static void http_endpoint_needs_the_token(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/vigil-token-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "s3cret\n", 7), 7);
+    close(fd);
+    vg_http_params prm = {0};
+    snprintf(prm.listen, sizeof(prm.listen), "127.0.0.1:0");
+    snprintf(prm.feedback_token_file, sizeof(prm.feedback_token_file), "%s", path);
+    vg_error err = {0};
+    vg_http_server *srv = vg_http_start(&prm, vg_metric_registry(), &err);
+    assert_non_null(srv);
+    uint16_t port = vg_http_port(srv);
+
+    run r;
+    run_open(&r);
+    feed(&r, 2000, 1500, 15);
+    assert_int_equal(r.fired->n, 1);
+    char body[256], text[512];
+    snprintf(body, sizeof(body),
+             "{\"incident\": \"%s\", \"series\": \"disk{host=\\\"a\\\"}\", "
+             "\"verdict\": \"not_anomalous\"}", r.fired->id[0]);
+    assert_int_equal(post(port, NULL, body, text, sizeof(text)), 401);
+    assert_int_equal(post(port, "Bearer s3creT", body, text, sizeof(text)), 401);
+    assert_int_equal(post(port, "Bearer s3cret", "{\"verdict\": \"maybe\"}", text,
+                          sizeof(text)), 400);
+    assert_non_null(strstr(text, "incident"));
+    assert_int_equal(vg_feedback_inbox_apply(vg_http_feedback(srv), r.p), 0);  /* nothing queued */
+    assert_int_equal(post(port, "Bearer s3cret", body, text, sizeof(text)), 202);
+    assert_int_equal(vg_feedback_inbox_apply(vg_http_feedback(srv), r.p), 1);
+    feed(&r, 4000, 3500, 15);
+    assert_int_equal(r.fired->n, 1);  /* the repeat is silenced */
+    run_close(&r);
+    vg_http_stop(srv);
+    unlink(path);
+}
+#define HTTP_TESTS cmocka_unit_test(http_endpoint_needs_the_token),
+#else
+#define HTTP_TESTS
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        HTTP_TESTS
         cmocka_unit_test(repeat_silenced_larger_still_fires),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
