@@ -43,6 +43,7 @@
 #include "core/error.h"
 #include "engine/pipeline.h"
 
+/* 6: a series record carries its feedback floors (engine/feedback.h). */
 #define VG_SNAPSHOT_VERSION 6
 #define VG_SNAPSHOT_POSITIONS_MAX 64
 #define VG_SNAPSHOT_SUFFIX  ".vgstate"
