@@ -26,30 +26,33 @@ struct vg_feedback_inbox {
     vg_ratelimit    log;  /* refusals, any thread */
 };
 
+vg_feedback_inbox *vg_feedback_inbox_new(const char *token)
+{
+    size_t len = strcspn(token, "\r\n");
+    vg_feedback_inbox *in = calloc(1, sizeof(*in));
+    if (in == NULL || len == 0 || len >= sizeof(in->token) ||
+        pthread_mutex_init(&in->lock, NULL) != 0) {
+        free(in);
+        return NULL;
+    }
+    memcpy(in->token, token, len);
+    in->token_len = len;
+    return in;
+}
+
 vg_feedback_inbox *vg_feedback_inbox_open(const char *token_file, vg_error *err)
 {
+    char line[256];
     FILE *f = fopen(token_file, "r");
     if (f == NULL) {
         vg_error_set(err, VG_EIO, "metrics.feedback_token_file: cannot read %s", token_file);
         return NULL;
     }
-    vg_feedback_inbox *in = calloc(1, sizeof(*in));
-    if (in == NULL || fgets(in->token, sizeof(in->token), f) == NULL) {
-        fclose(f);
-        free(in);
-        vg_error_set(err, in ? VG_ECONFIG : VG_ENOMEM,
-                     "metrics.feedback_token_file: %s holds no token", token_file);
-        return NULL;
-    }
+    vg_feedback_inbox *in = fgets(line, sizeof(line), f) ? vg_feedback_inbox_new(line) : NULL;
     fclose(f);
-    in->token_len = strcspn(in->token, "\r\n");
-    in->token[in->token_len] = '\0';
-    if (in->token_len == 0 || pthread_mutex_init(&in->lock, NULL) != 0) {
-        free(in);
-        vg_error_set(err, VG_ECONFIG, "metrics.feedback_token_file: %s holds no token",
-                     token_file);
-        return NULL;
-    }
+    if (in == NULL)
+        vg_error_set(err, VG_ECONFIG, "metrics.feedback_token_file: %s holds no token (its "
+                     "first line, at most 255 bytes)", token_file);
     return in;
 }
 

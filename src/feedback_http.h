@@ -27,6 +27,10 @@
 
 typedef struct vg_feedback_inbox vg_feedback_inbox;
 
+/* An inbox for `token` (up to its first line end; 1 to 255 bytes), or
+ * NULL when it is empty or too long, or out of memory. */
+vg_feedback_inbox *vg_feedback_inbox_new(const char *token);
+
 /* Reads the token from token_file. Returns a new inbox, or NULL with err
  * set (VG_EIO: unreadable; VG_ECONFIG: empty). */
 vg_feedback_inbox *vg_feedback_inbox_open(const char *token_file, vg_error *err);

@@ -6,6 +6,7 @@
  * without the verdict fires on the repeat (the control). */
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "core/vigil_metrics.h"
@@ -172,6 +173,43 @@ static void repeat_silenced_larger_still_fires(void **state)
     run_close(&control);
 }
 
+#define CORPUS VG_TEST_FIXTURES "/../corpus/feedback"
+
+/* The bad-input corpus of POST /feedback bodies: each case's `expect` is
+ * the status and a piece of the reply ("400 \"series\""). */
+static void body_corpus(void **state)
+{
+    (void)state;
+    vg_feedback_inbox *in = vg_feedback_inbox_new("token\n");
+    assert_non_null(in);
+    assert_null(vg_feedback_inbox_new(""));
+    struct dirent **names;
+    int n = scandir(CORPUS, &names, NULL, alphasort);
+    assert_true(n > 2);
+    int cases = 0;
+    for (int i = 0; i < n; i++) {
+        if (names[i]->d_name[0] != '.') {
+            char *input, want[128], reply[256];
+            size_t len;
+            unsigned status;
+            FILE *f = vg_test_corpus_case(CORPUS, names[i]->d_name, &input, &len);
+            assert_int_equal(fscanf(f, "%u %127[^\n]", &status, want), 2);
+            fclose(f);
+            unsigned got = vg_feedback_inbox_post(in, "Bearer token", input, len, reply,
+                                                  sizeof(reply));
+            if (got != status || strstr(reply, want) == NULL)
+                fail_msg("%s: %u %s, expected %u ... %s", names[i]->d_name, got, reply, status,
+                         want);
+            free(input);
+            cases++;
+        }
+        free(names[i]);
+    }
+    free(names);
+    assert_true(cases >= 10);
+    vg_feedback_inbox_free(in);  /* frees the queued one */
+}
+
 #ifdef VIGIL_HAVE_MHD
 /* POST /feedback with `auth` (NULL: no header) and `body`; the status. */
 static int post(uint16_t port, const char *auth, const char *body, char *text, size_t cap)
@@ -236,6 +274,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         HTTP_TESTS
+        cmocka_unit_test(body_corpus),
         cmocka_unit_test(repeat_silenced_larger_still_fires),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
