@@ -17,6 +17,17 @@ def crc32c(data):
     return crc ^ 0xFFFFFFFF
 
 
+def current_version():
+    """VG_SNAPSHOT_VERSION, read from models/snapshot.h so the corpus follows it."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "snapshot.h")
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#define VG_SNAPSHOT_VERSION "):
+                return int(line.split()[2])
+    raise SystemExit("VG_SNAPSHOT_VERSION not found in " + path)
+
+
+VERSION = current_version()
 MAGIC = b"VIGILST\0"
 OTHER_ID = 0x0123456789ABCDEF
 
@@ -25,7 +36,7 @@ def text(s):
     return struct.pack("<I", len(s)) + s
 
 
-def header(count, version=6, state_id=OTHER_ID, creator=b"vigil 0.1.0",
+def header(count, version=VERSION, state_id=OTHER_ID, creator=b"vigil 0.1.0",
            detectors=b"zscore", positions=b"\0\0\0\0"):
     return (MAGIC + struct.pack("<IQIIQ", version, state_id, 200, 0xFFFFFFFF, count)
             + text(creator) + text(detectors) + positions)
@@ -49,7 +60,7 @@ def cases():
     yield "bad_magic", seal(b"VIGILSX\0" + h0[8:]), -2, 0
     yield "truncated_magic", b"VIGIL", -2, 5
     yield "no_version", MAGIC + b"\1\0", -2, 10
-    yield "version_7", seal(header(0, version=7)), -6, 8
+    yield "version_newer", seal(header(0, version=VERSION + 1)), -6, 8
     yield "version_1", seal(header(0, version=1)), -6, 8
     pos_at = 36 + 4 + 11 + 4 + 6
     yield "positions_count_too_big", seal(header(0, positions=struct.pack("<I", 65))), -2, pos_at
@@ -58,7 +69,7 @@ def cases():
     yield "position_truncated", seal(header(
         0, positions=struct.pack("<I", 2) + position(b"metrics", 0, 5))), -2, pos_at + 4 + 4 + 7 + 12
     yield "version_0", seal(header(0, version=0)), -6, 8
-    yield "no_trailer", MAGIC + b"\6\0\0\0\0\0", -2, 14
+    yield "no_trailer", MAGIC + struct.pack("<I", VERSION) + b"\0\0", -2, 14
     good = seal(h0)
     flipped = bytearray(good)
     flipped[20] ^= 0x10
