@@ -58,6 +58,13 @@ static const vigil_metric table[VG_M__COUNT] = {
             "Partial last lines found in the event log on open and cut off."),
     COUNTER(VG_M_CHECKPOINTS_HELD, "vigil_checkpoints_held",
             "Checkpoints held back (offsets not committed) because something was not durable."),
+    COUNTER(VG_M_POINTS_REPARTITIONED, "vigil_points_repartitioned",
+            "Points of \"repartition\" topics re-keyed by series to their internal topic."),
+    COUNTER(VG_M_POINTS_OUT_OF_ORDER, "vigil_points_out_of_order",
+            "Points older than their series' last point (scored anyway)."),
+    COUNTER(VG_M_SERIES_MULTI_PARTITION, "vigil_series_multi_partition",
+            "Series seen arriving on a second partition (an unkeyed topic: set "
+            "\"repartition\" on it)."),
     COUNTER_BY(VG_M_PARSE_ERRORS, "vigil_parse_errors",
                "Input messages or lines rejected by a parser, by reason.",
                "reason", 32, NULL),

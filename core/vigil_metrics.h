@@ -32,6 +32,9 @@ typedef enum vg_metric_id {
     VG_M_OFFSET_REWINDS,         /* vigil_offset_rewinds_total */
     VG_M_EVENT_LOG_TORN,         /* vigil_event_log_torn_lines_total */
     VG_M_CHECKPOINTS_HELD,       /* vigil_checkpoints_held_total */
+    VG_M_POINTS_REPARTITIONED,   /* vigil_points_repartitioned_total */
+    VG_M_POINTS_OUT_OF_ORDER,    /* vigil_points_out_of_order_total */
+    VG_M_SERIES_MULTI_PARTITION, /* vigil_series_multi_partition_total */
     /* counters with one label */
     VG_M_PARSE_ERRORS,           /* vigil_parse_errors_total{reason} */
     VG_M_EVENTS,                 /* vigil_events_total{state="firing|resolved"} */

@@ -38,6 +38,7 @@ void vg__series_reset(vg_pipeline *p, void *state, uint32_t prof, uint64_t hash)
     head->points = 0;
     head->partition = -1;
     head->profile = prof;
+    head->multi_partition = 0;
     vg_window_init((vg_window *)(block + p->window_offset), p->cfg->window);
     uint64_t seed = mix_seed((uint64_t)p->cfg->seed, hash);
     for (size_t i = 0; i < pr->n_detectors; i++) {

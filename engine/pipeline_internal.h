@@ -36,6 +36,7 @@ typedef struct series_head {
     uint64_t    points;
     int32_t     partition;  /* the Kafka partition that last fed it; -1 for files */
     uint32_t    profile;
+    uint8_t     multi_partition;  /* seen on a second partition (reported once) */
 } series_head;
 
 typedef struct detector_slot {
@@ -79,6 +80,8 @@ struct vg_pipeline {
     void                  *hook_ctx;
     vg_pipeline_stats      stats;
     vg_ratelimit           sink_log;
+    vg_ratelimit           order_log;      /* out-of-order points */
+    vg_ratelimit           partition_log;  /* series seen on a second partition */
     char                   instance[64];   /* events' instance */
     /* Notified incidents firing now, by profile and severity ([k * 2 + s]),
      * and their vigil_incidents_firing{rule,severity} children: */

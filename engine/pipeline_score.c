@@ -269,6 +269,38 @@ static int judge(const profile *pr, series_head *head, int in_incident, int froz
     return anomalous;
 }
 
+/* Points of one series must arrive in order, from one partition: a producer
+ * that does not key by series breaks both (two members would each keep half
+ * a model). Counted, and logged (rate-limited) with the series and the fix. */
+static void check_arrival(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
+                          series_head *head)
+{
+    int key_len = (int)pt->key_len;
+    if (pt->ts_ms < head->last_ts) {
+        p->stats.out_of_order++;
+        vg_metric_inc(VG_M_POINTS_OUT_OF_ORDER, 1);
+        vg_log_limited(&p->order_log, VG_LOG_WARN,
+                       "series %.*s: point at %lld ms is older than its last (%lld ms), from "
+                       "%s/%d@%lld; scored anyway. Unkeyed topic? key the producer by series or "
+                       "set \"repartition\": true on the topic", key_len, vg_batch_key(b, pt),
+                       (long long)pt->ts_ms, (long long)head->last_ts,
+                       pt->origin.source ? pt->origin.source : "-", (int)pt->origin.partition,
+                       (long long)pt->origin.offset);
+    }
+    if (head->partition >= 0 && pt->origin.partition >= 0 &&
+        pt->origin.partition != head->partition && !head->multi_partition) {
+        head->multi_partition = 1;
+        p->stats.multi_partition++;
+        vg_metric_inc(VG_M_SERIES_MULTI_PARTITION, 1);
+        vg_log_limited(&p->partition_log, VG_LOG_WARN,
+                       "series %.*s arrives on partitions %d and %d of %s: its messages are not "
+                       "keyed by series, so its state splits between group members. Key the "
+                       "producer by series or set \"repartition\": true on the topic",
+                       key_len, vg_batch_key(b, pt), (int)head->partition,
+                       (int)pt->origin.partition, pt->origin.source ? pt->origin.source : "-");
+    }
+}
+
 static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, int *events)
 {
     p->scoring = pt;  /* an eviction's event names it */
@@ -280,8 +312,7 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
     sc.pr = vg__profile_of(p, block);
     const profile *pr = sc.pr;
 
-    if (pt->ts_ms < head->last_ts)
-        p->stats.out_of_order++;
+    check_arrival(p, b, pt, head);
     head->last_ts = pt->ts_ms;
     head->points++;
     head->partition = pt->origin.partition;
