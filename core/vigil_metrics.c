@@ -27,6 +27,7 @@ typedef struct vigil_metric {
 
 static const char *const event_states[] = {"firing", "resolved", NULL};
 static const char *const reload_results[] = {"success", "failure", NULL};
+static const char *const rw_codes[] = {"204", "400", "413", "503", NULL};
 
 #define COUNTER(id, name, help) \
     [id] = {{VG_METRIC_COUNTER, name, help, {NULL}, 0, NULL, 0}, NULL}
@@ -74,6 +75,9 @@ static const vigil_metric table[VG_M__COUNT] = {
                "Time spent scoring, by detector.", "detector", 16, NULL),
     COUNTER_BY(VG_M_CONFIG_RELOADS, "vigil_config_reloads",
                "Configuration reloads, by result.", "result", 2, reload_results),
+    COUNTER_BY(VG_M_REMOTE_WRITE_REQUESTS, "vigil_remote_write_requests",
+               "Remote-write requests received, by the HTTP status answered.", "code", 8,
+               rw_codes),
     /* One child per rule and severity (the config bounds them): 2 x 257. */
     [VG_M_INCIDENTS_FIRING] = {{VG_METRIC_GAUGE, "vigil_incidents_firing",
                                 "Incidents firing now and notified (not muted), by rule and "

@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "core/log.h"
+#include "core/listen_addr.h"
 
 #ifdef VIGIL_HAVE_MHD
 #include <microhttpd.h>
@@ -36,49 +37,6 @@ static const vg_conf_field http_fields[] = {
      "address and port of /metrics, /healthz, /readyz; port 0 picks a free one"},
 };
 
-/* A resolved listen address. */
-typedef struct listen_addr {
-    struct sockaddr_storage ss;
-    socklen_t               len;
-} listen_addr;
-
-/* Splits "host:port" or "[host]:port" and resolves it without any lookup
- * beyond the text itself ("localhost" is 127.0.0.1). Returns NULL or why not. */
-static const char *parse_listen(const char *text, listen_addr *out)
-{
-    char host[64];
-    const char *colon = strrchr(text, ':');
-    if (colon == NULL)
-        return "must be host:port";
-    size_t hlen = (size_t)(colon - text);
-    const char *h = text;
-    if (hlen >= 2 && text[0] == '[' && text[hlen - 1] == ']') {
-        h++;
-        hlen -= 2;
-    }
-    if (hlen == 0 || hlen >= sizeof(host))
-        return "needs a host before the port (0.0.0.0 for every interface)";
-    memcpy(host, h, hlen);
-    host[hlen] = '\0';
-    const char *port = colon + 1;
-    if (*port == '\0' || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port) ||
-        atoi(port) > 65535)
-        return "port must be a number from 0 to 65535";
-    if (strcmp(host, "localhost") == 0)
-        snprintf(host, sizeof(host), "127.0.0.1");
-
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-    if (getaddrinfo(host, port, &hints, &res) != 0 || res == NULL)
-        return "host must be a numeric IPv4 or IPv6 address or localhost";
-    memcpy(&out->ss, res->ai_addr, res->ai_addrlen);
-    out->len = res->ai_addrlen;
-    freeaddrinfo(res);
-    return NULL;
-}
-
 void vg_http_describe(FILE *out)
 {
     vg_conf_describe(http_fields, VG_CONF_COUNT(http_fields), "metrics", out);
@@ -91,8 +49,8 @@ int vg_http_configure(const vg_conf_doc *doc, const json_t *obj, vg_http_params 
                            NULL, prm, err);
     if (rc != VG_OK)
         return rc;
-    listen_addr a;
-    const char *why = parse_listen(prm->listen, &a);
+    vg_listen_addr a;
+    const char *why = vg_listen_parse(prm->listen, &a);
     if (why == NULL)
         return VG_OK;
     char where[64];
@@ -247,8 +205,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 vg_http_server *vg_http_start(const vg_http_params *prm, const vg_metrics *reg,
                               vg_error *err)
 {
-    listen_addr a;
-    const char *why = parse_listen(prm->listen, &a);
+    vg_listen_addr a;
+    const char *why = vg_listen_parse(prm->listen, &a);
     if (why != NULL) {
         vg_error_set_at(err, VG_ECONFIG, "metrics.listen", "\"%s\" %s", prm->listen, why);
         return NULL;
