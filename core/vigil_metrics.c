@@ -28,6 +28,7 @@ typedef struct vigil_metric {
 static const char *const event_states[] = {"firing", "resolved", NULL};
 static const char *const reload_results[] = {"success", "failure", NULL};
 static const char *const rw_codes[] = {"204", "400", "413", "503", NULL};
+static const char *const score_results[] = {"sent", "dropped", "rejected", NULL};
 
 #define COUNTER(id, name, help) \
     [id] = {{VG_METRIC_COUNTER, name, help, {NULL}, 0, NULL, 0}, NULL}
@@ -66,6 +67,8 @@ static const vigil_metric table[VG_M__COUNT] = {
     COUNTER(VG_M_SERIES_MULTI_PARTITION, "vigil_series_multi_partition",
             "Series seen arriving on a second partition (an unkeyed topic: set "
             "\"repartition\" on it)."),
+    COUNTER(VG_M_SCORE_POST_FAILURES, "vigil_score_post_failures",
+            "Remote-write output requests that failed (retried unless rejected)."),
     COUNTER_BY(VG_M_PARSE_ERRORS, "vigil_parse_errors",
                "Input messages or lines rejected by a parser, by reason.",
                "reason", 32, NULL),
@@ -78,6 +81,9 @@ static const vigil_metric table[VG_M__COUNT] = {
     COUNTER_BY(VG_M_REMOTE_WRITE_REQUESTS, "vigil_remote_write_requests",
                "Remote-write requests received, by the HTTP status answered.", "code", 8,
                rw_codes),
+    COUNTER_BY(VG_M_SCORE_POINTS, "vigil_score_points",
+               "Scored points of the remote-write output, by result.", "result", 3,
+               score_results),
     /* One child per rule and severity (the config bounds them): 2 x 257. */
     [VG_M_INCIDENTS_FIRING] = {{VG_METRIC_GAUGE, "vigil_incidents_firing",
                                 "Incidents firing now and notified (not muted), by rule and "

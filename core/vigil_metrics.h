@@ -35,12 +35,14 @@ typedef enum vg_metric_id {
     VG_M_POINTS_REPARTITIONED,   /* vigil_points_repartitioned_total */
     VG_M_POINTS_OUT_OF_ORDER,    /* vigil_points_out_of_order_total */
     VG_M_SERIES_MULTI_PARTITION, /* vigil_series_multi_partition_total */
+    VG_M_SCORE_POST_FAILURES,    /* vigil_score_post_failures_total */
     /* counters with one label */
     VG_M_PARSE_ERRORS,           /* vigil_parse_errors_total{reason} */
     VG_M_EVENTS,                 /* vigil_events_total{state="firing|resolved"} */
     VG_M_DETECTOR_SECONDS,       /* vigil_detector_seconds_total{detector} */
     VG_M_CONFIG_RELOADS,         /* vigil_config_reloads_total{result="success|failure"} */
     VG_M_REMOTE_WRITE_REQUESTS,  /* vigil_remote_write_requests_total{code} */
+    VG_M_SCORE_POINTS,           /* vigil_score_points_total{result="sent|dropped|rejected"} */
     /* gauges */
     VG_M_INCIDENTS_FIRING,       /* vigil_incidents_firing */
     VG_M_SERIES_ACTIVE,          /* vigil_series_active */

@@ -269,6 +269,19 @@ static int judge(const profile *pr, series_head *head, int in_incident, int froz
     return anomalous;
 }
 
+/* The outputs that write scores (remote-write) get every scored point. */
+static void send_scores(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
+                        const vg_point_result *r)
+{
+    for (size_t i = 0; i < p->n_sinks; i++) {
+        if (p->sinks[i]->ops->score == NULL)
+            continue;
+        vg_score_sample s = {vg_batch_key(b, pt), pt->key_len, pt->ts_ms, pt->value, r->score,
+                             r->expected, r->lower, r->upper};
+        p->sinks[i]->ops->score(p->sinks[i]->self, &s);
+    }
+}
+
 /* Points of one series must arrive in order, from one partition: a producer
  * that does not key by series breaks both (two members would each keep half
  * a model). Counted, and logged (rate-limited) with the series and the fix. */
@@ -354,6 +367,7 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
         emit_event(p, b, pt, head, &r, &sc, muted_now);
         (*events)++;
     }
+    send_scores(p, b, pt, &r);
     if (p->hook != NULL)
         p->hook(p->hook_ctx, b, pt, &r);
 }
