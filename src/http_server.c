@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "core/log.h"
+#include "core/vigil_metrics.h"
 #include "core/listen_addr.h"
 
 #ifdef VIGIL_HAVE_MHD
@@ -138,6 +139,7 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status,
 
 static enum MHD_Result reply_metrics(vg_http_server *srv, struct MHD_Connection *conn)
 {
+    vg_metric_process_refresh();
     vg_error err = {0};
     size_t len = 0;
     char *text = vg_metrics_render(srv->reg, &len, &err);
@@ -237,6 +239,7 @@ vg_http_server *vg_http_start(const vg_http_params *prm, const vg_metrics *reg,
         goto out_stop_daemon;
     }
     srv->port = info->port;
+    vg_metrics_set(vg_metric_with(VG_M_BUILD_INFO, (const char *const[]){VIGIL_VERSION}), 1);
     vg_info("serving /metrics, /healthz, /readyz on %s (port %u)", prm->listen,
             (unsigned)srv->port);
     return srv;

@@ -55,8 +55,8 @@ static void bad_message(vg_kafka_source *ks, const rd_kafka_message_t *msg,
     else
         vg_log_limited(&ks->bad_log, VG_LOG_WARN, "kafka input: %s/%d@%lld: %s (%s)", t->name,
                        (int)msg->partition, (long long)msg->offset, text, reason);
-    if (ks->dlq != NULL)
-        vg__dead_letter_send(ks->dlq, msg, reason, text);
+    if (ks->dlq != NULL && vg__dead_letter_send(ks->dlq, msg, reason, text) == VG_OK)
+        vg_metric_label_inc(VG_M_DEAD_LETTERS, reason, 1);
 }
 
 /* A consumer error: fatal ones stop the source, the rest are logged. */

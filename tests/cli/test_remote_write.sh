@@ -8,7 +8,9 @@
 # none fail; every series lands in one partition under its canonical key;
 # the points are scored; and the malformed requests of
 # tests/corpus/remote_write_http get their status (400 undecodable, 404,
-# 405, 413 over max_bytes, 204 with a nameless series left out and counted).
+# 405, 413 over max_bytes, 204 with a nameless series left out and counted);
+# and /metrics carries vigil_build_info, the checkpoint time and age and the
+# process_* metrics.
 #
 # usage: test_remote_write.sh <vigil binary> <source dir> <shared data dir>
 source "$(dirname "$0")/kafka_lib.sh"
@@ -75,6 +77,13 @@ failed=$(awk '/^prometheus_remote_storage_samples_failed_total/ {s += $2} END {p
 ! grep -q '^vigil_remote_write_requests_total{code="503"} [1-9]' <<<"$(curl -s "$url/metrics")" ||
     kl_fail "requests were answered 503"
 kl_stop "$prom_pid"
+# The operators' metrics of the run.
+m=$(curl -s "$url/metrics")
+grep -Eq '^vigil_build_info\{version="[0-9]+\.[0-9]+\.[0-9]+"\} 1$' <<<"$m" || kl_fail "no vigil_build_info"
+grep -Eq '^vigil_last_checkpoint_timestamp_seconds 1[0-9]{9}' <<<"$m" || kl_fail "no checkpoint time"
+grep -Eq '^vigil_checkpoint_age_seconds [0-9]' <<<"$m" || kl_fail "no checkpoint age"
+grep -Eq '^process_resident_memory_bytes [1-9]' <<<"$m" || kl_fail "no process memory"
+grep -Eq '^process_open_fds [1-9]' <<<"$m" || kl_fail "no open fds"
 
 # One message per series and request, keyed by the canonical series key;
 # a series always in the same partition.
