@@ -40,3 +40,16 @@ const char *vg_listen_parse(const char *text, vg_listen_addr *out)
     freeaddrinfo(res);
     return NULL;
 }
+
+int vg_listen_check(const vg_conf_doc *doc, const json_t *obj, const char *section,
+                    const char *listen, vg_error *err)
+{
+    vg_listen_addr a;
+    const char *why = vg_listen_parse(listen, &a);
+    if (why == NULL)
+        return VG_OK;
+    char where[64];
+    vg_conf_where(doc, obj, "listen", 0, where, sizeof(where));
+    return vg_error_set_at(err, VG_ECONFIG, where, "%s.listen: \"%s\" %s", section, listen,
+                           why);
+}

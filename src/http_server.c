@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/vigil_metrics.h"
 #include "core/listen_addr.h"
+#include "src/http_daemon.h"
 
 #ifdef VIGIL_HAVE_MHD
 #include <microhttpd.h>
@@ -48,16 +49,7 @@ int vg_http_configure(const vg_conf_doc *doc, const json_t *obj, vg_http_params 
 {
     int rc = vg_conf_apply(doc, obj, "metrics", http_fields, VG_CONF_COUNT(http_fields),
                            NULL, prm, err);
-    if (rc != VG_OK)
-        return rc;
-    vg_listen_addr a;
-    const char *why = vg_listen_parse(prm->listen, &a);
-    if (why == NULL)
-        return VG_OK;
-    char where[64];
-    vg_conf_where(doc, obj, "listen", 0, where, sizeof(where));
-    return vg_error_set_at(err, VG_ECONFIG, where, "metrics.listen: \"%s\" %s",
-                           prm->listen, why);
+    return rc == VG_OK ? vg_listen_check(doc, obj, "metrics", prm->listen, err) : rc;
 }
 
 struct vg_http_server {
@@ -195,60 +187,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found: try /metrics, /healthz, /readyz\n");
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char line[256];
-    (void)cls;
-    vsnprintf(line, sizeof(line), fmt, ap);
-    line[strcspn(line, "\n")] = '\0';
-    vg_warn("http: %s", line);
-}
-
 vg_http_server *vg_http_start(const vg_http_params *prm, const vg_metrics *reg,
                               vg_error *err)
 {
-    vg_listen_addr a;
-    const char *why = vg_listen_parse(prm->listen, &a);
-    if (why != NULL) {
-        vg_error_set_at(err, VG_ECONFIG, "metrics.listen", "\"%s\" %s", prm->listen, why);
-        return NULL;
-    }
     vg_http_server *srv = server_new(reg, err);
     if (srv == NULL)
         return NULL;
-    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    if (a.ss.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    errno = 0;
-    srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv,
-                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,  /* first */
-                                   MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a.ss,
-                                   MHD_OPTION_CONNECTION_LIMIT, CONN_MAX,
-                                   MHD_OPTION_PER_IP_CONNECTION_LIMIT, CONN_PER_IP,
-                                   MHD_OPTION_CONNECTION_TIMEOUT, CONN_IDLE_S,
-                                   MHD_OPTION_END);
+    vg_http_daemon_opts o = {prm->listen, "/metrics", handle, srv, NULL,
+                             CONN_MAX, CONN_PER_IP, CONN_IDLE_S};
+    srv->daemon = vg_http_daemon_start(&o, &srv->port, err);
     if (srv->daemon == NULL) {
-        vg_error_set_at(err, VG_EIO, prm->listen, "cannot serve /metrics here: %s",
-                        errno != 0 ? strerror(errno) : "libmicrohttpd refused");
-        goto out_free_srv;
+        server_free(srv);
+        return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon,
-                                                           MHD_DAEMON_INFO_BIND_PORT);
-    if (info == NULL || info->port == 0) {
-        vg_error_set_at(err, VG_EIO, prm->listen, "cannot tell which port was bound");
-        goto out_stop_daemon;
-    }
-    srv->port = info->port;
     vg_metrics_set(vg_metric_with(VG_M_BUILD_INFO, (const char *const[]){VIGIL_VERSION}), 1);
     vg_info("serving /metrics, /healthz, /readyz on %s (port %u)", prm->listen,
             (unsigned)srv->port);
     return srv;
-
-out_stop_daemon:
-    MHD_stop_daemon(srv->daemon);
-out_free_srv:
-    server_free(srv);
-    return NULL;
 }
 
 void vg_http_stop(vg_http_server *srv)

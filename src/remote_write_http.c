@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/listen_addr.h"
+#include "src/http_daemon.h"
 #include "core/log.h"
 
 #ifdef VIGIL_HAVE_MHD
@@ -124,47 +124,22 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     *req_cls = NULL;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char line[256];
-    (void)cls;
-    vsnprintf(line, sizeof(line), fmt, ap);
-    line[strcspn(line, "\n")] = '\0';
-    vg_warn("remote-write http: %s", line);
-}
-
 vg_rw_http *vg_rw_http_start(vg_rw_receiver *rx, vg_error *err)
 {
     const char *listen = vg_rw_receiver_params(rx)->listen;
-    vg_listen_addr a;
-    const char *why = vg_listen_parse(listen, &a);
-    vg_rw_http *srv = why == NULL ? calloc(1, sizeof(*srv)) : NULL;
+    vg_rw_http *srv = calloc(1, sizeof(*srv));
     if (srv == NULL) {
-        vg_error_set_at(err, why ? VG_ECONFIG : VG_ENOMEM, "remote_write.listen", "\"%s\" %s",
-                        listen, why ? why : "out of memory");
+        vg_error_set(err, VG_ENOMEM, "remote-write receiver");
         return NULL;
     }
     srv->rx = rx;
-    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    if (a.ss.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    errno = 0;
-    srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv,
-                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,  /* first */
-                                   MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a.ss,
-                                   MHD_OPTION_CONNECTION_LIMIT, CONN_MAX,
-                                   MHD_OPTION_CONNECTION_TIMEOUT, CONN_IDLE_S,
-                                   MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-                                   MHD_OPTION_END);
-    const union MHD_DaemonInfo *info =
-        srv->daemon ? MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
-    if (info == NULL || info->port == 0) {
-        vg_error_set_at(err, VG_EIO, listen, "cannot serve remote-write here: %s",
-                        errno != 0 ? strerror(errno) : "libmicrohttpd refused");
-        vg_rw_http_stop(srv);
+    vg_http_daemon_opts o = {listen, "remote-write", handle, srv, completed, CONN_MAX, 0,
+                             CONN_IDLE_S};
+    srv->daemon = vg_http_daemon_start(&o, &srv->port, err);
+    if (srv->daemon == NULL) {
+        free(srv);
         return NULL;
     }
-    srv->port = info->port;
     vg_info("serving POST %s on %s (port %u), to topic %s", WRITE_PATH, listen,
             (unsigned)srv->port, vg_rw_receiver_params(rx)->topic);
     return srv;

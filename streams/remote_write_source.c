@@ -45,16 +45,7 @@ static int configure(const vg_conf_doc *doc, const json_t *cfg, vg_rw_params *pr
 {
     int rc = vg_conf_apply(doc, cfg, "remote_write", rw_fields, VG_CONF_COUNT(rw_fields), NULL,
                            prm, err);
-    if (rc != VG_OK)
-        return rc;
-    vg_listen_addr a;
-    const char *why = vg_listen_parse(prm->listen, &a);
-    if (why == NULL)
-        return VG_OK;
-    char where[64];
-    vg_conf_where(doc, cfg, "listen", 0, where, sizeof(where));
-    return vg_error_set_at(err, VG_ECONFIG, where, "remote_write.listen: \"%s\" %s",
-                           prm->listen, why);
+    return rc == VG_OK ? vg_listen_check(doc, cfg, "remote_write", prm->listen, err) : rc;
 }
 
 static int rw_check(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)

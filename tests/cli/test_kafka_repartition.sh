@@ -39,15 +39,6 @@ for who in solo a b plain; do
         '{"metrics": {"listen": "127.0.0.1:0"}}'
 done
 
-assigned() {
-    grep -Eo 'partitions (assigned|revoked): [0-9]+' "$tmp/$1.log" | tail -n1 |
-        awk '/assigned/ {print $3 + 0; next} {print 0}'
-}
-split_settled() {
-    local a b
-    a=$(assigned a) b=$(assigned b)
-    [ "${a:-0}" -ge 1 ] && [ "${b:-0}" -ge 1 ] && [ $((a + b)) = 4 ] && [ "$(assigned solo)" = 4 ]
-}
 points_read() {
     curl -s "$1/metrics" | awk '/^vigil_points_read_total/ {print $2}'
 }
@@ -59,8 +50,8 @@ kl_vigil_start solo "$tmp/solo.json"; solo_pid=$vigil_pid
 kl_vigil_start a "$tmp/a.json"; a_pid=$vigil_pid
 kl_vigil_start b "$tmp/b.json"; b_pid=$vigil_pid
 url_a=$(kl_metrics_url "$tmp/a.log") url_b=$(kl_metrics_url "$tmp/b.log")
-kl_wait 60 "both members holding partitions" split_settled
-echo "split: a holds $(assigned a), b holds $(assigned b) partitions"
+kl_wait 60 "both members holding partitions" kl_pair_settled
+echo "split: a holds $(kl_assigned a), b holds $(kl_assigned b) partitions"
 
 # vigil created the internal topic with the input's 4 partitions.
 meta=$(kcat -b "$broker" -L -t pair-unkeyed-repartition)
