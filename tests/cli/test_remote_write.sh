@@ -37,7 +37,7 @@ for case in "$corpus"/*/; do
     read -r method path <"$case/request"
     got=$(curl -s -o /dev/null -w '%{http_code}' -X "$method" \
         -H 'Content-Encoding: snappy' -H 'Content-Type: application/x-protobuf' \
-        --data-binary @"$case/body" "http://127.0.0.1:$rw_port$path")
+        --data-binary @"$case/input" "http://127.0.0.1:$rw_port$path")
     [ "$got" = "$(cat "$case/expect")" ] ||
         kl_fail "$(basename "$case"): answered $got, not $(cat "$case/expect")"
 done
