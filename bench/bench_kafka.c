@@ -649,7 +649,7 @@ int main(int argc, char **argv)
         const char *which = argc > 4 ? argv[4] : "both";
         if (n < SERIES || rounds < 1 || rounds > ROUNDS_MAX ||
             (strcmp(which, "both") != 0 && strcmp(which, "raw") != 0 &&
-             strcmp(which, "vigil") != 0))
+             strcmp(which, "vigil") != 0 && strcmp(which, "repartition") != 0))
             goto usage;
         if (throughput(n, rounds, which) != 0)
             return 1;
