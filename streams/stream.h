@@ -95,9 +95,10 @@ typedef struct vg_sink_ops {
     /* 1: a record of every event (event log, console), muted incidents
      * included; 0: a notification channel, which muted incidents skip. */
     int   records_muted;
-    /* NULL-able: takes every scored point (s borrowed for the call). Must
-     * not block: scores are derived data, dropped (and counted) rather
-     * than ever holding scoring or a checkpoint back. */
+    /* NULL-able: takes every scored point (s borrowed for the call), from
+     * the scoring threads, several at once: thread-safe, and never blocks
+     * (scores are derived data, dropped and counted rather than ever holding
+     * scoring or a checkpoint back). A series' points come in order. */
     void  (*score)(void *self, const vg_score_sample *s);
 } vg_sink_ops;
 
