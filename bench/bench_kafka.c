@@ -30,7 +30,7 @@
  *   leaves, detector warm-up) are not measured: measuring starts once events
  *   have come back within 50 ms for 2 s, and at least 5 s in.
  *
- * usage: bench_kafka [throughput [messages] [rounds] [both|raw|vigil]]
+ * usage: bench_kafka [throughput [messages] [rounds] [both|raw|vigil|repartition]]
  *        bench_kafka latency [rate] [seconds] [runs] [input fetch.wait.max.ms]
  * With no arguments: throughput 1000000 5 both, then latency 50000 10 3. */
 #include <jansson.h>
@@ -231,6 +231,10 @@ static int run_clock_tick(void *ctx, uint64_t idle_ms)
     return c->first_poll != 0 && idle_ms >= IDLE_END_MS;
 }
 
+/* With rekey, the input topic has "repartition": true: every point is
+ * re-keyed through <group>-<topic>-repartition before it is scored. */
+static int rekey_input;
+
 /* vigil end to end: every detector at its defaults, `workers` scoring
  * workers, events to the alert topic, a fresh group. Returns msgs/s. */
 static double vigil_round(const char *brokers, long n, int round, int workers,
@@ -239,12 +243,14 @@ static double vigil_round(const char *brokers, long n, int round, int workers,
     char text[1024];
     snprintf(text, sizeof(text),
              "{\"log\": {\"level\": \"warn\"}, \"workers\": %d,"
-             " \"input\": {\"brokers\": \"%s\", \"group\": \"bench-vigil-%d-%d\","
-             "  \"topics\": [{\"name\": \"" INPUT "\", \"format\": \"json\"}],"
+             " \"input\": {\"brokers\": \"%s\", \"group\": \"bench-vigil-%s%d-%d\","
+             "  \"topics\": [{\"name\": \"" INPUT "\", \"format\": \"json\","
+             " \"repartition\": %s}],"
              "  \"kafka\": {\"session.timeout.ms\": 6000}},"
              " \"outputs\": [{\"type\": \"kafka\", \"brokers\": \"%s\", \"topic\": \"" ALERTS
              "\"}]}",
-             workers, brokers, round, workers, brokers);
+             workers, brokers, rekey_input ? "rekey-" : "", round, workers,
+             rekey_input ? "true" : "false", brokers);
     vg_config *cfg = load_config(text);
     run_clock clock = {0};
     vg_run_options opt = {.should_stop = run_clock_tick, .ctx = &clock};
@@ -288,6 +294,30 @@ static void print_ratio(const char *label, const double *ratio, int rounds)
            vg_bench_median(sorted, (size_t)rounds), lo, hi);
 }
 
+/* (b) against (c), vigil with its input re-keyed, alternated: the cost of
+ * the repartition stage (default workers). */
+static int repartition_cost(const char *brokers, long n, int rounds)
+{
+    double plain[ROUNDS_MAX], rekeyed[ROUNDS_MAX], ratio[ROUNDS_MAX];
+    uint64_t events = 0, rekeyed_events = 0;
+    for (int r = 0; r < rounds; r++) {
+        for (int k = 0; k < 2; k++) {  /* alternate which goes first */
+            rekey_input = (r + k) % 2;
+            double v = vigil_round(brokers, n, r, 0, rekey_input ? &rekeyed_events : &events);
+            *(rekey_input ? &rekeyed[r] : &plain[r]) = v;
+        }
+        ratio[r] = rekeyed[r] / plain[r];
+        printf("round %d: vigil %.0f msgs/s, re-keyed %.0f msgs/s (%.2f), %llu / %llu events\n",
+               r + 1, plain[r], rekeyed[r], ratio[r], (unsigned long long)events,
+               (unsigned long long)rekeyed_events);
+        fflush(stdout);
+    }
+    print_row("(b) vigil end to end (vg_run)", plain, rounds);
+    print_row("(c) vigil, input \"repartition\": true", rekeyed, rounds);
+    print_ratio("(c)/(b), median (target >= 0.70)", ratio, rounds);
+    return 0;
+}
+
 /* vigil is run with one scoring worker and with one per online CPU (the
  * default), each against the ceiling of the same round. */
 static int throughput(long n, int rounds, const char *which)
@@ -298,6 +328,11 @@ static int throughput(long n, int rounds, const char *which)
     vg_broker *bk = start_broker();
     const char *brokers = vg_broker_bootstrap(bk);
     double size = produce_all(brokers, n);
+    if (strcmp(which, "repartition") == 0) {
+        repartition_cost(brokers, n, rounds);
+        vg_broker_stop(bk);
+        return 0;
+    }
     printf("throughput: %ld messages (mean %.1f bytes), %d series, %d partitions, "
            "%d rounds\n", n, size, SERIES, PARTITIONS, rounds);
     double raw[ROUNDS_MAX], vigil[ROUNDS_MAX], vigil1[ROUNDS_MAX], ratio[ROUNDS_MAX],
@@ -641,7 +676,7 @@ int main(int argc, char **argv)
         const char *which = argc > 4 ? argv[4] : "both";
         if (n < SERIES || rounds < 1 || rounds > ROUNDS_MAX ||
             (strcmp(which, "both") != 0 && strcmp(which, "raw") != 0 &&
-             strcmp(which, "vigil") != 0))
+             strcmp(which, "vigil") != 0 && strcmp(which, "repartition") != 0))
             goto usage;
         if (throughput(n, rounds, which) != 0)
             return 1;
@@ -660,7 +695,7 @@ int main(int argc, char **argv)
     }
 usage:
     fprintf(stderr, "usage: bench_kafka [throughput [messages >= %d] [rounds 1..%d] "
-                    "[both|raw|vigil]]\n"
+                    "[both|raw|vigil|repartition]]\n"
                     "       bench_kafka latency [rate] [seconds] [runs 1..%d] "
                     "[input fetch.wait.max.ms]\n",
                     SERIES, ROUNDS_MAX, ROUNDS_MAX);

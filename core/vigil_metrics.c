@@ -29,6 +29,8 @@ static const char *const event_states[] = {"firing", "resolved", NULL};
 static const char *const reload_results[] = {"success", "failure", NULL};
 static const char *const feedback_results[] = {"not_anomalous", "anomalous", "refused",
                                                "unauthorized", NULL};
+static const char *const rw_codes[] = {"204", "400", "413", "503", NULL};
+static const char *const score_results[] = {"sent", "dropped", "rejected", NULL};
 
 #define COUNTER(id, name, help) \
     [id] = {{VG_METRIC_COUNTER, name, help, {NULL}, 0, NULL, 0}, NULL}
@@ -60,6 +62,19 @@ static const vigil_metric table[VG_M__COUNT] = {
             "Partial last lines found in the event log on open and cut off."),
     COUNTER(VG_M_CHECKPOINTS_HELD, "vigil_checkpoints_held",
             "Checkpoints held back (offsets not committed) because something was not durable."),
+    COUNTER(VG_M_POINTS_REPARTITIONED, "vigil_points_repartitioned",
+            "Points of \"repartition\" topics re-keyed by series to their internal topic."),
+    COUNTER(VG_M_POINTS_OUT_OF_ORDER, "vigil_points_out_of_order",
+            "Points older than their series' last point (scored anyway)."),
+    COUNTER(VG_M_SERIES_MULTI_PARTITION, "vigil_series_multi_partition",
+            "Series seen arriving on a second partition (an unkeyed topic: set "
+            "\"repartition\" on it)."),
+    COUNTER(VG_M_SCORE_POST_FAILURES, "vigil_score_post_failures",
+            "Remote-write output requests that failed (retried unless rejected)."),
+    COUNTER(VG_M_ALERTMANAGER_DROPPED, "vigil_alertmanager_dropped",
+            "Alerts dropped unsent: the queue was full, or vigil closed."),
+    COUNTER(VG_M_PROCESS_CPU, "process_cpu_seconds",
+            "Total user and system CPU time spent, in seconds."),
     COUNTER_BY(VG_M_PARSE_ERRORS, "vigil_parse_errors",
                "Input messages or lines rejected by a parser, by reason.",
                "reason", 32, NULL),
@@ -72,6 +87,15 @@ static const vigil_metric table[VG_M__COUNT] = {
     COUNTER_BY(VG_M_FEEDBACK, "vigil_feedback",
                "Verdicts on incidents (POST /feedback): applied by verdict, refused, or "
                "without the token.", "result", 4, feedback_results),
+    COUNTER_BY(VG_M_REMOTE_WRITE_REQUESTS, "vigil_remote_write_requests",
+               "Remote-write requests received, by the HTTP status answered.", "code", 8,
+               rw_codes),
+    COUNTER_BY(VG_M_SCORE_POINTS, "vigil_score_points",
+               "Scored points of the remote-write output, by result.", "result", 3,
+               score_results),
+    COUNTER_BY(VG_M_DEAD_LETTERS, "vigil_dead_letters",
+               "Rejected messages sent to the dead-letter topic, by parser reason.", "reason",
+               32, NULL),
     /* One child per rule and severity (the config bounds them): 2 x 257. */
     [VG_M_INCIDENTS_FIRING] = {{VG_METRIC_GAUGE, "vigil_incidents_firing",
                                 "Incidents firing now and notified (not muted), by rule and "
@@ -86,6 +110,20 @@ static const vigil_metric table[VG_M__COUNT] = {
                            "Events or state an output failed to make durable, by output and "
                            "reason (retried; the checkpoint waits).", {"sink", "reason"}, 64,
                            NULL, 0}, NULL},
+    [VG_M_BUILD_INFO] = {{VG_METRIC_GAUGE, "vigil_build_info",
+                          "Always 1; the version of this vigil as a label.", {"version"}, 1,
+                          NULL, 0}, NULL},
+    GAUGE(VG_M_CHECKPOINT_LAST, "vigil_last_checkpoint_timestamp_seconds",
+          "Unix time of the last checkpoint that saved every partition and committed."),
+    GAUGE(VG_M_CHECKPOINT_AGE, "vigil_checkpoint_age_seconds",
+          "Seconds since the last complete checkpoint (since the start before the first)."),
+    GAUGE(VG_M_ALERTMANAGER_QUEUE, "vigil_alertmanager_queue_depth",
+          "Alerts waiting to be posted to Alertmanager (held resolutions included)."),
+    GAUGE(VG_M_PROCESS_RSS, "process_resident_memory_bytes", "Resident memory size in bytes."),
+    GAUGE(VG_M_PROCESS_FDS, "process_open_fds", "Number of open file descriptors."),
+    GAUGE(VG_M_PROCESS_MAX_FDS, "process_max_fds", "Maximum number of open file descriptors."),
+    GAUGE(VG_M_PROCESS_START, "process_start_time_seconds",
+          "Start time of the process since the Unix epoch, in seconds."),
     [VG_M_BATCH_SECONDS] = {{VG_METRIC_HISTOGRAM, "vigil_batch_duration_seconds",
                              "Time to score one batch of points.", {NULL}, 0, batch_bounds,
                              sizeof(batch_bounds) / sizeof(batch_bounds[0])}, NULL},

@@ -32,6 +32,12 @@ typedef enum vg_metric_id {
     VG_M_OFFSET_REWINDS,         /* vigil_offset_rewinds_total */
     VG_M_EVENT_LOG_TORN,         /* vigil_event_log_torn_lines_total */
     VG_M_CHECKPOINTS_HELD,       /* vigil_checkpoints_held_total */
+    VG_M_POINTS_REPARTITIONED,   /* vigil_points_repartitioned_total */
+    VG_M_POINTS_OUT_OF_ORDER,    /* vigil_points_out_of_order_total */
+    VG_M_SERIES_MULTI_PARTITION, /* vigil_series_multi_partition_total */
+    VG_M_SCORE_POST_FAILURES,    /* vigil_score_post_failures_total */
+    VG_M_ALERTMANAGER_DROPPED,   /* vigil_alertmanager_dropped_total */
+    VG_M_PROCESS_CPU,            /* process_cpu_seconds_total */
     /* counters with one label */
     VG_M_PARSE_ERRORS,           /* vigil_parse_errors_total{reason} */
     VG_M_EVENTS,                 /* vigil_events_total{state="firing|resolved"} */
@@ -39,11 +45,22 @@ typedef enum vg_metric_id {
     VG_M_CONFIG_RELOADS,         /* vigil_config_reloads_total{result="success|failure"} */
     VG_M_FEEDBACK,               /* vigil_feedback_total{result="not_anomalous|anomalous|
                                     refused|unauthorized"} */
+    VG_M_REMOTE_WRITE_REQUESTS,  /* vigil_remote_write_requests_total{code} */
+    VG_M_SCORE_POINTS,           /* vigil_score_points_total{result="sent|dropped|rejected"} */
+    VG_M_DEAD_LETTERS,           /* vigil_dead_letters_total{reason} */
     /* gauges */
     VG_M_INCIDENTS_FIRING,       /* vigil_incidents_firing */
     VG_M_SERIES_ACTIVE,          /* vigil_series_active */
     VG_M_CONSUMER_LAG,           /* vigil_consumer_lag_messages{topic,partition} */
     VG_M_NOT_DURABLE,            /* vigil_not_durable_total{sink,reason} */
+    VG_M_BUILD_INFO,             /* vigil_build_info{version} = 1 */
+    VG_M_CHECKPOINT_LAST,        /* vigil_last_checkpoint_timestamp_seconds */
+    VG_M_CHECKPOINT_AGE,         /* vigil_checkpoint_age_seconds */
+    VG_M_ALERTMANAGER_QUEUE,     /* vigil_alertmanager_queue_depth */
+    VG_M_PROCESS_RSS,            /* process_resident_memory_bytes */
+    VG_M_PROCESS_FDS,            /* process_open_fds */
+    VG_M_PROCESS_MAX_FDS,        /* process_max_fds */
+    VG_M_PROCESS_START,          /* process_start_time_seconds */
     /* histograms */
     VG_M_BATCH_SECONDS,          /* vigil_batch_duration_seconds */
     VG_M__COUNT
@@ -78,6 +95,11 @@ double vg_metric_seconds(void);
  * revoked so a stale value does not linger. */
 void vg_metric_lag_set(const char *topic, int32_t partition, int64_t lag);
 void vg_metric_lag_drop(const char *topic, int32_t partition);
+
+/* Reads this process' CPU time, resident memory, open and allowed file
+ * descriptors and start time from /proc into the process_* metrics (the
+ * names every Prometheus client library uses). Call it before rendering. */
+void vg_metric_process_refresh(void);
 
 /* An output ("kafka", "ndjson", "state", ...) failed to make something
  * durable, for `reason` ("delivery", "enqueue", "write", "fsync", "save"):

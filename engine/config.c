@@ -37,6 +37,8 @@ static const vg_conf_field core_fields[] = {
     {"state", VG_CONF_OBJECT, C(state), 0, 0, 0, NULL, "saved state of `vigil run` (state.*)"},
     {"metrics", VG_CONF_OBJECT, C(metrics), 0, 0, 0, NULL,
      "the /metrics, /healthz and /readyz endpoint (metrics.*; absent: off)"},
+    {"remote_write", VG_CONF_OBJECT, C(remote_write), 0, 0, 0, NULL,
+     "Prometheus remote-write receiver of `vigil run` (remote_write.*; absent: off)"},
     {"outputs", VG_CONF_ARRAY, C(outputs), 0, 0, 0, NULL,
      "[{\"type\": ..., ...}]: where events go (outputs[].*; absent: console)"},
     {"rules", VG_CONF_ARRAY, C(rules), 0, 0, 0, NULL,

@@ -33,6 +33,7 @@ typedef struct vg_config {
     const json_t   *csv;         /* CSV reader options */
     const json_t   *state;       /* saved-state options */
     const json_t   *metrics;     /* /metrics endpoint */
+    const json_t   *remote_write; /* Prometheus remote-write receiver */
     const json_t   *rules;       /* per-series rules */
 } vg_config;
 

@@ -40,6 +40,7 @@ void vg__series_reset(vg_pipeline *p, void *state, uint32_t prof, uint64_t hash)
     head->points = 0;
     head->partition = -1;
     head->profile = prof;
+    head->multi_partition = 0;
     vg_window_init((vg_window *)(block + p->window_offset), p->cfg->window);
     uint64_t seed = mix_seed((uint64_t)p->cfg->seed, hash);
     for (size_t i = 0; i < pr->n_detectors; i++) {
@@ -216,7 +217,8 @@ void vg__scorer_collect(vg_pipeline *p, vg_scorer *s)
 {
     p->stats.points += s->points;
     p->stats.out_of_order += s->out_of_order;
-    s->points = s->out_of_order = 0;
+    p->stats.multi_partition += s->multi_partition;
+    s->points = s->out_of_order = s->multi_partition = 0;
 }
 
 /* The scoring threads the config asks for: 0 means one per online CPU. */

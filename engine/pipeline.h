@@ -49,6 +49,7 @@ typedef struct vg_pipeline_stats {
     uint64_t events_resolved;
     uint64_t sink_errors;
     uint64_t out_of_order;   /* points older than their series' last point (scored anyway) */
+    uint64_t multi_partition; /* series seen on a second Kafka partition */
     uint64_t state_mismatch; /* saved series started fresh: their rule changed */
 } vg_pipeline_stats;
 

@@ -39,6 +39,7 @@ typedef struct series_head {
     uint64_t    points;
     int32_t     partition;  /* the Kafka partition that last fed it; -1 for files */
     uint32_t    profile;
+    uint8_t     multi_partition;  /* seen on a second partition (reported once) */
 } series_head;
 
 typedef struct detector_slot {
@@ -79,6 +80,8 @@ typedef struct vg_scorer {
     uint64_t         timing_tick;  /* points since the last timed one */
     uint64_t         points;
     uint64_t         out_of_order;
+    uint64_t         multi_partition;  /* series seen on a second partition */
+    vg_ratelimit     order_log, partition_log;  /* their log lines, per thread */
     vg_deferred     *deferred;
     vg_point_result *results;   /* with deferred and a hook: by batch index */
 } vg_scorer;

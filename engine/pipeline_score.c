@@ -300,6 +300,52 @@ static int judge(const profile *pr, series_head *head, int in_incident, int froz
     return anomalous;
 }
 
+/* The outputs that write scores (remote-write) get every scored point, on
+ * the scoring thread (their score op is thread-safe and never blocks). */
+static void send_scores(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
+                        const vg_point_result *r)
+{
+    for (size_t i = 0; i < p->n_sinks; i++) {
+        if (p->sinks[i]->ops->score == NULL)
+            continue;
+        vg_score_sample s = {vg_batch_key(b, pt), pt->key_len, pt->ts_ms, pt->value, r->score,
+                             r->expected, r->lower, r->upper};
+        p->sinks[i]->ops->score(p->sinks[i]->self, &s);
+    }
+}
+
+/* Points of one series must arrive in order, from one partition: a producer
+ * that does not key by series breaks both (two members would each keep half
+ * a model). Counted, and logged (rate-limited) with the series and the fix. */
+static void check_arrival(vg_scorer *s, const vg_batch *b, const vg_point *pt,
+                          series_head *head)
+{
+    int key_len = (int)pt->key_len;
+    if (pt->ts_ms < head->last_ts) {
+        s->out_of_order++;
+        vg_metric_inc(VG_M_POINTS_OUT_OF_ORDER, 1);
+        vg_log_limited(&s->order_log, VG_LOG_WARN,
+                       "series %.*s: point at %lld ms is older than its last (%lld ms), from "
+                       "%s/%d@%lld; scored anyway. Unkeyed topic? key the producer by series or "
+                       "set \"repartition\": true on the topic", key_len, vg_batch_key(b, pt),
+                       (long long)pt->ts_ms, (long long)head->last_ts,
+                       pt->origin.source ? pt->origin.source : "-", (int)pt->origin.partition,
+                       (long long)pt->origin.offset);
+    }
+    if (head->partition >= 0 && pt->origin.partition >= 0 &&
+        pt->origin.partition != head->partition && !head->multi_partition) {
+        head->multi_partition = 1;
+        s->multi_partition++;
+        vg_metric_inc(VG_M_SERIES_MULTI_PARTITION, 1);
+        vg_log_limited(&s->partition_log, VG_LOG_WARN,
+                       "series %.*s arrives on partitions %d and %d of %s: its messages are not "
+                       "keyed by series, so its state splits between group members. Key the "
+                       "producer by series or set \"repartition\": true on the topic",
+                       key_len, vg_batch_key(b, pt), (int)head->partition,
+                       (int)pt->origin.partition, pt->origin.source ? pt->origin.source : "-");
+    }
+}
+
 int vg__muted_now(vg_pipeline *p, const void *block, int64_t ts_ms)
 {
     uint32_t k = ((const series_head *)block)->profile;
@@ -316,8 +362,7 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
     sc.pr = vg__profile_of(p, block);
     const profile *pr = sc.pr;
 
-    if (pt->ts_ms < head->last_ts)
-        s->out_of_order++;
+    check_arrival(s, b, pt, head);
     head->last_ts = pt->ts_ms;
     head->points++;
     head->partition = pt->origin.partition;
@@ -358,6 +403,7 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
 
     if (r.event != VG_ALERT_NORMAL)
         emit_event(p, s, b, i, head, &r, &sc, muted_now);
+    send_scores(p, b, pt, &r);
     if (s->results != NULL)
         s->results[i] = r;
     else if (p->hook != NULL)

@@ -21,8 +21,9 @@ packages=(
 if [ "${1:-}" = "--test" ]; then
     packages+=(
         kcat curl python3                      # independent clients in the CLI tests
-        prometheus                             # promtool check metrics
+        prometheus                             # promtool; remote-write in and out
         prometheus-alertmanager                # the real Alertmanager
+        victoria-metrics                       # scores written back (remote-write output)
         chromium                               # renders the replay report
         collectd-core                          # a real write_kafka producer
     )

@@ -21,7 +21,10 @@
 #include <sys/socket.h>
 
 #include "core/log.h"
+#include "core/vigil_metrics.h"
+#include "core/listen_addr.h"
 #include "src/feedback_http.h"
+#include "src/http_daemon.h"
 
 #ifdef VIGIL_HAVE_MHD
 #include <microhttpd.h>
@@ -40,49 +43,6 @@ static const vg_conf_field http_fields[] = {
      "file holding the bearer token of POST /feedback; empty: no /feedback"},
 };
 
-/* A resolved listen address. */
-typedef struct listen_addr {
-    struct sockaddr_storage ss;
-    socklen_t               len;
-} listen_addr;
-
-/* Splits "host:port" or "[host]:port" and resolves it without any lookup
- * beyond the text itself ("localhost" is 127.0.0.1). Returns NULL or why not. */
-static const char *parse_listen(const char *text, listen_addr *out)
-{
-    char host[64];
-    const char *colon = strrchr(text, ':');
-    if (colon == NULL)
-        return "must be host:port";
-    size_t hlen = (size_t)(colon - text);
-    const char *h = text;
-    if (hlen >= 2 && text[0] == '[' && text[hlen - 1] == ']') {
-        h++;
-        hlen -= 2;
-    }
-    if (hlen == 0 || hlen >= sizeof(host))
-        return "needs a host before the port (0.0.0.0 for every interface)";
-    memcpy(host, h, hlen);
-    host[hlen] = '\0';
-    const char *port = colon + 1;
-    if (*port == '\0' || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port) ||
-        atoi(port) > 65535)
-        return "port must be a number from 0 to 65535";
-    if (strcmp(host, "localhost") == 0)
-        snprintf(host, sizeof(host), "127.0.0.1");
-
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-    if (getaddrinfo(host, port, &hints, &res) != 0 || res == NULL)
-        return "host must be a numeric IPv4 or IPv6 address or localhost";
-    memcpy(&out->ss, res->ai_addr, res->ai_addrlen);
-    out->len = res->ai_addrlen;
-    freeaddrinfo(res);
-    return NULL;
-}
-
 void vg_http_describe(FILE *out)
 {
     vg_conf_describe(http_fields, VG_CONF_COUNT(http_fields), "metrics", out);
@@ -93,16 +53,7 @@ int vg_http_configure(const vg_conf_doc *doc, const json_t *obj, vg_http_params 
 {
     int rc = vg_conf_apply(doc, obj, "metrics", http_fields, VG_CONF_COUNT(http_fields),
                            NULL, prm, err);
-    if (rc != VG_OK)
-        return rc;
-    listen_addr a;
-    const char *why = parse_listen(prm->listen, &a);
-    if (why == NULL)
-        return VG_OK;
-    char where[64];
-    vg_conf_where(doc, obj, "listen", 0, where, sizeof(where));
-    return vg_error_set_at(err, VG_ECONFIG, where, "metrics.listen: \"%s\" %s",
-                           prm->listen, why);
+    return rc == VG_OK ? vg_listen_check(doc, obj, "metrics", prm->listen, err) : rc;
 }
 
 struct vg_http_server {
@@ -193,6 +144,7 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status,
 
 static enum MHD_Result reply_metrics(vg_http_server *srv, struct MHD_Connection *conn)
 {
+    vg_metric_process_refresh();
     vg_error err = {0};
     size_t len = 0;
     char *text = vg_metrics_render(srv->reg, &len, &err);
@@ -298,63 +250,28 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **req_cls,
     *req_cls = NULL;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char line[256];
-    (void)cls;
-    vsnprintf(line, sizeof(line), fmt, ap);
-    line[strcspn(line, "\n")] = '\0';
-    vg_warn("http: %s", line);
-}
-
 vg_http_server *vg_http_start(const vg_http_params *prm, const vg_metrics *reg,
                               vg_error *err)
 {
-    listen_addr a;
-    const char *why = parse_listen(prm->listen, &a);
-    if (why != NULL) {
-        vg_error_set_at(err, VG_ECONFIG, "metrics.listen", "\"%s\" %s", prm->listen, why);
-        return NULL;
-    }
     vg_http_server *srv = server_new(reg, err);
     if (srv == NULL)
         return NULL;
     if (prm->feedback_token_file[0] != '\0' &&
-        (srv->feedback = vg_feedback_inbox_open(prm->feedback_token_file, err)) == NULL)
-        goto out_free_srv;
-    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    if (a.ss.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    errno = 0;
-    srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv,
-                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,  /* first */
-                                   MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a.ss,
-                                   MHD_OPTION_CONNECTION_LIMIT, CONN_MAX,
-                                   MHD_OPTION_PER_IP_CONNECTION_LIMIT, CONN_PER_IP,
-                                   MHD_OPTION_CONNECTION_TIMEOUT, CONN_IDLE_S,
-                                   MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
-                                   MHD_OPTION_END);
+        (srv->feedback = vg_feedback_inbox_open(prm->feedback_token_file, err)) == NULL) {
+        server_free(srv);
+        return NULL;
+    }
+    vg_http_daemon_opts o = {prm->listen, "/metrics", handle, srv, request_done,
+                             CONN_MAX, CONN_PER_IP, CONN_IDLE_S};
+    srv->daemon = vg_http_daemon_start(&o, &srv->port, err);
     if (srv->daemon == NULL) {
-        vg_error_set_at(err, VG_EIO, prm->listen, "cannot serve /metrics here: %s",
-                        errno != 0 ? strerror(errno) : "libmicrohttpd refused");
-        goto out_free_srv;
+        server_free(srv);
+        return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon,
-                                                           MHD_DAEMON_INFO_BIND_PORT);
-    if (info == NULL || info->port == 0) {
-        vg_error_set_at(err, VG_EIO, prm->listen, "cannot tell which port was bound");
-        goto out_stop_daemon;
-    }
-    srv->port = info->port;
+    vg_metrics_set(vg_metric_with(VG_M_BUILD_INFO, (const char *const[]){VIGIL_VERSION}), 1);
     vg_info("serving /metrics, /healthz, /readyz on %s (port %u)", prm->listen,
             (unsigned)srv->port);
     return srv;
-
-out_stop_daemon:
-    MHD_stop_daemon(srv->daemon);
-out_free_srv:
-    server_free(srv);
-    return NULL;
 }
 
 void vg_http_stop(vg_http_server *srv)

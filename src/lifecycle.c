@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core/vigil_metrics.h"
@@ -52,6 +53,7 @@ struct vg_lifecycle {
     int32_t              assigned[ASSIGNED_MAX];  /* partition numbers, unique */
     size_t               n_assigned;
     int64_t              last_checkpoint;
+    int64_t              last_complete;  /* of the last checkpoint that saved and committed all */
     hold                 held;
     vg_ratelimit         hold_log;
     char                 not_ready[300];
@@ -179,6 +181,8 @@ static int checkpoint(vg_lifecycle *lc, const int32_t *parts, size_t n)
     lc->st.checkpoints++;
     if (failed < 0) {
         hold_release(lc);
+        lc->last_complete = vg_now_ms();
+        vg_metric_set(VG_M_CHECKPOINT_LAST, (double)time(NULL));  /* wall clock: Unix time */
         return VG_OK;
     }
     hold_back(lc, "state of partition %d not saved: %s: %s", (int)failed, err.where, err.msg);
@@ -363,7 +367,7 @@ vg_lifecycle *vg_lifecycle_open(const vg_config *cfg, vg_pipeline *p, vg_error *
     lc->ks = vg_kafka_source_new(cfg->doc, cfg->input, &hooks, err);
     if (lc->ks == NULL)
         goto out_free_lifecycle;
-    lc->last_checkpoint = vg_now_ms();
+    lc->last_checkpoint = lc->last_complete = vg_now_ms();
     return lc;
 
 out_free_lifecycle:
@@ -387,6 +391,7 @@ int vg_lifecycle_poll(vg_lifecycle *lc, vg_batch *out, int timeout_ms)
 const char *vg_lifecycle_not_ready(vg_lifecycle *lc)
 {
     vg_kafka_source_report_lag(lc->ks);
+    vg_metric_set(VG_M_CHECKPOINT_AGE, (double)(vg_now_ms() - lc->last_complete) / 1000.0);
     if (lc->held.paused) {
         snprintf(lc->not_ready, sizeof(lc->not_ready), "consumption paused: %s",
                  lc->held.reason);

@@ -12,11 +12,14 @@
 #include "src/feedback_http.h"
 #include "src/http_server.h"
 #include "src/lifecycle.h"
+#include "src/remote_write_http.h"
 
 typedef struct runner {
     const vg_config *cfg;      /* the first config: the input and state settings */
     vg_config       *reloaded; /* the config the pipeline runs now, after a reload */
     vg_http_server  *http;
+    vg_rw_receiver  *rw;       /* NULL without "remote_write" */
+    vg_rw_http      *rw_http;
     vg_pipeline     *p;
     vg_lifecycle    *lc;
     vg_run_stats     st;
@@ -62,6 +65,11 @@ static int runner_open(runner *r, const vg_config *cfg, vg_error *err)
             return err->code;
         vg_http_set_ready(r->http, "no partitions assigned yet");
     }
+    /* After the source: "embedded" finds the broker it started. */
+    if (cfg->remote_write != NULL &&
+        ((r->rw = vg_rw_receiver_new(cfg->doc, cfg->remote_write, err)) == NULL ||
+         (r->rw_http = vg_rw_http_start(r->rw, err)) == NULL))
+        return err->code;
     return VG_OK;
 }
 
@@ -130,6 +138,8 @@ static void reload(runner *r, const char *path)
 static void runner_close(runner *r)
 {
     vg_http_stop(r->http);
+    vg_rw_http_stop(r->rw_http);
+    vg_rw_receiver_free(r->rw);
     /* Outputs go first: an embedded broker stops with the source. Leaving
      * the group then saves the state once more (nothing is in flight). */
     if (r->p != NULL)

@@ -400,14 +400,21 @@ int vg_am_outbox_disown(vg_am_outbox *o, const char *id)
     return 1;
 }
 
-size_t vg_am_outbox_release(vg_am_outbox *o, int64_t horizon_ms)
+size_t vg_am_outbox_release(vg_am_outbox *o, int64_t now_ms, int64_t horizon_ms)
 {
     size_t n = 0;
-    for (node *nd = o->head; nd != NULL; nd = nd->next)
-        if (nd->resolved && !nd->released && hold_end_ms(o, nd) > horizon_ms) {
+    for (node *nd = o->head; nd != NULL; nd = nd->next) {
+        if (!nd->resolved || nd->released)
+            continue;
+        /* A firing not posted yet is about to be: its hold ends a hold from now. */
+        int64_t end = hold_end_ms(o, nd);
+        if (end == INT64_MAX)
+            end = now_ms + o->params.hold_ms;
+        if (end > horizon_ms) {
             nd->released = 1;
             n++;
         }
+    }
     return n;
 }
 

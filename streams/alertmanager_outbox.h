@@ -65,14 +65,15 @@ void vg_am_outbox_done(vg_am_outbox *o, vg_am_item *items, size_t n, int64_t now
  * still go out once. Returns 1 when the incident was tracked, else 0. */
 int vg_am_outbox_disown(vg_am_outbox *o, const char *id);
 
-/* At close: every queued resolved whose hold would end after horizon_ms
+/* At close (now_ms): every queued resolved whose hold would end after
+ * horizon_ms (a firing not yet posted: a hold after now_ms)
  * becomes due as soon as its firing is posted, its item carrying how long
  * the hold still had to run (ends_in_ms), so the sink can post it with
  * endsAt that much in the future: Alertmanager keeps the alert firing
  * until then, so its firing is still notified first. Its item is the
  * firing alert's text (the annotations Alertmanager's firing notification
  * shows are the last posted). Returns how many. */
-size_t vg_am_outbox_release(vg_am_outbox *o, int64_t horizon_ms);
+size_t vg_am_outbox_release(vg_am_outbox *o, int64_t now_ms, int64_t horizon_ms);
 
 /* Alerts still queued (held ones included). */
 size_t vg_am_outbox_queued(const vg_am_outbox *o);

@@ -151,6 +151,20 @@ static char *batch_body(const vg_am_item *items, size_t n, size_t *len)
 
 /* Posts one batch until it is accepted, rejected, or the sink closes.
  * Called without the lock; takes it only to sleep between retries. */
+
+/* Alerts lost unsent: the sink's count and vigil_alertmanager_dropped_total. */
+static void count_dropped(am_sink *s, uint64_t n)
+{
+    atomic_fetch_add(&s->dropped, n);
+    vg_metric_inc(VG_M_ALERTMANAGER_DROPPED, n);
+}
+
+/* The queue's depth for /metrics; under s->lock. */
+static void show_depth(am_sink *s)
+{
+    vg_metric_set(VG_M_ALERTMANAGER_QUEUE, (double)vg_am_outbox_queued(s->outbox));
+}
+
 static void post_batch(am_sink *s, const vg_am_item *items, size_t n)
 {
     size_t len;
@@ -180,7 +194,7 @@ static void post_batch(am_sink *s, const vg_am_item *items, size_t n)
             break;
         }
         if (atomic_load(&s->closing)) {
-            atomic_fetch_add(&s->dropped, n);
+            count_dropped(s, n);
             break;
         }
         atomic_fetch_add(&s->retries, 1);
@@ -232,6 +246,7 @@ static void *worker_main(void *arg)
         post_batch(s, items, n);
         pthread_mutex_lock(&s->lock);
         vg_am_outbox_done(s->outbox, items, n, vg_now_ms());
+        show_depth(s);
         s->in_flight = 0;
         pthread_cond_broadcast(&s->drained);
     }
@@ -365,11 +380,12 @@ static int am_emit(void *self, const vg_event *ev)
     pthread_mutex_lock(&s->lock);
     int rc = vg_am_outbox_push(s->outbox, ev->id, resolved, copy.severity, json, vg_now_ms(),
                                &dropped);
+    show_depth(s);
     if (s->idle)
         pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->lock);
     if (dropped > 0) {
-        atomic_fetch_add(&s->dropped, dropped);
+        count_dropped(s, dropped);
         vg_log_limited(&s->emit_log, VG_LOG_WARN,
                        "alertmanager: queue full (%lld alerts): oldest dropped",
                        (long long)s->params.queue);
@@ -413,7 +429,8 @@ static void am_close(void *self)
 {
     am_sink *s = self;
     pthread_mutex_lock(&s->lock);
-    if (vg_am_outbox_release(s->outbox, vg_now_ms() + CLOSE_DRAIN_MS / 2) > 0)
+    int64_t now = vg_now_ms();
+    if (vg_am_outbox_release(s->outbox, now, now + CLOSE_DRAIN_MS / 2) > 0)
         pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->lock);
     vg_alertmanager_sink_drain(s, CLOSE_DRAIN_MS);
@@ -424,7 +441,7 @@ static void am_close(void *self)
     pthread_join(s->worker, NULL);
     size_t lost = vg_am_outbox_clear(s->outbox);
     if (lost > 0) {
-        atomic_fetch_add(&s->dropped, lost);
+        count_dropped(s, lost);
         vg_warn("alertmanager: closed with %zu alerts unsent", lost);
     }
     destroy_sync(s);

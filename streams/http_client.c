@@ -51,6 +51,13 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
 
 vg_http *vg_http_new(const char *url, int timeout_ms, const atomic_int *abort, vg_error *err)
 {
+    static const char *const json[] = {"Content-Type: application/json", NULL};
+    return vg_http_new_with(url, timeout_ms, abort, json, err);
+}
+
+vg_http *vg_http_new_with(const char *url, int timeout_ms, const atomic_int *abort,
+                          const char *const *headers, vg_error *err)
+{
     pthread_once(&global_once, global_init);
     if (global_rc != CURLE_OK) {
         vg_error_set(err, VG_EIO, "libcurl: %s", curl_easy_strerror(global_rc));
@@ -63,8 +70,10 @@ vg_http *vg_http_new(const char *url, int timeout_ms, const atomic_int *abort, v
     }
     h->abort = abort;
     h->curl = curl_easy_init();
-    h->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    struct curl_slist *more = h->headers ? curl_slist_append(h->headers, "Expect:") : NULL;
+    struct curl_slist *more = curl_slist_append(NULL, "Expect:");
+    h->headers = more;
+    for (size_t i = 0; headers[i] != NULL && more != NULL; i++)
+        more = curl_slist_append(h->headers, headers[i]);
     if (h->curl == NULL || more == NULL) {
         vg_error_set(err, VG_ENOMEM, "http client");
         goto out_free_curl;
@@ -104,6 +113,12 @@ void vg_http_free(vg_http *h)
 int vg_http_post_json(vg_http *h, const char *body, size_t len, char *reply, size_t cap,
                       vg_error *err)
 {
+    return vg_http_post(h, body, len, reply, cap, err);
+}
+
+int vg_http_post(vg_http *h, const char *body, size_t len, char *reply, size_t cap,
+                 vg_error *err)
+{
     h->reply = reply;
     h->reply_len = 0;
     h->reply_cap = cap;
@@ -122,11 +137,17 @@ int vg_http_post_json(vg_http *h, const char *body, size_t len, char *reply, siz
 
 #else /* !VIGIL_HAVE_CURL */
 
-vg_http *vg_http_new(const char *url, int timeout_ms, const atomic_int *abort, vg_error *err)
+vg_http *vg_http_new_with(const char *url, int timeout_ms, const atomic_int *abort,
+                          const char *const *headers, vg_error *err)
 {
-    (void)url, (void)timeout_ms, (void)abort;
+    (void)url, (void)timeout_ms, (void)abort, (void)headers;
     vg_error_set(err, VG_ECONFIG, "vigil was built without libcurl: no HTTP outputs");
     return NULL;
+}
+
+vg_http *vg_http_new(const char *url, int timeout_ms, const atomic_int *abort, vg_error *err)
+{
+    return vg_http_new_with(url, timeout_ms, abort, NULL, err);
 }
 
 void vg_http_free(vg_http *h)
@@ -134,11 +155,17 @@ void vg_http_free(vg_http *h)
     (void)h;
 }
 
-int vg_http_post_json(vg_http *h, const char *body, size_t len, char *reply, size_t cap,
-                      vg_error *err)
+int vg_http_post(vg_http *h, const char *body, size_t len, char *reply, size_t cap,
+                 vg_error *err)
 {
     (void)h, (void)body, (void)len, (void)reply, (void)cap;
     return vg_error_set(err, VG_EIO, "vigil was built without libcurl");
+}
+
+int vg_http_post_json(vg_http *h, const char *body, size_t len, char *reply, size_t cap,
+                      vg_error *err)
+{
+    return vg_http_post(h, body, len, reply, cap, err);
 }
 
 #endif

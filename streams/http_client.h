@@ -18,6 +18,10 @@ typedef struct vg_http vg_http;
  * abort (NULL-able, borrowed: must outlive the client) is polled during a
  * transfer; non-zero ends it as a network error. */
 vg_http *vg_http_new(const char *url, int timeout_ms, const atomic_int *abort, vg_error *err);
+/* As vg_http_new, posting with these headers (NULL-terminated, copied)
+ * instead of "Content-Type: application/json". */
+vg_http *vg_http_new_with(const char *url, int timeout_ms, const atomic_int *abort,
+                          const char *const *headers, vg_error *err);
 void vg_http_free(vg_http *h);
 
 /* POSTs body[len] as application/json. Returns the HTTP status (> 0), or
@@ -26,6 +30,9 @@ void vg_http_free(vg_http *h);
  * cut to fit), for logging a rejection. */
 int vg_http_post_json(vg_http *h, const char *body, size_t len, char *reply, size_t cap,
                       vg_error *err);
+/* The same, for a client made with other headers: the body as they say. */
+int vg_http_post(vg_http *h, const char *body, size_t len, char *reply, size_t cap,
+                 vg_error *err);
 
 /* Writes url into out[cap] fit for logs: credentials ("user:password@"
  * before the host) become "***@" and the query string "?***". Returns out. */

@@ -14,6 +14,9 @@
 #include "core/vigil_metrics.h"
 #include "streams/kafka_source_internal.h"
 
+/* How long a poll waits for its re-keyed points to be acknowledged. */
+#define REKEY_FLUSH_MS 60000
+
 /* ---- consuming --------------------------------------------------------- */
 
 static void count_reason(vg_kafka_source *ks, const char *reason)
@@ -40,9 +43,8 @@ uint64_t vg_kafka_source_bad_count(const vg_kafka_source *ks, const char *reason
 }
 
 static void bad_message(vg_kafka_source *ks, const rd_kafka_message_t *msg,
-                        const source_topic *t, const vg_error *perr)
+                        const source_topic *t, const char *reason, const vg_error *perr)
 {
-    const char *reason = vg_parser_last_reason(t->ps);
     ks->stats.bad++;
     count_reason(ks, reason);
     vg_metric_label_inc(VG_M_PARSE_ERRORS, reason, 1);
@@ -53,8 +55,8 @@ static void bad_message(vg_kafka_source *ks, const rd_kafka_message_t *msg,
     else
         vg_log_limited(&ks->bad_log, VG_LOG_WARN, "kafka input: %s/%d@%lld: %s (%s)", t->name,
                        (int)msg->partition, (long long)msg->offset, text, reason);
-    if (ks->dlq != NULL)
-        vg__dead_letter_send(ks->dlq, msg, reason, text);
+    if (ks->dlq != NULL && vg__dead_letter_send(ks->dlq, msg, reason, text) == VG_OK)
+        vg_metric_label_inc(VG_M_DEAD_LETTERS, reason, 1);
 }
 
 /* A consumer error: fatal ones stop the source, the rest are logged. */
@@ -93,6 +95,34 @@ static int is_rewind(vg_kafka_source *ks, const source_topic *t, const rd_kafka_
     return 1;
 }
 
+/* A record of an internal repartition topic: one point, keyed by series. */
+static void consume_rekeyed(vg_kafka_source *ks, const rd_kafka_message_t *msg,
+                            const source_topic *t, const vg_origin *origin, vg_batch *out)
+{
+    int64_t ts;
+    double value;
+    if (msg->key_len == 0 ||
+        vg__repartition_decode(msg->payload, msg->len, &ts, &value) != VG_OK) {
+        vg_error perr;
+        vg_error_set(&perr, VG_EPARSE, "not a re-keyed point (\"<ts_ms> <value>\", keyed "
+                     "by series)");
+        bad_message(ks, msg, t, "repartition", &perr);
+        return;
+    }
+    vg_assert(vg_batch_push(out, msg->key, msg->key_len, ts, value, origin) != NULL);
+    ks->stats.points++;
+}
+
+/* A message of a re-keyed topic: its points go to the internal topic (and
+ * come back through it), not to the batch. */
+static int rekey(vg_kafka_source *ks, const source_topic *t, const vg_batch *points)
+{
+    ks->rekeyed_now = 1;
+    ks->stats.rekeyed += points->n;
+    vg_metric_inc(VG_M_POINTS_REPARTITIONED, points->n);
+    return vg__repartition_send(ks->rp, ks->topics[t->rekey_to].name, points, 0);
+}
+
 static void consume(vg_kafka_source *ks, const rd_kafka_message_t *msg, vg_batch *out)
 {
     ks->stats.messages++;
@@ -103,15 +133,43 @@ static void consume(vg_kafka_source *ks, const rd_kafka_message_t *msg, vg_batch
         return;
     vg_offsets_note(&ks->polling, t->name, msg->partition, msg->offset);
     vg_origin origin = {t->name, msg->partition, msg->offset};
+    if (t->ps == NULL) {
+        consume_rekeyed(ks, msg, t, &origin, out);
+        return;
+    }
+    vg_batch *into = out;
+    if (t->rekey_to >= 0) {
+        into = &ks->rekeyed;
+        vg_batch_reset(into);
+    }
     int64_t ts = rd_kafka_message_timestamp(msg, NULL);
     vg_error perr;
     vg_error_clear(&perr);
-    size_t before = out->n;
-    int n = vg_parser_parse(t->ps, msg->payload ? msg->payload : "", msg->len, ts, &origin, out,
-                            &perr);
+    size_t before = into->n;
+    int n = vg_parser_parse(t->ps, msg->payload ? msg->payload : "", msg->len, ts, &origin,
+                            into, &perr);
     if (n < 0)
-        bad_message(ks, msg, t, &perr);
-    ks->stats.points += out->n - before;
+        bad_message(ks, msg, t, vg_parser_last_reason(t->ps), &perr);
+    if (into != out)
+        rekey(ks, t, into);  /* a failure fails this poll's flush */
+    else
+        ks->stats.points += out->n - before;
+}
+
+/* The re-keyed points of this poll acknowledged, or the source stops: the
+ * positions of the messages that caused them must not move on (at-least-
+ * once; a restart re-reads them from the last checkpoint). */
+static void settle_rekeyed(vg_kafka_source *ks)
+{
+    if (!ks->rekeyed_now)
+        return;
+    ks->rekeyed_now = 0;
+    int rc = vg__repartition_flush(ks->rp, REKEY_FLUSH_MS);
+    if (rc != VG_OK) {
+        vg_err("kafka input: re-keyed points not acknowledged by the repartition topic (%s): "
+               "stopping; the input is re-read from the last checkpoint", vg_strerror(rc));
+        ks->fatal = 1;
+    }
 }
 
 static void update_dead_letter_stats(vg_kafka_source *ks)
@@ -140,6 +198,9 @@ int vg_kafka_source_poll(vg_kafka_source *ks, vg_batch *out, int timeout_ms)
         rd_kafka_message_destroy(msg);
     }
     ks->filling = NULL;
+    settle_rekeyed(ks);
+    if (ks->fatal)
+        return VG_EKAFKA;
     /* What this poll returns, bad messages included, is processed before
      * the caller polls again: it becomes part of the position. */
     vg_offsets_merge(&ks->returned, &ks->polling);

@@ -13,6 +13,8 @@
  *    "kafka": {librdkafka consumer properties}}
  *
  * Every topic object is a parser config (streams/parse.h) plus its "name".
+ * "repartition": true re-keys the topic by series through an internal topic
+ * (streams/repartition.h) before its points are scored.
  * "embedded" starts an in-process broker (streams/broker.h) with the topics
  * and the dead-letter topic created, and stops it on close; a Kafka sink
  * configured with "embedded" finds it while it runs.
@@ -76,6 +78,7 @@ typedef struct vg_kafka_source_stats {
     uint64_t commit_failures;
     uint64_t consumer_errors;
     uint64_t rewound;        /* messages skipped below the position (offset resets) */
+    uint64_t rekeyed;        /* points re-keyed to a repartition topic (acknowledged or not) */
 } vg_kafka_source_stats;
 
 typedef struct vg_kafka_source vg_kafka_source;

@@ -13,6 +13,7 @@
 #include "streams/kafka_source.h"
 #include "streams/offsets.h"
 #include "streams/parse.h"
+#include "streams/repartition.h"
 
 #define TOPICS_MAX  64
 #define REASONS_MAX 32
@@ -29,7 +30,8 @@ typedef struct source_params {
 
 typedef struct source_topic {
     char      *name;
-    vg_parser *ps;
+    vg_parser *ps;        /* NULL: an internal repartition topic (re-keyed points) */
+    int        rekey_to;  /* -1, or the index of the internal topic its points go to */
 } source_topic;
 
 typedef struct reason_count {
@@ -42,8 +44,11 @@ struct vg_kafka_source {
     rd_kafka_t           *rk;
     vg_broker            *broker;  /* NULL unless "embedded" */
     vg_dead_letter       *dlq;     /* NULL without a dead-letter topic */
+    vg_repartition       *rp;      /* NULL unless a topic has "repartition": true */
+    vg_batch              rekeyed; /* one message's points on their way to re-keying */
+    int                   rekeyed_now;  /* this poll re-keyed points: flush before moving on */
     char                  brokers[1024];
-    source_topic          topics[TOPICS_MAX];
+    source_topic          topics[2 * TOPICS_MAX];  /* configured, then internal ones */
     size_t                n_topics;
     vg_kafka_hooks        hooks;
     vg_kafka_source_stats stats;

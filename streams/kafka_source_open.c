@@ -46,6 +46,7 @@ static int add_topic(vg_kafka_source *ks, const vg_conf_doc *doc, const json_t *
     }
     json_object_del(parser_cfg, "name");
     ks->n_topics = i + 1;
+    ks->topics[i].rekey_to = -1;
     ks->topics[i].ps = vg_parser_new(doc, parser_cfg, err);
     json_decref(parser_cfg);
     if (ks->topics[i].ps == NULL) {
@@ -56,6 +57,33 @@ static int add_topic(vg_kafka_source *ks, const vg_conf_doc *doc, const json_t *
             vg_error_set_at(err, VG_ECONFIG, where, "input.topics[%zu]: %s", i, msg);
         }
         return VG_ECONFIG;
+    }
+    return VG_OK;
+}
+
+/* Each "repartition" topic gets its internal topic, read like the others
+ * (subscribed, assigned, saved with the state) but without a parser. */
+static int add_internal_topics(vg_kafka_source *ks, const vg_conf_doc *doc,
+                               const json_t *topics, vg_error *err)
+{
+    size_t configured = ks->n_topics;
+    for (size_t i = 0; i < configured; i++) {
+        if (!json_is_true(json_object_get(json_array_get(topics, i), "repartition")))
+            continue;
+        char name[256], where[64];
+        if (vg__repartition_topic_name(ks->params.group, ks->topics[i].name, name,
+                                       sizeof(name)) != VG_OK) {
+            vg_conf_where(doc, topics, NULL, i, where, sizeof(where));
+            return vg_error_set_at(err, VG_ECONFIG, where,
+                                   "input.topics[%zu]: repartition: the internal topic name "
+                                   "\"<group>-<topic>-repartition\" is over 249 characters", i);
+        }
+        source_topic *t = &ks->topics[ks->n_topics];
+        if ((t->name = strdup(name)) == NULL)
+            return vg_error_set(err, VG_ENOMEM, "input.topics");
+        t->ps = NULL;
+        t->rekey_to = -1;
+        ks->topics[i].rekey_to = (int)ks->n_topics++;
     }
     return VG_OK;
 }
@@ -79,12 +107,12 @@ static int configure(vg_kafka_source *ks, const vg_conf_doc *doc, const json_t *
     for (size_t i = 0; i < json_array_size(topics); i++)
         if ((rc = add_topic(ks, doc, topics, i, err)) != VG_OK)
             return rc;
-    return VG_OK;
+    return add_internal_topics(ks, doc, topics, err);
 }
 
 static int start_embedded(vg_kafka_source *ks, vg_error *err)
 {
-    vg_broker_topic topics[TOPICS_MAX + 1];
+    vg_broker_topic topics[2 * TOPICS_MAX + 1];
     size_t n = 0;
     for (; n < ks->n_topics; n++)
         topics[n] = (vg_broker_topic){ks->topics[n].name, (int)ks->params.partitions};
@@ -100,6 +128,22 @@ static int start_embedded(vg_kafka_source *ks, vg_error *err)
 }
 
 /* ---- construction ------------------------------------------------------ */
+
+/* The producer of the "repartition" topics, and their internal topics. */
+static int open_repartition(vg_kafka_source *ks, vg_error *err)
+{
+    for (size_t i = 0; i < ks->n_topics; i++) {
+        if (ks->topics[i].rekey_to < 0)
+            continue;
+        if (ks->rp == NULL && (ks->rp = vg__repartition_new(ks->brokers, err)) == NULL)
+            return err ? err->code : VG_EKAFKA;
+        int rc = vg__repartition_ensure_topic(ks->rp, ks->topics[i].name,
+                                              ks->topics[ks->topics[i].rekey_to].name, err);
+        if (rc != VG_OK)
+            return rc;
+    }
+    return VG_OK;
+}
 
 static rd_kafka_conf_t *consumer_conf(vg_kafka_source *ks, const vg_conf_doc *doc,
                                       const json_t *cfg, vg_error *err)
@@ -153,6 +197,8 @@ static int subscribe(vg_kafka_source *ks, vg_error *err)
 static void free_source(vg_kafka_source *ks)
 {
     vg__dead_letter_free(ks->dlq);
+    vg__repartition_free(ks->rp);
+    vg_batch_release(&ks->rekeyed);
     vg_broker_stop(ks->broker);
     for (size_t i = 0; i < ks->n_topics; i++) {
         vg_parser_free(ks->topics[i].ps);
@@ -187,6 +233,8 @@ vg_kafka_source *vg_kafka_source_new(const vg_conf_doc *doc, const json_t *cfg,
         if (ks->dlq == NULL)
             goto out_free_source;
     }
+    if (open_repartition(ks, err) != VG_OK)
+        goto out_free_source;
     rd_kafka_conf_t *conf = consumer_conf(ks, doc, cfg, err);
     if (conf == NULL)
         goto out_free_source;

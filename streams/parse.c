@@ -26,6 +26,11 @@ static const vg_conf_field common_fields[] = {
      "unit of epoch timestamps; auto decides by magnitude"},
     {"max_bytes", VG_CONF_INT, P(max_bytes), 1048576, 1, 67108864, NULL,
      "largest message accepted, in bytes"},
+    /* Read by the Kafka input (kafka_source_open.c), not the parser: it is
+     * here so that it is a key of every format, in one table. */
+    {"repartition", VG_CONF_BOOL, P(repartition), 0, 0, 1, NULL,
+     "re-key the topic's points by series through the internal topic "
+     "<group>-<topic>-repartition before scoring (for producers that do not key by series)"},
 };
 #undef P
 

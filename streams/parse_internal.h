@@ -67,6 +67,7 @@ typedef struct vg__parse_params {
     int      graphite_tags;
     int      json_fast;                     /* use the fast JSON scanner when it applies */
     int64_t  max_bytes;
+    int      repartition;                   /* the Kafka input's, see parse.c */
     uint32_t rate_series;
 } vg__parse_params;
 

@@ -23,95 +23,47 @@
 #include <string.h>
 
 #include "streams/parse_model.h"
-#include "streams/protowire.h"
+#include "streams/prom_rw_wire.h"
 
 /* Largest uncompressed request, as a multiple of max_bytes (remote-write
  * requests compress about 5-10x). */
 #define EXPANSION 16
-
-typedef struct series {
-    const char *name;
-    size_t      name_len;
-    vg_label    labels[VG_MAX_LABELS];
-    size_t      n;
-} series;
 
 static int malformed(vg_parser *ps, const char *what)
 {
     return vg__parse_fail(ps, "protobuf", SIZE_MAX, "malformed %s", what);
 }
 
-static int has_suffix(const series *s, const char *suffix)
+static int has_suffix(const vg__prom_rw_series *s, const char *suffix)
 {
     size_t n = strlen(suffix);
     return s->name_len > n && memcmp(s->name + s->name_len - n, suffix, n) == 0;
 }
 
-/* Label { string name = 1; string value = 2; } */
-static int label(vg_parser *ps, series *s, vg_pb l)
-{
-    vg_pb kv[3] = {{0}, {0}, {0}};
-    uint32_t f;
-    int w, rc;
-    uint64_t x;
-    while ((rc = vg_pb_next(&l, &f, &w)) == 1)
-        if ((f == 1 || f == 2 ? vg_pb_take(&l, w, VG_PB_LEN, &x, &kv[f]) : vg_pb_skip(&l, w)) < 0)
-            return malformed(ps, "label");
-    if (rc < 0)
-        return malformed(ps, "label");
-    const char *name = (const char *)kv[1].p, *value = (const char *)kv[2].p;
-    size_t nl = (size_t)(kv[1].end - kv[1].p), vl = (size_t)(kv[2].end - kv[2].p);
-    if (nl == 8 && memcmp(name, "__name__", 8) == 0) {
-        s->name = value;
-        s->name_len = vl;
-        return 0;
-    }
-    if (s->n == VG_MAX_LABELS)
-        return vg__parse_fail(ps, "key", SIZE_MAX, "more than %d labels", VG_MAX_LABELS);
-    s->labels[s->n++] = (vg_label){name, nl, value, vl};
-    return 0;
-}
-
 typedef struct walk {
-    vg_parser *ps;
-    series    *s;
-    int        counter;
+    vg_parser          *ps;
+    vg__prom_rw_series *s;
+    int                 counter;
 } walk;
 
-/* Sample { double value = 1; int64 timestamp = 2; }; 1 stops the walk. */
+/* One sample; 1 stops the walk. */
 static int sample(void *arg, vg_pb smp)
 {
     const walk *k = arg;
     vg_parser *ps = k->ps;
-    uint64_t v = 0, ts = 0;
-    uint32_t f;
-    int w, rc;
-    while ((rc = vg_pb_next(&smp, &f, &w)) == 1)
-        if ((f == 1   ? vg_pb_take(&smp, w, VG_PB_I64, &v, NULL)
-             : f == 2 ? vg_pb_take(&smp, w, VG_PB_VARINT, &ts, NULL)
-                      : vg_pb_skip(&smp, w)) < 0)
-            return -1;
-    if (rc < 0)
-        return -1;
     double value;
-    memcpy(&value, &v, sizeof(value));
+    int64_t ts;
+    if (vg__prom_rw_sample(smp, &value, &ts) != 0)
+        return -1;
     if (isnan(value))
         return 0;  /* a staleness marker */
-    if ((int64_t)ts < 0 || (int64_t)ts > VG__MAX_EPOCH_MS)
+    if (ts < 0 || ts > VG__MAX_EPOCH_MS)
         vg__parse_fail(ps, "timestamp", SIZE_MAX, "sample time out of range");
     else if (k->counter)
-        vg__model_counter(ps, k->s->name, k->s->name_len, k->s->labels, k->s->n, (int64_t)ts,
-                          value);
+        vg__model_counter(ps, k->s->name, k->s->name_len, k->s->labels, k->s->n, ts, value);
     else
-        vg__parse_emit(ps, k->s->name, k->s->name_len, k->s->labels, k->s->n, (int64_t)ts,
-                       value);
+        vg__parse_emit(ps, k->s->name, k->s->name_len, k->s->labels, k->s->n, ts, value);
     return ps->nomem;
-}
-
-static int label_of(void *arg, vg_pb l)
-{
-    walk *k = arg;
-    return label(k->ps, k->s, l) != 0 ? 1 : 0;
 }
 
 /* TimeSeries, in two passes: the labels, then the samples (field order is
@@ -119,15 +71,17 @@ static int label_of(void *arg, vg_pb l)
 static int timeseries(void *arg, vg_pb t)
 {
     vg_parser *ps = arg;
-    series s = {.name = "", .name_len = 0, .n = 0};
+    vg__prom_rw_series s;
     walk k = {ps, &s, 0};
-    int rc = vg_pb_each(t, 1, label_of, &k);
-    if (rc == 0 && has_suffix(&s, "_bucket"))
-        return 0;
+    int rc = vg__prom_rw_series_labels(t, &s);
+    if (rc == VG__RW_TOO_MANY_LABELS)
+        vg__parse_fail(ps, "key", SIZE_MAX, "more than %d labels", VG_MAX_LABELS);
+    else if (rc != 0)
+        malformed(ps, "label");
+    if (rc != 0 || has_suffix(&s, "_bucket"))
+        return ps->nomem;
     k.counter = has_suffix(&s, "_total") || has_suffix(&s, "_count") || has_suffix(&s, "_sum");
-    if (rc == 0)
-        rc = vg_pb_each(t, 2, sample, &k);
-    if (rc < 0)
+    if (vg_pb_each(t, 2, sample, &k) < 0)
         malformed(ps, "time series");
     return ps->nomem;
 }

@@ -8,12 +8,14 @@ extern const vg_sink_ops vg_ndjson_sink_ops;
 extern const vg_sink_ops vg_console_sink_ops;
 extern const vg_sink_ops vg_kafka_sink_ops;
 extern const vg_sink_ops vg_alertmanager_sink_ops;
+extern const vg_sink_ops vg_remote_write_sink_ops;
 
 static const vg_sink_ops *const registry[] = {
     &vg_ndjson_sink_ops,
     &vg_console_sink_ops,
     &vg_kafka_sink_ops,
     &vg_alertmanager_sink_ops,
+    &vg_remote_write_sink_ops,
 };
 
 size_t vg_sink_type_count(void)

@@ -5,10 +5,12 @@
 
 extern const vg_source_ops vg_kafka_source_ops;
 extern const vg_source_ops vg_csv_source_ops;
+extern const vg_source_ops vg_rw_source_ops;
 
 static const vg_source_ops *const registry[] = {
     &vg_kafka_source_ops,
     &vg_csv_source_ops,
+    &vg_rw_source_ops,
 };
 
 size_t vg_source_type_count(void)

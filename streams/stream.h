@@ -65,6 +65,16 @@ void vg_source_close(vg_source *src);
 size_t vg_source_type_count(void);
 const vg_source_ops *vg_source_type_at(size_t i);
 
+/* One scored point, for the sinks that write scores (score op below). */
+typedef struct vg_score_sample {
+    const char *key;       /* the canonical series key, borrowed for the call */
+    size_t      key_len;
+    int64_t     ts_ms;
+    double      value;
+    double      score;     /* final, [0,1]; NaN while warming up */
+    double      expected, lower, upper;  /* NaN when no detector has one */
+} vg_score_sample;
+
 typedef struct vg_sink_ops {
     const char *name;  /* the "type" in the config's outputs list */
     /* Its config table (keys beside "type"), and a check of a config object
@@ -85,6 +95,11 @@ typedef struct vg_sink_ops {
     /* 1: a record of every event (event log, console), muted incidents
      * included; 0: a notification channel, which muted incidents skip. */
     int   records_muted;
+    /* NULL-able: takes every scored point (s borrowed for the call), from
+     * the scoring threads, several at once: thread-safe, and never blocks
+     * (scores are derived data, dropped and counted rather than ever holding
+     * scoring or a checkpoint back). A series' points come in order. */
+    void  (*score)(void *self, const vg_score_sample *s);
 } vg_sink_ops;
 
 typedef struct vg_sink {

@@ -218,6 +218,21 @@ kl_incidents() {
            | join(" ")' "$1" | LC_ALL=C sort
 }
 
+# kl_assigned NAME: the partitions member NAME (log $tmp/NAME.log) holds
+# now: its last assignment, 0 after a revoke.
+kl_assigned() {
+    grep -Eo 'partitions (assigned|revoked): [0-9]+' "$tmp/$1.log" | tail -n1 |
+        awk '/assigned/ {print $3 + 0; next} {print 0}'
+}
+
+# kl_pair_settled: members a and b share the 4 partitions (each holds one
+# or more) and member solo holds all 4.
+kl_pair_settled() {
+    local a b
+    a=$(kl_assigned a) b=$(kl_assigned b)
+    [ "${a:-0}" -ge 1 ] && [ "${b:-0}" -ge 1 ] && [ $((a + b)) = 4 ] && [ "$(kl_assigned solo)" = 4 ]
+}
+
 kl_done() { echo "ok: $(basename "$0") in $((SECONDS - KL_T0)) s"; }
 
 # kl_produce_series NAME FIRST COUNT: points FIRST .. FIRST+COUNT-1 of each

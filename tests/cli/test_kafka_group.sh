@@ -29,22 +29,12 @@ for who in solo a b; do
         '{"state": {"dir": "'"$tmp/state-$group"'", "checkpoint_ms": 500}}'
 done
 
-# The partitions a member holds now: its last assignment, 0 after a revoke.
-assigned() {
-    grep -Eo 'partitions (assigned|revoked): [0-9]+' "$tmp/$1.log" | tail -n1 |
-        awk '/assigned/ {print $3 + 0; next} {print 0}'
-}
-split_settled() {
-    local a b
-    a=$(assigned a) b=$(assigned b)
-    [ "${a:-0}" -ge 1 ] && [ "${b:-0}" -ge 1 ] && [ $((a + b)) = 4 ] && [ "$(assigned solo)" = 4 ]
-}
 
 kl_vigil_start solo "$tmp/solo.json"; solo_pid=$vigil_pid
 kl_vigil_start a "$tmp/a.json"; a_pid=$vigil_pid
 kl_vigil_start b "$tmp/b.json"; b_pid=$vigil_pid
-kl_wait 40 "both members holding partitions" split_settled
-echo "split: a holds $(assigned a), b holds $(assigned b) partitions"
+kl_wait 40 "both members holding partitions" kl_pair_settled
+echo "split: a holds $(kl_assigned a), b holds $(kl_assigned b) partitions"
 revokes() { cat "$tmp/a.log" "$tmp/b.log" | grep -c 'partitions revoked' || true; }
 revokes_before=$(revokes)
 

@@ -299,8 +299,8 @@ static void release_lets_held_resolved_go(void **state)
     push(o, ID_A, 1, "res-a", 20, &dropped);
     push(o, ID_B, 0, "fire-b", 20, &dropped);
     push(o, ID_B, 1, "res-b", 20, &dropped);
-    assert_int_equal(vg_am_outbox_release(o, 10 + HOLD), 1);  /* B only: A ends by then */
-    assert_int_equal(vg_am_outbox_release(o, 10 + HOLD), 0);  /* once */
+    assert_int_equal(vg_am_outbox_release(o, 20, 10 + HOLD), 1);  /* B only: A ends by then */
+    assert_int_equal(vg_am_outbox_release(o, 20, 10 + HOLD), 0);  /* once */
     /* B's resolved still comes after B's firing, not before */
     assert_int_equal(vg_am_outbox_take(o, 30, items, 8), 1);
     assert_string_equal(items[0].json, "fire-b");

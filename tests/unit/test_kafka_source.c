@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/series_key.h"
+#include "core/vigil_metrics.h"
 #include "streams/broker.h"
 #include "streams/kafka_source.h"
 #include "streams/parse.h"
@@ -205,6 +206,16 @@ static void points_origins_dead_letters_and_commits(void **state)
                          vg_kafka_source_bad_count(ks, reasons[1]),
                      strcmp(reasons[0], reasons[1]) == 0 ? 4 : 2);
     assert_int_equal(vg_kafka_source_bad_count(ks, "no-such-reason"), 0);
+    /* ... and in /metrics, by reason. */
+    size_t text_len;
+    char *text = vg_metrics_render(vg_metric_registry(), &text_len, NULL);
+    for (int j = 0; j < 2; j++) {
+        char line[128];
+        snprintf(line, sizeof(line), "vigil_dead_letters_total{reason=\"%s\"} %d\n", reasons[j],
+                 strcmp(reasons[0], reasons[1]) == 0 ? 2 : 1);
+        assert_non_null(strstr(text, line));
+    }
+    free(text);
 
     size_t n;
     kt_msg *dl = kt_read(brokers, "vigil-dlq", 1, 2, 200, &n);

@@ -186,6 +186,35 @@ static void series_cap_evicts(void **state)
     vg_config_free(cfg);
 }
 
+/* An unkeyed topic shows as points out of order and a series on a second
+ * partition: both counted (the series once, however often it moves). */
+static void arrival_order_and_partitions_counted(void **state)
+{
+    (void)state;
+    vg_error err = {0};
+    vg_config *cfg = vg_config_default(&err);
+    vg_pipeline *p = vg_pipeline_new(cfg, &err);
+    assert_non_null(p);
+    vg_batch b;
+    vg_batch_init(&b);
+    /* a: partitions 0, 1, 0, 1 in time order; b: partition 2 only, one
+     * point late. */
+    static const struct { const char *key; int64_t ts; int32_t part; } pts[] = {
+        {"a", 1000, 0}, {"a", 2000, 1}, {"a", 3000, 0}, {"a", 4000, 1},
+        {"b", 1000, 2}, {"b", 3000, 2}, {"b", 2000, 2}, {"b", 4000, 2},
+    };
+    for (size_t i = 0; i < sizeof(pts) / sizeof(pts[0]); i++) {
+        vg_origin o = {"t", pts[i].part, (int64_t)i};
+        vg_batch_push(&b, pts[i].key, 1, pts[i].ts, 1.0, &o);
+    }
+    vg_pipeline_process(p, &b);
+    assert_int_equal(vg_pipeline_get_stats(p)->out_of_order, 1);
+    assert_int_equal(vg_pipeline_get_stats(p)->multi_partition, 1);
+    vg_batch_release(&b);
+    vg_pipeline_free(p);
+    vg_config_free(cfg);
+}
+
 static void unknown_detector_is_a_config_error(void **state)
 {
     (void)state;
@@ -266,6 +295,7 @@ int main(void)
         cmocka_unit_test(spike_makes_one_incident),
         cmocka_unit_test(deterministic),
         cmocka_unit_test(series_cap_evicts),
+        cmocka_unit_test(arrival_order_and_partitions_counted),
         cmocka_unit_test(unknown_detector_is_a_config_error),
         cmocka_unit_test(rules_choose_per_series),
         cmocka_unit_test(bad_rule_names_its_position),

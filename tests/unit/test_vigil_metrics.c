@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tests/unit/helpers.h"
 
@@ -42,15 +43,32 @@ static void every_family_in_order(void **state)
         "vigil_offset_rewinds_total counter",
         "vigil_event_log_torn_lines_total counter",
         "vigil_checkpoints_held_total counter",
+        "vigil_points_repartitioned_total counter",
+        "vigil_points_out_of_order_total counter",
+        "vigil_series_multi_partition_total counter",
+        "vigil_score_post_failures_total counter",
+        "vigil_alertmanager_dropped_total counter",
+        "process_cpu_seconds_total counter",
         "vigil_parse_errors_total counter",
         "vigil_events_total counter",
         "vigil_detector_seconds_total counter",
         "vigil_config_reloads_total counter",
         "vigil_feedback_total counter",
+        "vigil_remote_write_requests_total counter",
+        "vigil_score_points_total counter",
+        "vigil_dead_letters_total counter",
         "vigil_incidents_firing gauge",
         "vigil_series_active gauge",
         "vigil_consumer_lag_messages gauge",
         "vigil_not_durable_total counter",
+        "vigil_build_info gauge",
+        "vigil_last_checkpoint_timestamp_seconds gauge",
+        "vigil_checkpoint_age_seconds gauge",
+        "vigil_alertmanager_queue_depth gauge",
+        "process_resident_memory_bytes gauge",
+        "process_open_fds gauge",
+        "process_max_fds gauge",
+        "process_start_time_seconds gauge",
         "vigil_batch_duration_seconds histogram",
     };
     assert_int_equal(sizeof(types) / sizeof(types[0]), VG_M__COUNT);
@@ -150,6 +168,30 @@ static void open_label_sets_stop_at_their_bound(void **state)
     assert_null(vg_metric_with(VG_M_DETECTOR_SECONDS, (const char *const[]){"\xFF"}));
 }
 
+/* process_* from /proc: this very process, so known bounds. */
+static void process_stats_of_this_process(void **state)
+{
+    (void)state;
+    vg_metric_process_refresh();
+    char *text = render();
+    double rss = 0, fds = 0, max_fds = 0, start = 0;
+    const char *at;
+    assert_non_null(at = strstr(text, "\nprocess_resident_memory_bytes "));
+    rss = strtod(strchr(at + 1, ' '), NULL);
+    assert_non_null(at = strstr(text, "\nprocess_open_fds "));
+    fds = strtod(strchr(at + 1, ' '), NULL);
+    assert_non_null(at = strstr(text, "\nprocess_max_fds "));
+    max_fds = strtod(strchr(at + 1, ' '), NULL);
+    assert_non_null(at = strstr(text, "\nprocess_start_time_seconds "));
+    start = strtod(strchr(at + 1, ' '), NULL);
+    assert_non_null(strstr(text, "\nprocess_cpu_seconds_total "));
+    assert_true(rss > 1e5 && rss < 1e10);
+    assert_true(fds >= 3 && fds <= max_fds);
+    double now = (double)time(NULL);
+    assert_true(start > now - 3600 && start <= now + 1);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +199,7 @@ int main(void)
         cmocka_unit_test(updates_reach_their_samples),
         cmocka_unit_test(partition_lag_comes_and_goes),
         cmocka_unit_test(open_label_sets_stop_at_their_bound),
+        cmocka_unit_test(process_stats_of_this_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,33 @@
+/* Writing Prometheus remote-write 1.0 requests (the scores output): a
+ * WriteRequest built one single-sample TimeSeries at a time, then
+ * snappy-compressed (block format), as Prometheus' receiver and
+ * VictoriaMetrics' /api/v1/write read it. */
+#ifndef VG_STREAMS_PROM_RW_ENCODE_H
+#define VG_STREAMS_PROM_RW_ENCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/series_key.h"
+
+typedef struct vg_rw_request {
+    uint8_t *buf;
+    size_t   len, cap;
+    size_t   series;
+    int      failed;  /* out of memory: the request is unusable */
+} vg_rw_request;
+
+void vg_rw_request_init(vg_rw_request *rq);
+void vg_rw_request_reset(vg_rw_request *rq);
+void vg_rw_request_release(vg_rw_request *rq);
+
+/* Appends TimeSeries {labels, one sample}: labels[n] (sorted here by name,
+ * as the protocol requires; `__name__` among them), value at ts_ms. */
+void vg_rw_request_add(vg_rw_request *rq, vg_label *labels, size_t n, double value,
+                       int64_t ts_ms);
+
+/* The request snappy-compressed into a new buffer (*len its size; free it),
+ * or NULL when out of memory. */
+char *vg_rw_request_compress(const vg_rw_request *rq, size_t *len);
+
+#endif
