@@ -34,7 +34,7 @@ kl_vigil_start ref "$tmp/ref.json"; ref_pid=$vigil_pid
 kl_vigil_start run1 "$tmp/run.json"; run1_pid=$vigil_pid
 kl_wait 40 "the part-1 incidents" kl_has_at_least 15 alerts-run
 kl_wait 40 "the reference's part-1 incidents" kl_has_at_least 15 alerts-ref
-checkpointed() { [ -n "$(find "$tmp/state-run" -name 'run-*.vgstate' -newer "$tmp/mark")" ]; }
+checkpointed() { [ -n "$(find "$tmp/state-run" \( -name 'run-*.vgstate' -o -name 'run-*.vgdelta' \) -newer "$tmp/mark")" ]; }
 touch "$tmp/mark"
 kl_wait 20 "a checkpoint after part 1" checkpointed
 

@@ -44,7 +44,7 @@ kl_wait 40 "the part-1 incidents (8 firing, 7 resolved)" kl_has_at_least 15 aler
 # once, and the kill as soon as its 11 events are out: well before the next
 # checkpoint (3 s), so the crash loses processed, alerted, uncommitted work.
 touch "$tmp/mark"
-checkpointed() { [ -n "$(find "$tmp/state-run" -name 'run-*.vgstate' -newer "$tmp/mark")" ]; }
+checkpointed() { [ -n "$(find "$tmp/state-run" \( -name 'run-*.vgstate' -o -name 'run-*.vgdelta' \) -newer "$tmp/mark")" ]; }
 kl_wait 20 "a checkpoint after part 1" checkpointed
 produce_points 300 40
 kl_wait 20 "part-2 events before the kill" kl_has_at_least 26 alerts-run
