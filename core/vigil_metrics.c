@@ -27,6 +27,7 @@ typedef struct vigil_metric {
 
 static const char *const event_states[] = {"firing", "resolved", NULL};
 static const char *const reload_results[] = {"success", "failure", NULL};
+static const char *const state_kinds[] = {"changes", "whole", NULL};
 
 #define COUNTER(id, name, help) \
     [id] = {{VG_METRIC_COUNTER, name, help, {NULL}, 0, NULL, 0}, NULL}
@@ -58,6 +59,10 @@ static const vigil_metric table[VG_M__COUNT] = {
             "Partial last lines found in the event log on open and cut off."),
     COUNTER(VG_M_CHECKPOINTS_HELD, "vigil_checkpoints_held",
             "Checkpoints held back (offsets not committed) because something was not durable."),
+    COUNTER(VG_M_CHECKPOINTS, "vigil_checkpoints",
+            "Checkpoints completed: outputs flushed, state saved, offsets committed."),
+    COUNTER(VG_M_STATE_TORN_BYTES, "vigil_state_torn_bytes",
+            "Bytes of unfinished state saves (a crash mid-save) ignored when loading."),
     COUNTER_BY(VG_M_PARSE_ERRORS, "vigil_parse_errors",
                "Input messages or lines rejected by a parser, by reason.",
                "reason", 32, NULL),
@@ -67,6 +72,9 @@ static const vigil_metric table[VG_M__COUNT] = {
                "Time spent scoring, by detector.", "detector", 16, NULL),
     COUNTER_BY(VG_M_CONFIG_RELOADS, "vigil_config_reloads",
                "Configuration reloads, by result.", "result", 2, reload_results),
+    COUNTER_BY(VG_M_STATE_BYTES, "vigil_state_written_bytes",
+               "Bytes of saved state written: logs of changes, or whole snapshots.", "kind", 2,
+               state_kinds),
     /* One child per rule and severity (the config bounds them): 2 x 257. */
     [VG_M_INCIDENTS_FIRING] = {{VG_METRIC_GAUGE, "vigil_incidents_firing",
                                 "Incidents firing now and notified (not muted), by rule and "

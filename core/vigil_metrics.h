@@ -32,11 +32,14 @@ typedef enum vg_metric_id {
     VG_M_OFFSET_REWINDS,         /* vigil_offset_rewinds_total */
     VG_M_EVENT_LOG_TORN,         /* vigil_event_log_torn_lines_total */
     VG_M_CHECKPOINTS_HELD,       /* vigil_checkpoints_held_total */
+    VG_M_CHECKPOINTS,            /* vigil_checkpoints_total */
+    VG_M_STATE_TORN_BYTES,       /* vigil_state_torn_bytes_total */
     /* counters with one label */
     VG_M_PARSE_ERRORS,           /* vigil_parse_errors_total{reason} */
     VG_M_EVENTS,                 /* vigil_events_total{state="firing|resolved"} */
     VG_M_DETECTOR_SECONDS,       /* vigil_detector_seconds_total{detector} */
     VG_M_CONFIG_RELOADS,         /* vigil_config_reloads_total{result="success|failure"} */
+    VG_M_STATE_BYTES,            /* vigil_state_written_bytes_total{kind="changes|whole"} */
     /* gauges */
     VG_M_INCIDENTS_FIRING,       /* vigil_incidents_firing */
     VG_M_SERIES_ACTIVE,          /* vigil_series_active */

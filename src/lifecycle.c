@@ -160,6 +160,7 @@ static int complete(vg_lifecycle *lc)
         lc->st.commits++;
     vg_offsets_release(&tk->commit);
     lc->st.checkpoints++;
+    vg_metric_inc(VG_M_CHECKPOINTS, 1);
     tk->active = 0;
     if (tk->failed < 0) {
         hold_release(lc);
@@ -181,6 +182,7 @@ static int collect(vg_lifecycle *lc, int wait)
         size_t got = vg_state_store_results(lc->store, wait, r, 64);
         for (size_t i = 0; i < got; i++) {
             tk->waiting--;
+            vg_metric_label_inc(VG_M_STATE_BYTES, r[i].full ? "whole" : "changes", r[i].bytes);
             if (r[i].rc == VG_OK)
                 continue;
             vg_metric_not_durable("state", "save", 1);
@@ -374,6 +376,7 @@ static void load_partition(vg_lifecycle *lc, int32_t partition, vg_kafka_partiti
     if (rc == VG_OK) {
         lc->st.state_loaded += loaded;
         resume_from(parts, n, &pos);
+        vg_metric_inc(VG_M_STATE_TORN_BYTES, log.torn);
         if (log.torn > 0)  /* a crash mid-save: the checkpoint before it counts */
             vg_warn("state of partition %d: %zu bytes of an unfinished save ignored",
                     (int)partition, log.torn);
