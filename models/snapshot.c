@@ -161,7 +161,7 @@ static int drain(vg_writer *buf, uint32_t *crc, vg_snapshot_sink_fn sink, void *
     return rc;
 }
 
-int vg_snap_put_series(vg_pipeline *p, const series_ref *s, vg_writer *buf, vg_error *err)
+int vg_snap_put_series(const vg_pipeline *p, const series_ref *s, vg_writer *buf, vg_error *err)
 {
     vg_writer_u32(buf, (uint32_t)s->key_len);
     vg_writer_put(buf, s->key, s->key_len);

@@ -45,35 +45,110 @@ void vg_delta_put_header(vg_writer *out, uint64_t base_len, uint32_t base_crc)
         vg_writer_u32(out, vg_crc32c(out->buf + at, out->len - at));
 }
 
-int vg_delta_encode(vg_pipeline *p, int32_t partition, uint64_t since, int with_keys,
-                    const vg_snapshot_positions *pos, vg_writer *out, size_t *series,
-                    vg_error *err)
+typedef struct key_span {
+    size_t   at;  /* in the key arena */
+    uint32_t len;
+} key_span;
+
+struct vg_delta_image {
+    vg_snapshot_positions pos;
+    size_t    n;         /* series captured */
+    size_t    stride;    /* bytes per block copy */
+    uint8_t  *blocks;    /* n copies, 64-byte aligned like the table's */
+    key_span *keys;      /* n series keys, then n_live live keys */
+    size_t    n_live;
+    int       has_live;
+    vg_writer arena;     /* key bytes */
+};
+
+void vg_delta_image_free(vg_delta_image *img)
 {
-    vg_snap_series *v = NULL;
-    size_t n = 0;
+    if (img == NULL)
+        return;
+    free(img->blocks);
+    free(img->keys);
+    vg_writer_release(&img->arena);
+    free(img);
+}
+
+static int copy_keys(vg_delta_image *img, const vg_snap_series *v, size_t n, size_t first)
+{
+    for (size_t i = 0; i < n; i++) {
+        img->keys[first + i] = (key_span){img->arena.len, (uint32_t)v[i].key_len};
+        vg_writer_put(&img->arena, v[i].key, v[i].key_len);
+    }
+    return img->arena.failed ? VG_ENOMEM : VG_OK;
+}
+
+/* The sorted changed series, their blocks copied; the live keys too. */
+static int capture(vg_pipeline *p, int32_t partition, uint64_t since, int with_keys,
+                   vg_delta_image *img, vg_error *err)
+{
+    vg_snap_series *v = NULL, *live = NULL;
+    size_t n = 0, n_live = 0;
     if (vg_snap_collect(p, partition, since, 1, &v, &n, err) != VG_OK)
-        return err != NULL ? err->code : VG_ENOMEM;
+        return VG_ENOMEM;
+    int rc = with_keys ? vg_snap_collect(p, partition, 0, 0, &live, &n_live, err) : VG_OK;
+    img->stride = (vg_pipeline_series_bytes(p) + 63) / 64 * 64;
+    img->blocks = n ? aligned_alloc(64, n * img->stride) : NULL;
+    img->keys = malloc((n + n_live + 1) * sizeof(*img->keys));
+    if (rc == VG_OK && ((n && img->blocks == NULL) || img->keys == NULL))
+        rc = VG_ENOMEM;
+    for (size_t i = 0; i < n && rc == VG_OK; i++)
+        memcpy(img->blocks + i * img->stride, v[i].block, vg_pipeline_series_bytes(p));
+    img->n = n;
+    img->n_live = n_live;
+    img->has_live = with_keys;
+    if (rc == VG_OK)
+        rc = copy_keys(img, v, n, 0);
+    if (rc == VG_OK)
+        rc = copy_keys(img, live, n_live, n);
+    free(v);
+    free(live);
+    return rc;
+}
+
+int vg_delta_capture(vg_pipeline *p, int32_t partition, uint64_t since, int with_keys,
+                     const vg_snapshot_positions *pos, vg_delta_image **out, size_t *series,
+                     vg_error *err)
+{
+    vg_delta_image *img = calloc(1, sizeof(*img));
+    *out = NULL;
+    if (img == NULL)
+        return vg_error_set(err, VG_ENOMEM, "state segment");
+    vg_writer_init(&img->arena);
+    img->pos = *pos;
+    if (capture(p, partition, since, with_keys, img, err) != VG_OK) {
+        vg_delta_image_free(img);
+        return vg_error_set(err, VG_ENOMEM, "state segment");
+    }
+    *series = img->n;
+    *out = img;
+    return VG_OK;
+}
+
+static const char *key_of(const vg_delta_image *img, size_t i)
+{
+    return (const char *)img->arena.buf + img->keys[i].at;
+}
+
+int vg_delta_encode_image(const vg_pipeline *p, const vg_delta_image *img, vg_writer *out,
+                          vg_error *err)
+{
     vg_writer_u32(out, 0);  /* length and seq: vg_delta_seal */
     vg_writer_u64(out, 0);
-    vg_snap_put_positions(pos, out);
-    vg_writer_u32(out, (uint32_t)n);
+    vg_snap_put_positions(&img->pos, out);
+    vg_writer_u32(out, (uint32_t)img->n);
     int rc = VG_OK;
-    for (size_t i = 0; i < n && rc == VG_OK; i++)
-        rc = vg_snap_put_series(p, &v[i], out, err);
-    free(v);
-    if (series != NULL)
-        *series = n;
-    if (rc == VG_OK && with_keys) {
-        /* Every live key, unsorted: the merge sorts them off the loop. */
-        rc = vg_snap_collect(p, partition, 0, 0, &v, &n, err);
-        vg_writer_u32(out, (uint32_t)n);
-        for (size_t i = 0; i < n && rc == VG_OK; i++) {
-            vg_writer_u32(out, (uint32_t)v[i].key_len);
-            vg_writer_put(out, v[i].key, v[i].key_len);
-        }
-        free(v);
-    } else {
-        vg_writer_u32(out, VG_DELTA_NO_KEYS);
+    for (size_t i = 0; i < img->n && rc == VG_OK; i++) {
+        vg_snap_series s = {img->blocks + i * img->stride, key_of(img, i), img->keys[i].len};
+        rc = vg_snap_put_series(p, &s, out, err);
+    }
+    /* Every live key, unsorted: the merge sorts them when it needs them. */
+    vg_writer_u32(out, img->has_live ? (uint32_t)img->n_live : VG_DELTA_NO_KEYS);
+    for (size_t i = img->n; i < img->n + img->n_live && rc == VG_OK; i++) {
+        vg_writer_u32(out, img->keys[i].len);
+        vg_writer_put(out, key_of(img, i), img->keys[i].len);
     }
     if (rc == VG_OK && out->failed)
         rc = vg_error_set(err, VG_ENOMEM, "state segment");

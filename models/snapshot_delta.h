@@ -35,13 +35,27 @@
 /* A new log's header, over the base of base_len bytes ending in base_crc. */
 void vg_delta_put_header(vg_writer *out, uint64_t base_len, uint32_t base_crc);
 
-/* Appends an unsealed segment to out: the series of `partition` changed at
- * or after epoch `since`, every live key of it when with_keys, and pos.
- * *series (NULL-able) gets the number of series records. Returns 0,
- * VG_ENOMEM or VG_ERANGE. */
-int vg_delta_encode(vg_pipeline *p, int32_t partition, uint64_t since, int with_keys,
-                    const vg_snapshot_positions *pos, vg_writer *out, size_t *series,
-                    vg_error *err);
+/* A copy of what a segment will hold — the state blocks and keys of the
+ * series of a partition changed since an epoch, every live key when asked,
+ * the positions — taken on the scoring thread with one memcpy per series,
+ * so that encoding it (the costly part) can run on another thread while
+ * the series go on changing. */
+typedef struct vg_delta_image vg_delta_image;
+
+/* Captures the series of `partition` changed at or after epoch `since`,
+ * every live key of it when with_keys, and pos, into a new *out; *series
+ * gets the number of series captured. Returns 0 or VG_ENOMEM. */
+int vg_delta_capture(vg_pipeline *p, int32_t partition, uint64_t since, int with_keys,
+                     const vg_snapshot_positions *pos, vg_delta_image **out, size_t *series,
+                     vg_error *err);
+void vg_delta_image_free(vg_delta_image *img);
+
+/* Appends img as an unsealed segment to out, each block encoded with p's
+ * vg_pipeline_save_series. Only p's immutable parts (its profiles) are
+ * read, so another thread may score with p meanwhile; p must outlive the
+ * call. Returns 0, VG_ENOMEM or VG_ERANGE. */
+int vg_delta_encode_image(const vg_pipeline *p, const vg_delta_image *img, vg_writer *out,
+                          vg_error *err);
 
 /* Numbers the segment encoded in seg (the whole writer) seq and adds its
  * length and CRC: it is then ready to append. */

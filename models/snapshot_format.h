@@ -42,7 +42,7 @@ typedef struct vg_snap_series {
 int vg_snap_collect(vg_pipeline *p, int32_t partition, uint64_t since, int sorted,
                     vg_snap_series **out, size_t *n, vg_error *err);
 /* Appends the key + state record of one series. */
-int vg_snap_put_series(vg_pipeline *p, const vg_snap_series *s, vg_writer *buf,
+int vg_snap_put_series(const vg_pipeline *p, const vg_snap_series *s, vg_writer *buf,
                        vg_error *err);
 
 /* Byte order, then the shorter key first: the order of a file's records. */

@@ -104,6 +104,7 @@ static vg_state_job *new_job(const vg_state_store *s, vg_state_job_kind kind,
 
 static void free_job(vg_state_job *job)
 {
+    vg_delta_image_free(job->image);
     vg_writer_release(&job->bytes);
     free(job);
 }
@@ -206,9 +207,13 @@ int vg_state_store_save(vg_state_store *s, vg_pipeline *p, int32_t partition,
     vg_state_job *job = new_job(s, whole ? VG_STATE_BASE : VG_STATE_DELTA, partition);
     job->report = 1;
     size_t changed = 0;
+    /* Changes are copied here and encoded by the writer; a whole snapshot
+     * (rare: see state_store.h) is encoded here, copying every block
+     * would cost as much. */
+    job->p = p;
     int rc = whole ? vg_snapshot_encode_at(p, partition, pos, append_to_writer, &job->bytes, err)
-                   : vg_delta_encode(p, partition, pt->from_epoch, gone, pos, &job->bytes,
-                                     &changed, err);
+                   : vg_delta_capture(p, partition, pt->from_epoch, gone, pos, &job->image,
+                                      &changed, err);
     if (rc != VG_OK || (!whole && changed == 0 && !gone && same_positions(pos, &pt->pos))) {
         finish_now(s, partition, rc, err);  /* failed, or nothing to write */
         free_job(job);

@@ -9,7 +9,11 @@
  * collects the outcome later (vg_state_store_results) and commits offsets
  * only then. A whole snapshot is written instead when the partition's disk
  * state is not known to match memory: the first save after a cold start or
- * a config reload, after a failed save, or when asked (`full`).
+ * a config reload, after a failed save, or when asked (`full`). A save of
+ * changes only copies the changed series' blocks on the calling thread;
+ * the writer encodes them, with the pipeline's profiles, which therefore
+ * must outlive every save started with it (vg_state_store_results with
+ * wait before freeing a pipeline).
  *
  * Not thread-safe: one thread calls it (the writer is its own business). */
 #ifndef VG_MODELS_STATE_STORE_H

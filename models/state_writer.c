@@ -194,7 +194,9 @@ static int append(disk *d, vg_state_job *job, size_t *bytes, vg_error *err)
                                "a whole snapshot follows");
     if (vg_snapshot_delta_path(path, sizeof(path), job->path) != VG_OK)
         return vg_error_set(err, VG_ERANGE, "state path too long: %s", job->path);
-    int rc = d->fd < 0 ? open_log(d, path, err) : VG_OK;
+    int rc = vg_delta_encode_image(job->p, job->image, &job->bytes, err);
+    if (rc == VG_OK && d->fd < 0)
+        rc = open_log(d, path, err);
     if (rc == VG_OK && vg_delta_seal(&job->bytes, d->next_seq) != VG_OK)
         rc = vg_error_set(err, VG_ENOMEM, "state segment of %zu bytes", job->bytes.len);
     if (rc == VG_OK)
@@ -293,6 +295,7 @@ static void *writer_main(void *arg)
             log_outgrew_base(w, disk_of(w, job->partition)))
             compact(w, job);
         vg_writer_release(&job->bytes);
+        vg_delta_image_free(job->image);
         free(job);
     }
 }

@@ -7,7 +7,7 @@
  * Jobs:
  *   BASE     write a whole snapshot as the new base (atomically), then
  *            remove the delta log: the base holds everything.
- *   DELTA    seal a segment and append it to the log (created, over the
+ *   DELTA    encode a captured image into a segment, seal it, append it to the log (created, over the
  *            current base, when absent), fdatasync; then, once the log
  *            outgrows compact_percent of the base, compact.
  *   COMPACT  merge base + log from disk into a new base, remove the log.
@@ -23,6 +23,7 @@
 
 #include "core/codec.h"
 #include "core/error.h"
+#include "models/snapshot_delta.h"
 
 typedef enum vg_state_job_kind {
     VG_STATE_BASE,
@@ -37,6 +38,8 @@ typedef struct vg_state_job {
     int                  report;   /* the submitter awaits its result */
     char                 path[2048];  /* the base snapshot's */
     vg_writer            bytes;    /* BASE: the snapshot; DELTA: the segment */
+    const vg_pipeline   *p;        /* DELTA: encodes image into bytes */
+    vg_delta_image      *image;
     struct vg_state_job *next;
 } vg_state_job;
 

@@ -449,6 +449,7 @@ out_free_lifecycle:
 
 void vg_lifecycle_set_pipeline(vg_lifecycle *lc, vg_pipeline *p)
 {
+    settle(lc);  /* the writer may still encode with the old pipeline */
     lc->p = p;
     if (lc->store != NULL)  /* its series table starts over: save whole */
         vg_state_store_reset(lc->store);
