@@ -45,17 +45,24 @@ static void collect(void *ctx, void *state, const char *key, size_t key_len)
     if (l->nomem || (l->partition >= 0 &&
                      vg_pipeline_series_partition(l->p, state) != l->partition))
         return;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        series_ref *v = realloc(l->v, cap * sizeof(*v));
-        if (v == NULL) {
-            l->nomem = 1;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
+    series_ref *v = vg_snap_grow(l->v, &l->cap, l->n, sizeof(*v));
+    if (v == NULL) {
+        l->nomem = 1;
+        return;
     }
+    l->v = v;
     l->v[l->n++] = (series_ref){state, key, key_len};
+}
+
+void *vg_snap_grow(void *v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return v;
+    size_t want = *cap ? 2 * *cap : 16;
+    void *grown = realloc(v, want * size);
+    if (grown != NULL)
+        *cap = want;
+    return grown;
 }
 
 static int ref_cmp(const void *a, const void *b);

@@ -196,16 +196,13 @@ int vg_delta_scan_log(const uint8_t *data, size_t len, uint64_t base_len, uint32
         if (le32(seg + LEN_BYTES + body) != vg_crc32c(seg, LEN_BYTES + body) ||
             le64(seg + LEN_BYTES) != out->n + 1)
             break;
-        if (out->n == cap) {
-            cap = cap ? 2 * cap : 16;
-            vg_delta_segment *v = realloc(out->v, cap * sizeof(*v));
-            if (v == NULL) {
-                free(out->v);
-                out->v = NULL;
-                return VG_ENOMEM;
-            }
-            out->v = v;
+        vg_delta_segment *v = vg_snap_grow(out->v, &cap, out->n, sizeof(*v));
+        if (v == NULL) {
+            free(out->v);
+            out->v = NULL;
+            return VG_ENOMEM;
         }
+        out->v = v;
         out->v[out->n] = (vg_delta_segment){out->n + 1, seg + LEN_BYTES, body};
         out->n++;
         at += LEN_BYTES + body + 4;

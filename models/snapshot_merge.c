@@ -30,14 +30,10 @@ typedef struct merge {
 
 static int push(merge *m, const vg_snap_record *r, size_t seq)
 {
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? 2 * m->cap : 1024;
-        entry *v = realloc(m->v, cap * sizeof(*v));
-        if (v == NULL)
-            return VG_ENOMEM;
-        m->v = v;
-        m->cap = cap;
-    }
+    entry *v = vg_snap_grow(m->v, &m->cap, m->n, sizeof(*v));
+    if (v == NULL)
+        return VG_ENOMEM;
+    m->v = v;
     m->v[m->n++] = (entry){r->key, r->key_len, r->state, r->len, seq};
     return VG_OK;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/snapshot_format.h"
 #include "models/state_writer.h"
 
 /* One partition's bookkeeping: what of its state is durable. */
@@ -75,13 +76,8 @@ static part *part_of(vg_state_store *s, int32_t partition)
     part *pt = find(s, partition);
     if (pt != NULL)
         return pt;
-    if (s->n_parts == s->cap_parts) {
-        size_t cap = s->cap_parts ? 2 * s->cap_parts : 16;
-        part **v = realloc(s->parts, cap * sizeof(*v));
-        vg_assert(v != NULL);
-        s->parts = v;
-        s->cap_parts = cap;
-    }
+    s->parts = vg_snap_grow(s->parts, &s->cap_parts, s->n_parts, sizeof(*s->parts));
+    vg_assert(s->parts != NULL);  /* a few partitions: as the lifecycle's own lists */
     pt = calloc(1, sizeof(*pt));
     vg_assert(pt != NULL);
     pt->partition = partition;
@@ -159,13 +155,8 @@ static vg_state_saved settle(vg_state_store *s, int32_t partition, int rc,
 
 static void finish_now(vg_state_store *s, int32_t partition, int rc, const vg_error *err)
 {
-    if (s->n_done == s->cap_done) {
-        size_t cap = s->cap_done ? 2 * s->cap_done : 16;
-        vg_state_saved *v = realloc(s->done, cap * sizeof(*v));
-        vg_assert(v != NULL);
-        s->done = v;
-        s->cap_done = cap;
-    }
+    s->done = vg_snap_grow(s->done, &s->cap_done, s->n_done, sizeof(*s->done));
+    vg_assert(s->done != NULL);
     s->done[s->n_done++] = settle(s, partition, rc, err, 0);
 }
 

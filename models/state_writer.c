@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "models/snapshot.h"
 #include "models/snapshot_delta.h"
+#include "models/snapshot_format.h"
 
 /* What one partition has on disk, as far as this writer knows. */
 typedef struct disk {
@@ -43,13 +44,8 @@ static disk *disk_of(vg_state_writer *w, int32_t partition)
     for (size_t i = 0; i < w->n_disks; i++)
         if (w->disks[i].partition == partition)
             return &w->disks[i];
-    if (w->n_disks == w->cap_disks) {
-        size_t cap = w->cap_disks ? 2 * w->cap_disks : 16;
-        disk *v = realloc(w->disks, cap * sizeof(*v));
-        vg_assert(v != NULL);
-        w->disks = v;
-        w->cap_disks = cap;
-    }
+    w->disks = vg_snap_grow(w->disks, &w->cap_disks, w->n_disks, sizeof(*w->disks));
+    vg_assert(w->disks != NULL);
     w->disks[w->n_disks] = (disk){.partition = partition, .fd = -1};
     return &w->disks[w->n_disks++];
 }
@@ -246,13 +242,8 @@ static int run(vg_state_writer *w, vg_state_job *job, size_t *bytes, vg_error *e
 static void publish(vg_state_writer *w, const vg_state_result *r)
 {
     pthread_mutex_lock(&w->mu);
-    if (w->n_results == w->cap_results) {
-        size_t cap = w->cap_results ? 2 * w->cap_results : 16;
-        vg_state_result *v = realloc(w->results, cap * sizeof(*v));
-        vg_assert(v != NULL);
-        w->results = v;
-        w->cap_results = cap;
-    }
+    w->results = vg_snap_grow(w->results, &w->cap_results, w->n_results, sizeof(*w->results));
+    vg_assert(w->results != NULL);
     w->results[w->n_results++] = *r;
     w->unreported--;
     pthread_cond_broadcast(&w->done);

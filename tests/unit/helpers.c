@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "detectors/detector.h"
+#include "engine/pipeline.h"
 
 void vg_test_assert_near(double a, double b, double tol, const char *ea,
                          const char *eb, const char *file, int line)
@@ -117,4 +118,23 @@ void vg_test_run_copy(vg_test_run *to, const vg_test_run *from, vg_writer *out)
     assert_int_equal(to->d->load(to->state, to->params, &in, &err), 0);
     assert_int_equal(vg_reader_left(&in), 0);
     memcpy(to->w, from->w, vg_window_bytes(from->w->cap));
+}
+
+vg_config *vg_test_config(const char *text)
+{
+    vg_error err = {0};
+    vg_config *cfg = text ? vg_config_load_string(text, "<test>", &err)
+                          : vg_config_default(&err);
+    if (cfg == NULL)
+        fail_msg("config: %s %s", err.where, err.msg);
+    return cfg;
+}
+
+vg_pipeline *vg_test_pipeline(const vg_config *cfg)
+{
+    vg_error err = {0};
+    vg_pipeline *p = vg_pipeline_new(cfg, &err);
+    if (p == NULL)
+        fail_msg("pipeline: %s %s", err.where, err.msg);
+    return p;
 }

@@ -31,24 +31,6 @@ typedef struct fixture {
     int64_t         offset;  /* the stream position saved with each checkpoint */
 } fixture;
 
-static vg_config *config(const char *text)
-{
-    vg_error err = {0};
-    vg_config *cfg = text ? vg_config_load_string(text, "<test>", &err)
-                          : vg_config_default(&err);
-    if (cfg == NULL)
-        fail_msg("config: %s %s", err.where, err.msg);
-    return cfg;
-}
-
-static vg_pipeline *pipeline(const vg_config *cfg)
-{
-    vg_error err = {0};
-    vg_pipeline *p = vg_pipeline_new(cfg, &err);
-    if (p == NULL)
-        fail_msg("pipeline: %s %s", err.where, err.msg);
-    return p;
-}
 
 static void feed(vg_pipeline *p, uint32_t s, size_t from, size_t to)
 {
@@ -79,8 +61,8 @@ static void setup(fixture *f, const char *cfg_text, int compact_percent)
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->base, sizeof(f->base), "%s/g-%d.vgstate", f->dir, PART);
     snprintf(f->delta, sizeof(f->delta), "%s/g-%d.vgdelta", f->dir, PART);
-    f->cfg = config(cfg_text);
-    f->p = pipeline(f->cfg);
+    f->cfg = vg_test_config(cfg_text);
+    f->p = vg_test_pipeline(f->cfg);
     for (uint32_t s = 0; s < SERIES; s++)
         feed(f->p, s, 0, 60);
     open_store(f, compact_percent);
@@ -124,7 +106,7 @@ static void image(vg_pipeline *p, vg_writer *out)
 /* Loads base + log into a new pipeline and returns its image. */
 static vg_snapshot_merge_info load(const fixture *f, vg_writer *out, int64_t *offset)
 {
-    vg_pipeline *q = pipeline(f->cfg);
+    vg_pipeline *q = vg_test_pipeline(f->cfg);
     vg_snapshot_positions pos = {0};
     vg_snapshot_merge_info info = {0};
     vg_error err = {0};
@@ -141,6 +123,14 @@ static void assert_same(const vg_writer *a, const vg_writer *b)
 {
     assert_int_equal(a->len, b->len);
     assert_memory_equal(a->buf, b->buf, a->len);
+}
+
+static void put_file(const char *path, const uint8_t *bytes, size_t len)
+{
+    FILE *o = fopen(path, "wb");
+    assert_non_null(o);
+    assert_int_equal(fwrite(bytes, 1, len, o), len);
+    assert_int_equal(fclose(o), 0);
 }
 
 static size_t file_size(const char *path)
@@ -224,9 +214,7 @@ static void a_torn_log_loads_the_last_whole_checkpoint(void **state)
     for (size_t cut = 0; cut <= len; cut++) {
         if (!worth_cutting(cut, &scan, log))
             continue;
-        FILE *o = fopen(f.delta, "wb");
-        assert_int_equal(fwrite(log, 1, cut, o), cut);
-        fclose(o);
+        put_file(f.delta, log, cut);
         vg_writer got;
         int64_t offset;
         vg_snapshot_merge_info info = load(&f, &got, &offset);
@@ -242,9 +230,7 @@ static void a_torn_log_loads_the_last_whole_checkpoint(void **state)
     assert_true(cuts > 100);
     size_t last = (size_t)(scan.v[scan.n - 1].body - log);
     log[last + 20] ^= 0x40;  /* inside the last segment */
-    FILE *o = fopen(f.delta, "wb");
-    assert_int_equal(fwrite(log, 1, len, o), len);
-    fclose(o);
+    put_file(f.delta, log, len);
     vg_writer got;
     int64_t offset;
     vg_snapshot_merge_info info = load(&f, &got, &offset);
@@ -280,7 +266,7 @@ static void compaction_and_a_crash_inside_it(void **state)
     assert_non_null(log);
     vg_state_store_close(f.store);
     open_store(&f, 1);
-    vg_pipeline *q = pipeline(f.cfg);
+    vg_pipeline *q = vg_test_pipeline(f.cfg);
     vg_snapshot_positions pos;
     vg_error err = {0};
     assert_int_equal(vg_state_store_load(f.store, q, PART, NULL, &pos, NULL, &err), VG_OK);
@@ -298,17 +284,13 @@ static void compaction_and_a_crash_inside_it(void **state)
     assert_int_equal(info.segments, 0);
     vg_writer_release(&got);
 
-    FILE *o = fopen(f.delta, "wb");  /* crash between rename and unlink */
-    assert_int_equal(fwrite(log, 1, log_len, o), log_len);
-    fclose(o);
+    put_file(f.delta, log, log_len);  /* crash between rename and unlink */
     info = load(&f, &got, &offset);
     assert_true(info.stale);
     assert_int_equal(info.segments, 0);
     assert_same(&want, &got);
     vg_writer_release(&got);
-    o = fopen(f.base, "wb");  /* crash before the rename */
-    assert_int_equal(fwrite(old_base, 1, old_len, o), old_len);
-    fclose(o);
+    put_file(f.base, old_base, old_len);  /* crash before the rename */
     info = load(&f, &got, &offset);
     assert_int_equal(info.segments, 1);
     assert_same(&want, &got);
@@ -348,7 +330,7 @@ static void an_evicted_series_stays_gone(void **state)
     image(f.p, &want);
     load(&f, &got, &offset);
     assert_same(&want, &got);
-    vg_pipeline *q = pipeline(f.cfg);
+    vg_pipeline *q = vg_test_pipeline(f.cfg);
     vg_snapshot_positions pos;
     size_t loaded = 0;
     assert_int_equal(vg_snapshot_load_merged(q, f.base, &loaded, &pos, NULL, NULL), VG_OK);
@@ -368,7 +350,7 @@ static void loads_count_as_saved_and_failures_save_whole(void **state)
     fixture f;
     setup(&f, SMALL, 10000);
     save(&f, 1);
-    vg_pipeline *q = pipeline(f.cfg);
+    vg_pipeline *q = vg_test_pipeline(f.cfg);
     vg_snapshot_positions pos;
     size_t loaded = 0;
     vg_error err = {0};
