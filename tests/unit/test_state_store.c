@@ -169,6 +169,40 @@ static void a_delta_holds_only_the_changed_series(void **state)
     teardown(&f);
 }
 
+/* A save holds the state as it was at the call, while scoring goes on:
+ * the writer encodes copies of the changed blocks (the loop keeps changing
+ * the blocks themselves; under TSan this is the race check). */
+static void a_save_is_the_state_at_its_call(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f, SMALL, 10000);
+    save(&f, 1);
+    for (uint32_t s = 0; s < SERIES; s++)
+        feed(f.p, s, 60, 80);
+    vg_writer want, got;
+    image(f.p, &want);
+    vg_snapshot_positions pos = {.n = 1};
+    snprintf(pos.v[0].topic, sizeof(pos.v[0].topic), "metrics");
+    pos.v[0].partition = PART;
+    pos.v[0].next_offset = ++f.offset;
+    vg_error err = {0};
+    assert_int_equal(vg_state_store_save(f.store, f.p, PART, &pos, 0, &err), VG_OK);
+    for (size_t i = 80; i < 400; i += 20)  /* meanwhile, more points */
+        for (uint32_t s = 0; s < SERIES; s++)
+            feed(f.p, s, i, i + 20);
+    vg_state_saved r;
+    assert_int_equal(vg_state_store_results(f.store, 1, &r, 1), 1);
+    assert_int_equal(r.rc, VG_OK);
+    assert_false(r.full);
+    int64_t offset;
+    load(&f, &got, &offset);
+    assert_same(&want, &got);
+    vg_writer_release(&want);
+    vg_writer_release(&got);
+    teardown(&f);
+}
+
 /* Whether to cut the log at byte `cut`: every byte of the header and
  * around each segment's end, every 37th elsewhere (loads are not free). */
 static int worth_cutting(size_t cut, const vg_delta_scan *scan, const uint8_t *log)
@@ -383,6 +417,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_delta_holds_only_the_changed_series),
+        cmocka_unit_test(a_save_is_the_state_at_its_call),
         cmocka_unit_test(a_torn_log_loads_the_last_whole_checkpoint),
         cmocka_unit_test(compaction_and_a_crash_inside_it),
         cmocka_unit_test(an_evicted_series_stays_gone),
