@@ -55,7 +55,9 @@ struct vg_delta_image {
     size_t    n;         /* series captured */
     size_t    stride;    /* bytes per block copy */
     uint8_t  *blocks;    /* n copies, 64-byte aligned like the table's */
+    size_t    cap_blocks;
     key_span *keys;      /* n series keys, then n_live live keys */
+    size_t    cap_keys;
     size_t    n_live;
     int       has_live;
     vg_writer arena;     /* key bytes */
@@ -90,10 +92,22 @@ static int capture(vg_pipeline *p, int32_t partition, uint64_t since, int with_k
         return VG_ENOMEM;
     int rc = with_keys ? vg_snap_collect(p, partition, 0, 0, &live, &n_live, err) : VG_OK;
     img->stride = (vg_pipeline_series_bytes(p) + 63) / 64 * 64;
-    img->blocks = n ? aligned_alloc(64, n * img->stride) : NULL;
-    img->keys = malloc((n + n_live + 1) * sizeof(*img->keys));
-    if (rc == VG_OK && ((n && img->blocks == NULL) || img->keys == NULL))
+    /* An image is reused from one checkpoint to the next: its memory is
+     * already mapped, so the copy costs no page faults. */
+    if (rc == VG_OK && n > img->cap_blocks) {
+        free(img->blocks);
+        img->cap_blocks = n + n / 2;
+        img->blocks = aligned_alloc(64, img->cap_blocks * img->stride);
+    }
+    if (rc == VG_OK && n + n_live + 1 > img->cap_keys) {
+        free(img->keys);
+        img->cap_keys = n + n_live + 1;
+        img->keys = malloc(img->cap_keys * sizeof(*img->keys));
+    }
+    if (rc == VG_OK && ((n && img->blocks == NULL) || img->keys == NULL)) {
+        img->cap_blocks = img->cap_keys = 0;
         rc = VG_ENOMEM;
+    }
     for (size_t i = 0; i < n && rc == VG_OK; i++)
         memcpy(img->blocks + i * img->stride, v[i].block, vg_pipeline_series_bytes(p));
     img->n = n;
@@ -112,18 +126,17 @@ int vg_delta_capture(vg_pipeline *p, int32_t partition, uint64_t since, int with
                      const vg_snapshot_positions *pos, vg_delta_image **out, size_t *series,
                      vg_error *err)
 {
-    vg_delta_image *img = calloc(1, sizeof(*img));
-    *out = NULL;
+    vg_delta_image *img = *out;
+    if (img == NULL && (img = calloc(1, sizeof(*img))) != NULL)
+        vg_writer_init(&img->arena);
+    *out = img;
     if (img == NULL)
         return vg_error_set(err, VG_ENOMEM, "state segment");
-    vg_writer_init(&img->arena);
+    vg_writer_reset(&img->arena);
     img->pos = *pos;
-    if (capture(p, partition, since, with_keys, img, err) != VG_OK) {
-        vg_delta_image_free(img);
+    if (capture(p, partition, since, with_keys, img, err) != VG_OK)
         return vg_error_set(err, VG_ENOMEM, "state segment");
-    }
     *series = img->n;
-    *out = img;
     return VG_OK;
 }
 

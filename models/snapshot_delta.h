@@ -43,8 +43,9 @@ void vg_delta_put_header(vg_writer *out, uint64_t base_len, uint32_t base_crc);
 typedef struct vg_delta_image vg_delta_image;
 
 /* Captures the series of `partition` changed at or after epoch `since`,
- * every live key of it when with_keys, and pos, into a new *out; *series
- * gets the number of series captured. Returns 0 or VG_ENOMEM. */
+ * every live key of it when with_keys, and pos, into *out: a new image
+ * when *out is NULL, else the image *out, reused. *series gets the number
+ * of series captured. Returns 0 or VG_ENOMEM (*out then still to free). */
 int vg_delta_capture(vg_pipeline *p, int32_t partition, uint64_t since, int with_keys,
                      const vg_snapshot_positions *pos, vg_delta_image **out, size_t *series,
                      vg_error *err);

@@ -28,6 +28,7 @@ struct vg_state_store {
     part           **parts;
     size_t           n_parts, cap_parts;
     uint64_t         generation;  /* vg_state_store_reset calls */
+    vg_delta_image  *spare;  /* the last save's image, reused by the next */
     vg_state_saved  *done;   /* finished without the writer */
     size_t           n_done, cap_done;
 };
@@ -55,6 +56,7 @@ void vg_state_store_close(vg_state_store *s)
     if (s == NULL)
         return;
     vg_state_writer_stop(s->w);
+    vg_delta_image_free(s->spare);
     for (size_t i = 0; i < s->n_parts; i++)
         free(s->parts[i]);
     free(s->parts);
@@ -202,11 +204,15 @@ int vg_state_store_save(vg_state_store *s, vg_pipeline *p, int32_t partition,
      * (rare: see state_store.h) is encoded here, copying every block
      * would cost as much. */
     job->p = p;
+    job->image = s->spare;
+    s->spare = NULL;
     int rc = whole ? vg_snapshot_encode_at(p, partition, pos, append_to_writer, &job->bytes, err)
                    : vg_delta_capture(p, partition, pt->from_epoch, gone, pos, &job->image,
                                       &changed, err);
     if (rc != VG_OK || (!whole && changed == 0 && !gone && same_positions(pos, &pt->pos))) {
         finish_now(s, partition, rc, err);  /* failed, or nothing to write */
+        s->spare = job->image;
+        job->image = NULL;
         free_job(job);
         return rc;
     }
@@ -224,8 +230,13 @@ size_t vg_state_store_results(vg_state_store *s, int wait, vg_state_saved *out, 
     while (n < cap) {
         size_t want = cap - n < 64 ? cap - n : 64;
         size_t got = vg_state_writer_results(s->w, wait, r, want);
-        for (size_t i = 0; i < got; i++)
+        for (size_t i = 0; i < got; i++) {
             out[n++] = settle(s, r[i].partition, r[i].rc, &r[i].err, r[i].bytes);
+            if (r[i].image != NULL) {
+                vg_delta_image_free(s->spare);
+                s->spare = r[i].image;
+            }
+        }
         if (got < want)
             break;
     }

@@ -277,8 +277,11 @@ static void *writer_main(void *arg)
             return NULL;  /* stopping, and nothing left */
         vg_state_result r = {.partition = job->partition};
         r.rc = run(w, job, &r.bytes, &r.err);
-        if (job->report)
+        if (job->report) {
+            r.image = job->image;  /* goes back for reuse */
+            job->image = NULL;
             publish(w, &r);
+        }
         else if (r.rc != VG_OK)
             vg_warn("state of partition %d: %s: %s", (int)job->partition, r.err.where,
                     r.err.msg);
@@ -325,6 +328,8 @@ void vg_state_writer_stop(vg_state_writer *w)
     pthread_join(w->thread, NULL);
     for (size_t i = 0; i < w->n_disks; i++)
         close_log(&w->disks[i]);
+    for (size_t i = 0; i < w->n_results; i++)  /* results nobody took */
+        vg_delta_image_free(w->results[i].image);
     free(w->disks);
     free(w->results);
     pthread_cond_destroy(&w->done);

@@ -48,6 +48,7 @@ typedef struct vg_state_result {
     int      rc;
     vg_error err;
     size_t   bytes;  /* written */
+    vg_delta_image *image;  /* DELTA: its image, for the next one (caller frees) */
 } vg_state_result;
 
 typedef struct vg_state_writer vg_state_writer;
