@@ -1,11 +1,11 @@
 /* Saved state of Kafka partitions, checkpointed in proportion to change.
  *
  * Each partition's state is a base snapshot (DIR/<group>-<p>.vgstate) and
- * a delta log beside it (.vgdelta, snapshot_delta.h). A checkpoint encodes,
- * on the calling (scoring) thread, only the series changed since the
- * partition's last durable checkpoint — the series table stamps each
- * series it hands out with an epoch — and hands the bytes to a background
- * writer (state_writer.h) that appends, fsyncs and compacts; the caller
+ * a delta log beside it (.vgdelta, snapshot_delta.h). A checkpoint takes
+ * only the series changed since the partition's last durable checkpoint —
+ * the series table stamps each series it hands out with an epoch — and
+ * hands them to a background writer (state_writer.h) that encodes,
+ * appends, fsyncs and compacts; the caller
  * collects the outcome later (vg_state_store_results) and commits offsets
  * only then. A whole snapshot is written instead when the partition's disk
  * state is not known to match memory: the first save after a cold start or
