@@ -223,9 +223,11 @@ int vg_state_store_save(vg_state_store *s, vg_pipeline *p, int32_t partition,
 size_t vg_state_store_results(vg_state_store *s, int wait, vg_state_saved *out, size_t cap)
 {
     size_t n = s->n_done < cap ? s->n_done : cap;
-    memcpy(out, s->done, n * sizeof(*out));
-    memmove(s->done, s->done + n, (s->n_done - n) * sizeof(*out));
-    s->n_done -= n;
+    if (n > 0) {  /* s->done may still be NULL */
+        memcpy(out, s->done, n * sizeof(*out));
+        memmove(s->done, s->done + n, (s->n_done - n) * sizeof(*out));
+        s->n_done -= n;
+    }
     vg_state_result r[64];
     while (n < cap) {
         size_t want = cap - n < 64 ? cap - n : 64;

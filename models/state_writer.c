@@ -358,9 +358,11 @@ size_t vg_state_writer_results(vg_state_writer *w, int wait, vg_state_result *ou
     while (wait && w->unreported > 0)
         pthread_cond_wait(&w->done, &w->mu);
     size_t n = w->n_results < cap ? w->n_results : cap;
-    memcpy(out, w->results, n * sizeof(*out));
-    memmove(w->results, w->results + n, (w->n_results - n) * sizeof(*out));
-    w->n_results -= n;
+    if (n > 0) {  /* w->results may still be NULL */
+        memcpy(out, w->results, n * sizeof(*out));
+        memmove(w->results, w->results + n, (w->n_results - n) * sizeof(*out));
+        w->n_results -= n;
+    }
     pthread_mutex_unlock(&w->mu);
     return n;
 }
