@@ -361,13 +361,18 @@ void *vg_series_table_find(const vg_series_table *t, const char *key, size_t key
     return i == NO_SLOT ? NULL : block(t, t->slots[i].entry);
 }
 
-/* The entry owning a block handed out by this table. */
-static const entry *entry_of(const vg_series_table *t, const void *state)
+size_t vg_series_table_number(const vg_series_table *t, const void *state)
 {
     size_t off = (size_t)((const uint8_t *)state - t->slab);
     vg_assert((const uint8_t *)state >= t->slab && off % t->stride == 0 &&
               off / t->stride < t->count);
-    return &t->entries[off / t->stride];
+    return off / t->stride;
+}
+
+/* The entry owning a block handed out by this table. */
+static const entry *entry_of(const vg_series_table *t, const void *state)
+{
+    return &t->entries[vg_series_table_number(t, state)];
 }
 
 const char *vg_series_table_key(const vg_series_table *t, const void *state,
