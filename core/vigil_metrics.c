@@ -27,6 +27,7 @@ typedef struct vigil_metric {
 
 static const char *const event_states[] = {"firing", "resolved", NULL};
 static const char *const reload_results[] = {"success", "failure", NULL};
+static const char *const state_kinds[] = {"changes", "whole", NULL};
 static const char *const feedback_results[] = {"not_anomalous", "anomalous", "refused",
                                                "unauthorized", NULL};
 static const char *const rw_codes[] = {"204", "400", "413", "503", NULL};
@@ -62,6 +63,10 @@ static const vigil_metric table[VG_M__COUNT] = {
             "Partial last lines found in the event log on open and cut off."),
     COUNTER(VG_M_CHECKPOINTS_HELD, "vigil_checkpoints_held",
             "Checkpoints held back (offsets not committed) because something was not durable."),
+    COUNTER(VG_M_CHECKPOINTS, "vigil_checkpoints",
+            "Checkpoints completed: outputs flushed, state saved, offsets committed."),
+    COUNTER(VG_M_STATE_TORN_BYTES, "vigil_state_torn_bytes",
+            "Bytes of unfinished state saves (a crash mid-save) ignored when loading."),
     COUNTER(VG_M_POINTS_REPARTITIONED, "vigil_points_repartitioned",
             "Points of \"repartition\" topics re-keyed by series to their internal topic."),
     COUNTER(VG_M_POINTS_OUT_OF_ORDER, "vigil_points_out_of_order",
@@ -84,6 +89,9 @@ static const vigil_metric table[VG_M__COUNT] = {
                "Time spent scoring, by detector.", "detector", 16, NULL),
     COUNTER_BY(VG_M_CONFIG_RELOADS, "vigil_config_reloads",
                "Configuration reloads, by result.", "result", 2, reload_results),
+    COUNTER_BY(VG_M_STATE_BYTES, "vigil_state_written_bytes",
+               "Bytes of saved state written: logs of changes, or whole snapshots.", "kind", 2,
+               state_kinds),
     COUNTER_BY(VG_M_FEEDBACK, "vigil_feedback",
                "Verdicts on incidents (POST /feedback): applied by verdict, refused, or "
                "without the token.", "result", 4, feedback_results),

@@ -32,6 +32,8 @@ typedef enum vg_metric_id {
     VG_M_OFFSET_REWINDS,         /* vigil_offset_rewinds_total */
     VG_M_EVENT_LOG_TORN,         /* vigil_event_log_torn_lines_total */
     VG_M_CHECKPOINTS_HELD,       /* vigil_checkpoints_held_total */
+    VG_M_CHECKPOINTS,            /* vigil_checkpoints_total */
+    VG_M_STATE_TORN_BYTES,       /* vigil_state_torn_bytes_total */
     VG_M_POINTS_REPARTITIONED,   /* vigil_points_repartitioned_total */
     VG_M_POINTS_OUT_OF_ORDER,    /* vigil_points_out_of_order_total */
     VG_M_SERIES_MULTI_PARTITION, /* vigil_series_multi_partition_total */
@@ -43,6 +45,7 @@ typedef enum vg_metric_id {
     VG_M_EVENTS,                 /* vigil_events_total{state="firing|resolved"} */
     VG_M_DETECTOR_SECONDS,       /* vigil_detector_seconds_total{detector} */
     VG_M_CONFIG_RELOADS,         /* vigil_config_reloads_total{result="success|failure"} */
+    VG_M_STATE_BYTES,            /* vigil_state_written_bytes_total{kind="changes|whole"} */
     VG_M_FEEDBACK,               /* vigil_feedback_total{result="not_anomalous|anomalous|
                                     refused|unauthorized"} */
     VG_M_REMOTE_WRITE_REQUESTS,  /* vigil_remote_write_requests_total{code} */

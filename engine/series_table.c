@@ -44,6 +44,7 @@ typedef struct entry {
     uint32_t key_len;
     uint32_t key_cap;
     uint32_t prev, next;  /* recency: prev is less recently seen */
+    uint64_t changed;     /* the epoch of its last get or insert_raw */
 } entry;
 
 struct vg_series_table {
@@ -62,6 +63,8 @@ struct vg_series_table {
     size_t   max_slots;
     uint32_t lru, mru;        /* least and most recently seen, NIL if empty */
     uint64_t evicted;
+    uint64_t removed;         /* remove() calls that found their series */
+    uint64_t epoch;           /* stamped on every series handed out */
     size_t   key_bytes;       /* sum of key capacities */
     vg_series_init_fn  on_init;
     vg_series_evict_fn on_evict;
@@ -108,6 +111,7 @@ vg_series_table *vg_series_table_new(size_t state_size, size_t max_series,
     t->max_series = max_series;
     t->max_slots = pow2_at_least(2 * max_series);
     t->lru = t->mru = NIL;
+    t->epoch = 1;
     t->hash_key = vg_sipkey_random();
     t->on_init = on_init;
     t->on_evict = on_evict;
@@ -325,12 +329,15 @@ static void *get(vg_series_table *t, const char *key, size_t key_len, int init,
     if (created != NULL)
         *created = i == NO_SLOT;
     if (i != NO_SLOT) {
-        touch(t, t->slots[i].entry);
-        return block(t, t->slots[i].entry);
+        uint32_t e = t->slots[i].entry;
+        touch(t, e);
+        t->entries[e].changed = t->epoch;  /* the caller may change the block */
+        return block(t, e);
     }
     uint32_t e = insert_new(t, hash, key, key_len);
     if (e == NIL)
         return NULL;
+    t->entries[e].changed = t->epoch;
     if (init && t->on_init != NULL)
         t->on_init(t->ctx, block(t, e), t->entries[e].key, key_len,
                    vg_hash64(key, key_len, 0));
@@ -362,10 +369,16 @@ size_t vg_series_table_number(const vg_series_table *t, const void *state)
     return off / t->stride;
 }
 
+/* The entry owning a block handed out by this table. */
+static const entry *entry_of(const vg_series_table *t, const void *state)
+{
+    return &t->entries[vg_series_table_number(t, state)];
+}
+
 const char *vg_series_table_key(const vg_series_table *t, const void *state,
                                 size_t *key_len)
 {
-    const entry *en = &t->entries[vg_series_table_number(t, state)];
+    const entry *en = entry_of(t, state);
     if (key_len != NULL)
         *key_len = en->key_len;
     return en->key;
@@ -379,6 +392,21 @@ size_t vg_series_table_count(const vg_series_table *t)
 uint64_t vg_series_table_evicted(const vg_series_table *t)
 {
     return t->evicted;
+}
+
+uint64_t vg_series_table_removals(const vg_series_table *t)
+{
+    return t->evicted + t->removed;
+}
+
+uint64_t vg_series_table_next_epoch(vg_series_table *t)
+{
+    return t->epoch++;
+}
+
+uint64_t vg_series_table_changed(const vg_series_table *t, const void *state)
+{
+    return entry_of(t, state)->changed;
 }
 
 size_t vg_series_table_bytes(const vg_series_table *t)
@@ -417,6 +445,7 @@ int vg_series_table_remove(vg_series_table *t, const char *key, size_t key_len)
         memcpy(block(t, e), block(t, last), t->stride);
     }
     t->count--;
+    t->removed++;
     return VG_OK;
 }
 
@@ -426,10 +455,21 @@ void vg_series_table_foreach(const vg_series_table *t, vg_series_visit_fn fn, vo
         fn(ctx, block(t, e), t->entries[e].key, t->entries[e].key_len);
 }
 
+void vg_series_table_foreach_changed(const vg_series_table *t, uint64_t since,
+                                     vg_series_visit_fn fn, void *ctx)
+{
+    /* In entry order, not recency: a sequential scan that reads only the
+     * entries, so finding the few changed series among many stays cheap. */
+    for (uint32_t e = 0; e < t->count; e++)
+        if (t->entries[e].changed >= since)
+            fn(ctx, block(t, e), t->entries[e].key, t->entries[e].key_len);
+}
+
 void vg_series_table_clear(vg_series_table *t)
 {
     for (size_t i = 0; i <= t->mask; i++)
         t->slots[i] = (slot){0, NIL, 0};
+    t->removed += t->count;
     t->count = 0;
     t->lru = t->mru = NIL;
 }

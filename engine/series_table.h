@@ -70,6 +70,21 @@ void vg_series_table_foreach(const vg_series_table *t, vg_series_visit_fn fn, vo
  * VG_ENOTFOUND. */
 int vg_series_table_remove(vg_series_table *t, const char *key, size_t key_len);
 
+/* Change tracking, for checkpoints that save only what changed. Every
+ * block handed out by get or insert_raw is stamped with the current epoch
+ * (the caller may change it); next_epoch returns the current epoch and
+ * starts the next one, so a series with changed() >= E+1 was handed out
+ * after the call that returned E. Epochs start at 1. */
+uint64_t vg_series_table_next_epoch(vg_series_table *t);
+uint64_t vg_series_table_changed(const vg_series_table *t, const void *state);
+/* Calls fn for every series with changed() >= since, in no particular
+ * order (since 0: every series). fn must not add or remove series. */
+void vg_series_table_foreach_changed(const vg_series_table *t, uint64_t since,
+                                     vg_series_visit_fn fn, void *ctx);
+/* Series ever evicted or removed: unchanged since a checkpoint, no key of
+ * that checkpoint has gone. */
+uint64_t vg_series_table_removals(const vg_series_table *t);
+
 /* Removes every series (no eviction callbacks). */
 void vg_series_table_clear(vg_series_table *t);
 

@@ -9,14 +9,15 @@
 #include <string.h>
 
 #include "models/crc32c.h"
+#include "models/snapshot_format.h"
 
 static const uint8_t magic[8] = {'V', 'I', 'G', 'I', 'L', 'S', 'T', '\0'};
 
 #define OFF_VERSION    8              /* header field offsets */
 #define OFF_STATE_ID   12
 #define OFF_COUNT      28
-#define TRAILER_BYTES  4
-#define TEXT_MAX       255            /* creator and detectors strings */
+#define TRAILER_BYTES  VG_SNAP_TRAILER_BYTES
+#define TEXT_MAX       VG_SNAP_TEXT_MAX
 #define FLUSH_BYTES    ((size_t)1 << 20)
 #define ALL_PARTITIONS UINT32_MAX
 
@@ -28,11 +29,7 @@ static int shown(size_t key_len)
 
 /* ---- encoding ------------------------------------------------------------ */
 
-typedef struct series_ref {
-    const void *block;
-    const char *key;
-    size_t      key_len;
-} series_ref;
+typedef vg_snap_series series_ref;
 
 typedef struct series_list {
     const vg_pipeline *p;
@@ -48,21 +45,46 @@ static void collect(void *ctx, void *state, const char *key, size_t key_len)
     if (l->nomem || (l->partition >= 0 &&
                      vg_pipeline_series_partition(l->p, state) != l->partition))
         return;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        series_ref *v = realloc(l->v, cap * sizeof(*v));
-        if (v == NULL) {
-            l->nomem = 1;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
+    series_ref *v = vg_snap_grow(l->v, &l->cap, l->n, sizeof(*v));
+    if (v == NULL) {
+        l->nomem = 1;
+        return;
     }
+    l->v = v;
     l->v[l->n++] = (series_ref){state, key, key_len};
 }
 
-/* Byte order, then the shorter key first: the order load insists on. */
-static int key_cmp(const char *a, size_t a_len, const char *b, size_t b_len)
+void *vg_snap_grow(void *v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return v;
+    size_t want = *cap ? 2 * *cap : 16;
+    void *grown = realloc(v, want * size);
+    if (grown != NULL)
+        *cap = want;
+    return grown;
+}
+
+static int ref_cmp(const void *a, const void *b);
+
+int vg_snap_collect(vg_pipeline *p, int32_t partition, uint64_t since, int sorted,
+                    vg_snap_series **out, size_t *n, vg_error *err)
+{
+    series_list l = {.p = p, .partition = partition};
+    vg_series_table_foreach_changed(vg_pipeline_series(p), since, collect, &l);
+    *out = l.v;
+    *n = l.n;
+    if (l.nomem) {
+        free(l.v);
+        *out = NULL;
+        return vg_error_set(err, VG_ENOMEM, "snapshot of %zu series", l.n);
+    }
+    if (sorted && l.n > 1)
+        qsort(l.v, l.n, sizeof(*l.v), ref_cmp);
+    return VG_OK;
+}
+
+int vg_snap_key_cmp(const char *a, size_t a_len, const char *b, size_t b_len)
 {
     int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
     if (c != 0)
@@ -73,7 +95,7 @@ static int key_cmp(const char *a, size_t a_len, const char *b, size_t b_len)
 static int ref_cmp(const void *a, const void *b)
 {
     const series_ref *x = a, *y = b;
-    return key_cmp(x->key, x->key_len, y->key, y->key_len);
+    return vg_snap_key_cmp(x->key, x->key_len, y->key, y->key_len);
 }
 
 /* "zscore,seasonal,..." into buf[cap] (cut at cap: it is only a label). */
@@ -94,19 +116,8 @@ static void put_text(vg_writer *out, const char *s)
     vg_writer_put(out, s, n);
 }
 
-static void put_header(vg_pipeline *p, int32_t partition, size_t count,
-                       const vg_snapshot_positions *pos, vg_writer *out)
+void vg_snap_put_positions(const vg_snapshot_positions *pos, vg_writer *out)
 {
-    char detectors[TEXT_MAX + 1];
-    detector_list(p, detectors, sizeof(detectors));
-    vg_writer_put(out, magic, sizeof(magic));
-    vg_writer_u32(out, VG_SNAPSHOT_VERSION);
-    vg_writer_u64(out, vg_pipeline_state_id(p));
-    vg_writer_u32(out, vg_pipeline_config(p)->window);
-    vg_writer_u32(out, partition < 0 ? ALL_PARTITIONS : (uint32_t)partition);
-    vg_writer_u64(out, count);
-    put_text(out, "vigil " VIGIL_VERSION);
-    put_text(out, detectors);
     size_t n = pos ? pos->n : 0;
     vg_writer_u32(out, (uint32_t)n);
     for (size_t i = 0; i < n; i++) {
@@ -114,6 +125,35 @@ static void put_header(vg_pipeline *p, int32_t partition, size_t count,
         vg_writer_u32(out, (uint32_t)pos->v[i].partition);
         vg_writer_i64(out, pos->v[i].next_offset);
     }
+}
+
+void vg_snap_put_header(const vg_snap_header *h, vg_writer *out)
+{
+    vg_writer_put(out, magic, sizeof(magic));
+    vg_writer_u32(out, VG_SNAPSHOT_VERSION);
+    vg_writer_u64(out, h->state_id);
+    vg_writer_u32(out, h->window);
+    vg_writer_u32(out, h->partition);
+    vg_writer_u64(out, h->count);
+    put_text(out, h->creator);
+    put_text(out, h->detectors);
+    vg_snap_put_positions(&h->pos, out);
+}
+
+static void put_header(vg_pipeline *p, int32_t partition, size_t count,
+                       const vg_snapshot_positions *pos, vg_writer *out)
+{
+    vg_snap_header h = {
+        .state_id = vg_pipeline_state_id(p),
+        .window = vg_pipeline_config(p)->window,
+        .partition = partition < 0 ? ALL_PARTITIONS : (uint32_t)partition,
+        .count = count,
+        .creator = "vigil " VIGIL_VERSION,
+    };
+    detector_list(p, h.detectors, sizeof(h.detectors));
+    if (pos != NULL)
+        h.pos = *pos;
+    vg_snap_put_header(&h, out);
 }
 
 /* Hands the buffered bytes to the sink, folding them into the CRC. */
@@ -128,7 +168,7 @@ static int drain(vg_writer *buf, uint32_t *crc, vg_snapshot_sink_fn sink, void *
     return rc;
 }
 
-static int put_series(vg_pipeline *p, const series_ref *s, vg_writer *buf, vg_error *err)
+int vg_snap_put_series(const vg_pipeline *p, const series_ref *s, vg_writer *buf, vg_error *err)
 {
     vg_writer_u32(buf, (uint32_t)s->key_len);
     vg_writer_put(buf, s->key, s->key_len);
@@ -158,13 +198,8 @@ int vg_snapshot_encode_at(vg_pipeline *p, int32_t partition, const vg_snapshot_p
 {
     vg_assert(pos == NULL || pos->n <= VG_SNAPSHOT_POSITIONS_MAX);
     series_list l = {.p = p, .partition = partition};
-    vg_series_table_foreach(vg_pipeline_series(p), collect, &l);
-    if (l.nomem) {
-        free(l.v);
-        return vg_error_set(err, VG_ENOMEM, "snapshot of %zu series", l.n);
-    }
-    if (l.n > 1)
-        qsort(l.v, l.n, sizeof(*l.v), ref_cmp);
+    if (vg_snap_collect(p, partition, 0, 1, &l.v, &l.n, err) != VG_OK)
+        return err != NULL ? err->code : VG_ENOMEM;
 
     vg_writer buf;
     vg_writer_init(&buf);
@@ -172,7 +207,7 @@ int vg_snapshot_encode_at(vg_pipeline *p, int32_t partition, const vg_snapshot_p
     put_header(p, partition, l.n, pos, &buf);
     int rc = VG_OK;
     for (size_t i = 0; i < l.n && rc == VG_OK; i++) {
-        rc = put_series(p, &l.v[i], &buf, err);
+        rc = vg_snap_put_series(p, &l.v[i], &buf, err);
         if (rc == VG_OK && buf.len >= FLUSH_BYTES)
             rc = drain(&buf, &crc, sink, ctx, err);
     }
@@ -203,29 +238,10 @@ int vg_snapshot_encode_mem(vg_pipeline *p, int32_t partition, vg_writer *out,
 
 /* ---- decoding ------------------------------------------------------------ */
 
-typedef struct header {
-    uint32_t version;
-    uint64_t state_id;
-    uint32_t window;
-    uint32_t partition;
-    uint64_t count;
-    char     creator[TEXT_MAX + 1];
-    char     detectors[TEXT_MAX + 1];
-    vg_snapshot_positions pos;
-} header;
+typedef vg_snap_header header;
+typedef vg_snap_record record;
 
-typedef struct record {
-    size_t         at;   /* file offset of the key length */
-    const char    *key;
-    uint32_t       key_len;
-    const uint8_t *state;
-    uint32_t       len;
-} record;
-
-/* err at "name@offset", cutting name from the left so the offset survives. */
-static int fail_at(vg_error *err, int code, const char *name, size_t offset,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int fail_at(vg_error *err, int code, const char *name, size_t offset,
+int vg_snap_fail_at(vg_error *err, int code, const char *name, size_t offset,
                    const char *fmt, ...)
 {
     char where[sizeof(err->where)], suffix[24], msg[sizeof(err->msg)];
@@ -258,36 +274,34 @@ static int get_text(vg_reader *in, char *out, const char *name, const char *what
     size_t at = in->pos;
     uint32_t n;
     if (vg_reader_u32(in, &n) != VG_OK || n > TEXT_MAX || n > vg_reader_left(in))
-        return fail_at(err, VG_EPARSE, name, at, "%s: bad length %u", what, n);
+        return vg_snap_fail_at(err, VG_EPARSE, name, at, "%s: bad length %u", what, n);
     vg_reader_get(in, out, n);
     out[n] = '\0';
     return VG_OK;
 }
 
-/* Magic, version, checksum, then the header fields; leaves `in` over the
- * records (the trailer excluded). */
-static int read_header(const uint8_t *data, size_t len, const char *name, header *h,
-                       vg_reader *in, vg_error *err)
+int vg_snap_read_header(const uint8_t *data, size_t len, const char *name, header *h,
+                        vg_reader *in, vg_error *err)
 {
     size_t head = len < sizeof(magic) ? len : sizeof(magic);
     if (head > 0 && memcmp(data, magic, head) != 0)  /* data NULL-able when len is 0 */
-        return fail_at(err, VG_EPARSE, name, 0, "not a vigil state file (bad magic)");
+        return vg_snap_fail_at(err, VG_EPARSE, name, 0, "not a vigil state file (bad magic)");
     if (len < OFF_VERSION + 4)
-        return fail_at(err, VG_EPARSE, name, len, "truncated: %zu bytes", len);
+        return vg_snap_fail_at(err, VG_EPARSE, name, len, "truncated: %zu bytes", len);
     h->version = le32(data + OFF_VERSION);
     if (h->version != VG_SNAPSHOT_VERSION)
-        return fail_at(err, VG_EVERSION, name, OFF_VERSION,
+        return vg_snap_fail_at(err, VG_EVERSION, name, OFF_VERSION,
                        "state file format version %u is %s than version %u, the "
                        "one this vigil reads: regenerate the state with this vigil",
                        h->version, h->version > VG_SNAPSHOT_VERSION ? "newer" : "older",
                        VG_SNAPSHOT_VERSION);
     if (len < OFF_STATE_ID + TRAILER_BYTES)
-        return fail_at(err, VG_EPARSE, name, len, "truncated: %zu bytes", len);
+        return vg_snap_fail_at(err, VG_EPARSE, name, len, "truncated: %zu bytes", len);
     size_t body = len - TRAILER_BYTES;
     uint32_t want = le32(data + body);
     uint32_t got = vg_crc32c(data, body);
     if (got != want)
-        return fail_at(err, VG_ECHECKSUM, name, body,
+        return vg_snap_fail_at(err, VG_ECHECKSUM, name, body,
                        "checksum mismatch: file says %08x, contents give %08x "
                        "(corrupt or truncated)", want, got);
 
@@ -297,34 +311,39 @@ static int read_header(const uint8_t *data, size_t len, const char *name, header
     vg_reader_u32(in, &h->window);
     vg_reader_u32(in, &h->partition);
     if (vg_reader_u64(in, &h->count) != VG_OK)
-        return fail_at(err, VG_EPARSE, name, in->len, "header truncated");
+        return vg_snap_fail_at(err, VG_EPARSE, name, in->len, "header truncated");
     int rc = get_text(in, h->creator, name, "creator", err);
     if (rc == VG_OK)
         rc = get_text(in, h->detectors, name, "detectors", err);
-    if (rc != VG_OK)
-        return rc;
+    return rc != VG_OK ? rc : vg_snap_get_positions(in, name, &h->pos, err);
+}
+
+int vg_snap_get_positions(vg_reader *in, const char *name, vg_snapshot_positions *pos,
+                          vg_error *err)
+{
     size_t at = in->pos;
     uint32_t n;
     if (vg_reader_u32(in, &n) != VG_OK || n > VG_SNAPSHOT_POSITIONS_MAX)
-        return fail_at(err, VG_EPARSE, name, at, "positions: bad count %u", n);
-    h->pos.n = n;
+        return vg_snap_fail_at(err, VG_EPARSE, name, at, "positions: bad count %u", n);
+    pos->n = n;
     for (uint32_t i = 0; i < n; i++) {
-        vg_snapshot_position *sp = &h->pos.v[i];
+        vg_snapshot_position *sp = &pos->v[i];
         uint32_t partition;
-        if ((rc = get_text(in, sp->topic, name, "position topic", err)) != VG_OK)
+        int rc = get_text(in, sp->topic, name, "position topic", err);
+        if (rc != VG_OK)
             return rc;
         at = in->pos;
         vg_reader_u32(in, &partition);
         if (vg_reader_i64(in, &sp->next_offset) != VG_OK || partition > INT32_MAX ||
             sp->next_offset < 0)
-            return fail_at(err, VG_EPARSE, name, at, "position %u: bad partition or offset",
-                           i + 1);
+            return vg_snap_fail_at(err, VG_EPARSE, name, at,
+                                   "position %u: bad partition or offset", i + 1);
         sp->partition = (int32_t)partition;
     }
     return VG_OK;
 }
 
-static int next_record(vg_reader *in, record *r)
+int vg_snap_next_record(vg_reader *in, record *r)
 {
     r->at = in->pos;
     if (vg_reader_u32(in, &r->key_len) != VG_OK || r->key_len > vg_reader_left(in))
@@ -338,24 +357,32 @@ static int next_record(vg_reader *in, record *r)
     return VG_OK;
 }
 
+void vg_snap_put_record(vg_writer *out, const record *r)
+{
+    vg_writer_u32(out, r->key_len);
+    vg_writer_put(out, r->key, r->key_len);
+    vg_writer_u32(out, r->len);
+    vg_writer_put(out, r->state, r->len);
+}
+
 /* Every record's lengths within the file, keys strictly increasing, and
  * nothing after the last one. */
 static int check_framing(vg_reader in, const header *h, const char *name, vg_error *err)
 {
     record r, prev = {0};
     for (uint64_t i = 0; i < h->count; i++) {
-        if (next_record(&in, &r) != VG_OK)
-            return fail_at(err, VG_EPARSE, name, r.at,
+        if (vg_snap_next_record(&in, &r) != VG_OK)
+            return vg_snap_fail_at(err, VG_EPARSE, name, r.at,
                            "series %llu of %llu: record runs past the end of the file",
                            (unsigned long long)i + 1, (unsigned long long)h->count);
-        if (i > 0 && key_cmp(prev.key, prev.key_len, r.key, r.key_len) >= 0)
-            return fail_at(err, VG_EPARSE, name, r.at,
+        if (i > 0 && vg_snap_key_cmp(prev.key, prev.key_len, r.key, r.key_len) >= 0)
+            return vg_snap_fail_at(err, VG_EPARSE, name, r.at,
                            "series %llu: keys out of order or repeated",
                            (unsigned long long)i + 1);
         prev = r;
     }
     if (vg_reader_left(&in) != 0)
-        return fail_at(err, VG_EPARSE, name, in.pos, "%zu bytes after the last series",
+        return vg_snap_fail_at(err, VG_EPARSE, name, in.pos, "%zu bytes after the last series",
                        vg_reader_left(&in));
     return VG_OK;
 }
@@ -367,16 +394,16 @@ static int load_records(vg_pipeline *q, vg_reader in, const header *h, const cha
 {
     record r;
     for (uint64_t i = 0; i < h->count; i++) {
-        next_record(&in, &r);
+        vg_snap_next_record(&in, &r);
         vg_reader rec;
         vg_reader_init(&rec, r.state, r.len);
         vg_error why = {0};
         int rc = vg_pipeline_load_series(q, r.key, r.key_len, &rec, &why);
         if (rc != VG_OK)
-            return fail_at(err, rc, name, r.at, "series %.*s: %s", shown(r.key_len), r.key,
+            return vg_snap_fail_at(err, rc, name, r.at, "series %.*s: %s", shown(r.key_len), r.key,
                            why.msg[0] ? why.msg : vg_strerror(rc));
         if (vg_reader_left(&rec) != 0)
-            return fail_at(err, VG_EPARSE, name, r.at, "series %.*s: %zu bytes left over",
+            return vg_snap_fail_at(err, VG_EPARSE, name, r.at, "series %.*s: %zu bytes left over",
                            shown(r.key_len), r.key, vg_reader_left(&rec));
         if (scratch)
             vg_series_table_clear(vg_pipeline_series(q));
@@ -395,11 +422,11 @@ static int check_state_id(vg_pipeline *p, const header *h, const char *name, vg_
     detector_list(p, detectors, sizeof(detectors));
     uint32_t window = vg_pipeline_config(p)->window;
     if (h->window == window && strcmp(h->detectors, detectors) == 0)
-        return fail_at(err, VG_ECONFIG, name, OFF_STATE_ID,
+        return vg_snap_fail_at(err, VG_ECONFIG, name, OFF_STATE_ID,
                        "state was saved with a different detector configuration "
                        "(window %u and %s alike: detector or ensemble parameters differ)",
                        window, detectors);
-    return fail_at(err, VG_ECONFIG, name, OFF_STATE_ID,
+    return vg_snap_fail_at(err, VG_ECONFIG, name, OFF_STATE_ID,
                    "state was saved with a different detector configuration "
                    "(saved: window %u, %s; now: window %u, %s)",
                    h->window, h->detectors, window, detectors);
@@ -420,7 +447,7 @@ int vg_snapshot_decode_at(vg_pipeline *p, const void *data, size_t len, const ch
     vg_reader in;
     if (loaded != NULL)
         *loaded = 0;
-    int rc = read_header(data, len, name, &h, &in, err);
+    int rc = vg_snap_read_header(data, len, name, &h, &in, err);
     if (rc == VG_OK)
         rc = check_framing(in, &h, name, err);
     if (rc == VG_OK)
@@ -429,7 +456,7 @@ int vg_snapshot_decode_at(vg_pipeline *p, const void *data, size_t len, const ch
         return rc;
     const vg_config *cfg = vg_pipeline_config(p);
     if (h.count > (uint64_t)cfg->max_series)
-        return fail_at(err, VG_EFULL, name, OFF_COUNT, "%llu series, max_series is %lld",
+        return vg_snap_fail_at(err, VG_EFULL, name, OFF_COUNT, "%llu series, max_series is %lld",
                        (unsigned long long)h.count, (long long)cfg->max_series);
 
     vg_pipeline *scratch = vg_pipeline_new(cfg, err);

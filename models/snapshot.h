@@ -114,12 +114,41 @@ int vg_snapshot_save(vg_pipeline *p, const char *path, int32_t partition, vg_err
 int vg_snapshot_save_at(vg_pipeline *p, const char *path, int32_t partition,
                         const vg_snapshot_positions *pos, vg_error *err);
 
-/* Reads path whole and decodes it (see vg_snapshot_decode). VG_ENOTFOUND
- * when the file does not exist (a cold start, for callers that allow one),
- * VG_EIO when it cannot be read. */
+/* Reads path whole and decodes it (see vg_snapshot_decode), merged with
+ * the delta log beside it when there is one (vg_snapshot_merge: a torn
+ * tail of the log is ignored). VG_ENOTFOUND when the file does not exist
+ * (a cold start, for callers that allow one), VG_EIO when it cannot be
+ * read. */
 int vg_snapshot_load(vg_pipeline *p, const char *path, size_t *loaded, vg_error *err);
 int vg_snapshot_load_at(vg_pipeline *p, const char *path, size_t *loaded,
                         vg_snapshot_positions *pos, vg_error *err);
+
+/* Produces the bytes of a file for vg_snapshot_write_atomic, through sink. */
+typedef int (*vg_snapshot_produce_fn)(void *ctx, vg_snapshot_sink_fn sink, void *sink_ctx,
+                                      vg_error *err);
+
+/* Writes what produce gives into path atomically, as vg_snapshot_save. */
+int vg_snapshot_write_atomic(const char *path, vg_snapshot_produce_fn produce, void *ctx,
+                             vg_error *err);
+
+/* fsyncs the directory of path: makes a rename or unlink there durable. */
+int vg_snapshot_sync_dir(const char *path, vg_error *err);
+
+/* Reads path whole into a new buffer (*len bytes; caller frees); NULL with
+ * err (NULL-able) set: VG_ENOTFOUND, VG_EIO or VG_ENOMEM. */
+uint8_t *vg_snapshot_read_file(const char *path, size_t *len, vg_error *err);
+
+/* The delta log beside the base snapshot path: its ".vgstate" suffix
+ * replaced by ".vgdelta" (snapshot_delta.h). 0 or VG_ERANGE. */
+int vg_snapshot_delta_path(char *out, size_t cap, const char *path);
+
+typedef struct vg_snapshot_merge_info vg_snapshot_merge_info;
+
+/* As vg_snapshot_load_at, saying in *info (NULL-able) what of the delta
+ * log was applied and what was ignored. */
+int vg_snapshot_load_merged(vg_pipeline *p, const char *path, size_t *loaded,
+                            vg_snapshot_positions *pos, vg_snapshot_merge_info *info,
+                            vg_error *err);
 
 /* The file of one Kafka partition's state: DIR/<topic>-<partition>.vgstate
  * (`vigil run` passes its consumer group as topic: one file per partition

@@ -2,6 +2,7 @@
  * directory), whole-file loads, and where each kind of state lives on disk
  * (see snapshot.h). */
 #include "models/snapshot.h"
+#include "models/snapshot_delta.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,8 +35,7 @@ static int write_all(void *ctx, const uint8_t *bytes, size_t len, vg_error *err)
     return VG_OK;
 }
 
-/* Makes the rename durable: without it a crash can forget the new name. */
-static int sync_parent(const char *path, vg_error *err)
+int vg_snapshot_sync_dir(const char *path, vg_error *err)
 {
     char copy[4096];
     snprintf(copy, sizeof(copy), "%s", path);
@@ -56,8 +56,8 @@ int vg_snapshot_save(vg_pipeline *p, const char *path, int32_t partition, vg_err
     return vg_snapshot_save_at(p, path, partition, NULL, err);
 }
 
-int vg_snapshot_save_at(vg_pipeline *p, const char *path, int32_t partition,
-                        const vg_snapshot_positions *pos, vg_error *err)
+int vg_snapshot_write_atomic(const char *path, vg_snapshot_produce_fn produce, void *ctx,
+                             vg_error *err)
 {
     char tmp[4096];
     if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
@@ -71,7 +71,7 @@ int vg_snapshot_save_at(vg_pipeline *p, const char *path, int32_t partition,
     f.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (f.fd < 0)
         return vg_error_set_at(err, VG_EIO, tmp, "open: %s", strerror(errno));
-    int rc = vg_snapshot_encode_at(p, partition, pos, write_all, &f, err);
+    int rc = produce(ctx, write_all, &f, err);
     if (rc == VG_OK && fsync(f.fd) != 0)
         rc = vg_error_set_at(err, VG_EIO, tmp, "fsync: %s", strerror(errno));
     if (close(f.fd) != 0 && rc == VG_OK)
@@ -82,11 +82,30 @@ int vg_snapshot_save_at(vg_pipeline *p, const char *path, int32_t partition,
         unlink(tmp);
         return rc;
     }
-    return sync_parent(path, err);
+    return vg_snapshot_sync_dir(path, err);
+}
+
+typedef struct encode_job {
+    vg_pipeline                 *p;
+    int32_t                      partition;
+    const vg_snapshot_positions *pos;
+} encode_job;
+
+static int produce_encoded(void *ctx, vg_snapshot_sink_fn sink, void *sink_ctx, vg_error *err)
+{
+    const encode_job *j = ctx;
+    return vg_snapshot_encode_at(j->p, j->partition, j->pos, sink, sink_ctx, err);
+}
+
+int vg_snapshot_save_at(vg_pipeline *p, const char *path, int32_t partition,
+                        const vg_snapshot_positions *pos, vg_error *err)
+{
+    encode_job j = {p, partition, pos};
+    return vg_snapshot_write_atomic(path, produce_encoded, &j, err);
 }
 
 /* Reads path whole into a new buffer (*len bytes; caller frees). */
-static uint8_t *read_file(const char *path, size_t *len, vg_error *err)
+uint8_t *vg_snapshot_read_file(const char *path, size_t *len, vg_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -133,15 +152,56 @@ int vg_snapshot_load(vg_pipeline *p, const char *path, size_t *loaded, vg_error 
 int vg_snapshot_load_at(vg_pipeline *p, const char *path, size_t *loaded,
                         vg_snapshot_positions *pos, vg_error *err)
 {
-    size_t len = 0;
+    return vg_snapshot_load_merged(p, path, loaded, pos, NULL, err);
+}
+
+static int append_to_writer(void *ctx, const uint8_t *bytes, size_t len, vg_error *err)
+{
+    if (vg_writer_put(ctx, bytes, len) != VG_OK)
+        return vg_error_set(err, VG_ENOMEM, "merged snapshot of %zu bytes", len);
+    return VG_OK;
+}
+
+int vg_snapshot_load_merged(vg_pipeline *p, const char *path, size_t *loaded,
+                            vg_snapshot_positions *pos, vg_snapshot_merge_info *info,
+                            vg_error *err)
+{
+    size_t len = 0, delta_len = 0;
+    char delta_path[4096];
     if (loaded != NULL)
         *loaded = 0;
-    uint8_t *data = read_file(path, &len, err);
+    if (info != NULL)
+        *info = (vg_snapshot_merge_info){0};
+    uint8_t *data = vg_snapshot_read_file(path, &len, err);
     if (data == NULL)
         return err != NULL ? err->code : VG_EIO;
-    int rc = vg_snapshot_decode_at(p, data, len, path, loaded, pos, err);
+    uint8_t *delta = NULL;
+    if (vg_snapshot_delta_path(delta_path, sizeof(delta_path), path) == VG_OK)
+        delta = vg_snapshot_read_file(delta_path, &delta_len, NULL);
+    int rc;
+    if (delta == NULL) {  /* no log: the base alone, as it is */
+        rc = vg_snapshot_decode_at(p, data, len, path, loaded, pos, err);
+    } else {
+        vg_writer merged;
+        vg_writer_init(&merged);
+        rc = vg_snapshot_merge(data, len, delta, delta_len, path, append_to_writer, &merged,
+                               info, err);
+        if (rc == VG_OK)
+            rc = vg_snapshot_decode_at(p, merged.buf, merged.len, path, loaded, pos, err);
+        vg_writer_release(&merged);
+        free(delta);
+    }
     free(data);
     return rc;
+}
+
+int vg_snapshot_delta_path(char *out, size_t cap, const char *path)
+{
+    size_t n = strlen(path), suffix = strlen(VG_SNAPSHOT_SUFFIX);
+    if (n >= suffix && strcmp(path + n - suffix, VG_SNAPSHOT_SUFFIX) == 0)
+        n -= suffix;
+    int w = snprintf(out, cap, "%.*s%s", (int)n, path, VG_DELTA_SUFFIX);
+    return w < 0 || (size_t)w >= cap ? VG_ERANGE : VG_OK;
 }
 
 int vg_snapshot_path(char *out, size_t cap, const char *dir, const char *topic,

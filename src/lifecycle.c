@@ -12,18 +12,20 @@
 
 #include "core/log.h"
 #include "core/vigil_metrics.h"
-#include "models/snapshot.h"
+#include "models/state_store.h"
 
 #define ASSIGNED_MAX   4096
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define FLUSH_MS       30000
-#define STOP_FLUSH_MS  5000   /* at shutdown: well inside systemd's TimeoutStopSec */
+#define STOP_FLUSH_MS  5000
+#define IN_FLIGHT      1      /* a checkpoint's saves still running (not a VG_E*) */   /* at shutdown: well inside systemd's TimeoutStopSec */
 
 typedef struct state_params {
     char    dir[1024];
     int64_t checkpoint_ms;
     int64_t hold_max_ms;
+    int64_t compact_percent;
 } state_params;
 
 static const vg_conf_field state_fields[] = {
@@ -34,7 +36,20 @@ static const vg_conf_field state_fields[] = {
     {"hold_max_ms", VG_CONF_INT, offsetof(state_params, hold_max_ms), 60000, 0, 86400000,
      NULL, "how long checkpoints may keep failing (an output or a state save not durable) "
      "before vigil pauses its partitions and reports not ready"},
+    {"compact_percent", VG_CONF_INT, offsetof(state_params, compact_percent), 50, 1, 10000,
+     NULL, "a partition's log of changes is merged into a new whole snapshot once it "
+     "reaches this percentage of the snapshot's size"},
 };
+
+/* The checkpoint in flight: its state saves run on the state writer, and
+ * its offsets are committed once every one of them is durable. */
+typedef struct ticket {
+    int        active;
+    size_t     waiting;  /* saves whose outcome is not in yet */
+    vg_offsets commit;
+    int32_t    failed;   /* the first partition whose save failed, or -1 */
+    vg_error   err;
+} ticket;
 
 /* A checkpoint that could not complete, retried with backoff. */
 typedef struct hold {
@@ -50,6 +65,8 @@ struct vg_lifecycle {
     char                 group[256];
     vg_pipeline         *p;
     vg_kafka_source     *ks;
+    vg_state_store      *store;  /* NULL: no saved state */
+    ticket               tk;
     int32_t              assigned[ASSIGNED_MAX];  /* partition numbers, unique */
     size_t               n_assigned;
     int64_t              last_checkpoint;
@@ -119,33 +136,79 @@ static void hold_release(vg_lifecycle *lc)
 
 /* ---- checkpoints ------------------------------------------------------- */
 
-/* Saves partition's state with its positions (one per input topic) in one
- * file: a restart or the partition's next owner resumes from exactly
- * there, whether or not the commit that follows reaches the broker. */
-static int save_partition(vg_lifecycle *lc, const vg_offsets *at, int32_t partition,
-                          vg_error *err)
+/* The positions of partition (one per input topic) in at: saved in the
+ * same file as its state, so a restart or the partition's next owner
+ * resumes from exactly there, whether or not the commit that follows
+ * reaches the broker. */
+static void positions_of(const vg_offsets *at, int32_t partition, vg_snapshot_positions *pos)
 {
-    char path[2048];
-    vg_snapshot_positions pos = {0};
-    for (size_t i = 0; i < at->n && pos.n < VG_SNAPSHOT_POSITIONS_MAX; i++) {
+    pos->n = 0;
+    for (size_t i = 0; i < at->n && pos->n < VG_SNAPSHOT_POSITIONS_MAX; i++) {
         if (at->v[i].partition != partition || at->v[i].next < 0)
             continue;
-        vg_snapshot_position *sp = &pos.v[pos.n++];
+        vg_snapshot_position *sp = &pos->v[pos->n++];
         snprintf(sp->topic, sizeof(sp->topic), "%s", at->v[i].topic);
         sp->partition = partition;
         sp->next_offset = at->v[i].next;
     }
-    vg_snapshot_path(path, sizeof(path), lc->state.dir, lc->group, partition);
-    int rc = vg_snapshot_save_at(lc->p, path, partition, &pos, err);
-    if (rc != VG_OK)
-        vg_metric_not_durable("state", "save", 1);
-    return rc;
+}
+
+/* Commits the ticket's offsets (but those of partitions whose state is not
+ * durable) and settles the hold. */
+static int complete(vg_lifecycle *lc)
+{
+    ticket *tk = &lc->tk;
+    if (vg_kafka_source_commit(lc->ks, &tk->commit) == VG_OK)
+        lc->st.commits++;
+    vg_offsets_release(&tk->commit);
+    lc->st.checkpoints++;
+    vg_metric_inc(VG_M_CHECKPOINTS, 1);
+    tk->active = 0;
+    if (tk->failed < 0) {
+        hold_release(lc);
+        lc->last_complete = vg_now_ms();
+        vg_metric_set(VG_M_CHECKPOINT_LAST, (double)time(NULL));  /* wall clock: Unix time */
+        return VG_OK;
+    }
+    hold_back(lc, "state of partition %d not saved: %s: %s", (int)tk->failed, tk->err.where,
+              tk->err.msg);
+    return tk->err.code != VG_OK ? tk->err.code : VG_EIO;
+}
+
+/* Takes in the outcomes of the ticket's saves (waiting for them with
+ * wait); completes it once all are in. Returns its result, or IN_FLIGHT
+ * while saves are still running. */
+static int collect(vg_lifecycle *lc, int wait)
+{
+    ticket *tk = &lc->tk;
+    vg_state_saved r[64];
+    while (tk->waiting > 0) {
+        size_t got = vg_state_store_results(lc->store, wait, r, 64);
+        for (size_t i = 0; i < got; i++) {
+            tk->waiting--;
+            vg_metric_label_inc(VG_M_STATE_BYTES, r[i].full ? "whole" : "changes", r[i].bytes);
+            if (r[i].rc == VG_OK)
+                continue;
+            vg_metric_not_durable("state", "save", 1);
+            vg_offsets_forget(&tk->commit, r[i].partition);  /* they wait for the state */
+            if (tk->failed < 0) {
+                tk->failed = r[i].partition;
+                tk->err = r[i].err;
+            }
+        }
+        if (got == 0)
+            break;
+    }
+    return tk->waiting > 0 ? IN_FLIGHT : complete(lc);
 }
 
 /* Events durable, state saved, then offsets committed: in that order, so a
  * committed offset never runs ahead of a durable event or the saved state.
- * Only the listed partitions are saved and committed. */
-static int checkpoint(vg_lifecycle *lc, const int32_t *parts, size_t n)
+ * Only the listed partitions are saved and committed; `full` saves their
+ * state whole rather than its changes. The saves run in the background:
+ * without `wait` this returns IN_FLIGHT and vg_lifecycle_step completes
+ * the checkpoint once they are durable. */
+static int checkpoint(vg_lifecycle *lc, const int32_t *parts, size_t n, int full, int wait)
 {
     lc->last_checkpoint = vg_now_ms();
     int rc = vg_pipeline_flush(lc->p, lc->flush_ms);
@@ -154,57 +217,55 @@ static int checkpoint(vg_lifecycle *lc, const int32_t *parts, size_t n)
         return rc;
     }
     const vg_offsets *at = vg_kafka_source_position(lc->ks);
-    vg_offsets commit;
-    vg_offsets_init(&commit);
+    ticket *tk = &lc->tk;
+    *tk = (ticket){.active = 1, .failed = -1};
+    vg_offsets_init(&tk->commit);
     for (size_t i = 0; i < at->n; i++) {
         size_t j = 0;
         while (j < n && parts[j] != at->v[i].partition)
             j++;
         if (j < n)
-            vg_offsets_set(&commit, at->v[i].topic, at->v[i].partition, at->v[i].next);
+            vg_offsets_set(&tk->commit, at->v[i].topic, at->v[i].partition, at->v[i].next);
     }
-    vg_error err = {0};
-    int32_t failed = -1;
-    for (size_t i = 0; i < n && lc->state.dir[0] != '\0'; i++) {
-        vg_error one = {0};
-        if (save_partition(lc, at, parts[i], &one) != VG_OK) {
-            vg_offsets_forget(&commit, parts[i]);  /* its offsets wait for its state */
-            if (failed < 0) {
-                failed = parts[i];
-                err = one;
-            }
-        }
+    for (size_t i = 0; i < n && lc->store != NULL; i++) {
+        vg_snapshot_positions pos;
+        vg_error ignored = {0};  /* an encoding error comes back as the save's result */
+        positions_of(at, parts[i], &pos);
+        vg_state_store_save(lc->store, lc->p, parts[i], &pos, full, &ignored);
+        tk->waiting++;
     }
-    if (vg_kafka_source_commit(lc->ks, &commit) == VG_OK)
-        lc->st.commits++;
-    vg_offsets_release(&commit);
-    lc->st.checkpoints++;
-    if (failed < 0) {
-        hold_release(lc);
-        lc->last_complete = vg_now_ms();
-        vg_metric_set(VG_M_CHECKPOINT_LAST, (double)time(NULL));  /* wall clock: Unix time */
-        return VG_OK;
-    }
-    hold_back(lc, "state of partition %d not saved: %s: %s", (int)failed, err.where, err.msg);
-    return err.code != VG_OK ? err.code : VG_EIO;
+    return collect(lc, wait);
+}
+
+/* Completes the checkpoint in flight, if any. */
+static void settle(vg_lifecycle *lc)
+{
+    if (lc->tk.active)
+        collect(lc, 1);
 }
 
 static int checkpoint_all(vg_lifecycle *lc)
 {
-    return checkpoint(lc, lc->assigned, lc->n_assigned);
+    return checkpoint(lc, lc->assigned, lc->n_assigned, 0, 0);
 }
 
+/* The last checkpoint saves every partition whole: the state is one file
+ * per partition again, logs merged, as a full rewrite left it. */
 int vg_lifecycle_stop(vg_lifecycle *lc)
 {
     lc->flush_ms = STOP_FLUSH_MS;
-    return checkpoint_all(lc);
+    settle(lc);
+    return checkpoint(lc, lc->assigned, lc->n_assigned, 1, 1);
 }
 
 void vg_lifecycle_step(vg_lifecycle *lc)
 {
     int64_t now = vg_now_ms();
     size_t n = lc->polled;
-    if (lc->held.since_ms != 0) {
+    if (lc->tk.active && collect(lc, 0) == IN_FLIGHT) {
+        if (n > 0)  /* saves still running: alerts go out meanwhile */
+            vg_pipeline_flush(lc->p, lc->flush_ms);
+    } else if (lc->held.since_ms != 0) {
         if (now >= lc->held.next_try_ms)
             checkpoint_all(lc);
     } else if (lc->state.dir[0] == '\0') {
@@ -281,11 +342,15 @@ static void on_revoke(void *ctx, vg_kafka_partition *parts, size_t n)
     int32_t *nums = calloc(n ? n : 1, sizeof(*nums));
     vg_assert(nums != NULL);
     size_t m = unique_partitions(parts, n, nums);
-    int rc = checkpoint(lc, nums, m);
+    settle(lc);
+    int rc = checkpoint(lc, nums, m, 0, 1);
     for (size_t i = 0; i < n; i++)
         vg_metric_lag_drop(parts[i].topic, parts[i].partition);
-    for (size_t i = 0; i < m; i++)
+    for (size_t i = 0; i < m; i++) {
         drop_partition(lc, nums[i]);
+        if (lc->store != NULL)
+            vg_state_store_forget(lc->store, nums[i]);
+    }
     if (rc == VG_OK)
         vg_info("partitions revoked: %zu; state saved", m);
     else  /* the next owner resumes from the last good checkpoint */
@@ -307,15 +372,18 @@ static void resume_from(vg_kafka_partition *parts, size_t n, const vg_snapshot_p
 static void load_partition(vg_lifecycle *lc, int32_t partition, vg_kafka_partition *parts,
                            size_t n)
 {
-    char path[2048];
     size_t loaded = 0;
     vg_error err = {0};
     vg_snapshot_positions pos = {0};
-    vg_snapshot_path(path, sizeof(path), lc->state.dir, lc->group, partition);
-    int rc = vg_snapshot_load_at(lc->p, path, &loaded, &pos, &err);
+    vg_snapshot_merge_info log = {0};
+    int rc = vg_state_store_load(lc->store, lc->p, partition, &loaded, &pos, &log, &err);
     if (rc == VG_OK) {
         lc->st.state_loaded += loaded;
         resume_from(parts, n, &pos);
+        vg_metric_inc(VG_M_STATE_TORN_BYTES, log.torn);
+        if (log.torn > 0)  /* a crash mid-save: the checkpoint before it counts */
+            vg_warn("state of partition %d: %zu bytes of an unfinished save ignored",
+                    (int)partition, log.torn);
     } else if (rc != VG_ENOTFOUND) {  /* corrupt or foreign: start cold, loudly */
         vg_err("state of partition %d not loaded, starting cold: %s: %s", (int)partition,
                err.where, err.msg);
@@ -335,7 +403,7 @@ static void on_assign(void *ctx, vg_kafka_partition *parts, size_t n)
         if (j < lc->n_assigned || lc->n_assigned == ASSIGNED_MAX)
             continue;
         lc->assigned[lc->n_assigned++] = nums[i];
-        if (lc->state.dir[0] != '\0')
+        if (lc->store != NULL)
             load_partition(lc, nums[i], parts, n);
     }
     vg_info("partitions assigned: %zu; %llu series loaded", m,
@@ -364,12 +432,20 @@ vg_lifecycle *vg_lifecycle_open(const vg_config *cfg, vg_pipeline *p, vg_error *
     const char *group = json_string_value(json_object_get(cfg->input, "group"));
     snprintf(lc->group, sizeof(lc->group), "%s", group ? group : "vigil");
     vg_kafka_hooks hooks = {on_revoke, on_assign, lc};
+    if (lc->state.dir[0] != '\0') {
+        lc->store = vg_state_store_open(lc->state.dir, lc->group, (int)lc->state.compact_percent,
+                                        err);
+        if (lc->store == NULL)
+            goto out_free_lifecycle;
+    }
     lc->ks = vg_kafka_source_new(cfg->doc, cfg->input, &hooks, err);
     if (lc->ks == NULL)
-        goto out_free_lifecycle;
+        goto out_close_store;
     lc->last_checkpoint = lc->last_complete = vg_now_ms();
     return lc;
 
+out_close_store:
+    vg_state_store_close(lc->store);
 out_free_lifecycle:
     free(lc);
     return NULL;
@@ -377,7 +453,10 @@ out_free_lifecycle:
 
 void vg_lifecycle_set_pipeline(vg_lifecycle *lc, vg_pipeline *p)
 {
+    settle(lc);  /* the writer may still encode with the old pipeline */
     lc->p = p;
+    if (lc->store != NULL)  /* its series table starts over: save whole */
+        vg_state_store_reset(lc->store);
 }
 
 int vg_lifecycle_poll(vg_lifecycle *lc, vg_batch *out, int timeout_ms)
@@ -415,5 +494,7 @@ void vg_lifecycle_close(vg_lifecycle *lc)
     if (lc == NULL)
         return;
     vg_kafka_source_close(lc->ks);  /* the last revoke checkpoints */
+    settle(lc);
+    vg_state_store_close(lc->store);
     free(lc);
 }

@@ -54,7 +54,9 @@ int vg_lifecycle_check_config(const vg_config *cfg, vg_error *err);
  * set. Creates the state directory. Free with vg_lifecycle_close(). */
 vg_lifecycle *vg_lifecycle_open(const vg_config *cfg, vg_pipeline *p, vg_error *err);
 
-/* The pipeline changed (a config reload): later saves and loads use p. */
+/* The pipeline changed (a config reload): later saves and loads use p, and
+ * the next save of every partition is whole. Call it before freeing the
+ * old pipeline: it first waits for the state saves still encoding with it. */
 void vg_lifecycle_set_pipeline(vg_lifecycle *lc, vg_pipeline *p);
 
 /* Polls the source (see vg_kafka_source_poll). */

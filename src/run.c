@@ -125,10 +125,10 @@ static void reload(runner *r, const char *path)
     size_t fresh = (size_t)vg_pipeline_get_stats(p)->state_mismatch;
 
     vg_pipeline_flush(r->p, 30000);
+    vg_lifecycle_set_pipeline(r->lc, p);  /* before the old one goes: see lifecycle.h */
     vg_pipeline_free(r->p);
     vg_config_free(r->reloaded);
     r->p = p;
-    vg_lifecycle_set_pipeline(r->lc, p);
     r->reloaded = cfg;
     vg_metric_label_inc(VG_M_CONFIG_RELOADS, "success", 1);
     vg_info("config reloaded from %s: %zu series kept, %zu started fresh, %zu failed", path,

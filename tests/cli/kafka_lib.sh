@@ -259,6 +259,18 @@ kl_read_at_least() {
     [ "${n:-0}" -ge "$2" ]
 }
 
+# kl_checkpoints URL: checkpoints the vigil at URL completed (state saved
+# or nothing to save, offsets committed): vigil_checkpoints_total.
+kl_checkpoints() {
+    local body
+    body=$(curl -s "$1/metrics") || true
+    awk '/^vigil_checkpoints_total/ {n = $2} END {print n + 0}' <<<"$body"
+}
+
+# kl_checkpointed_since URL N: two checkpoints after the count N (the first
+# may have begun before the caller's point): the state then is on disk.
+kl_checkpointed_since() { [ "$(kl_checkpoints "$1")" -ge $(($2 + 2)) ]; }
+
 # kl_http_code URL: the HTTP status of a GET (000 when unreachable).
 kl_http_code() { curl -s -o /dev/null -w '%{http_code}' "$1" || true; }
 

@@ -26,6 +26,7 @@ for who in run ref; do
     kl_config "$tmp/$who.json" "$who" "$topics" \
         '[{"type": "kafka", "brokers": "'"$broker"'", "topic": "alerts-'$who'"}]' \
         '{"state": {"dir": "'"$tmp/state-$who"'", "checkpoint_ms": 500},
+          "metrics": {"listen": "127.0.0.1:0"},
           "input": {"dead_letter_topic": "dlq-'$who'"}}'
 done
 
@@ -34,17 +35,17 @@ kl_vigil_start ref "$tmp/ref.json"; ref_pid=$vigil_pid
 kl_vigil_start run1 "$tmp/run.json"; run1_pid=$vigil_pid
 kl_wait 40 "the part-1 incidents" kl_has_at_least 15 alerts-run
 kl_wait 40 "the reference's part-1 incidents" kl_has_at_least 15 alerts-ref
-checkpointed() { [ -n "$(find "$tmp/state-run" -name 'run-*.vgstate' -newer "$tmp/mark")" ]; }
-touch "$tmp/mark"
-kl_wait 20 "a checkpoint after part 1" checkpointed
+url=$(kl_metrics_url "$tmp/run1.log")
+since=$(kl_checkpoints "$url")
+kl_wait 20 "a checkpoint after part 1" kl_checkpointed_since "$url" "$since"
 
 kill -STOP "$run1_pid"
 kl_control "errors OffsetCommit 100000 INVALID_COMMIT_OFFSET_SIZE"
 produce_points 300 40
 kill -CONT "$run1_pid"
 kl_wait 20 "part-2 events" kl_has_at_least 26 alerts-run
-touch "$tmp/mark"
-kl_wait 20 "a checkpoint (state saved) after part 2" checkpointed
+since=$(kl_checkpoints "$url")
+kl_wait 20 "a checkpoint (state saved) after part 2" kl_checkpointed_since "$url" "$since"
 kl_wait 20 "a failed commit" grep -q 'commit failed' "$tmp/run1.log"
 { kill -KILL "$run1_pid" && wait "$run1_pid"; } 2>/dev/null || true
 kl_control "clear OffsetCommit"

@@ -32,6 +32,7 @@ for who in run ref; do
         '[{"type": "kafka", "brokers": "'"$broker"'", "topic": "alerts-'$who'"},
           {"type": "ndjson", "path": "'"$tmp/$who"'.ndjson"}]' \
         '{"state": {"dir": "'"$tmp/state-$who"'", "checkpoint_ms": 3000},
+          "metrics": {"listen": "127.0.0.1:0"},
           "input": {"dead_letter_topic": "dlq-'$who'"}}'
 done
 
@@ -40,12 +41,12 @@ kl_vigil_start ref "$tmp/ref.json"; ref_pid=$vigil_pid
 kl_vigil_start run1 "$tmp/run.json"; run1_pid=$vigil_pid
 kl_wait 40 "the part-1 incidents (8 firing, 7 resolved)" kl_has_at_least 15 alerts-run
 
-# A checkpoint after part 1: a state file newer than now. Then part 2 at
+# A checkpoint after part 1 (vigil_checkpoints_total). Then part 2 at
 # once, and the kill as soon as its 11 events are out: well before the next
 # checkpoint (3 s), so the crash loses processed, alerted, uncommitted work.
-touch "$tmp/mark"
-checkpointed() { [ -n "$(find "$tmp/state-run" -name 'run-*.vgstate' -newer "$tmp/mark")" ]; }
-kl_wait 20 "a checkpoint after part 1" checkpointed
+url=$(kl_metrics_url "$tmp/run1.log")
+since=$(kl_checkpoints "$url")
+kl_wait 20 "a checkpoint after part 1" kl_checkpointed_since "$url" "$since"
 produce_points 300 40
 kl_wait 20 "part-2 events before the kill" kl_has_at_least 26 alerts-run
 { kill -KILL "$run1_pid" && wait "$run1_pid"; } 2>/dev/null || true

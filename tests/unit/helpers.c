@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "detectors/detector.h"
+#include "engine/pipeline.h"
 
 void vg_test_assert_near(double a, double b, double tol, const char *ea,
                          const char *eb, const char *file, int line)
@@ -157,4 +158,23 @@ int vg_test_http(uint16_t port, const char *request, char *head, size_t hcap, ch
     body[blen] = '\0';
     assert_int_equal(sscanf(raw, "HTTP/1.%*d %d", &status), 1);
     return status;
+}
+
+vg_config *vg_test_config(const char *text)
+{
+    vg_error err = {0};
+    vg_config *cfg = text ? vg_config_load_string(text, "<test>", &err)
+                          : vg_config_default(&err);
+    if (cfg == NULL)
+        fail_msg("config: %s %s", err.where, err.msg);
+    return cfg;
+}
+
+vg_pipeline *vg_test_pipeline(const vg_config *cfg)
+{
+    vg_error err = {0};
+    vg_pipeline *p = vg_pipeline_new(cfg, &err);
+    if (p == NULL)
+        fail_msg("pipeline: %s %s", err.where, err.msg);
+    return p;
 }

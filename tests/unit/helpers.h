@@ -29,6 +29,13 @@ char *vg_test_read_file(const char *path, size_t *len);
  * (caller fcloses). Fails the test when either is missing. */
 FILE *vg_test_corpus_case(const char *dir, const char *name, char **input, size_t *len);
 
+/* A config from JSON text (NULL: the defaults) and a pipeline over it;
+ * either fails the test with the error rather than return NULL. */
+struct vg_config;
+struct vg_pipeline;
+struct vg_config *vg_test_config(const char *text);
+struct vg_pipeline *vg_test_pipeline(const struct vg_config *cfg);
+
 /* A detector driven as the pipeline drives it: configured from cfg_text
  * (JSON, NULL: defaults), one state block, a window of `window` values. */
 struct vg_detector_ops;

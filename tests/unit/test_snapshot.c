@@ -20,24 +20,6 @@
 #define POINTS 3000   /* enough for every detector to train and score */
 #define STEP   1800000  /* 30 minutes */
 
-static vg_config *config(const char *text)
-{
-    vg_error err = {0};
-    vg_config *cfg = text ? vg_config_load_string(text, "<test>", &err)
-                          : vg_config_default(&err);
-    if (cfg == NULL)
-        fail_msg("config: %s %s", err.where, err.msg);
-    return cfg;
-}
-
-static vg_pipeline *pipeline(const vg_config *cfg)
-{
-    vg_error err = {0};
-    vg_pipeline *p = vg_pipeline_new(cfg, &err);
-    if (p == NULL)
-        fail_msg("pipeline: %s %s", err.where, err.msg);
-    return p;
-}
 
 /* Point i of series `s`: a daily cycle (48 points) with noise, a level
  * shift at 2/3 and spikes, so alerts, seasons and forests all have work. */
@@ -86,7 +68,7 @@ static void decode_ok(vg_pipeline *p, const vg_writer *w, size_t want)
 /* A pipeline holding three series, trained part way. */
 static vg_pipeline *trained(const vg_config *cfg, size_t points)
 {
-    vg_pipeline *p = pipeline(cfg);
+    vg_pipeline *p = vg_test_pipeline(cfg);
     for (uint32_t s = 0; s < 3; s++)
         feed(p, s, 0, points, -1);
     return p;
@@ -121,12 +103,12 @@ static void crc32c_matches_the_standard(void **state)
 static void round_trip_is_byte_identical(void **state)
 {
     (void)state;
-    vg_config *cfg = config(NULL);
+    vg_config *cfg = vg_test_config(NULL);
     vg_pipeline *a = trained(cfg, POINTS);
     vg_writer first, again, other;
     encode(a, -1, &first);
 
-    vg_pipeline *b = pipeline(cfg);
+    vg_pipeline *b = vg_test_pipeline(cfg);
     decode_ok(b, &first, 3);
     assert_int_equal(vg_series_table_count(vg_pipeline_series(b)), 3);
     encode(b, -1, &again);
@@ -134,7 +116,7 @@ static void round_trip_is_byte_identical(void **state)
     assert_memory_equal(again.buf, first.buf, first.len);
 
     /* The same series fed in another order: the same bytes. */
-    vg_pipeline *c = pipeline(cfg);
+    vg_pipeline *c = vg_test_pipeline(cfg);
     for (uint32_t s = 3; s-- > 0;)
         feed(c, s, 0, POINTS, -1);
     encode(c, -1, &other);
@@ -197,7 +179,7 @@ static void score_tail(vg_pipeline *p, size_t split, recorder *rec)
 static void check_split_replay(const char *cfg_text)
 {
     static const size_t splits[] = {1, 150, POINTS / 2, POINTS - 1};
-    vg_config *cfg = config(cfg_text);
+    vg_config *cfg = vg_test_config(cfg_text);
     for (size_t k = 0; k < sizeof(splits) / sizeof(splits[0]); k++) {
         size_t split = splits[k];
         recorder whole = {0}, resumed = {0};
@@ -208,7 +190,7 @@ static void check_split_replay(const char *cfg_text)
         vg_writer w;
         encode(first, -1, &w);
         vg_pipeline_free(first);
-        vg_pipeline *second = pipeline(cfg);
+        vg_pipeline *second = vg_test_pipeline(cfg);
         decode_ok(second, &w, 3);
         score_tail(second, split, &resumed);
 
@@ -251,14 +233,14 @@ static void split_replay_is_exact_for_every_detector(void **state)
 static void partition_selects_series(void **state)
 {
     (void)state;
-    vg_config *cfg = config(NULL);
-    vg_pipeline *a = pipeline(cfg);
+    vg_config *cfg = vg_test_config(NULL);
+    vg_pipeline *a = vg_test_pipeline(cfg);
     feed(a, 0, 0, 100, 0);
     feed(a, 1, 0, 100, 1);
     feed(a, 2, 0, 100, 1);
     vg_writer w;
     encode(a, 1, &w);
-    vg_pipeline *b = pipeline(cfg);
+    vg_pipeline *b = vg_test_pipeline(cfg);
     decode_ok(b, &w, 2);
     const char *k0 = "load{series=\"0\"}", *k1 = "load{series=\"1\"}";
     const char *k2 = "load{series=\"2\"}";
@@ -267,7 +249,7 @@ static void partition_selects_series(void **state)
     assert_non_null(vg_series_table_find(vg_pipeline_series(b), k2, strlen(k2)));
     vg_writer_release(&w);
     encode(a, 7, &w);
-    vg_pipeline *c = pipeline(cfg);
+    vg_pipeline *c = vg_test_pipeline(cfg);
     decode_ok(c, &w, 0);
     assert_int_equal(vg_series_table_count(vg_pipeline_series(c)), 0);
     vg_writer_release(&w);
@@ -288,8 +270,8 @@ typedef struct target {
 
 static void target_init(target *t)
 {
-    t->cfg = config(NULL);
-    t->p = pipeline(t->cfg);
+    t->cfg = vg_test_config(NULL);
+    t->p = vg_test_pipeline(t->cfg);
     feed(t->p, 0, 0, 400, -1);  /* a key the good file holds too, in another state */
     feed(t->p, 7, 0, 50, -1);
     encode(t->p, -1, &t->before);
@@ -372,7 +354,7 @@ static void splice(const vg_writer *good, vg_writer *out, size_t at, size_t cut,
 
 static void good_file(vg_writer *good)
 {
-    vg_config *cfg = config(NULL);
+    vg_config *cfg = vg_test_config(NULL);
     vg_pipeline *p = trained(cfg, 300);  /* three series, series 0 in another state */
     encode(p, -1, good);
     vg_pipeline_free(p);
@@ -447,8 +429,8 @@ static void another_config_is_refused(void **state)
     vg_writer good;
     good_file(&good);
     target t;
-    t.cfg = config("{\"window\": 100}");
-    t.p = pipeline(t.cfg);
+    t.cfg = vg_test_config("{\"window\": 100}");
+    t.p = vg_test_pipeline(t.cfg);
     feed(t.p, 0, 0, 150, -1);
     encode(t.p, -1, &t.before);
     vg_error err = expect_refused(&t, good.buf, good.len, VG_ECONFIG);
@@ -460,8 +442,8 @@ static void another_config_is_refused(void **state)
     target_free(&t);
 
     /* Fewer series allowed than the file holds. */
-    t.cfg = config("{\"max_series\": 2}");
-    t.p = pipeline(t.cfg);
+    t.cfg = vg_test_config("{\"max_series\": 2}");
+    t.p = vg_test_pipeline(t.cfg);
     encode(t.p, -1, &t.before);
     expect_refused(&t, good.buf, good.len, VG_EFULL);
     target_unchanged(&t);
@@ -560,15 +542,15 @@ static int write_to(void *ctx, const uint8_t *bytes, size_t len, vg_error *err)
 static void positions_round_trip(void **state)
 {
     (void)state;
-    vg_config *cfg = config(NULL);
-    vg_pipeline *p = pipeline(cfg);
+    vg_config *cfg = vg_test_config(NULL);
+    vg_pipeline *p = vg_test_pipeline(cfg);
     feed(p, 1, 0, 100, 3);
     vg_snapshot_positions pos = {2, {{"metrics", 3, 1234}, {"other-topic", 3, 0}}};
     vg_writer w;
     vg_writer_init(&w);
     vg_error err = {0};
     assert_int_equal(vg_snapshot_encode_at(p, 3, &pos, write_to, &w, &err), VG_OK);
-    vg_pipeline *q = pipeline(cfg);
+    vg_pipeline *q = vg_test_pipeline(cfg);
     vg_snapshot_positions back;
     memset(&back, 0xAA, sizeof(back));
     size_t loaded = 0;
@@ -597,7 +579,7 @@ static void files_save_atomically_and_load(void **state)
     assert_non_null(mkdtemp(dir));
     PATH(path, "%s/s.vgstate", dir);
     PATH(tmp, "%s.tmp", path);
-    vg_config *cfg = config(NULL);
+    vg_config *cfg = vg_test_config(NULL);
     vg_pipeline *a = trained(cfg, 500);
     vg_writer mem;
     encode(a, -1, &mem);
@@ -611,7 +593,7 @@ static void files_save_atomically_and_load(void **state)
     assert_memory_equal(file, mem.buf, len);
     free(file);
 
-    vg_pipeline *b = pipeline(cfg);
+    vg_pipeline *b = vg_test_pipeline(cfg);
     size_t loaded = 0;
     assert_int_equal(vg_snapshot_load(b, path, &loaded, &err), VG_OK);
     assert_int_equal(loaded, 3);
@@ -662,7 +644,7 @@ static void save_never_follows_a_link(void **state)
     fputs("precious\n", f);
     fclose(f);
     assert_int_equal(symlink(victim, tmp), 0);
-    vg_config *cfg = config(NULL);
+    vg_config *cfg = vg_test_config(NULL);
     vg_pipeline *a = trained(cfg, 100);
     vg_error err = {0};
     assert_int_equal(vg_snapshot_save(a, path, -1, &err), VG_OK);
@@ -724,8 +706,8 @@ static void check_corpus_case(vg_pipeline *p, const char *dir)
 static void corpus_cases(void **state)
 {
     (void)state;
-    vg_config *cfg = config(NULL);
-    vg_pipeline *p = pipeline(cfg);
+    vg_config *cfg = vg_test_config(NULL);
+    vg_pipeline *p = vg_test_pipeline(cfg);
     struct dirent **names;
     int n = scandir(CORPUS, &names, NULL, alphasort);
     assert_true(n > 2);
