@@ -14,6 +14,13 @@
  *    range rather than constants tuned per series. A rule may add its own
  *    suppression: a direction (alert.direction) and a strict relative floor
  *    (alert.min_relative).
+ *  - Settled range: the long-run range as it stood at the last midnight
+ *    (UTC), before any point of the day in progress. A value beyond it by
+ *    more than `alert.beyond_range` of its width is anomalous whatever the
+ *    detectors say: they follow a slow drift point by point, the settled
+ *    range does not. It exists once the series has a whole day behind it.
+ *  - Warm-up: a series pages once it has learned `alert.warmup_points`
+ *    points over `alert.warmup_s` seconds since its first one.
  *  - Incident baseline: the expected value and band when the incident
  *    began; while the value stays outside that band the incident stays
  *    firing, whatever the score of the moment says. */
@@ -30,12 +37,24 @@ typedef struct vg_baseline {
     double n;              /* points learned, for the early EWMA length */
     double expected;       /* the incident's baseline value (NaN: none) */
     double band;           /* its half band: farther away is still abnormal */
+    double settled_hi, settled_lo;  /* the range at the last midnight (NaN: none yet) */
+    int64_t first_ms;      /* timestamp of the first learned point */
+    int64_t day;           /* UTC day (from the epoch) of the last learned point */
 } vg_baseline;
 
 void vg_baseline_init(vg_baseline *b);
 
-/* Learns one normal point into the long-run range. */
-void vg_baseline_learn(vg_baseline *b, const vg_alert_params *params, double value);
+/* Learns one normal point at ts_ms into the long-run range. */
+void vg_baseline_learn(vg_baseline *b, const vg_alert_params *params, int64_t ts_ms,
+                       double value);
+
+/* 1 once the series may page at ts_ms (its warm-up is over). */
+int vg_baseline_warm(const vg_baseline *b, const vg_alert_params *params, int64_t ts_ms);
+
+/* 1 when `value` lies beyond the settled range by more than
+ * alert.beyond_range of its width, passing the paging floors, on a side
+ * alert.direction allows. */
+int vg_baseline_beyond(const vg_baseline *b, const vg_alert_params *params, double value);
 
 /* The value a deviation is measured from: `expected` when it is a number,
  * else the long-run mean (NaN before any point). */

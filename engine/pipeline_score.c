@@ -206,29 +206,34 @@ static char *incident_copy(vg_pipeline *p, const profile *pr, const char *block)
 
 /* Scores a point: r->score is the series' score (its ensemble learns, so a
  * long incident makes one peak, not a run of top scores); the return value
- * is the score the alert judges. Outside an incident they are the same;
- * inside, the alert's comes from the pre-incident ensemble (the scratch
- * copy's), so neither the calibration nor the refractory period discounts
- * the incident's own later points, which is what lets fire_after > 1 and a
- * sustained fault hold. */
-static double score_both(vg_pipeline *p, char *block, int in_incident, const vg_point *pt,
+ * is the score the alert judges. Outside an incident (pending or firing)
+ * they are the same; inside, the alert's comes from the pre-incident
+ * ensemble (a scratch copy), so neither the calibration nor the refractory
+ * period discounts the incident's own later points, which is what lets
+ * fire_after > 1 confirm and a sustained fault hold. `frozen`: the
+ * detectors do not learn either (alert.hold_model). */
+static double score_both(vg_pipeline *p, char *block, int open, int frozen, const vg_point *pt,
                          scored *sc, vg_point_result *r)
 {
     const profile *pr = sc->pr;
     series_head *head = (series_head *)block;
-    char *work = in_incident ? incident_copy(p, pr, block) : block;
+    char *work = frozen ? incident_copy(p, pr, block) : block;
     run_detectors(p, work, pt, sc);
     double judged = NAN;
-    if (in_incident)
-        judged = vg_ensemble_score(work + pr->ensemble_offset, &pr->ensemble, sc->raw, NULL);
-    else  /* what an incident starting at this point will be judged by */
+    if (open) {
+        char *before = p->scratch + pr->ensemble_offset;
+        if (!frozen)  /* incident_copy has put it there */
+            memcpy(before, block + pr->before_offset, pr->ensemble_size);
+        judged = vg_ensemble_score(before, &pr->ensemble, sc->raw, NULL);
+    } else {  /* what an incident starting at this point will be judged by */
         memcpy(block + pr->before_offset, block + pr->ensemble_offset, pr->ensemble_size);
+    }
     r->score = vg_ensemble_score(block + pr->ensemble_offset, &pr->ensemble, sc->raw,
                                  sc->calibrated);
     /* A guard (gap, counter reset) zeroes both: asked once, with 1. */
     double keep = vg_guard_apply(&head->guard, &p->guards, pt->ts_ms, pt->value, 1.0);
     r->score *= keep;
-    return in_incident ? judged * keep : r->score;
+    return open ? judged * keep : r->score;
 }
 
 static void fill_result(const vg_pipeline *p, const scored *sc, vg_point_result *r)
@@ -248,16 +253,22 @@ static void fill_result(const vg_pipeline *p, const scored *sc, vg_point_result 
 }
 
 /* Whether the point counts as anomalous for the alert: a score at the
- * threshold that passes the paging floors (and the rule's direction), or,
- * inside an incident, a value still outside the incident's baseline band.
+ * threshold that passes the paging floors (and the rule's direction), a
+ * value beyond the settled long-run range, or, inside an incident, a value
+ * still outside the incident's baseline band. A series in its warm-up is
+ * never anomalous (it learns as usual).
  * *suppressed: the score was at the threshold but the point is normal. */
 static int judge(const profile *pr, series_head *head, int in_incident, int frozen,
                  const vg_point *pt, double score, const vg_point_result *r, int *suppressed)
 {
     const vg_alert_params *ap = &pr->alert;
+    *suppressed = 0;
+    if (!in_incident && !vg_baseline_warm(&head->baseline, ap, pt->ts_ms))
+        return 0;
     /* NaN compares false, so a point without a score counts as normal. */
     int flagged = score >= ap->threshold;
-    int anomalous = flagged && vg_baseline_pages(&head->baseline, ap, r->expected, pt->value);
+    int anomalous = (flagged && vg_baseline_pages(&head->baseline, ap, r->expected, pt->value)) ||
+                    vg_baseline_beyond(&head->baseline, ap, pt->value);
     if (in_incident)
         /* A learning model's expectation follows the fault: then the
          * expectation at the incident's start is the baseline. */
@@ -300,7 +311,7 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
     if (undoable)
         memcpy(p->undo, block + p->window_offset, model_bytes);
     vg_point_result r;
-    double judged = score_both(p, block, frozen, pt, &sc, &r);
+    double judged = score_both(p, block, open, frozen, pt, &sc, &r);
     fill_result(p, &sc, &r);
 
     int suppressed;
@@ -316,7 +327,7 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
      * incident's first point included: what the series did is its range,
      * so a routine blip raises the floor against the next one. */
     if (!open && learn)
-        vg_baseline_learn(&head->baseline, &pr->alert, pt->value);
+        vg_baseline_learn(&head->baseline, &pr->alert, pt->ts_ms, pt->value);
     p->stats.points++;
 
     if (r.event != VG_ALERT_NORMAL) {

@@ -60,6 +60,10 @@ static void save_head(const series_head *head, vg_writer *out)
     vg_writer_f64(out, bl->n);
     vg_writer_f64(out, bl->expected);
     vg_writer_f64(out, bl->band);
+    vg_writer_f64(out, bl->settled_hi);
+    vg_writer_f64(out, bl->settled_lo);
+    vg_writer_i64(out, bl->first_ms);
+    vg_writer_i64(out, bl->day);
     vg_writer_i64(out, head->last_ts);
     vg_writer_u64(out, head->points);
     vg_writer_u32(out, (uint32_t)head->partition);
@@ -91,6 +95,10 @@ static void load_head(series_head *head, vg_reader *in)
     vg_reader_f64(in, &bl->n);
     vg_reader_f64(in, &bl->expected);
     vg_reader_f64(in, &bl->band);
+    vg_reader_f64(in, &bl->settled_hi);
+    vg_reader_f64(in, &bl->settled_lo);
+    vg_reader_i64(in, &bl->first_ms);
+    vg_reader_i64(in, &bl->day);
     vg_reader_i64(in, &head->last_ts);
     vg_reader_u64(in, &head->points);
     vg_reader_u32(in, &partition);
