@@ -47,7 +47,8 @@ static vg_alert_state resolve(vg_alert *a, vg_alert_end end)
  * once on a score so high that noise would almost never make it. */
 static int confirmed(const vg_alert *a, const vg_alert_params *params, double score)
 {
-    return a->streak >= params->fire_after || score >= params->fire_at_once;
+    return a->streak >= params->fire_after ||
+           (params->fire_at_once > 0.0 && score >= params->fire_at_once);
 }
 
 /* After an accepted level the model relearns; its first points would

@@ -27,7 +27,7 @@ typedef struct vg_alert_params {
     double   threshold;      /* score >= threshold is anomalous */
     double   critical;       /* peak score >= critical makes severity critical */
     uint32_t fire_after;     /* >= 1 */
-    double   fire_at_once;   /* one anomalous point scoring this fires at once */
+    double   fire_at_once;   /* one anomalous point scoring this fires at once; 0: off */
     uint32_t resolve_after;  /* >= 1 */
     double   accept_after_s; /* firing this long accepts the new level; 0: never */
     int      hold_model;     /* bool: the series does not learn while an incident is open */

@@ -11,6 +11,7 @@ void vg_baseline_init(vg_baseline *b)
     b->band = 0.0;
     b->settled_hi = b->settled_lo = NAN;
     b->first_ms = b->day = INT64_MIN;
+    b->went_beyond = b->calm = 0;
 }
 
 #define DAY_MS 86400000
@@ -22,18 +23,33 @@ static int64_t day_of(int64_t ts_ms)
     return ts_ms / DAY_MS - (ts_ms % DAY_MS < 0);
 }
 
+/* How far value lies beyond the settled range, in its widths (NaN: no
+ * settled range; <= 0: within). */
+static double beyond_widths(const vg_baseline *b, double value)
+{
+    double width = b->settled_hi - b->settled_lo;
+    if (!(width > 0.0))  /* NaN: not settled; a constant series is left to the detectors */
+        return NAN;
+    double above = value - b->settled_hi, below = b->settled_lo - value;
+    return (above > below ? above : below) / width;
+}
+
 /* At the first point of a new day the range so far becomes the settled
  * one, once a whole day lies behind the first point (a partial first day
- * may hold half a daily cycle). */
+ * may hold half a daily cycle); the day that ended was calm when it had a
+ * settled range and never left it. */
 static void settle(vg_baseline *b, int64_t ts_ms)
 {
     int64_t day = day_of(ts_ms);
-    if (b->day != INT64_MIN && day > b->day && day * (int64_t)DAY_MS - b->first_ms >= DAY_MS) {
+    if (day <= b->day)
+        return;
+    b->calm = !isnan(b->settled_hi) && !b->went_beyond;
+    b->went_beyond = 0;
+    if (day * (int64_t)DAY_MS - b->first_ms >= DAY_MS) {
         b->settled_hi = b->hi;
         b->settled_lo = b->lo;
     }
-    if (day > b->day)
-        b->day = day;
+    b->day = day;
 }
 
 void vg_baseline_learn(vg_baseline *b, const vg_alert_params *params, int64_t ts_ms,
@@ -49,6 +65,8 @@ void vg_baseline_learn(vg_baseline *b, const vg_alert_params *params, int64_t ts
         return;
     }
     settle(b, ts_ms);
+    if (beyond_widths(b, value) > params->beyond_range)
+        b->went_beyond = 1;
     b->n += 1.0;
     double span = b->n < params->range_span ? b->n : params->range_span;
     b->mean += (value - b->mean) / span;
@@ -59,6 +77,12 @@ void vg_baseline_learn(vg_baseline *b, const vg_alert_params *params, int64_t ts
     b->lo += (b->mean - b->lo) / params->range_span;
     b->hi = value > b->hi ? value : b->hi;
     b->lo = value < b->lo ? value : b->lo;
+}
+
+void vg_baseline_disrupted(vg_baseline *b)
+{
+    b->went_beyond = 1;
+    b->calm = 0;
 }
 
 int vg_baseline_warm(const vg_baseline *b, const vg_alert_params *params, int64_t ts_ms)
@@ -103,17 +127,15 @@ int vg_baseline_pages(const vg_baseline *b, const vg_alert_params *params, doubl
 
 int vg_baseline_beyond(const vg_baseline *b, const vg_alert_params *params, double value)
 {
+    /* NaN (no settled range) fails the comparison. */
+    if (params->beyond_range <= 0.0 || !b->calm || !(beyond_widths(b, value) > params->beyond_range))
+        return 0;
+    if ((params->direction == VG_DIRECTION_UP && value <= b->settled_hi) ||
+        (params->direction == VG_DIRECTION_DOWN && value >= b->settled_lo))
+        return 0;
     double width = b->settled_hi - b->settled_lo;
-    /* NaN (not settled yet) fails the test; a constant series is left to
-     * the detectors. */
-    if (params->beyond_range <= 0.0 || !(width > 0.0))
-        return 0;
-    double above = value - b->settled_hi, below = b->settled_lo - value;
-    double excess = above > below ? above : below;
-    if ((params->direction == VG_DIRECTION_UP && above <= 0.0) ||
-        (params->direction == VG_DIRECTION_DOWN && below <= 0.0))
-        return 0;
-    return excess > params->beyond_range * width && passes_floors(params, excess, b->mean, width);
+    double excess = value > b->settled_hi ? value - b->settled_hi : b->settled_lo - value;
+    return passes_floors(params, excess, b->mean, width);
 }
 
 void vg_baseline_begin(vg_baseline *b, const vg_alert_params *params, double expected,

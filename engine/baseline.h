@@ -18,7 +18,10 @@
  *    (UTC), before any point of the day in progress. A value beyond it by
  *    more than `alert.beyond_range` of its width is anomalous whatever the
  *    detectors say: they follow a slow drift point by point, the settled
- *    range does not. It exists once the series has a whole day behind it.
+ *    range does not. It exists once the series has a whole day behind it,
+ *    and pages only after a calm day (one whose learned points all stayed
+ *    within that margin): a series that leaves its range every day (a
+ *    counter, a fast trend) is doing what it always does.
  *  - Warm-up: a series pages once it has learned `alert.warmup_points`
  *    points over `alert.warmup_s` seconds since its first one.
  *  - Incident baseline: the expected value and band when the incident
@@ -40,6 +43,8 @@ typedef struct vg_baseline {
     double settled_hi, settled_lo;  /* the range at the last midnight (NaN: none yet) */
     int64_t first_ms;      /* timestamp of the first learned point */
     int64_t day;           /* UTC day (from the epoch) of the last learned point */
+    int32_t went_beyond;   /* a learned point of that day was beyond the settled range */
+    int32_t calm;          /* the day before it had a settled range and stayed within */
 } vg_baseline;
 
 void vg_baseline_init(vg_baseline *b);
@@ -47,6 +52,11 @@ void vg_baseline_init(vg_baseline *b);
 /* Learns one normal point at ts_ms into the long-run range. */
 void vg_baseline_learn(vg_baseline *b, const vg_alert_params *params, int64_t ts_ms,
                        double value);
+
+/* A point the guards set aside (a counter reset, the first after a gap):
+ * the series' level jumped for a known reason, so the next day is not
+ * calm and the settled range does not page until one is. */
+void vg_baseline_disrupted(vg_baseline *b);
 
 /* 1 once the series may page at ts_ms (its warm-up is over). */
 int vg_baseline_warm(const vg_baseline *b, const vg_alert_params *params, int64_t ts_ms);

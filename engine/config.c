@@ -54,7 +54,7 @@ static const vg_conf_field alert_fields[] = {
     /* The critical level: a spike that high is not noise and pages alone. */
     {"fire_at_once", VG_CONF_DOUBLE, offsetof(vg_alert_params, fire_at_once), 0.9999999, 0, 1,
      NULL, "final score at or above which a single anomalous point fires without waiting "
-     "for fire_after (1: never)"},
+     "for fire_after (0: off)"},
     {"resolve_after", VG_CONF_UINT32, offsetof(vg_alert_params, resolve_after), 5, 1, 100000, NULL,
      "consecutive normal points before a firing incident resolves"},
     /* A day at any sampling rate would outlast most faults an operator

@@ -206,34 +206,39 @@ static char *incident_copy(vg_pipeline *p, const profile *pr, const char *block)
 
 /* Scores a point: r->score is the series' score (its ensemble learns, so a
  * long incident makes one peak, not a run of top scores); the return value
- * is the score the alert judges. Outside an incident (pending or firing)
- * they are the same; inside, the alert's comes from the pre-incident
- * ensemble (a scratch copy), so neither the calibration nor the refractory
- * period discounts the incident's own later points, which is what lets
- * fire_after > 1 confirm and a sustained fault hold. `frozen`: the
- * detectors do not learn either (alert.hold_model). */
+ * is the score the alert judges. Outside an incident they are the same;
+ * while it is pending (waiting for fire_after points), and while it fires
+ * with the model held (`frozen`, alert.hold_model), the alert's comes from
+ * the pre-incident ensemble (a scratch copy), so neither the calibration
+ * nor the refractory period discounts the incident's own later points:
+ * that is what lets fire_after > 1 confirm and a held fault stay firing.
+ * A firing incident of a learning model is held by its baseline band
+ * instead (judge()). */
 static double score_both(vg_pipeline *p, char *block, int open, int frozen, const vg_point *pt,
                          scored *sc, vg_point_result *r)
 {
     const profile *pr = sc->pr;
     series_head *head = (series_head *)block;
+    int by_before = open && (frozen || head->alert.state == VG_ALERT_PENDING);
     char *work = frozen ? incident_copy(p, pr, block) : block;
     run_detectors(p, work, pt, sc);
     double judged = NAN;
-    if (open) {
+    if (by_before) {
         char *before = p->scratch + pr->ensemble_offset;
         if (!frozen)  /* incident_copy has put it there */
             memcpy(before, block + pr->before_offset, pr->ensemble_size);
         judged = vg_ensemble_score(before, &pr->ensemble, sc->raw, NULL);
-    } else {  /* what an incident starting at this point will be judged by */
+    } else if (!open) {  /* what an incident starting at this point will be judged by */
         memcpy(block + pr->before_offset, block + pr->ensemble_offset, pr->ensemble_size);
     }
     r->score = vg_ensemble_score(block + pr->ensemble_offset, &pr->ensemble, sc->raw,
                                  sc->calibrated);
     /* A guard (gap, counter reset) zeroes both: asked once, with 1. */
     double keep = vg_guard_apply(&head->guard, &p->guards, pt->ts_ms, pt->value, 1.0);
+    if (keep == 0.0)
+        vg_baseline_disrupted(&head->baseline);
     r->score *= keep;
-    return open ? judged * keep : r->score;
+    return by_before ? judged * keep : r->score;
 }
 
 static void fill_result(const vg_pipeline *p, const scored *sc, vg_point_result *r)

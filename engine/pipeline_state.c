@@ -64,6 +64,8 @@ static void save_head(const series_head *head, vg_writer *out)
     vg_writer_f64(out, bl->settled_lo);
     vg_writer_i64(out, bl->first_ms);
     vg_writer_i64(out, bl->day);
+    vg_writer_u32(out, (uint32_t)bl->went_beyond);
+    vg_writer_u32(out, (uint32_t)bl->calm);
     vg_writer_i64(out, head->last_ts);
     vg_writer_u64(out, head->points);
     vg_writer_u32(out, (uint32_t)head->partition);
@@ -99,6 +101,11 @@ static void load_head(series_head *head, vg_reader *in)
     vg_reader_f64(in, &bl->settled_lo);
     vg_reader_i64(in, &bl->first_ms);
     vg_reader_i64(in, &bl->day);
+    uint32_t went_beyond = 0, calm = 0;
+    vg_reader_u32(in, &went_beyond);
+    vg_reader_u32(in, &calm);
+    bl->went_beyond = went_beyond != 0;
+    bl->calm = calm != 0;
     vg_reader_i64(in, &head->last_ts);
     vg_reader_u64(in, &head->points);
     vg_reader_u32(in, &partition);

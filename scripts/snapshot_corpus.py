@@ -18,6 +18,7 @@ def crc32c(data):
 
 
 MAGIC = b"VIGILST\0"
+VERSION = 6  # VG_SNAPSHOT_VERSION in models/snapshot.h
 OTHER_ID = 0x0123456789ABCDEF
 
 
@@ -25,7 +26,7 @@ def text(s):
     return struct.pack("<I", len(s)) + s
 
 
-def header(count, version=5, state_id=OTHER_ID, creator=b"vigil 0.1.0",
+def header(count, version=VERSION, state_id=OTHER_ID, creator=b"vigil 0.1.0",
            detectors=b"zscore", positions=b"\0\0\0\0"):
     return (MAGIC + struct.pack("<IQIIQ", version, state_id, 200, 0xFFFFFFFF, count)
             + text(creator) + text(detectors) + positions)
@@ -49,7 +50,7 @@ def cases():
     yield "bad_magic", seal(b"VIGILSX\0" + h0[8:]), -2, 0
     yield "truncated_magic", b"VIGIL", -2, 5
     yield "no_version", MAGIC + b"\1\0", -2, 10
-    yield "version_6", seal(header(0, version=6)), -6, 8
+    yield "version_newer", seal(header(0, version=VERSION + 1)), -6, 8
     yield "version_1", seal(header(0, version=1)), -6, 8
     pos_at = 36 + 4 + 11 + 4 + 6
     yield "positions_count_too_big", seal(header(0, positions=struct.pack("<I", 65))), -2, pos_at
@@ -58,7 +59,7 @@ def cases():
     yield "position_truncated", seal(header(
         0, positions=struct.pack("<I", 2) + position(b"metrics", 0, 5))), -2, pos_at + 4 + 4 + 7 + 12
     yield "version_0", seal(header(0, version=0)), -6, 8
-    yield "no_trailer", MAGIC + b"\5\0\0\0\0\0", -2, 14
+    yield "no_trailer", MAGIC + struct.pack("<I", VERSION) + b"\0\0", -2, 14
     good = seal(h0)
     flipped = bytearray(good)
     flipped[20] ^= 0x10
