@@ -120,6 +120,9 @@ static void emit_event(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
     if (r->event == VG_ALERT_RESOLVED)
         ev.reason = head->alert.end == VG_ALERT_END_ACCEPTED ? "new level accepted"
                                                              : "back to baseline";
+    else if (!(head->alert.peak >= pr->alert.threshold))
+        /* No point of it scored: only the settled range made it (judge()). */
+        ev.reason = "beyond its long-run range";
     ev.origin = pt->origin;
     ev.n_detectors = pr->n_detectors;
     for (size_t i = 0; i < pr->n_detectors; i++) {

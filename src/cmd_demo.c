@@ -148,7 +148,8 @@ int vg_cmd_demo(int argc, char **argv)
     }
     vg_log_set_level((vg_log_level)cfg->log_level);
     printf("vigil demo: embedded broker, %zu series x %d points (5-minute steps), "
-           "incidents as they fire:\n\n", vg_demo_series_count(), o.steps);
+           "incidents as they fire\n(each series learns a day before it may page: "
+           "alert.warmup_s):\n\n", vg_demo_series_count(), o.steps);
     fflush(stdout);
 
     vg_demo_producer *dp = vg_demo_producer_start("metrics", o.steps, o.seconds, &err);
