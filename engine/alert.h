@@ -37,6 +37,7 @@ typedef struct vg_alert_params {
     double   min_range;      /* share of the long-run range */
     double   range_span;     /* points the long-run range spans */
     double   beyond_range;   /* share of the day-settled range beyond it that is anomalous; 0: off */
+    double   beyond_for_s;   /* ... once it has stayed beyond it this long */
     /* Paging warm-up: a new series pages once it has both: */
     double   warmup_s;       /* seconds since its first point */
     uint32_t warmup_points;  /* points learned */

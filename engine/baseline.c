@@ -12,6 +12,7 @@ void vg_baseline_init(vg_baseline *b)
     b->settled_hi = b->settled_lo = NAN;
     b->first_ms = b->day = INT64_MIN;
     b->went_beyond = b->calm = 0;
+    b->beyond_since = INT64_MIN;
 }
 
 #define DAY_MS 86400000
@@ -125,10 +126,17 @@ int vg_baseline_pages(const vg_baseline *b, const vg_alert_params *params, doubl
     return d >= params->min_range * range && passes_floors(params, d, ref, range);
 }
 
-int vg_baseline_beyond(const vg_baseline *b, const vg_alert_params *params, double value)
+int vg_baseline_beyond(vg_baseline *b, const vg_alert_params *params, int64_t ts_ms,
+                       double value)
 {
     /* NaN (no settled range) fails the comparison. */
-    if (params->beyond_range <= 0.0 || !b->calm || !(beyond_widths(b, value) > params->beyond_range))
+    if (params->beyond_range <= 0.0 || !b->calm || !(beyond_widths(b, value) > params->beyond_range)) {
+        b->beyond_since = INT64_MIN;
+        return 0;
+    }
+    if (b->beyond_since == INT64_MIN || ts_ms < b->beyond_since)
+        b->beyond_since = ts_ms;
+    if ((double)(ts_ms - b->beyond_since) < params->beyond_for_s * 1000.0)
         return 0;
     if ((params->direction == VG_DIRECTION_UP && value <= b->settled_hi) ||
         (params->direction == VG_DIRECTION_DOWN && value >= b->settled_lo))

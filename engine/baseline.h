@@ -16,8 +16,8 @@
  *    (alert.min_relative).
  *  - Settled range: the long-run range as it stood at the last midnight
  *    (UTC), before any point of the day in progress. A value beyond it by
- *    more than `alert.beyond_range` of its width is anomalous whatever the
- *    detectors say: they follow a slow drift point by point, the settled
+ *    more than `alert.beyond_range` of its width for `alert.beyond_for_s`
+ *    is anomalous whatever the detectors say: they follow a slow drift point by point, the settled
  *    range does not. It exists once the series has a whole day behind it,
  *    and pages only after a calm day (one whose learned points all stayed
  *    within that margin): a series that leaves its range every day (a
@@ -45,6 +45,7 @@ typedef struct vg_baseline {
     int64_t day;           /* UTC day (from the epoch) of the last learned point */
     int32_t went_beyond;   /* a learned point of that day was beyond the settled range */
     int32_t calm;          /* the day before it had a settled range and stayed within */
+    int64_t beyond_since;  /* first point of the current run beyond the settled range */
 } vg_baseline;
 
 void vg_baseline_init(vg_baseline *b);
@@ -53,18 +54,21 @@ void vg_baseline_init(vg_baseline *b);
 void vg_baseline_learn(vg_baseline *b, const vg_alert_params *params, int64_t ts_ms,
                        double value);
 
-/* A point the guards set aside (a counter reset, the first after a gap):
- * the series' level jumped for a known reason, so the next day is not
- * calm and the settled range does not page until one is. */
+/* A point the guards set aside (a counter reset, the first after a gap),
+ * or a level an incident accepted: the series' level jumped for a known
+ * reason, so the next day is not calm and the settled range does not page
+ * until one is. */
 void vg_baseline_disrupted(vg_baseline *b);
 
 /* 1 once the series may page at ts_ms (its warm-up is over). */
 int vg_baseline_warm(const vg_baseline *b, const vg_alert_params *params, int64_t ts_ms);
 
-/* 1 when `value` lies beyond the settled range by more than
+/* 1 when `value` at ts_ms lies beyond the settled range by more than
  * alert.beyond_range of its width, passing the paging floors, on a side
- * alert.direction allows. */
-int vg_baseline_beyond(const vg_baseline *b, const vg_alert_params *params, double value);
+ * alert.direction allows, and the points have stayed so for
+ * alert.beyond_for_s. Called on every point (it times the run). */
+int vg_baseline_beyond(vg_baseline *b, const vg_alert_params *params, int64_t ts_ms,
+                       double value);
 
 /* The value a deviation is measured from: `expected` when it is a number,
  * else the long-run mean (NaN before any point). */

@@ -82,6 +82,11 @@ static const vg_conf_field alert_fields[] = {
      NULL, "a value beyond the long-run range as it stood at the last midnight (UTC) by more "
      "than this share of its width is anomalous whatever its score, so a slow drift the "
      "detectors follow still pages; the paging floors apply; 0: off"},
+    /* A drift is slow: half an hour beyond the range tells it from the
+     * spikes of a spiky series (smd-dev: docs/quality.md). */
+    {"beyond_for_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, beyond_for_s), 1800, 0, 1e9,
+     NULL, "seconds a value must stay beyond the settled range (beyond_range) before it is "
+     "anomalous"},
     /* A day covers a daily cycle; 100 points give the detectors' calibration
      * something to stand on at slow sampling rates. */
     {"warmup_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, warmup_s), 86400, 0, 1e9, NULL,

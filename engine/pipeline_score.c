@@ -275,8 +275,9 @@ static int judge(const profile *pr, series_head *head, int in_incident, int froz
         return 0;
     /* NaN compares false, so a point without a score counts as normal. */
     int flagged = score >= ap->threshold;
+    int beyond = vg_baseline_beyond(&head->baseline, ap, pt->ts_ms, pt->value);
     int anomalous = (flagged && vg_baseline_pages(&head->baseline, ap, r->expected, pt->value)) ||
-                    vg_baseline_beyond(&head->baseline, ap, pt->value);
+                    beyond;
     if (in_incident)
         /* A learning model's expectation follows the fault: then the
          * expectation at the incident's start is the baseline. */
@@ -325,6 +326,10 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
     int suppressed;
     int anomalous = judge(pr, head, open, frozen, pt, judged, &r, &suppressed);
     r.event = vg_alert_step(&head->alert, &pr->alert, pt->ts_ms, judged, anomalous);
+    /* An accepted level is the new normal: the range settled before it
+     * must not page it again. */
+    if (r.event == VG_ALERT_RESOLVED && head->alert.end == VG_ALERT_END_ACCEPTED)
+        vg_baseline_disrupted(&head->baseline);
     r.alert = (vg_alert_state)head->alert.state;
     int learn = !(undoable && ((suppressed && pr->alert.skip_model_update) || skip_muted));
     if (!learn)

@@ -66,6 +66,7 @@ static void save_head(const series_head *head, vg_writer *out)
     vg_writer_i64(out, bl->day);
     vg_writer_u32(out, (uint32_t)bl->went_beyond);
     vg_writer_u32(out, (uint32_t)bl->calm);
+    vg_writer_i64(out, bl->beyond_since);
     vg_writer_i64(out, head->last_ts);
     vg_writer_u64(out, head->points);
     vg_writer_u32(out, (uint32_t)head->partition);
@@ -104,6 +105,7 @@ static void load_head(series_head *head, vg_reader *in)
     uint32_t went_beyond = 0, calm = 0;
     vg_reader_u32(in, &went_beyond);
     vg_reader_u32(in, &calm);
+    vg_reader_i64(in, &bl->beyond_since);
     bl->went_beyond = went_beyond != 0;
     bl->calm = calm != 0;
     vg_reader_i64(in, &head->last_ts);
