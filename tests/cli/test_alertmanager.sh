@@ -90,8 +90,10 @@ YML
 pids+=($!)
 wait_for "Alertmanager to be ready" 30 http_ok "http://127.0.0.1:$am_port/-/ready"
 
+# The fixture is 800 minutes long: no paging warm-up (alert.warmup_s).
 cat >"$tmp/vigil.json" <<JSON
-{"outputs": [{"type": "alertmanager", "url": "http://127.0.0.1:$am_port",
+{"alert": {"warmup_s": 0},
+ "outputs": [{"type": "alertmanager", "url": "http://127.0.0.1:$am_port",
               "alertname": "VigilAnomaly", "resolve_hold_s": 3,
               "generator_url": "http://vigil.example/replay"}]}
 JSON
