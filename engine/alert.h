@@ -36,8 +36,10 @@ typedef struct vg_alert_params {
     double   min_change;     /* share of |expected|, unless beyond the long-run range */
     double   min_range;      /* share of the long-run range */
     double   range_span;     /* points the long-run range spans */
-    double   beyond_range;   /* share of the day-settled range beyond it that is anomalous; 0: off */
-    double   beyond_for_s;   /* ... once it has stayed beyond it this long */
+    /* The settled range (engine/baseline.h): a value beyond it by more than
+     * beyond_range of its width (0: off) for beyond_for_s is anomalous. */
+    double   beyond_range;
+    double   beyond_for_s;
     /* Paging warm-up: a new series pages once it has both: */
     double   warmup_s;       /* seconds since its first point */
     uint32_t warmup_points;  /* points learned */

@@ -130,7 +130,8 @@ int vg_baseline_beyond(vg_baseline *b, const vg_alert_params *params, int64_t ts
                        double value)
 {
     /* NaN (no settled range) fails the comparison. */
-    if (params->beyond_range <= 0.0 || !b->calm || !(beyond_widths(b, value) > params->beyond_range)) {
+    if (params->beyond_range <= 0.0 || !b->calm ||
+        !(beyond_widths(b, value) > params->beyond_range)) {
         b->beyond_since = INT64_MIN;
         return 0;
     }
