@@ -11,7 +11,7 @@ void vg_baseline_init(vg_baseline *b)
     b->band = 0.0;
     b->settled_hi = b->settled_lo = NAN;
     b->first_ms = b->day = INT64_MIN;
-    b->went_beyond = b->calm = 0;
+    b->went_beyond = b->calm_before = b->calm = 0;
     b->beyond_since = INT64_MIN;
 }
 
@@ -38,13 +38,17 @@ static double beyond_widths(const vg_baseline *b, double value)
 /* At the first point of a new day the range so far becomes the settled
  * one, once a whole day lies behind the first point (a partial first day
  * may hold half a daily cycle); the day that ended was calm when it had a
- * settled range and never left it. */
+ * settled range and never left it. Two days, not one: a drift that left
+ * the range shortly before midnight (before it had lasted beyond_for_s)
+ * makes that day not calm, and must still page the next. */
 static void settle(vg_baseline *b, int64_t ts_ms)
 {
     int64_t day = day_of(ts_ms);
     if (day <= b->day)
         return;
-    b->calm = !isnan(b->settled_hi) && !b->went_beyond;
+    int calm_day = !isnan(b->settled_hi) && !b->went_beyond;
+    b->calm = calm_day || b->calm_before;
+    b->calm_before = calm_day;
     b->went_beyond = 0;
     if (day * (int64_t)DAY_MS - b->first_ms >= DAY_MS) {
         b->settled_hi = b->hi;
@@ -83,7 +87,7 @@ void vg_baseline_learn(vg_baseline *b, const vg_alert_params *params, int64_t ts
 void vg_baseline_disrupted(vg_baseline *b)
 {
     b->went_beyond = 1;
-    b->calm = 0;
+    b->calm_before = b->calm = 0;
 }
 
 int vg_baseline_warm(const vg_baseline *b, const vg_alert_params *params, int64_t ts_ms)

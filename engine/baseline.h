@@ -19,9 +19,10 @@
  *    more than `alert.beyond_range` of its width for `alert.beyond_for_s`
  *    is anomalous whatever the detectors say: they follow a slow drift point by point, the settled
  *    range does not. It exists once the series has a whole day behind it,
- *    and pages only after a calm day (one whose learned points all stayed
- *    within that margin): a series that leaves its range every day (a
- *    counter, a fast trend) is doing what it always does.
+ *    and pages only when one of the last two days was calm (its learned
+ *    points all stayed within that margin): a series that leaves its range
+ *    every day (a counter, a fast trend) is doing what it always does; a
+ *    drift that began before midnight still pages after it.
  *  - Warm-up: a series pages once it has learned `alert.warmup_points`
  *    points over `alert.warmup_s` seconds since its first one.
  *  - Incident baseline: the expected value and band when the incident
@@ -44,7 +45,8 @@ typedef struct vg_baseline {
     int64_t first_ms;      /* timestamp of the first learned point */
     int64_t day;           /* UTC day (from the epoch) of the last learned point */
     int32_t went_beyond;   /* a learned point of that day was beyond the settled range */
-    int32_t calm;          /* the day before it had a settled range and stayed within */
+    int32_t calm_before;   /* the day before it had a settled range and stayed within */
+    int32_t calm;          /* ... or the day before that: the settled range may page */
     int64_t beyond_since;  /* first point of the current run beyond the settled range */
 } vg_baseline;
 

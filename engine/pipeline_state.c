@@ -65,6 +65,7 @@ static void save_head(const series_head *head, vg_writer *out)
     vg_writer_i64(out, bl->first_ms);
     vg_writer_i64(out, bl->day);
     vg_writer_u32(out, (uint32_t)bl->went_beyond);
+    vg_writer_u32(out, (uint32_t)bl->calm_before);
     vg_writer_u32(out, (uint32_t)bl->calm);
     vg_writer_i64(out, bl->beyond_since);
     vg_writer_i64(out, head->last_ts);
@@ -102,11 +103,13 @@ static void load_head(series_head *head, vg_reader *in)
     vg_reader_f64(in, &bl->settled_lo);
     vg_reader_i64(in, &bl->first_ms);
     vg_reader_i64(in, &bl->day);
-    uint32_t went_beyond = 0, calm = 0;
+    uint32_t went_beyond = 0, calm_before = 0, calm = 0;
     vg_reader_u32(in, &went_beyond);
+    vg_reader_u32(in, &calm_before);
     vg_reader_u32(in, &calm);
     vg_reader_i64(in, &bl->beyond_since);
     bl->went_beyond = went_beyond != 0;
+    bl->calm_before = calm_before != 0;
     bl->calm = calm != 0;
     vg_reader_i64(in, &head->last_ts);
     vg_reader_u64(in, &head->points);
