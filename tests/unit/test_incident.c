@@ -269,12 +269,26 @@ static void no_page_in_the_warm_up(void **state)
 #define DRIFT_LEN 250
 #define FIVE_MIN  (5 * MINUTE)
 
-static double drifting(size_t i, uint64_t *rng)
+static double drift_from(size_t i, uint64_t *rng, size_t from)
 {
     double day = sin(2.0 * M_PI * (double)(i % 288) / 288.0);
     double v = 800.0 * (1.0 + 0.5 * day) + 25.0 * vg_test_normal(rng);
-    size_t from = STEPS_8D - DRIFT_LEN;
     return i >= from ? v + 4.0 * (double)(i - from) : v;
+}
+
+static double drifting(size_t i, uint64_t *rng)
+{
+    return drift_from(i, rng, STEPS_8D - DRIFT_LEN);
+}
+
+/* The same drift a day later (9 days), leaving the settled range in the
+ * hour before midnight: that day is not calm, the drift must page after. */
+#define STEPS_9D       2592
+#define MIDNIGHT_DRIFT 2130
+
+static double drifting_over_midnight(size_t i, uint64_t *rng)
+{
+    return drift_from(i, rng, MIDNIGHT_DRIFT);
 }
 
 static void slow_drift_pages(void **state)
@@ -288,6 +302,11 @@ static void slow_drift_pages(void **state)
     /* The detectors follow it: without the settled range it pages nothing. */
     e = run_every("{\"alert\": {\"beyond_range\": 0}}", drifting, STEPS_8D, FIVE_MIN);
     assert_int_equal(e->n, 0);
+    free(e);
+    e = run_every("{}", drifting_over_midnight, STEPS_9D, FIVE_MIN);
+    assert_true(e->n >= 1);
+    assert_int_equal(e->state[0], VG_ALERT_FIRING);
+    assert_true(e->ts[0] >= (int64_t)MIDNIGHT_DRIFT * FIVE_MIN);
     free(e);
 }
 
