@@ -11,6 +11,10 @@
 /* Monotonic seconds. */
 double vg_bench_now(void);
 
+/* The calling thread's CPU seconds: a per-core figure that other tenants
+ * of a shared machine do not slow down as much as the wall clock. */
+double vg_bench_cpu_now(void);
+
 /* Writes `rows` rows to path: long format (`timestamp,series,value`, 1,000
  * interleaved series) or NAB-shaped (`timestamp,value`). Returns 0 or -1. */
 int vg_bench_write_csv(const char *path, long rows, int long_format);

@@ -4,10 +4,11 @@
  * "spatial anomaly" rule of NAB's HTM detector, measured in time rather
  * than in points, with the magnitude kept.
  *
- * Per series it keeps three bucketed ranges (range.h): the last hour in
- * 5-minute buckets, the last day in hours, the last 28 days in days
- * (about 1.4 KiB whatever the sampling rate). For each of the `horizons`
- * longest ones, a point beyond the range [lo, hi] by more than `tolerance`
+ * Three bucketed ranges (range.h) are defined: the last hour in 5-minute
+ * buckets, the last day in hours, the last 28 days in days. A series keeps
+ * only the `horizons` longest ones, those scored (about 0.5 KiB each
+ * whatever the sampling rate; 0.5 KiB with the default 28 days alone). For
+ * each of them, a point beyond the range [lo, hi] by more than `tolerance`
  * of its width R is a new extreme, with excess e = distance / R - tolerance.
  * Its surprise is
  *     u = -log10(rate) + per_range * e
@@ -69,11 +70,22 @@ static const vg_conf_field extreme_fields[] = {
      "absolute floor on a range's width"},
 };
 
+/* A horizon's range and the share of points that were new extremes on it. */
+typedef struct horizon {
+    double   rate;
+    vg_range range;
+} horizon;
+
+/* horizon[j] is levels[LEVELS - horizons + j]: the longest last. */
 typedef struct extreme_state {
     uint64_t seen;
-    double   rate[LEVELS];   /* share of points that were new extremes */
-    vg_range range[LEVELS];
+    horizon  horizon[];
 } extreme_state;
+
+static const struct level *level_of(const extreme_params *p, uint32_t j)
+{
+    return &levels[LEVELS - p->horizons + j];
+}
 
 static int extreme_configure(void *params, const vg_conf_doc *doc, const json_t *cfg,
                              uint32_t window_cap, vg_error *err)
@@ -85,19 +97,19 @@ static int extreme_configure(void *params, const vg_conf_doc *doc, const json_t 
 
 static size_t extreme_state_size(const void *params)
 {
-    (void)params;
-    return sizeof(extreme_state);
+    const extreme_params *p = params;
+    return sizeof(extreme_state) + p->horizons * sizeof(horizon);
 }
 
 static void extreme_init(void *state, const void *params, uint64_t seed)
 {
     extreme_state *st = state;
-    (void)params;
+    const extreme_params *p = params;
     (void)seed;   /* no random choices */
     st->seen = 0;
-    for (int i = 0; i < LEVELS; i++) {
-        st->rate[i] = 0.0;
-        vg_range_init(&st->range[i], levels[i].bucket_ms, levels[i].n);
+    for (uint32_t j = 0; j < p->horizons; j++) {
+        st->horizon[j].rate = 0.0;
+        vg_range_init(&st->horizon[j].range, level_of(p, j)->bucket_ms, level_of(p, j)->n);
     }
 }
 
@@ -132,24 +144,25 @@ static double extreme_score(void *state, const void *params, const vg_window *w,
     double best = 0.0, best_e = 0.0;
     const char *best_name = NULL;
     double a = 1.0 / (st->seen < RATE_SPAN ? (double)st->seen + 1.0 : RATE_SPAN);
-    for (uint32_t i = LEVELS - p->horizons; i < LEVELS; i++) {
+    for (uint32_t j = 0; j < p->horizons; j++) {
+        horizon *h = &st->horizon[j];
         double lo, hi;
-        double e = excess(&st->range[i], p, value, &lo, &hi);
-        st->rate[i] += a * ((e > 0.0 ? 1.0 : 0.0) - st->rate[i]);
-        if (i == LEVELS - 1) {
+        double e = excess(&h->range, p, value, &lo, &hi);
+        h->rate += a * ((e > 0.0 ? 1.0 : 0.0) - h->rate);
+        if (j == p->horizons - 1) {
             why->lower = lo;
             why->upper = hi;
         }
         /* The rate includes this point, so it is never 0. */
-        double u = e > 0.0 ? -log10(st->rate[i]) + p->per_range * e : 0.0;
+        double u = e > 0.0 ? -log10(h->rate) + p->per_range * e : 0.0;
         if (u > best) {
             best = u;
             best_e = e;
-            best_name = levels[i].name;
+            best_name = level_of(p, j)->name;
         }
     }
-    for (int i = 0; i < LEVELS; i++)
-        vg_range_push(&st->range[i], ts_ms, value);
+    for (uint32_t j = 0; j < p->horizons; j++)
+        vg_range_push(&st->horizon[j].range, ts_ms, value);
     st->seen++;
     if (st->seen <= p->warmup || best_name == NULL)
         return 0.0;
@@ -162,28 +175,31 @@ static double extreme_score(void *state, const void *params, const vg_window *w,
 static int extreme_save(const void *state, const void *params, vg_writer *out)
 {
     const extreme_state *st = state;
-    (void)params;
+    const extreme_params *p = params;
     vg_writer_u64(out, st->seen);
-    vg_writer_f64s(out, st->rate, LEVELS);
-    for (int i = 0; i < LEVELS; i++)
-        vg_range_save(&st->range[i], out);
+    for (uint32_t j = 0; j < p->horizons; j++) {
+        vg_writer_f64(out, st->horizon[j].rate);
+        vg_range_save(&st->horizon[j].range, out);
+    }
     return out->failed ? VG_ENOMEM : VG_OK;
 }
 
 static int extreme_load(void *state, const void *params, vg_reader *in, vg_error *err)
 {
     extreme_state *st = state;
+    const extreme_params *p = params;
     extreme_init(st, params, 0);
     vg_reader_u64(in, &st->seen);
-    vg_reader_f64s(in, st->rate, LEVELS);
-    for (int i = 0; i < LEVELS; i++)
-        if (vg_range_load(&st->range[i], in, err) != VG_OK)
+    for (uint32_t j = 0; j < p->horizons; j++) {
+        horizon *h = &st->horizon[j];
+        vg_reader_f64(in, &h->rate);
+        if (vg_range_load(&h->range, in, err) != VG_OK)
             goto out_reset;
-    for (int i = 0; i < LEVELS; i++)
-        if (!(st->rate[i] >= 0.0 && st->rate[i] <= 1.0)) {
-            vg_error_set(err, VG_EPARSE, "extreme: rate %g out of [0, 1]", st->rate[i]);
+        if (!(h->rate >= 0.0 && h->rate <= 1.0)) {
+            vg_error_set(err, VG_EPARSE, "extreme: rate %g out of [0, 1]", h->rate);
             goto out_reset;
         }
+    }
     return VG_OK;
 
 out_reset:

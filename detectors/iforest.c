@@ -8,10 +8,10 @@
  * fewer steps than the trees' average is anomalous.
  *
  * Memory: the whole forest lives in the series' fixed state block as flat
- * node arrays (layout in iforest_forest.h): 8 * 2^ceil(log2 ψ) + 16 bytes
- * per tree, so the defaults (ψ = 32, 32 trees) cost 8,768 bytes per series
- * (plus the pipeline's window): 10,000 series take about 88 MB, 100,000
- * about 880 MB, and 1,000 series' forests fit in a 32 MB L3 cache. Larger
+ * node arrays (layout in iforest_forest.h): 6 * 2^ceil(log2 ψ) + 16 bytes
+ * per tree, so the defaults (ψ = 32, 32 trees) cost 6,720 bytes per series
+ * (plus the pipeline's window): 10,000 series take about 67 MB, 100,000
+ * about 670 MB, and 1,000 series' forests fit in a 32 MB L3 cache. Larger
  * forests score more smoothly but cost memory and cache misses: scoring
  * one point walks every tree, so with many interleaved series the forest
  * size sets the speed.
@@ -65,7 +65,7 @@ static const vg_conf_field fields[] = {
     {"sample", VG_CONF_UINT32, offsetof(iforest_params, sample), 32, 16, MAX_SAMPLE, NULL,
      "shingles sampled per tree (psi), capped at the shingles a full window holds"},
     {"trees", VG_CONF_UINT32, offsetof(iforest_params, trees), 32, 8, 256, NULL,
-     "trees per series, a multiple of 8; each costs 8 * 2^ceil(log2 psi) + 16 bytes"},
+     "trees per series, a multiple of 8; each costs 6 * 2^ceil(log2 psi) + 16 bytes"},
     {"retrain", VG_CONF_UINT32, offsetof(iforest_params, retrain), 512, 16, 1048576, NULL,
      "points between two rebuilds of the same tree (rebuilds are staggered)"},
     {"min_scale", VG_CONF_DOUBLE, offsetof(iforest_params, min_scale), 1e-9, 0, 1e300, NULL,
@@ -119,7 +119,7 @@ static int iforest_configure(void *params, const vg_conf_doc *doc, const json_t 
     size_t nodes = (size_t)p->trees << p->height;
     p->off_node = HEADER_BYTES;
     p->off_leaf = p->off_node + nodes * sizeof(uint32_t);
-    p->off_box = p->off_leaf + nodes * sizeof(float);
+    p->off_box = p->off_leaf + nodes * sizeof(uint16_t);   /* nodes: a multiple of 8 */
     p->bytes = p->off_box + 4 * (size_t)p->trees * sizeof(float);
     fill_c(p->c, p->psi);
     p->c_psi = p->c[p->psi];
@@ -271,6 +271,23 @@ static void get_words(vg_reader *in, void *v, size_t n)
     }
 }
 
+/* n (even) uint16_t path lengths, two to a u32, the first in the low half. */
+static void put_halves(vg_writer *out, const uint16_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i += 2)
+        vg_writer_u32(out, (uint32_t)v[i] | (uint32_t)v[i + 1] << 16);
+}
+
+static void get_halves(vg_reader *in, uint16_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i += 2) {
+        uint32_t pair = 0;
+        vg_reader_u32(in, &pair);
+        v[i] = (uint16_t)pair;
+        v[i + 1] = (uint16_t)(pair >> 16);
+    }
+}
+
 static int iforest_save(const void *state, const void *params, vg_writer *out)
 {
     const iforest_state *st = state;
@@ -288,7 +305,7 @@ static int iforest_save(const void *state, const void *params, vg_writer *out)
     vg_writer_f64(out, st->loc);
     vg_writer_f64(out, st->scale);
     put_words(out, node_of((void *)st, p), nodes);
-    put_words(out, leaf_of((void *)st, p), nodes);
+    put_halves(out, leaf_of((void *)st, p), nodes);
     put_words(out, box_of((void *)st, p), 4 * (size_t)p->trees);
     return out->failed ? VG_ENOMEM : VG_OK;
 }
@@ -299,7 +316,6 @@ static int check_loaded(const iforest_state *st, const iforest_params *p, vg_err
 {
     const size_t nodes = (size_t)p->trees << p->height;
     const uint32_t *node = node_of((void *)st, p);
-    const float *leaf = leaf_of((void *)st, p);
     if (st->ready > p->trees || st->tick >= p->retrain)
         return vg_error_set(err, VG_EPARSE, "iforest: schedule %u/%u out of range", st->ready,
                             st->tick);
@@ -309,8 +325,6 @@ static int check_loaded(const iforest_state *st, const iforest_params *p, vg_err
         if ((node[i] & VG__IFOREST_FEATURE_MASK) >= p->n_feat)
             return vg_error_set(err, VG_EPARSE, "iforest: node %zu splits on feature %u", i,
                                 node[i] & VG__IFOREST_FEATURE_MASK);
-        if (!(leaf[i] >= 0.0f) || !isfinite(leaf[i]))
-            return vg_error_set(err, VG_EPARSE, "iforest: bad path length at slot %zu", i);
     }
     const float *box = box_of((void *)st, p);
     for (uint32_t t = 0; t < p->trees; t++) {
@@ -359,7 +373,7 @@ static int iforest_load(void *state, const void *params, vg_reader *in, vg_error
     vg_reader_f64(in, &st->loc);
     vg_reader_f64(in, &st->scale);
     get_words(in, node_of(st, p), nodes);
-    get_words(in, leaf_of(st, p), nodes);
+    get_halves(in, leaf_of(st, p), nodes);
     get_words(in, box_of(st, p), 4 * (size_t)p->trees);
     rc = in->failed ? vg_error_set(err, VG_EPARSE, "iforest: truncated state")
                     : check_loaded(st, p, err);

@@ -16,6 +16,12 @@
  * Trees come in groups of eight, stored lane-minor: node n of tree
  * 8g + l is node[((g << height) + n) * 8 + l] (row 2^height - 1 of each
  * group is padding), and bottom slot j is leaf[((g << height) + j) * 8 + l].
+ * A bottom slot holds its path length in fixed point, len * VG__IFOREST_LEAF_ONE
+ * rounded, as a uint16_t: depth <= 8 plus c(n) <= 10.3 fits, half the bytes
+ * of a float at a resolution of 1/2048 of a path step (the path lengths of
+ * 32 trees are averaged, so the rounding is far below the trees' noise).
+ * The AVX2 kernel gathers 32-bit words, so two readable bytes must follow
+ * the last slot (the box array does in a state block).
  * The AVX2 kernel then reads a level's nodes for eight trees as whole rows
  * and picks each lane's node with blends, gathering only below level 3.
  *
@@ -39,6 +45,8 @@
  * AVX2 kernel looks features up in four registers). */
 #define VG__IFOREST_FEATURES 32u
 #define VG__IFOREST_FEATURE_MASK 31u
+/* A leaf's path length of 1 in fixed point (a power of two: exact in float). */
+#define VG__IFOREST_LEAF_ONE 2048.0f
 
 /* A borrowed view of one series' forest. */
 typedef struct vg__iforest_forest {
@@ -47,7 +55,7 @@ typedef struct vg__iforest_forest {
     uint32_t        n_feat;         /* <= 31 */
     uint32_t        level, step;    /* feature indices of the newest value */
     const uint32_t *node;
-    const float    *leaf;
+    const uint16_t *leaf;
     const float    *box;
 } vg__iforest_forest;
 

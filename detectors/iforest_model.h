@@ -56,9 +56,9 @@ static inline uint32_t *node_of(void *state, const iforest_params *p)
 {
     return (uint32_t *)(void *)((char *)state + p->off_node);
 }
-static inline float *leaf_of(void *state, const iforest_params *p)
+static inline uint16_t *leaf_of(void *state, const iforest_params *p)
 {
-    return (float *)((char *)state + p->off_leaf);
+    return (uint16_t *)(void *)((char *)state + p->off_leaf);
 }
 static inline float *box_of(void *state, const iforest_params *p)
 {

@@ -44,7 +44,8 @@ static inline float path(const vg__iforest_forest *f, const float *x, uint32_t t
         uint32_t word = f->node[base + ((size_t)i << 3)];
         i = 2 * i + 1 + (x[word & VG__IFOREST_FEATURE_MASK] >= as_float(word));
     }
-    float walked = f->leaf[base + ((size_t)(i - ((1u << f->height) - 1)) << 3)];
+    float walked = (float)f->leaf[base + ((size_t)(i - ((1u << f->height) - 1)) << 3)] *
+                   (1.0f / VG__IFOREST_LEAF_ONE);
     const float *box = f->box;
     const uint32_t n = f->trees;
     float pi = max_ps(cut_off(box[t], box[n + t], x[f->level]),
@@ -148,8 +149,12 @@ AVX2 __m256 group_paths(const vg__iforest_forest *f, const __m256 xr[4], __m256 
         i = _mm256_sub_epi32(_mm256_add_epi32(_mm256_add_epi32(i, i), one), right);
     }
     __m256i slot = _mm256_sub_epi32(i, _mm256_set1_epi32((1 << f->height) - 1));
-    __m256 walked = _mm256_i32gather_ps(f->leaf + base,
-                                        _mm256_add_epi32(_mm256_slli_epi32(slot, 3), lane), 4);
+    /* 32-bit gathers at 2-byte steps: the slot's uint16_t is the low half */
+    __m256i halves = _mm256_i32gather_epi32((const int *)(const void *)(f->leaf + base),
+                                            _mm256_add_epi32(_mm256_slli_epi32(slot, 3), lane), 2);
+    __m256 walked = _mm256_mul_ps(
+        _mm256_cvtepi32_ps(_mm256_and_si256(halves, _mm256_set1_epi32(0xffff))),
+        _mm256_set1_ps(1.0f / VG__IFOREST_LEAF_ONE));
     const float *box = f->box + 8 * g;
     const uint32_t n = f->trees;
     __m256 pi = _mm256_max_ps(

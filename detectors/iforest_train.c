@@ -75,7 +75,7 @@ static float threshold_of(uint32_t word)
 typedef struct builder {
     const iforest_params *p;
     uint32_t      *node;
-    float         *leaf;
+    uint16_t      *leaf;
     const float   *x;       /* [ψ][n_feat] */
     gsl_rng       *rng;
 } builder;
@@ -85,7 +85,8 @@ typedef struct builder {
 static void make_leaf(builder *b, uint32_t node, uint32_t depth, uint32_t n)
 {
     const uint32_t inner = (1u << b->p->height) - 1;
-    float len = (float)((double)depth + b->p->c[n]);
+    /* fixed point (iforest_forest.h); at most 8 + c(256) < 32 */
+    uint16_t len = (uint16_t)lrint(((double)depth + b->p->c[n]) * VG__IFOREST_LEAF_ONE);
     while (node < inner) {
         b->node[(size_t)node * 8] = PASS_THROUGH;
         node = 2 * node + 1;
@@ -178,7 +179,7 @@ static void build_tree(iforest_state *st, const iforest_params *p, const vg_wind
     };
     for (size_t r = 0; r < rows; r++) {
         b.node[r * 8] = 0;
-        b.leaf[r * 8] = 0.0f;
+        b.leaf[r * 8] = 0;
     }
     grow(&b, idx, psi, 0, 0);
 

@@ -8,6 +8,7 @@
 
 #include <gsl/gsl_fft_halfcomplex.h>
 #include <gsl/gsl_fft_real.h>
+#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,9 @@
 
 /* Fewer points than this never make a season. */
 #define PERIOD_MIN_POINTS 8
+/* Values are clipped this many median absolute deviations from the median
+ * before the autocorrelation (a season's own swing stays well inside). */
+#define WINSOR_MADS 5.0
 
 static size_t fft_len(size_t n)
 {
@@ -52,6 +56,24 @@ static int detrend(double *x, size_t n)
     for (size_t i = 0; i < n; i++)
         x[i] -= mean_x + slope * ((double)i - mean_i);
     return 1;
+}
+
+/* Clips x[0..n) to median +- WINSOR_MADS MADs; scratch holds n doubles.
+ * A few large spikes would otherwise own the variance, and the daily
+ * cycle of a spiky series would correlate below the bound. A series whose
+ * MAD is 0 (mostly one value) is left alone: its blips are its signal. */
+static void winsorise(double *x, size_t n, double *scratch)
+{
+    /* quickselect (GSL): O(n), once per series */
+    memcpy(scratch, x, n * sizeof(double));
+    double median = gsl_stats_select(scratch, 1, n, n / 2);
+    for (size_t i = 0; i < n; i++)
+        scratch[i] = fabs(x[i] - median);
+    double reach = WINSOR_MADS * gsl_stats_select(scratch, 1, n, n / 2);
+    if (!(reach > 0.0))
+        return;
+    for (size_t i = 0; i < n; i++)
+        x[i] = fmin(fmax(x[i], median - reach), median + reach);
 }
 
 /* Replaces the zero-padded series in work[0..m) by its autocovariance sums
@@ -154,6 +176,10 @@ void vg_period_find_inplace(double *work, size_t n, size_t min_p, size_t max_p,
 
     size_t m = vg_period_work_len(n) - n;
     double *x = work + m;
+    /* Clipping moves the mean (the spikes were one-sided): detrend again,
+     * or the offset would correlate at every lag. */
+    winsorise(work, n, x);
+    detrend(work, n);
     memcpy(x, work, n * sizeof(double));
     memset(work + n, 0, (m - n) * sizeof(double));
     autocovariance(work, m);

@@ -1,6 +1,8 @@
 /* Automatic season length: the lag of the strongest autocorrelation peak.
  *
- * The series is detrended (least-squares line removed), zero-padded to a
+ * The series is detrended (least-squares line removed), clipped at its
+ * median +- 5 median absolute deviations (so rare large spikes cannot own
+ * the variance and hide a daily cycle) and detrended again, zero-padded to a
  * power of two at least twice its length so the FFT's circular correlation
  * equals the linear one, and its autocorrelation is computed with GSL's
  * radix-2 real FFT (power spectrum, then inverse). Each lag is normalised by

@@ -9,6 +9,11 @@
  * points always land in the same buckets (replay stays deterministic). A
  * point older than the bucket in progress is folded into it: late points
  * never reopen history. A gap longer than the window empties it.
+ *
+ * Extremes are floats relative to a double anchor (the first value pushed),
+ * rounded outwards: half the bytes of doubles, and the error is relative
+ * to the distance from the anchor, not to the magnitude, so a series at
+ * 1e9 +- 1 keeps a width of 2 (floats of the raw values would be 64 apart).
  * Cost: O(1) per push and read, O(n) when a bucket closes. */
 #ifndef VG_DETECTORS_RANGE_H
 #define VG_DETECTORS_RANGE_H
@@ -24,11 +29,16 @@
 typedef struct vg_range {
     int64_t  bucket_ms;
     int64_t  current;   /* number of the bucket in progress; INT64_MIN: none yet */
+    double   anchor;    /* extremes are kept as float offsets from it */
     uint32_t n;         /* completed buckets kept, <= VG_RANGE_MAX_BUCKETS */
     uint32_t head;      /* slot of the bucket in progress in lo/hi */
-    double   done_lo, done_hi;  /* over the completed buckets: a read is O(1) */
-    double   lo[VG_RANGE_MAX_BUCKETS + 1];
-    double   hi[VG_RANGE_MAX_BUCKETS + 1];   /* +inf / -inf: empty bucket */
+    /* What every point reads and writes, on one cache line with the
+     * above: the completed buckets' extremes and the bucket in progress
+     * (written to its slot when it closes). */
+    float    done_lo, done_hi;
+    float    now_lo, now_hi;
+    float    lo[VG_RANGE_MAX_BUCKETS + 1];
+    float    hi[VG_RANGE_MAX_BUCKETS + 1];   /* +inf / -inf: empty bucket */
 } vg_range;
 
 /* Makes r an empty range of n (1..VG_RANGE_MAX_BUCKETS) buckets of

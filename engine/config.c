@@ -20,6 +20,9 @@ static const vg_conf_field core_fields[] = {
      "series tracked at once; beyond it the least recently seen is evicted"},
     {"seed", VG_CONF_INT, C(seed), 42, 0, 9007199254740991.0, NULL,
      "mixed with each series key into every random choice"},
+    {"workers", VG_CONF_INT, C(workers), 0, 0, 256, NULL,
+     "scoring threads, each owning a share of the series; output is the same for any "
+     "number (0: one per online CPU; 1: no threads)"},
     {"instance", VG_CONF_STRING, C(instance), 0, 0, 64, "",
      "names this vigil in its events (`vigil replay`: \"replay\"); empty: the host name"},
     {"detectors", VG_CONF_OBJECT, C(detectors), 0, 0, 0, NULL,

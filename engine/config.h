@@ -20,6 +20,7 @@ typedef struct vg_config {
     uint32_t        window;      /* values kept per series */
     int64_t         max_series;  /* series cap before least-recently-seen eviction */
     int64_t         seed;        /* mixed into every per-series random choice */
+    int64_t         workers;     /* scoring threads; 0: one per online CPU */
     int             log_level;   /* vg_log_level */
     char            instance[64]; /* events' instance; "": the host name */
     vg_alert_params alert;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/series_key.h"
+#include "engine/shard.h"
 
 static size_t align8(size_t n)
 {
@@ -175,12 +176,53 @@ static int firing_gauges(vg_pipeline *p, vg_error *err)
     return VG_OK;
 }
 
-void vg__firing_count(vg_pipeline *p, const series_head *head, int delta)
+int32_t vg__firing_slot(const series_head *head)
 {
     if (head->alert.muted)
+        return -1;
+    return (int32_t)(head->profile * 2 + (head->alert.severity ? 1 : 0));
+}
+
+void vg__firing_add(vg_pipeline *p, int32_t slot, int delta)
+{
+    if (slot < 0)
         return;
-    uint64_t *n = &p->firing[head->profile * 2 + (head->alert.severity ? 1 : 0)];
+    uint64_t *n = &p->firing[slot];
     *n = delta > 0 ? *n + 1 : *n - (*n > 0);
+}
+
+void vg__firing_count(vg_pipeline *p, const series_head *head, int delta)
+{
+    vg__firing_add(p, vg__firing_slot(head), delta);
+}
+
+int vg__scorer_init(vg_pipeline *p, vg_scorer *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->scratch = malloc(p->block_size);
+    s->undo = malloc(p->block_size);
+    return s->scratch != NULL && s->undo != NULL ? VG_OK : VG_ENOMEM;
+}
+
+void vg__scorer_release(vg_scorer *s)
+{
+    free(s->scratch);
+    free(s->undo);
+    s->scratch = s->undo = NULL;
+}
+
+void vg__scorer_collect(vg_pipeline *p, vg_scorer *s)
+{
+    p->stats.points += s->points;
+    p->stats.out_of_order += s->out_of_order;
+    s->points = s->out_of_order = 0;
+}
+
+/* The scoring threads the config asks for: 0 means one per online CPU. */
+static size_t worker_count(const vg_config *cfg)
+{
+    long n = cfg->workers > 0 ? (long)cfg->workers : sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 1 ? (size_t)n : 1;
 }
 
 static int build_profiles(vg_pipeline *p, vg_error *err)
@@ -225,12 +267,13 @@ vg_pipeline *vg_pipeline_new(const vg_config *cfg, vg_error *err)
                                     vg__series_evicted, p, err);
     if (p->series == NULL)
         goto out_free_pipeline;
-    p->scratch = malloc(p->block_size);
-    p->undo = malloc(p->block_size);
-    if (p->scratch == NULL || p->undo == NULL) {
+    if (vg__scorer_init(p, &p->direct) != VG_OK) {
         vg_error_set(err, VG_ENOMEM, "pipeline scratch blocks");
         goto out_free_pipeline;
     }
+    size_t workers = worker_count(cfg);
+    if (workers > 1 && (p->shards = vg__shards_new(p, workers, err)) == NULL)
+        goto out_free_pipeline;
     return p;
 
 out_free_pipeline:
@@ -240,6 +283,7 @@ out_free_pipeline:
 
 void vg_pipeline_close_outputs(vg_pipeline *p)
 {
+    vg__shards_drain(p->shards);
     for (size_t i = 0; i < p->n_sinks; i++)
         vg_sink_close(p->sinks[i]);
     free(p->sinks);
@@ -251,6 +295,9 @@ void vg_pipeline_free(vg_pipeline *p)
 {
     if (p == NULL)
         return;
+    vg__shards_drain(p->shards);  /* the batch in flight reaches the sinks */
+    vg__shards_free(p->shards);
+    p->shards = NULL;
     vg_pipeline_close_outputs(p);
     for (size_t k = 0; k < p->n_profiles; k++)
         for (size_t i = 0; i < p->profiles[k].n_detectors; i++)
@@ -258,8 +305,7 @@ void vg_pipeline_free(vg_pipeline *p)
     free(p->profiles);
     vg_rules_release(&p->rules);
     vg_series_table_free(p->series);
-    free(p->scratch);
-    free(p->undo);
+    vg__scorer_release(&p->direct);
     free(p->firing);
     free(p->firing_gauge);
     free(p);
@@ -298,17 +344,26 @@ int vg_pipeline_open_outputs(vg_pipeline *p, vg_error *err)
 
 void vg_pipeline_set_instance(vg_pipeline *p, const char *instance)
 {
+    vg__shards_drain(p->shards);  /* the workers name it in events */
     snprintf(p->instance, sizeof(p->instance), "%s", instance);
 }
 
 void vg_pipeline_set_hook(vg_pipeline *p, vg_point_hook hook, void *ctx)
 {
+    vg__shards_drain(p->shards);  /* the old hook sees its points */
     p->hook = hook;
     p->hook_ctx = ctx;
 }
 
+void vg_pipeline_set_pipelined(vg_pipeline *p, int on)
+{
+    if (p->shards != NULL)
+        vg__shards_pipeline(p->shards, on);
+}
+
 const vg_pipeline_stats *vg_pipeline_get_stats(const vg_pipeline *p)
 {
+    vg__shards_drain(p->shards);  /* counts include the batch in flight */
     return &p->stats;
 }
 
@@ -322,6 +377,11 @@ const char *vg_pipeline_detector_name(const vg_pipeline *p, size_t i)
     return i < p->n_columns ? p->columns[i]->name : NULL;
 }
 
+size_t vg_pipeline_workers(const vg_pipeline *p)
+{
+    return p->shards != NULL ? vg__shards_count(p->shards) : 1;
+}
+
 size_t vg_pipeline_series_bytes(const vg_pipeline *p)
 {
     return p->block_size;
@@ -329,6 +389,7 @@ size_t vg_pipeline_series_bytes(const vg_pipeline *p)
 
 vg_series_table *vg_pipeline_series(vg_pipeline *p)
 {
+    vg__shards_drain(p->shards);  /* no worker touches a block after this */
     return p->series;
 }
 

@@ -3,8 +3,12 @@
  * For each point: find the series (creating or evicting), score it with
  * every enabled detector against the series' window, combine the scores in
  * the ensemble, step the alert state machine, push the value into the
- * window, and hand any event to every sink. Single-threaded: one pipeline
- * per processing thread. Deterministic for a given config and input. */
+ * window, and hand any event to every sink. With `workers` > 1 the points
+ * are scored by that many threads, each owning a share of the series
+ * (engine/shard.h); the sinks and the hook still see every point and event
+ * in input order, on the caller's thread. Not thread-safe itself: one
+ * caller thread. Deterministic for a given config and input, whatever the
+ * number of workers. */
 #ifndef VG_ENGINE_PIPELINE_H
 #define VG_ENGINE_PIPELINE_H
 
@@ -68,8 +72,19 @@ void vg_pipeline_close_outputs(vg_pipeline *p);
 int vg_pipeline_open_outputs(vg_pipeline *p, vg_error *err);
 
 /* Scores every point of b in order. Returns the number of events emitted or
- * a negative VG_E* (a sink failure is counted and logged, not returned). */
+ * a negative VG_E* (a sink failure is counted and logged, not returned).
+ * Pipelined (below), the events counted are those delivered during the
+ * call: the previous batch's. */
 int vg_pipeline_process(vg_pipeline *p, const vg_batch *b);
+
+/* With workers: on, vg_pipeline_process copies b and returns while the
+ * workers score it, so that the caller reads the next batch meanwhile (the
+ * replay). Its events and hook calls come during the next
+ * vg_pipeline_process, or the next call that shows events or state:
+ * _flush, _series, _get_stats, _set_hook, _set_instance, _load_series,
+ * _drop_series, _close_outputs, _free. Off (the default), each batch is
+ * done when vg_pipeline_process returns. No effect with one worker. */
+void vg_pipeline_set_pipelined(vg_pipeline *p, int on);
 
 /* Flushes every sink: returns 0 once all events so far are durable. */
 int vg_pipeline_flush(vg_pipeline *p, int timeout_ms);
@@ -77,6 +92,8 @@ int vg_pipeline_flush(vg_pipeline *p, int timeout_ms);
 const vg_pipeline_stats *vg_pipeline_get_stats(const vg_pipeline *p);
 size_t vg_pipeline_detector_count(const vg_pipeline *p);
 const char *vg_pipeline_detector_name(const vg_pipeline *p, size_t i);
+/* Scoring workers (config `workers`); 1: no threads. */
+size_t vg_pipeline_workers(const vg_pipeline *p);
 /* Bytes of state per series (window, detectors, ensemble, alert). */
 size_t vg_pipeline_series_bytes(const vg_pipeline *p);
 /* The series table (borrowed), for saving and loading state. */

@@ -60,6 +60,28 @@ typedef struct profile {
     uint64_t           state_id;
 } profile;
 
+/* Room for one rendered annotation of an event (summary, description,
+ * runbook URL). */
+#define VG_EVENT_TEXT_BYTES 1024
+
+typedef struct vg_deferred vg_deferred;
+
+/* What one scoring thread owns: its scratch blocks, its detector timing
+ * and its counts (added into the pipeline's stats after each batch). With
+ * workers (engine/shard.h) its events and results go to `deferred` for the
+ * merge; NULL: they go to the sinks and the hook at once. */
+typedef struct vg_scorer {
+    char            *scratch;   /* block_size bytes: a series scored without learning */
+    char            *undo;      /* block_size bytes: a model before its point */
+    uint64_t         timing_tick;  /* points since the last timed one */
+    uint64_t         points;
+    uint64_t         out_of_order;
+    vg_deferred     *deferred;
+    vg_point_result *results;   /* with deferred and a hook: by batch index */
+} vg_scorer;
+
+typedef struct vg_shards vg_shards;
+
 struct vg_pipeline {
     const vg_config       *cfg;
     vg_rules               rules;
@@ -70,8 +92,8 @@ struct vg_pipeline {
     vg_series_table       *series;
     size_t                 block_size;  /* the largest profile's */
     size_t                 window_offset;
-    char                  *scratch;     /* block_size bytes: a series scored without learning */
-    char                  *undo;        /* block_size bytes: a model before its point */
+    vg_scorer              direct;      /* scores on the caller's thread (no workers) */
+    vg_shards             *shards;      /* NULL: one worker, no threads */
     vg_guard_params        guards;
     vg_sink              **sinks;
     size_t                 n_sinks;
@@ -85,7 +107,6 @@ struct vg_pipeline {
     uint64_t              *firing;
     vg_metric_child      **firing_gauge;
     uint64_t               evicted_seen;   /* evictions already counted in metrics */
-    uint64_t               timing_tick;    /* points since the last timed one */
     const vg_point        *scoring;        /* the point whose series is being looked up */
 };
 
@@ -101,11 +122,40 @@ uint32_t vg__profile_for_key(const vg_pipeline *p, const char *key, size_t key_l
  * of the firing incidents of its rule and severity. */
 void vg__firing_count(vg_pipeline *p, const series_head *head, int delta);
 
+/* Where an incident of head counts among the firing ones (its profile
+ * and severity), or -1 when it does not count (muted). */
+int32_t vg__firing_slot(const series_head *head);
+
+/* Counts an incident in (delta +1) or out (-1) of firing slot `slot`. */
+void vg__firing_add(vg_pipeline *p, int32_t slot, int delta);
+
 /* Sets vigil_incidents_firing from the counts. */
 void vg__publish_firing(vg_pipeline *p);
 
 /* The series table's eviction callback: resolves a firing incident. */
 void vg__series_evicted(void *ctx, void *state, const char *key, size_t key_len);
+
+/* 1 when a mute window of the rule of the series of `block` holds at ts. */
+int vg__muted_now(vg_pipeline *p, const void *block, int64_t ts_ms);
+
+/* The block of the series of pt (created, or evicting another, as the
+ * series table does). Caller's thread only. */
+char *vg__series_of(vg_pipeline *p, const vg_batch *b, const vg_point *pt);
+
+/* Scores point i of b, whose series' block is `block`, on scorer s. */
+void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, char *block,
+                     int muted_now);
+
+/* Counts event ev (firing slot `slot`, see vg__firing_slot) and hands it
+ * to every sink. Caller's thread only. */
+void vg__deliver(vg_pipeline *p, const vg_event *ev, int32_t slot);
+
+/* Adds the scorer's counts into the pipeline's stats and zeroes them. */
+void vg__scorer_collect(vg_pipeline *p, vg_scorer *s);
+
+/* Allocates a scorer's scratch blocks (0 or VG_ENOMEM); frees them. */
+int vg__scorer_init(vg_pipeline *p, vg_scorer *s);
+void vg__scorer_release(vg_scorer *s);
 
 /* Makes block a fresh series of profile `prof`; hash is its key's. */
 void vg__series_reset(vg_pipeline *p, void *block, uint32_t prof, uint64_t hash);

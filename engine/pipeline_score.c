@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/template.h"
+#include "engine/shard.h"
 
 /* Detector time is measured on one point in TIME_EVERY and scaled up:
  * reading the clock around every call would cost more than some detectors. */
@@ -35,13 +36,10 @@ static size_t lead_detector(const scored *sc)
     return lead;
 }
 
-/* Room for one rendered annotation. */
-#define TEXT_BYTES 1024
-
 /* Where the event came from and the words a person reads: the rule's
  * templates or the default sentences, rendered into text[]. */
 static void add_words(const vg_pipeline *p, const profile *pr, vg_event *ev,
-                      char text[3][TEXT_BYTES])
+                      char text[3][VG_EVENT_TEXT_BYTES])
 {
     const vg_rule *rule = pr->rule;
     ev->rule = rule != NULL ? rule->name : "default";
@@ -53,33 +51,30 @@ static void add_words(const vg_pipeline *p, const profile *pr, vg_event *ev,
     }
     const char *summary = rule && rule->summary ? rule->summary
                                                 : vg_template_default_summary(ev);
-    vg_template_render(summary, ev, text[0], TEXT_BYTES);
+    vg_template_render(summary, ev, text[0], VG_EVENT_TEXT_BYTES);
     ev->summary = text[0];
     vg_template_render(rule && rule->description ? rule->description
                                                  : vg_template_default_description(ev),
-                       ev, text[1], TEXT_BYTES);
+                       ev, text[1], VG_EVENT_TEXT_BYTES);
     ev->description = text[1];
     if (rule != NULL && rule->runbook_url != NULL) {
-        vg_template_render(rule->runbook_url, ev, text[2], TEXT_BYTES);
+        vg_template_render(rule->runbook_url, ev, text[2], VG_EVENT_TEXT_BYTES);
         ev->runbook_url = text[2];
     }
 }
 
 /* The alert's bookkeeping of an event: a firing remembers whether it is
- * muted and its severity (its resolved reports both), and the firing
- * incidents are counted by rule and severity. */
-static void track_incident(vg_pipeline *p, series_head *head, vg_event *ev, int muted_now)
+ * muted and its severity (its resolved reports both). Returns where the
+ * incident counts among the firing ones, by rule and severity (counted
+ * when the event is delivered, on the caller's thread). */
+static int32_t track_incident(series_head *head, vg_event *ev, int muted_now)
 {
     if (ev->state == VG_ALERT_FIRING) {
         head->alert.muted = (uint8_t)muted_now;
         head->alert.severity = (uint8_t)ev->severity;
-        p->stats.events_firing++;
-        vg__firing_count(p, head, 1);
-    } else {
-        p->stats.events_resolved++;
-        vg__firing_count(p, head, -1);
     }
     ev->muted = head->alert.muted;
+    return vg__firing_slot(head);
 }
 
 static void send_event(vg_pipeline *p, const vg_event *ev)
@@ -97,10 +92,23 @@ static void send_event(vg_pipeline *p, const vg_event *ev)
     }
 }
 
-static void emit_event(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
+void vg__deliver(vg_pipeline *p, const vg_event *ev, int32_t slot)
+{
+    if (ev->state == VG_ALERT_FIRING) {
+        p->stats.events_firing++;
+        vg__firing_add(p, slot, 1);
+    } else {
+        p->stats.events_resolved++;
+        vg__firing_add(p, slot, -1);
+    }
+    send_event(p, ev);
+}
+
+static void emit_event(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i,
                        series_head *head, const vg_point_result *r, const scored *sc,
                        int muted_now)
 {
+    const vg_point *pt = &b->points[i];
     const profile *pr = sc->pr;
     vg_event ev;
     memset(&ev, 0, sizeof(ev));
@@ -135,11 +143,14 @@ static void emit_event(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
         memcpy(d->detail, sc->why[i].detail, sizeof(d->detail));
     }
     vg_event_make_id(&ev);
-    char text[3][TEXT_BYTES];
+    char text[3][VG_EVENT_TEXT_BYTES];
     add_words(p, pr, &ev, text);
 
-    track_incident(p, head, &ev, muted_now);
-    send_event(p, &ev);
+    int32_t slot = track_incident(head, &ev, muted_now);
+    if (s->deferred != NULL)
+        vg__defer_event(s->deferred, i, &ev, slot);
+    else
+        vg__deliver(p, &ev, slot);
 }
 
 /* The series table reuses the block of the least recently seen series for
@@ -150,6 +161,11 @@ void vg__series_evicted(void *ctx, void *state, const char *key, size_t key_len)
 {
     vg_pipeline *p = ctx;
     series_head *head = state;
+    /* With workers: the points taken so far are scored and delivered
+     * first, the evicted series' own among them, so its last state and the
+     * order of events are those of one thread. */
+    if (p->shards != NULL)
+        vg__shards_settle(p->shards);
     if (head->alert.state != VG_ALERT_FIRING)
         return;
     const profile *pr = vg__profile_of(p, state);
@@ -168,21 +184,21 @@ void vg__series_evicted(void *ctx, void *state, const char *key, size_t key_len)
     if (p->scoring != NULL)
         ev.origin = p->scoring->origin;
     vg_event_make_id(&ev);
-    char text[3][TEXT_BYTES];
+    char text[3][VG_EVENT_TEXT_BYTES];
     add_words(p, pr, &ev, text);
-    track_incident(p, head, &ev, 0);
-    send_event(p, &ev);
+    vg__deliver(p, &ev, track_incident(head, &ev, 0));
 }
 
 /* Every detector over `work` (the series' block, or a scratch copy of it)
  * and the window it holds: sc->raw and sc->why. */
-static void run_detectors(vg_pipeline *p, char *work, const vg_point *pt, scored *sc)
+static void run_detectors(vg_pipeline *p, vg_scorer *s, char *work, const vg_point *pt,
+                          scored *sc)
 {
     const profile *pr = sc->pr;
     const vg_window *w = (const vg_window *)(work + p->window_offset);
-    int timed = ++p->timing_tick == TIME_EVERY;
+    int timed = ++s->timing_tick == TIME_EVERY;
     if (timed)
-        p->timing_tick = 0;
+        s->timing_tick = 0;
     for (size_t i = 0; i < pr->n_detectors; i++) {
         const detector_slot *d = &pr->detectors[i];
         sc->why[i].expected = sc->why[i].lower = sc->why[i].upper = NAN;
@@ -199,12 +215,13 @@ static void run_detectors(vg_pipeline *p, char *work, const vg_point *pt, scored
  * detectors and window as they are (they stopped learning when the incident
  * began) with the ensemble as it was before the incident's first point.
  * Costs one block copy per incident point. */
-static char *incident_copy(vg_pipeline *p, const profile *pr, const char *block)
+static char *incident_copy(const vg_pipeline *p, vg_scorer *s, const profile *pr,
+                           const char *block)
 {
-    memcpy(p->scratch + p->window_offset, block + p->window_offset,
+    memcpy(s->scratch + p->window_offset, block + p->window_offset,
            pr->ensemble_offset - p->window_offset);
-    memcpy(p->scratch + pr->ensemble_offset, block + pr->before_offset, pr->ensemble_size);
-    return p->scratch;
+    memcpy(s->scratch + pr->ensemble_offset, block + pr->before_offset, pr->ensemble_size);
+    return s->scratch;
 }
 
 /* Scores a point: r->score is the series' score (its ensemble learns, so a
@@ -217,17 +234,17 @@ static char *incident_copy(vg_pipeline *p, const profile *pr, const char *block)
  * that is what lets fire_after > 1 confirm and a held fault stay firing.
  * A firing incident of a learning model is held by its baseline band
  * instead (judge()). */
-static double score_both(vg_pipeline *p, char *block, int open, int frozen, const vg_point *pt,
-                         scored *sc, vg_point_result *r)
+static double score_both(vg_pipeline *p, vg_scorer *s, char *block, int open, int frozen,
+                         const vg_point *pt, scored *sc, vg_point_result *r)
 {
     const profile *pr = sc->pr;
     series_head *head = (series_head *)block;
     int by_before = open && (frozen || head->alert.state == VG_ALERT_PENDING);
-    char *work = frozen ? incident_copy(p, pr, block) : block;
-    run_detectors(p, work, pt, sc);
+    char *work = frozen ? incident_copy(p, s, pr, block) : block;
+    run_detectors(p, s, work, pt, sc);
     double judged = NAN;
     if (by_before) {
-        char *before = p->scratch + pr->ensemble_offset;
+        char *before = s->scratch + pr->ensemble_offset;
         if (!frozen)  /* incident_copy has put it there */
             memcpy(before, block + pr->before_offset, pr->ensemble_size);
         judged = vg_ensemble_score(before, &pr->ensemble, sc->raw, NULL);
@@ -289,19 +306,24 @@ static int judge(const profile *pr, series_head *head, int in_incident, int froz
     return anomalous;
 }
 
-static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, int *events)
+int vg__muted_now(vg_pipeline *p, const void *block, int64_t ts_ms)
 {
-    p->scoring = pt;  /* an eviction's event names it */
-    char *block = vg_series_table_get(p->series, vg_batch_key(b, pt), pt->key_len, NULL);
-    p->scoring = NULL;
-    vg_assert(block != NULL);  /* the slab is preallocated up to max_series */
+    uint32_t k = ((const series_head *)block)->profile;
+    vg_mute *mute = k > 0 ? &p->rules.rules[k - 1].mute : NULL;
+    return mute != NULL && mute->n > 0 && vg_mute_active(mute, ts_ms);
+}
+
+void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, char *block,
+                     int muted_now)
+{
+    const vg_point *pt = &b->points[i];
     series_head *head = (series_head *)block;
     scored sc;
     sc.pr = vg__profile_of(p, block);
     const profile *pr = sc.pr;
 
     if (pt->ts_ms < head->last_ts)
-        p->stats.out_of_order++;
+        s->out_of_order++;
     head->last_ts = pt->ts_ms;
     head->points++;
     head->partition = pt->origin.partition;
@@ -310,17 +332,15 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
      * not become its new normal (an accepted level relearns; alert.h). */
     int open = head->alert.state != VG_ALERT_NORMAL;
     int frozen = open && pr->alert.hold_model;
-    vg_mute *mute = pr->rule != NULL ? &p->rules.rules[head->profile - 1].mute : NULL;
-    int muted_now = mute != NULL && mute->n > 0 && vg_mute_active(mute, pt->ts_ms);
-    int skip_muted = muted_now && mute->skip_model_update;
+    int skip_muted = muted_now && p->rules.rules[head->profile - 1].mute.skip_model_update;
     /* skip_model_update: the model before the point, put back if the point
      * turns out suppressed (its verdict needs the scores the model makes). */
     size_t model_bytes = pr->block_size - p->window_offset;
     int undoable = (pr->alert.skip_model_update || skip_muted) && !frozen;
     if (undoable)
-        memcpy(p->undo, block + p->window_offset, model_bytes);
+        memcpy(s->undo, block + p->window_offset, model_bytes);
     vg_point_result r;
-    double judged = score_both(p, block, open, frozen, pt, &sc, &r);
+    double judged = score_both(p, s, block, open, frozen, pt, &sc, &r);
     fill_result(p, &sc, &r);
 
     int suppressed;
@@ -333,7 +353,7 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
     r.alert = (vg_alert_state)head->alert.state;
     int learn = !(undoable && ((suppressed && pr->alert.skip_model_update) || skip_muted));
     if (!learn)
-        memcpy(block + p->window_offset, p->undo, model_bytes);
+        memcpy(block + p->window_offset, s->undo, model_bytes);
     if (!frozen && learn)
         vg_window_push((vg_window *)(block + p->window_offset), pt->value);
     /* The long-run range learns every point outside an incident, an
@@ -341,13 +361,13 @@ static void score_point(vg_pipeline *p, const vg_batch *b, const vg_point *pt, i
      * so a routine blip raises the floor against the next one. */
     if (!open && learn)
         vg_baseline_learn(&head->baseline, &pr->alert, pt->ts_ms, pt->value);
-    p->stats.points++;
+    s->points++;
 
-    if (r.event != VG_ALERT_NORMAL) {
-        emit_event(p, b, pt, head, &r, &sc, muted_now);
-        (*events)++;
-    }
-    if (p->hook != NULL)
+    if (r.event != VG_ALERT_NORMAL)
+        emit_event(p, s, b, i, head, &r, &sc, muted_now);
+    if (s->results != NULL)
+        s->results[i] = r;
+    else if (p->hook != NULL)
         p->hook(p->hook_ctx, b, pt, &r);
 }
 
@@ -375,19 +395,36 @@ static void publish_metrics(vg_pipeline *p, const vg_batch *b, uint64_t firing0,
     vg_metric_observe(VG_M_BATCH_SECONDS, vg_metric_seconds() - t0);
 }
 
+char *vg__series_of(vg_pipeline *p, const vg_batch *b, const vg_point *pt)
+{
+    p->scoring = pt;  /* an eviction's event names it */
+    char *block = vg_series_table_get(p->series, vg_batch_key(b, pt), pt->key_len, NULL);
+    p->scoring = NULL;
+    vg_assert(block != NULL);  /* the slab is preallocated up to max_series */
+    return block;
+}
+
 int vg_pipeline_process(vg_pipeline *p, const vg_batch *b)
 {
     double t0 = vg_metric_seconds();
     uint64_t firing0 = p->stats.events_firing, resolved0 = p->stats.events_resolved;
-    int events = 0;
-    for (size_t i = 0; i < b->n; i++)
-        score_point(p, b, &b->points[i], &events);
+    /* Without room for the batch's job lists, it is scored on this thread:
+     * the same output, only slower. */
+    if (p->shards == NULL || vg__shards_process(p->shards, b) != VG_OK) {
+        for (size_t i = 0; i < b->n; i++) {
+            char *block = vg__series_of(p, b, &b->points[i]);
+            vg__score_point(p, &p->direct, b, i, block,
+                            vg__muted_now(p, block, b->points[i].ts_ms));
+        }
+        vg__scorer_collect(p, &p->direct);
+    }
     publish_metrics(p, b, firing0, resolved0, t0);
-    return events;
+    return (int)(p->stats.events_firing - firing0 + p->stats.events_resolved - resolved0);
 }
 
 int vg_pipeline_flush(vg_pipeline *p, int timeout_ms)
 {
+    vg__shards_drain(p->shards);
     int rc = VG_OK;
     for (size_t i = 0; i < p->n_sinks; i++) {
         int src = vg_sink_flush(p->sinks[i], timeout_ms);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "core/series_key.h"
+#include "engine/shard.h"
 
 uint64_t vg_pipeline_state_id(const vg_pipeline *p)
 {
@@ -22,6 +23,7 @@ int32_t vg_pipeline_series_partition(const vg_pipeline *p, const void *block)
 
 int vg_pipeline_drop_series(vg_pipeline *p, const char *key, size_t key_len)
 {
+    vg__shards_drain(p->shards);
     series_head *head = vg_series_table_find(p->series, key, key_len);
     if (head != NULL && head->alert.state == VG_ALERT_FIRING) {
         vg__firing_count(p, head, -1);
@@ -145,6 +147,7 @@ int vg_pipeline_save_series(const vg_pipeline *p, const void *block, vg_writer *
 int vg_pipeline_load_series(vg_pipeline *p, const char *key, size_t key_len,
                             vg_reader *in, vg_error *err)
 {
+    vg__shards_drain(p->shards);
     char *block = vg_series_table_insert_raw(p->series, key, key_len);
     if (block == NULL)
         return vg_error_set(err, VG_ENOMEM, "series table");

@@ -354,13 +354,18 @@ void *vg_series_table_find(const vg_series_table *t, const char *key, size_t key
     return i == NO_SLOT ? NULL : block(t, t->slots[i].entry);
 }
 
-const char *vg_series_table_key(const vg_series_table *t, const void *state,
-                                size_t *key_len)
+size_t vg_series_table_number(const vg_series_table *t, const void *state)
 {
     size_t off = (size_t)((const uint8_t *)state - t->slab);
     vg_assert((const uint8_t *)state >= t->slab && off % t->stride == 0 &&
               off / t->stride < t->count);
-    const entry *en = &t->entries[off / t->stride];
+    return off / t->stride;
+}
+
+const char *vg_series_table_key(const vg_series_table *t, const void *state,
+                                size_t *key_len)
+{
+    const entry *en = &t->entries[vg_series_table_number(t, state)];
     if (key_len != NULL)
         *key_len = en->key_len;
     return en->key;

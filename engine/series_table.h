@@ -45,6 +45,10 @@ void *vg_series_table_find(const vg_series_table *t, const char *key, size_t key
  * on_init: for loading saved state into it. */
 void *vg_series_table_insert_raw(vg_series_table *t, const char *key, size_t key_len);
 
+/* The number of the series whose block is `state`: 0..count-1, dense, kept
+ * while the series lives (a removal may renumber another one). */
+size_t vg_series_table_number(const vg_series_table *t, const void *state);
+
 /* The key of a state block handed out by this table (borrowed). */
 const char *vg_series_table_key(const vg_series_table *t, const void *state,
                                 size_t *key_len);

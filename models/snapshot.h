@@ -43,7 +43,7 @@
 #include "core/error.h"
 #include "engine/pipeline.h"
 
-#define VG_SNAPSHOT_VERSION 6
+#define VG_SNAPSHOT_VERSION 7
 #define VG_SNAPSHOT_POSITIONS_MAX 64
 #define VG_SNAPSHOT_SUFFIX  ".vgstate"
 

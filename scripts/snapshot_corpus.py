@@ -18,7 +18,7 @@ def crc32c(data):
 
 
 MAGIC = b"VIGILST\0"
-VERSION = 6  # VG_SNAPSHOT_VERSION in models/snapshot.h
+VERSION = 7  # VG_SNAPSHOT_VERSION in models/snapshot.h
 OTHER_ID = 0x0123456789ABCDEF
 
 

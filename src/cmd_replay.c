@@ -431,6 +431,10 @@ static int replay_open(replay_session *rs, replay_opts *o, int files, vg_error *
     /* Not the host name: a replay's events are the same on every machine. */
     if (rs->p != NULL && rs->cfg->instance[0] == '\0')
         vg_pipeline_set_instance(rs->p, "replay");
+    /* Read the next rows while the workers score these; every file ends
+     * with set_hook(NULL), which drains. */
+    if (rs->p != NULL)
+        vg_pipeline_set_pipelined(rs->p, 1);
     if (rs->p == NULL || vg_csv_configure(rs->cfg->doc, rs->cfg->csv, &o->csv, err) != VG_OK ||
         add_sinks(rs->p, rs->cfg, o, err) != VG_OK ||
         (o->load_state && vg_snapshot_load_replay(rs->p, o->load_state, NULL, err) != VG_OK))
@@ -455,12 +459,13 @@ static void print_summary(const replay_session *rs, int files, double secs)
     const vg_pipeline_stats *st = vg_pipeline_get_stats(rs->p);
     fprintf(stderr,
             "vigil replay: %d file%s, %llu rows, %zu series, %llu malformed rows, "
-            "%llu incidents (%llu resolved), %.2f s, %.0f rows/s\n",
+            "%llu incidents (%llu resolved), %.2f s, %.0f rows/s, %zu worker%s\n",
             files, files == 1 ? "" : "s", (unsigned long long)rs->t.rows,
             vg_series_table_count(vg_pipeline_series(rs->p)),
             (unsigned long long)rs->t.malformed, (unsigned long long)st->events_firing,
             (unsigned long long)st->events_resolved, secs,
-            secs > 0 ? (double)rs->t.rows / secs : 0.0);
+            secs > 0 ? (double)rs->t.rows / secs : 0.0, vg_pipeline_workers(rs->p),
+            vg_pipeline_workers(rs->p) == 1 ? "" : "s");
 }
 
 /* After the files: flush, save state, the summary, the label tables and the

@@ -68,6 +68,28 @@ static void range_forgets_by_time(void **state)
     assert_int_equal(vg_range_filled(&r), 1);
 }
 
+/* Extremes are floats relative to the first value, rounded outwards: a
+ * series at 1e9 +- 1 keeps its width of 2 (floats of the raw values are 64
+ * apart there), and no value pushed lies outside the range read back. */
+static void range_keeps_width_far_from_zero(void **state)
+{
+    (void)state;
+    vg_range r;
+    vg_range_init(&r, DAY_MS, 28);
+    uint64_t rng = 3;
+    double seen_lo = INFINITY, seen_hi = -INFINITY;
+    for (int64_t t = 0; t < 3 * 1440; t++) {
+        double x = 1e9 + vg_test_uniform(&rng) * 2.0 - 1.0 + (double)t * 1e-4;
+        seen_lo = x < seen_lo ? x : seen_lo;
+        seen_hi = x > seen_hi ? x : seen_hi;
+        vg_range_push(&r, t * MIN_MS, x);
+    }
+    double lo, hi;
+    assert_int_equal(vg_range_get(&r, &lo, &hi), 1);
+    assert_true(lo <= seen_lo && hi >= seen_hi);
+    assert_double_near(hi - lo, seen_hi - seen_lo, 1e-6);
+}
+
 /* Save and load give back the same range, including the cached extremes
  * of the completed buckets; a short or impossible record is refused. */
 static void range_round_trips(void **state)
@@ -177,6 +199,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(range_forgets_by_time),
+        cmocka_unit_test(range_keeps_width_far_from_zero),
         cmocka_unit_test(range_round_trips),
         cmocka_unit_test(spike_40x_outranks_weeks_of_spikes),
         cmocka_unit_test(near_flat_wiggles_score_low),

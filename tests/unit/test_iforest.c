@@ -239,7 +239,7 @@ static void simd_matches_scalar_on_random_forests(void **state)
         const uint32_t nf = round % 2 ? 31 : 15, rows = 1u << height;
         const size_t slots = (size_t)trees * rows;
         uint32_t *node = malloc(slots * sizeof(uint32_t));
-        float *leaf = malloc(slots * sizeof(float));
+        uint16_t *leaf = malloc((slots + 2) * sizeof(uint16_t));   /* + the kernel's overread */
         float *box = malloc(4 * trees * sizeof(float));
         for (size_t i = 0; i < slots; i++) {
             float thr = (float)vg_test_normal(&rng);
@@ -247,7 +247,7 @@ static void simd_matches_scalar_on_random_forests(void **state)
             memcpy(&bits, &thr, sizeof(bits));
             uint32_t q = (uint32_t)(vg_test_rand(&rng) % nf);
             node[i] = vg_test_uniform(&rng) < 0.1 ? 0x7f7fffe0u : (bits & ~31u) | q;
-            leaf[i] = (float)(10.0 * vg_test_uniform(&rng));
+            leaf[i] = (uint16_t)(10.0 * VG__IFOREST_LEAF_ONE * vg_test_uniform(&rng));
         }
         for (uint32_t t = 0; t < trees; t++) {
             float lo = (float)vg_test_normal(&rng), hi = lo + (float)vg_test_uniform(&rng);

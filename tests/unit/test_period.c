@@ -82,6 +82,39 @@ static void weekly_with_daily_reports_the_day(void **state)
     assert_int_equal(find(2048, 2, 1024, &r), 168);
 }
 
+/* A daily cycle under rare huge spikes (3 % of points, 40x the cycle's
+ * amplitude): the spikes own the raw variance, so the cycle correlated
+ * below the bound until the values were clipped at the median +- 5 MADs. */
+static void spikes_do_not_hide_season(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 10; seed++) {
+        fill_sine(1440, 288, 3.0, 1.0, 0.0, seed);
+        uint64_t s = seed * 31;
+        for (size_t i = 0; i < 1440; i++)
+            if (vg_test_uniform(&s) < 0.03)
+                x[i] += 120.0;
+        /* the clipped spikes blur the exact length by a point or two (the
+         * seasonal detector then snaps it to the calendar's 288) */
+        vg_period_result r;
+        size_t p = find(1440, 2, 360, &r);
+        assert_in_range(p, 288 - 288 / 50, 288 + 288 / 50);
+    }
+}
+
+/* Spikes on white noise do not make a season either. */
+static void spiky_noise_has_no_season(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        uint64_t s = seed;
+        for (size_t i = 0; i < 1440; i++)
+            x[i] = 3.0 + vg_test_normal(&s) + (vg_test_uniform(&s) < 0.03 ? 40.0 : 0.0);
+        vg_period_result r;
+        assert_int_equal(find(1440, 2, 360, &r), 0);
+    }
+}
+
 static void white_noise_has_no_season(void **state)
 {
     (void)state;
@@ -160,6 +193,8 @@ int main(void)
         cmocka_unit_test(square_wave_finds_period),
         cmocka_unit_test(trend_does_not_hide_season),
         cmocka_unit_test(weekly_with_daily_reports_the_day),
+        cmocka_unit_test(spikes_do_not_hide_season),
+        cmocka_unit_test(spiky_noise_has_no_season),
         cmocka_unit_test(white_noise_has_no_season),
         cmocka_unit_test(random_walk_has_no_season),
         cmocka_unit_test(short_constant_or_bad_input_has_no_season),

@@ -418,11 +418,11 @@ static void versions_and_magic(void **state)
     put32(w.buf + 8, VG_SNAPSHOT_VERSION + 1);
     reseal(&w);
     vg_error err = expect_refused(&t, w.buf, w.len, VG_EVERSION);
-    assert_non_null(strstr(err.msg, "version 7 is newer than version 6"));
+    assert_non_null(strstr(err.msg, "version 8 is newer than version 7"));
     put32(w.buf + 8, 0);
     reseal(&w);
     err = expect_refused(&t, w.buf, w.len, VG_EVERSION);
-    assert_non_null(strstr(err.msg, "version 0 is older than version 6"));
+    assert_non_null(strstr(err.msg, "version 0 is older than version 7"));
 
     memcpy(w.buf, good.buf, good.len);
     memcpy(w.buf, "VIGILSU", 7);
