@@ -188,6 +188,10 @@ static void put_words(json_t *obj, const vg_event *ev, int *failed)
         put(obj, "alertname", json_string(ev->alertname), failed);
     if (ev->page_labels != NULL)
         put(obj, "page_labels", json_deep_copy(ev->page_labels), failed);
+    if (ev->group != NULL)
+        put(obj, "group", vg_event_group_json(ev->group), failed);
+    if (ev->group_id != NULL)
+        put(obj, "group_id", json_string(ev->group_id), failed);
 }
 
 json_t *vg_event_to_json(const vg_event *ev)

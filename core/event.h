@@ -46,6 +46,27 @@ typedef struct vg_event_detector {
     char        detail[48];
 } vg_event_detector;
 
+/* A grouped incident (engine/group.h): the series of one group (a rule's
+ * group-by labels, e.g. one host) anomalous together, one incident. */
+typedef struct vg_event_member {
+    const char *series;     /* borrowed */
+    size_t      series_len;
+    int         firing;     /* bool: still anomalous; else it left */
+    double      peak;       /* its incident's highest score */
+    int64_t     start_ms;   /* when it fired */
+} vg_event_member;
+
+typedef struct vg_event_group {
+    const char            *change;      /* "opened", "joined", "left", "closed" */
+    const char            *member;      /* the series that made this change; borrowed */
+    size_t                 member_len;
+    const char            *first;       /* the series that fired first; borrowed */
+    size_t                 first_len;
+    size_t                 n_firing;    /* members anomalous now */
+    size_t                 n_members;   /* members listed (every series that fired in it) */
+    const vg_event_member *members;
+} vg_event_group;
+
 typedef struct vg_event {
     char              id[33];        /* the incident's: 32 hex digits */
     char              event_id[33];  /* this event's: 32 hex digits */
@@ -75,6 +96,10 @@ typedef struct vg_event {
     const char       *summary;       /* words a person reads (core/template.h) */
     const char       *description;
     const char       *runbook_url;
+    /* Grouping (engine/group.h), NULL-able: */
+    const vg_event_group *group;     /* set on a group's own events */
+    const char       *group_id;      /* a member's event: its group's incident id
+                                        (recorded, not notified: the group pages) */
 } vg_event;
 
 /* Fills ev->id from the series key and the incident start, and
@@ -86,7 +111,8 @@ void vg_event_make_id(vg_event *ev);
  * UTC), ts_ms, start_ms, duration_s, value, expected, band [lower, upper],
  * score, peak, reason (only when set), muted, rule, instance, summary,
  * description, runbook_url, alertname, page_labels{} (the last three only
- * when set), detectors{name: {score, expected, band, detail}},
+ * when set), group{change, member, first, firing, members[{series, state,
+ * peak, start_ms}]} (a group's event) or group_id (a member's), only when set, detectors{name: {score, expected, band, detail}},
  * source{file,row} or source{topic,partition,offset}. NaN numbers become
  * null; an unset string becomes null. */
 json_t *vg_event_to_json(const vg_event *ev);
@@ -101,6 +127,10 @@ int vg_event_encode(const vg_event *ev, char *buf, size_t cap);
  * Returns 0 or VG_EPARSE naming the field. */
 int vg_event_from_json(const json_t *obj, vg_event *ev, char *storage, size_t cap,
                        vg_error *err);
+
+/* The "group" object of a group's event (core/event_group.c), or NULL when
+ * out of memory or a key is not UTF-8. */
+json_t *vg_event_group_json(const vg_event_group *g);
 
 /* Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" for ts_ms into out[32]. */
 void vg_format_rfc3339(int64_t ts_ms, char out[32]);

@@ -27,6 +27,8 @@ typedef struct vigil_metric {
 
 static const char *const event_states[] = {"firing", "resolved", NULL};
 static const char *const reload_results[] = {"success", "failure", NULL};
+static const char *const feedback_results[] = {"not_anomalous", "anomalous", "refused",
+                                               "unauthorized", NULL};
 
 #define COUNTER(id, name, help) \
     [id] = {{VG_METRIC_COUNTER, name, help, {NULL}, 0, NULL, 0}, NULL}
@@ -67,6 +69,9 @@ static const vigil_metric table[VG_M__COUNT] = {
                "Time spent scoring, by detector.", "detector", 16, NULL),
     COUNTER_BY(VG_M_CONFIG_RELOADS, "vigil_config_reloads",
                "Configuration reloads, by result.", "result", 2, reload_results),
+    COUNTER_BY(VG_M_FEEDBACK, "vigil_feedback",
+               "Verdicts on incidents (POST /feedback): applied by verdict, refused, or "
+               "without the token.", "result", 4, feedback_results),
     /* One child per rule and severity (the config bounds them): 2 x 257. */
     [VG_M_INCIDENTS_FIRING] = {{VG_METRIC_GAUGE, "vigil_incidents_firing",
                                 "Incidents firing now and notified (not muted), by rule and "

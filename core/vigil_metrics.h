@@ -37,6 +37,8 @@ typedef enum vg_metric_id {
     VG_M_EVENTS,                 /* vigil_events_total{state="firing|resolved"} */
     VG_M_DETECTOR_SECONDS,       /* vigil_detector_seconds_total{detector} */
     VG_M_CONFIG_RELOADS,         /* vigil_config_reloads_total{result="success|failure"} */
+    VG_M_FEEDBACK,               /* vigil_feedback_total{result="not_anomalous|anomalous|
+                                    refused|unauthorized"} */
     /* gauges */
     VG_M_INCIDENTS_FIRING,       /* vigil_incidents_firing */
     VG_M_SERIES_ACTIVE,          /* vigil_series_active */

@@ -35,6 +35,7 @@ void vg__series_reset(vg_pipeline *p, void *state, uint32_t prof, uint64_t hash)
     vg_alert_init(&head->alert);
     vg_guard_init(&head->guard);
     vg_baseline_init(&head->baseline);
+    vg_feedback_init(&head->feedback);
     head->last_ts = INT64_MIN;
     head->points = 0;
     head->partition = -1;
@@ -267,7 +268,9 @@ vg_pipeline *vg_pipeline_new(const vg_config *cfg, vg_error *err)
                                     vg__series_evicted, p, err);
     if (p->series == NULL)
         goto out_free_pipeline;
-    if (vg__scorer_init(p, &p->direct) != VG_OK) {
+    p->groups = vg_groups_new();
+    p->group_event = malloc(sizeof(*p->group_event));
+    if (vg__scorer_init(p, &p->direct) != VG_OK || p->groups == NULL || p->group_event == NULL) {
         vg_error_set(err, VG_ENOMEM, "pipeline scratch blocks");
         goto out_free_pipeline;
     }
@@ -306,6 +309,8 @@ void vg_pipeline_free(vg_pipeline *p)
     vg_rules_release(&p->rules);
     vg_series_table_free(p->series);
     vg__scorer_release(&p->direct);
+    vg_groups_free(p->groups);
+    free(p->group_event);
     free(p->firing);
     free(p->firing_gauge);
     free(p);

@@ -19,6 +19,7 @@
 #include "engine/alert.h"
 #include "core/codec.h"
 #include "engine/config.h"
+#include "engine/feedback.h"
 #include "core/error.h"
 #include "core/event.h"
 #include "core/point.h"
@@ -104,6 +105,12 @@ const vg_config *vg_pipeline_config(const vg_pipeline *p);
 /* Prints how the series `key` would be scored: the rule that matches it
  * (first match wins) or the top level, then its effective detectors with
  * their params, ensemble and alert settings and severity. */
+/* A verdict on incident `id` of series key (engine/feedback.h): applied
+ * when it is the series' latest incident, else VG_ENOTFOUND with err
+ * saying why. Call from the thread that processes points. */
+int vg_pipeline_feedback(vg_pipeline *p, const char *key, size_t key_len, const char *id,
+                         vg_verdict verdict, vg_error *err);
+
 void vg_pipeline_describe_series(const vg_pipeline *p, const char *key, size_t key_len,
                                  FILE *out);
 

@@ -21,6 +21,8 @@
 #include "detectors/detector.h"
 #include "detectors/ensemble.h"
 #include "engine/baseline.h"
+#include "engine/group.h"
+#include "engine/feedback.h"
 #include "engine/guard.h"
 #include "engine/pipeline.h"
 #include "engine/rules.h"
@@ -32,6 +34,7 @@ typedef struct series_head {
     vg_alert    alert;
     vg_guard    guard;
     vg_baseline baseline;
+    vg_feedback feedback;   /* floors from verdicts on its incidents */
     int64_t     last_ts;
     uint64_t    points;
     int32_t     partition;  /* the Kafka partition that last fed it; -1 for files */
@@ -108,6 +111,8 @@ struct vg_pipeline {
     vg_metric_child      **firing_gauge;
     uint64_t               evicted_seen;   /* evictions already counted in metrics */
     const vg_point        *scoring;        /* the point whose series is being looked up */
+    vg_groups             *groups;         /* grouped incidents (engine/group.h) */
+    vg_group_event        *group_event;    /* the one being sent (too big for the stack) */
 };
 
 static inline const profile *vg__profile_of(const vg_pipeline *p, const void *block)
@@ -148,7 +153,7 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
 
 /* Counts event ev (firing slot `slot`, see vg__firing_slot) and hands it
  * to every sink. Caller's thread only. */
-void vg__deliver(vg_pipeline *p, const vg_event *ev, int32_t slot);
+void vg__deliver(vg_pipeline *p, vg_event *ev, const vg_rule *rule, int32_t slot);
 
 /* Adds the scorer's counts into the pipeline's stats and zeroes them. */
 void vg__scorer_collect(vg_pipeline *p, vg_scorer *s);

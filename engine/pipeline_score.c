@@ -80,8 +80,9 @@ static int32_t track_incident(series_head *head, vg_event *ev, int muted_now)
 static void send_event(vg_pipeline *p, const vg_event *ev)
 {
     for (size_t i = 0; i < p->n_sinks; i++) {
-        /* A muted incident is recorded (event log, console), not notified. */
-        if (ev->muted && !p->sinks[i]->ops->records_muted)
+        /* A muted incident is recorded (event log, console), not notified;
+         * so is a group member's: its group pages. */
+        if ((ev->muted || ev->group_id != NULL) && !p->sinks[i]->ops->records_muted)
             continue;
         int rc = vg_sink_emit(p->sinks[i], ev);
         if (rc != VG_OK) {
@@ -92,7 +93,10 @@ static void send_event(vg_pipeline *p, const vg_event *ev)
     }
 }
 
-void vg__deliver(vg_pipeline *p, const vg_event *ev, int32_t slot)
+/* A series' event, and its group's when its rule groups (engine/group.h):
+ * the member's first, then the group's. On the caller's thread, in input
+ * order, so groups form alike whatever the number of workers. */
+void vg__deliver(vg_pipeline *p, vg_event *ev, const vg_rule *rule, int32_t slot)
 {
     if (ev->state == VG_ALERT_FIRING) {
         p->stats.events_firing++;
@@ -101,7 +105,15 @@ void vg__deliver(vg_pipeline *p, const vg_event *ev, int32_t slot)
         p->stats.events_resolved++;
         vg__firing_add(p, slot, -1);
     }
+    int grouped = 0;
+    if (rule != NULL && rule->n_group_by > 0) {
+        grouped = vg_groups_update(p->groups, rule, ev, p->group_event);
+        if (grouped < 0)
+            vg_log_limited(&p->sink_log, VG_LOG_ERROR, "group of %s: out of memory", ev->id);
+    }
     send_event(p, ev);
+    if (grouped > 0)
+        send_event(p, &p->group_event->ev);
 }
 
 static void emit_event(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i,
@@ -148,9 +160,9 @@ static void emit_event(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i
 
     int32_t slot = track_incident(head, &ev, muted_now);
     if (s->deferred != NULL)
-        vg__defer_event(s->deferred, i, &ev, slot);
+        vg__defer_event(s->deferred, i, &ev, pr->rule, slot);
     else
-        vg__deliver(p, &ev, slot);
+        vg__deliver(p, &ev, pr->rule, slot);
 }
 
 /* The series table reuses the block of the least recently seen series for
@@ -186,7 +198,7 @@ void vg__series_evicted(void *ctx, void *state, const char *key, size_t key_len)
     vg_event_make_id(&ev);
     char text[3][VG_EVENT_TEXT_BYTES];
     add_words(p, pr, &ev, text);
-    vg__deliver(p, &ev, track_incident(head, &ev, 0));
+    vg__deliver(p, &ev, pr->rule, track_incident(head, &ev, 0));
 }
 
 /* Every detector over `work` (the series' block, or a scratch copy of it)
@@ -293,7 +305,9 @@ static int judge(const profile *pr, series_head *head, int in_incident, int froz
     /* NaN compares false, so a point without a score counts as normal. */
     int flagged = score >= ap->threshold;
     int beyond = vg_baseline_beyond(&head->baseline, ap, pt->ts_ms, pt->value);
-    int anomalous = (flagged && vg_baseline_pages(&head->baseline, ap, r->expected, pt->value)) ||
+    double deviation = pt->value - vg_baseline_reference(&head->baseline, r->expected);
+    int anomalous = (flagged && vg_baseline_pages(&head->baseline, ap, r->expected, pt->value) &&
+                     vg_feedback_pages(&head->feedback, deviation)) ||
                     beyond;
     if (in_incident)
         /* A learning model's expectation follows the fault: then the
@@ -344,12 +358,15 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
     fill_result(p, &sc, &r);
 
     int suppressed;
+    /* measured before judge() may set an incident's baseline */
+    double deviation = pt->value - vg_baseline_reference(&head->baseline, r.expected);
     int anomalous = judge(pr, head, open, frozen, pt, judged, &r, &suppressed);
     r.event = vg_alert_step(&head->alert, &pr->alert, pt->ts_ms, judged, anomalous);
     /* An accepted level is the new normal: the range settled before it
      * must not page it again. */
     if (r.event == VG_ALERT_RESOLVED && head->alert.end == VG_ALERT_END_ACCEPTED)
         vg_baseline_disrupted(&head->baseline);
+    vg_feedback_track(&head->feedback, !open && anomalous, anomalous, deviation);
     r.alert = (vg_alert_state)head->alert.state;
     int learn = !(undoable && ((suppressed && pr->alert.skip_model_update) || skip_muted));
     if (!learn)

@@ -3,6 +3,7 @@
 #include "engine/pipeline_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/series_key.h"
 #include "engine/shard.h"
@@ -70,6 +71,13 @@ static void save_head(const series_head *head, vg_writer *out)
     vg_writer_u32(out, (uint32_t)bl->calm_before);
     vg_writer_u32(out, (uint32_t)bl->calm);
     vg_writer_i64(out, bl->beyond_since);
+    const vg_feedback *f = &head->feedback;
+    vg_writer_f64(out, f->floor_up);
+    vg_writer_f64(out, f->floor_down);
+    vg_writer_f64(out, f->dev_up);
+    vg_writer_f64(out, f->dev_down);
+    vg_writer_u32(out, f->not_anomalous);
+    vg_writer_u32(out, f->anomalous);
     vg_writer_i64(out, head->last_ts);
     vg_writer_u64(out, head->points);
     vg_writer_u32(out, (uint32_t)head->partition);
@@ -113,6 +121,13 @@ static void load_head(series_head *head, vg_reader *in)
     bl->went_beyond = went_beyond != 0;
     bl->calm_before = calm_before != 0;
     bl->calm = calm != 0;
+    vg_feedback *f = &head->feedback;
+    vg_reader_f64(in, &f->floor_up);
+    vg_reader_f64(in, &f->floor_down);
+    vg_reader_f64(in, &f->dev_up);
+    vg_reader_f64(in, &f->dev_down);
+    vg_reader_u32(in, &f->not_anomalous);
+    vg_reader_u32(in, &f->anomalous);
     vg_reader_i64(in, &head->last_ts);
     vg_reader_u64(in, &head->points);
     vg_reader_u32(in, &partition);
@@ -216,4 +231,30 @@ void vg_pipeline_describe_series(const vg_pipeline *p, const char *key, size_t k
             pr->severity < 0 ? "from the peak score (alert.critical)"
                              : vg_severity_name((vg_severity)pr->severity));
     fprintf(out, "  state per series = %zu bytes\n", pr->block_size);
+    const series_head *head = vg_series_table_find(p->series, key, key_len);
+    if (head != NULL)
+        fprintf(out, "  feedback: floor up = %.6g, floor down = %.6g (%u not anomalous, %u "
+                     "anomalous)\n",
+                head->feedback.floor_up, head->feedback.floor_down,
+                head->feedback.not_anomalous, head->feedback.anomalous);
+}
+
+int vg_pipeline_feedback(vg_pipeline *p, const char *key, size_t key_len, const char *id,
+                         vg_verdict verdict, vg_error *err)
+{
+    vg__shards_drain(p->shards);
+    series_head *head = vg_series_table_find(p->series, key, key_len);
+    if (head == NULL)
+        return vg_error_set(err, VG_ENOTFOUND, "no series %.*s here", (int)key_len, key);
+    /* Only the series' latest incident: its deviations are the ones kept. */
+    vg_event ev = {.series = key, .series_len = key_len, .start_ms = head->alert.start_ms};
+    vg_event_make_id(&ev);
+    if (head->alert.incidents == 0 || strcmp(ev.id, id) != 0)
+        return vg_error_set(err, VG_ENOTFOUND, "incident %s is not the latest of %.*s", id,
+                            (int)key_len, key);
+    vg_feedback_apply(&head->feedback, verdict);
+    vg_info("feedback: %s on incident %s of %.*s: floors up %.6g, down %.6g",
+            vg_verdict_name(verdict), id, (int)key_len, key, head->feedback.floor_up,
+            head->feedback.floor_down);
+    return VG_OK;
 }

@@ -12,7 +12,7 @@
 
 static const char *const rule_keys[] = {"match", "detectors", "ensemble", "alert", "severity",
                                         "name", "alertname", "labels", "annotations", "mute",
-                                        NULL};
+                                        "group", NULL};
 /* Rule keys whose value is a string rather than an object. */
 static const char *const string_keys[] = {"severity", "name", "alertname", NULL};
 static const char *const annotation_keys[] = {"summary", "description", "runbook_url", NULL};
@@ -76,6 +76,35 @@ static int parse_words(vg_rule *r, const vg_conf_doc *doc, const json_t *obj, si
     return VG_OK;
 }
 
+/* "group": {"by": ["label", ...]}: 1 to VG_GROUP_BY_MAX label names. */
+static int parse_group(vg_rule *r, const vg_conf_doc *doc, const json_t *obj, size_t i,
+                       vg_error *err)
+{
+    const json_t *group = json_object_get(obj, "group");
+    if (group == NULL)
+        return VG_OK;
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)group, key, v) {
+        if (strcmp(key, "by") != 0)
+            return rule_error(doc, group, key, 0, err, "group takes \"by\" only", i);
+    }
+    const json_t *by = json_object_get(group, "by");
+    size_t n = json_array_size(by);
+    if (n == 0 || n > VG_GROUP_BY_MAX)
+        return rule_error(doc, group, "by", 0, err,
+                          "group.by: an array of 1 to 4 label names", i);
+    for (size_t k = 0; k < n; k++) {
+        const char *label = json_string_value(json_array_get(by, k));
+        if (label == NULL || !label_name_ok(label))
+            return rule_error(doc, by, NULL, k, err,
+                              "group.by: a label name ([a-zA-Z_][a-zA-Z0-9_]*)", i);
+        r->group_by[k] = label;
+    }
+    r->n_group_by = n;
+    return VG_OK;
+}
+
 static int parse_one(vg_rule *r, const vg_conf_doc *doc, const json_t *array, size_t i,
                      vg_error *err)
 {
@@ -95,6 +124,8 @@ static int parse_one(vg_rule *r, const vg_conf_doc *doc, const json_t *array, si
     memset(r, 0, sizeof(*r));
     r->object = obj;
     int rc = parse_words(r, doc, obj, i, err);
+    if (rc == VG_OK)
+        rc = parse_group(r, doc, obj, i, err);
     if (rc == VG_OK)
         rc = vg_mute_parse(&r->mute, doc, json_object_get(obj, "mute"), i, err);
     if (rc != VG_OK)

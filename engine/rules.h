@@ -14,7 +14,8 @@
  *      "labels": {"team": "db"},              added to its alerts' labels
  *      "annotations": {"summary": "{{series}} {{direction}} to {{value}}",
  *                      "description": "...", "runbook_url": "https://..."},
- *      "mute": {"windows": [...]}}            engine/mute.h
+ *      "mute": {"windows": [...]},            engine/mute.h
+ *      "group": {"by": ["instance"]}}         one incident per host: engine/group.h
  *   ]
  *
  * Suppression (alert.direction, alert.min_deviation, alert.min_relative,
@@ -33,6 +34,8 @@
 #include "core/error.h"
 #include "engine/mute.h"
 
+#define VG_GROUP_BY_MAX 4
+
 typedef struct vg_rule {
     const json_t *object;     /* the rule (borrowed from the config) */
     const char   *name;       /* "name", else "rules[i]" (in name_buf) */
@@ -48,6 +51,8 @@ typedef struct vg_rule {
     const json_t *alert;      /* NULL: inherit */
     int           severity;   /* -1: from the score, else a vg_severity */
     vg_mute       mute;       /* its mute windows (engine/mute.h) */
+    const char   *group_by[VG_GROUP_BY_MAX];  /* borrowed; n_group_by 0: no grouping */
+    size_t        n_group_by;
 } vg_rule;
 
 typedef struct vg_rules {

@@ -23,6 +23,7 @@ typedef struct deferred_event {
     vg_event ev;
     size_t   point;   /* its index in the batch */
     int32_t  slot;    /* vg__firing_slot */
+    const vg_rule *rule;  /* its series' rule, for grouping */
     char     text[3][VG_EVENT_TEXT_BYTES];  /* summary, description, runbook URL */
 } deferred_event;
 
@@ -76,7 +77,8 @@ struct vg_shards {
     int              stop;
 };
 
-void vg__defer_event(vg_deferred *d, size_t point, const vg_event *ev, int32_t slot)
+void vg__defer_event(vg_deferred *d, size_t point, const vg_event *ev, const vg_rule *rule,
+                     int32_t slot)
 {
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 16;
@@ -92,6 +94,7 @@ void vg__defer_event(vg_deferred *d, size_t point, const vg_event *ev, int32_t s
     de->ev = *ev;
     de->point = point;
     de->slot = slot;
+    de->rule = rule;
     const char *words[3] = {ev->summary, ev->description, ev->runbook_url};
     for (size_t k = 0; k < 3; k++)
         snprintf(de->text[k], sizeof(de->text[k]), "%s", words[k] ? words[k] : "");
@@ -105,7 +108,7 @@ static void deliver_deferred(vg_pipeline *p, deferred_event *de)
     ev.summary = ev.summary ? de->text[0] : NULL;
     ev.description = ev.description ? de->text[1] : NULL;
     ev.runbook_url = ev.runbook_url ? de->text[2] : NULL;
-    vg__deliver(p, &ev, de->slot);
+    vg__deliver(p, &ev, de->rule, de->slot);
 }
 
 static void run_jobs(vg_shards *s, worker *w, size_t k)

@@ -50,6 +50,7 @@ void vg__shards_pipeline(vg_shards *s, int on);
 
 /* Keeps event ev of batch point `point` (slot: vg__firing_slot) for the
  * merge, with copies of its rendered words. */
-void vg__defer_event(vg_deferred *d, size_t point, const vg_event *ev, int32_t slot);
+void vg__defer_event(vg_deferred *d, size_t point, const vg_event *ev, const vg_rule *rule,
+                     int32_t slot);
 
 #endif

@@ -17,8 +17,18 @@ def crc32c(data):
     return crc ^ 0xFFFFFFFF
 
 
+def current_version():
+    """VG_SNAPSHOT_VERSION, read from models/snapshot.h so the corpus follows it."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "snapshot.h")
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#define VG_SNAPSHOT_VERSION "):
+                return int(line.split()[2])
+    raise SystemExit("VG_SNAPSHOT_VERSION not found in " + path)
+
+
+VERSION = current_version()
 MAGIC = b"VIGILST\0"
-VERSION = 7  # VG_SNAPSHOT_VERSION in models/snapshot.h
 OTHER_ID = 0x0123456789ABCDEF
 
 

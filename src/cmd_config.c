@@ -16,6 +16,7 @@
 #include "engine/guard.h"
 #include "engine/config.h"
 #include "engine/pipeline.h"
+#include "models/snapshot.h"
 #include "src/run.h"
 #include "src/http_server.h"
 #include "streams/parse.h"
@@ -23,7 +24,7 @@
 
 static void config_help(void)
 {
-    printf("usage: vigil config check -c vigil.json [--series KEY]...\n"
+    printf("usage: vigil config check -c vigil.json [--state FILE.vgstate] [--series KEY]...\n"
            "       vigil config reference\n"
            "\n"
            "check      validates the file as 'vigil run' and 'vigil replay' would, input\n"
@@ -31,6 +32,8 @@ static void config_help(void)
            "           and shows, for each --series (a canonical key such as\n"
            "           'latency_ms{host=\"db-1\"}'), the rule that applies and the\n"
            "           effective detectors, parameters, thresholds and severity\n"
+           "           (with --state, a saved state loaded first: also the series'\n"
+           "           feedback floors)\n"
            "reference  every key with its type, default, range and meaning\n");
 }
 
@@ -60,17 +63,19 @@ static int check(int argc, char **argv)
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"series", required_argument, NULL, 's'},
+        {"state", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *path = NULL;
+    const char *path = NULL, *state = NULL;
     const char *series[64];
     size_t n_series = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:s:S:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': path = optarg; break;
+        case 'S': state = optarg; break;
         case 's':
             if (n_series == sizeof(series) / sizeof(series[0]))
                 return vg_cli_usage_error("config", "at most 64 --series");
@@ -86,7 +91,8 @@ static int check(int argc, char **argv)
     char msg[256];
     vg_config *cfg = vg_config_load(path, &err);
     vg_pipeline *p = cfg ? vg_pipeline_new(cfg, &err) : NULL;
-    if (p != NULL && check_io(cfg, &err) != VG_OK) {
+    if (p != NULL && (check_io(cfg, &err) != VG_OK ||
+                      (state != NULL && vg_snapshot_load(p, state, NULL, &err) != VG_OK))) {
         vg_pipeline_free(p);
         p = NULL;
     }

@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "core/log.h"
+#include "src/feedback_http.h"
 
 #ifdef VIGIL_HAVE_MHD
 #include <microhttpd.h>
@@ -34,6 +35,9 @@ static const vg_conf_field http_fields[] = {
     {"listen", VG_CONF_STRING, offsetof(vg_http_params, listen), 0, 0,
      sizeof(((vg_http_params *)0)->listen), "127.0.0.1:9464",
      "address and port of /metrics, /healthz, /readyz; port 0 picks a free one"},
+    {"feedback_token_file", VG_CONF_STRING, offsetof(vg_http_params, feedback_token_file), 0, 0,
+     sizeof(((vg_http_params *)0)->feedback_token_file), "",
+     "file holding the bearer token of POST /feedback; empty: no /feedback"},
 };
 
 /* A resolved listen address. */
@@ -107,6 +111,7 @@ struct vg_http_server {
     int                ready;
     char               reason[128];
     uint16_t           port;
+    vg_feedback_inbox *feedback;     /* NULL: no /feedback */
 #ifdef VIGIL_HAVE_MHD
     struct MHD_Daemon *daemon;
 #endif
@@ -115,6 +120,11 @@ struct vg_http_server {
 uint16_t vg_http_port(const vg_http_server *srv)
 {
     return srv->port;
+}
+
+vg_feedback_inbox *vg_http_feedback(vg_http_server *srv)
+{
+    return srv != NULL ? srv->feedback : NULL;
 }
 
 void vg_http_set_ready(vg_http_server *srv, const char *not_ready_reason)
@@ -158,6 +168,7 @@ out_nomem:
 
 static void server_free(vg_http_server *srv)
 {
+    vg_feedback_inbox_free(srv->feedback);
     pthread_mutex_destroy(&srv->lock);
     free(srv);
 }
@@ -173,6 +184,8 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status,
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    if (status == MHD_HTTP_UNAUTHORIZED)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     enum MHD_Result rc = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return rc;
@@ -206,24 +219,62 @@ static enum MHD_Result reply_ready(vg_http_server *srv, struct MHD_Connection *c
     return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, body);
 }
 
-/* MHD calls this first when the headers are in (we note the request), then
- * with any body, then once more with none: we answer on that last call. */
+/* The request context of every request but a POST /feedback. */
+static int plain_request;
+
+/* The body of a POST /feedback, gathered over MHD's calls. */
+typedef struct post_body {
+    char   buf[VG_FEEDBACK_BODY_MAX];
+    size_t len;
+    int    too_big;
+} post_body;
+
+static int is_feedback(vg_http_server *srv, const char *url, const char *method)
+{
+    return srv->feedback != NULL && strcmp(url, "/feedback") == 0 &&
+           strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+}
+
+static enum MHD_Result reply_feedback(vg_http_server *srv, struct MHD_Connection *conn,
+                                      const post_body *body)
+{
+    char text[256];
+    if (body->too_big)
+        return reply_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "body too large\n");
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                   MHD_HTTP_HEADER_AUTHORIZATION);
+    unsigned status = vg_feedback_inbox_post(srv->feedback, auth, body->buf, body->len, text,
+                                             sizeof(text));
+    return reply_text(conn, status, text);
+}
+
+/* MHD calls this first when the headers are in (we note the request: a
+ * POST /feedback gets a body buffer), then with any body, then once more
+ * with none: we answer on that last call. */
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version,
                               const char *upload_data, size_t *upload_size, void **req_cls)
 {
-    static int seen;
     vg_http_server *srv = cls;
     (void)version;
-    (void)upload_data;
     if (*req_cls == NULL) {
-        *req_cls = &seen;
-        return MHD_YES;
+        *req_cls = is_feedback(srv, url, method) ? calloc(1, sizeof(post_body))
+                                                 : &plain_request;
+        return *req_cls != NULL ? MHD_YES : MHD_NO;
     }
-    if (*upload_size != 0) {  /* ignore any body a client sends */
+    post_body *body = *req_cls != &plain_request ? *req_cls : NULL;
+    if (*upload_size != 0) {  /* a body: kept for /feedback, ignored elsewhere */
+        if (body != NULL && body->len + *upload_size <= sizeof(body->buf)) {
+            memcpy(body->buf + body->len, upload_data, *upload_size);
+            body->len += *upload_size;
+        } else if (body != NULL) {
+            body->too_big = 1;
+        }
         *upload_size = 0;
         return MHD_YES;
     }
+    if (body != NULL)
+        return reply_feedback(srv, conn, body);
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
     if (strcmp(url, "/metrics") == 0)
@@ -233,6 +284,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (strcmp(url, "/readyz") == 0)
         return reply_ready(srv, conn);
     return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found: try /metrics, /healthz, /readyz\n");
+}
+
+/* Frees a POST /feedback's body buffer when its request ends. */
+static void request_done(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (*req_cls != NULL && *req_cls != &plain_request)
+        free(*req_cls);
+    *req_cls = NULL;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -256,6 +319,9 @@ vg_http_server *vg_http_start(const vg_http_params *prm, const vg_metrics *reg,
     vg_http_server *srv = server_new(reg, err);
     if (srv == NULL)
         return NULL;
+    if (prm->feedback_token_file[0] != '\0' &&
+        (srv->feedback = vg_feedback_inbox_open(prm->feedback_token_file, err)) == NULL)
+        goto out_free_srv;
     unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     if (a.ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -266,6 +332,7 @@ vg_http_server *vg_http_start(const vg_http_params *prm, const vg_metrics *reg,
                                    MHD_OPTION_CONNECTION_LIMIT, CONN_MAX,
                                    MHD_OPTION_PER_IP_CONNECTION_LIMIT, CONN_PER_IP,
                                    MHD_OPTION_CONNECTION_TIMEOUT, CONN_IDLE_S,
+                                   MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
                                    MHD_OPTION_END);
     if (srv->daemon == NULL) {
         vg_error_set_at(err, VG_EIO, prm->listen, "cannot serve /metrics here: %s",

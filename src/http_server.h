@@ -1,7 +1,8 @@
 /* The embedded HTTP server for operators and Prometheus: GET /metrics (the
  * self-metrics registry, text format 0.0.4), /healthz (200 "ok" while the
  * process runs) and /readyz (200 once the owner says it is ready, else 503
- * with the reason).
+ * with the reason), and POST /feedback when a token file is set
+ * (src/feedback_http.h).
  *
  * libmicrohttpd answers from its own thread, one connection at a time;
  * rendering reads the registry's atomics and never waits for the scoring
@@ -22,6 +23,7 @@
 
 typedef struct vg_http_params {
     char listen[64];  /* "host:port" or "[v6-host]:port"; numeric host or "localhost" */
+    char feedback_token_file[1024];  /* "": no POST /feedback (src/feedback_http.h) */
 } vg_http_params;
 
 /* Fills prm from the "metrics" object (NULL-able: defaults), checking that
@@ -40,6 +42,10 @@ typedef struct vg_http_server vg_http_server;
  * (VG_EIO when the address cannot be bound). Stop it with vg_http_stop(). */
 vg_http_server *vg_http_start(const vg_http_params *prm, const vg_metrics *reg,
                               vg_error *err);
+
+/* The queue of POST /feedback (src/feedback_http.h), NULL when it is off
+ * (or srv is NULL): the run loop applies it between batches. */
+struct vg_feedback_inbox *vg_http_feedback(vg_http_server *srv);
 
 /* The port actually bound (the one chosen by the system for port 0). */
 uint16_t vg_http_port(const vg_http_server *srv);

@@ -9,6 +9,7 @@
 #include "core/vigil_metrics.h"
 #include "engine/pipeline.h"
 #include "core/codec.h"
+#include "src/feedback_http.h"
 #include "src/http_server.h"
 #include "src/lifecycle.h"
 
@@ -174,6 +175,9 @@ int vg_run(const vg_config *cfg, const vg_run_options *opt, vg_run_stats *stats,
                 vg_http_set_ready(r.http, why);
             last_lag = vg_now_ms();
         }
+        vg_feedback_inbox *feedback = vg_http_feedback(r.http);
+        if (feedback != NULL)  /* verdicts touch series state: this thread's */
+            vg_feedback_inbox_apply(feedback, r.p);
         vg_batch_reset(&batch);
         int n = vg_lifecycle_poll(r.lc, &batch, 100);
         if (n < 0 && n != VG_EEOF) {

@@ -22,8 +22,10 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "core/numfmt.h"
 #include "core/series_key.h"
 #include "core/template.h"
@@ -172,4 +174,22 @@ json_t *vg_am_alert_new(const vg_event *ev, const char *alertname,
         return NULL;
     }
     return alert;
+}
+
+int vg_am_alert_set_end(char **json, int64_t ends_ms)
+{
+    char when[32];
+    json_t *alert = json_loads(*json, 0, NULL);
+    if (alert == NULL)
+        return VG_EPARSE;
+    vg_format_rfc3339(ends_ms, when);
+    char *text = NULL;
+    if (json_object_set_new(alert, "endsAt", json_string(when)) == 0)
+        text = json_dumps(alert, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(alert);
+    if (text == NULL)
+        return VG_ENOMEM;
+    free(*json);
+    *json = text;
+    return VG_OK;
 }

@@ -23,4 +23,10 @@
 json_t *vg_am_alert_new(const vg_event *ev, const char *alertname,
                         const char *generator_url, int64_t now_ms);
 
+/* Rewrites the endsAt of the alert text *json (compact, as the sink
+ * encodes it) to ends_ms (wall clock); the old text is freed. For a
+ * resolved released at close before its hold ended (alertmanager_sink.c).
+ * Returns 0, or VG_EPARSE / VG_ENOMEM with *json untouched. */
+int vg_am_alert_set_end(char **json, int64_t ends_ms);
+
 #endif

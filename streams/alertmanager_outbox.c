@@ -24,6 +24,7 @@ typedef struct node {
     struct node *prev, *next;
     char         id[33];
     int          resolved;
+    int          released;  /* a held resolved let go at close (vg_am_outbox_release) */
     vg_severity  severity;
     char        *json;
 } node;
@@ -303,18 +304,40 @@ out_free_json:
     return VG_ENOMEM;
 }
 
-/* A queued alert's due time: now for a firing, its firing's first post plus
- * the hold for a resolved, INT64_MAX while that firing is not posted. */
-static int64_t due_ms(const vg_am_outbox *o, const node *nd)
+/* When a queued resolved's hold ends: its firing's first post plus the
+ * hold, INT64_MAX while that firing is not posted, INT64_MIN for an
+ * incident no longer tracked. */
+static int64_t hold_end_ms(const vg_am_outbox *o, const node *nd)
 {
-    if (!nd->resolved)
-        return INT64_MIN;
     const incident *inc = find(o, nd->id);
     if (inc == NULL)
         return INT64_MIN;
     if (inc->posted_ms == NOT_POSTED)
         return INT64_MAX;
     return inc->posted_ms + o->params.hold_ms;
+}
+
+/* A queued alert's due time: now for a firing, the end of its hold for a
+ * resolved; a released resolved is due as soon as its firing is posted. */
+static int64_t due_ms(const vg_am_outbox *o, const node *nd)
+{
+    if (!nd->resolved)
+        return INT64_MIN;
+    int64_t end = hold_end_ms(o, nd);
+    return nd->released && end != INT64_MAX ? INT64_MIN : end;
+}
+
+/* A released resolved goes out as its firing's text (its endsAt set by the
+ * sink): Alertmanager notifies the firing with the annotations it was last
+ * posted with, and they must still describe the anomaly, not its end. */
+static char *firing_text(const vg_am_outbox *o, node *nd)
+{
+    const incident *inc = find(o, nd->id);
+    char *copy = inc != NULL ? strdup(inc->json) : NULL;
+    if (copy == NULL)
+        return nd->json;  /* posted as the resolved it is */
+    free(nd->json);
+    return copy;
 }
 
 size_t vg_am_outbox_take(vg_am_outbox *o, int64_t now_ms, vg_am_item *items, size_t max)
@@ -325,10 +348,13 @@ size_t vg_am_outbox_take(vg_am_outbox *o, int64_t now_ms, vg_am_item *items, siz
         next = nd->next;
         if (due_ms(o, nd) > now_ms)
             continue;
+        int64_t end = nd->resolved ? hold_end_ms(o, nd) : INT64_MIN;
         unlink_node(o, nd);
         memcpy(items[n].id, nd->id, sizeof(items[n].id));
         items[n].resolved = nd->resolved;
-        items[n++].json = nd->json;
+        items[n].ends_in_ms = end > now_ms ? end - now_ms : 0;
+        items[n].json = items[n].ends_in_ms > 0 ? firing_text(o, nd) : nd->json;
+        n++;
         free(nd);
     }
     while (n < max && o->lists[DUE].head != NIL) {
@@ -341,6 +367,7 @@ size_t vg_am_outbox_take(vg_am_outbox *o, int64_t now_ms, vg_am_item *items, siz
         schedule(o, inc, now_ms);  /* not again while this post is in flight */
         memcpy(items[n].id, inc->id, sizeof(items[n].id));
         items[n].resolved = 0;
+        items[n].ends_in_ms = 0;
         items[n++].json = copy;
     }
     return n;
@@ -371,6 +398,17 @@ int vg_am_outbox_disown(vg_am_outbox *o, const char *id)
         return 0;
     forget(o, inc);
     return 1;
+}
+
+size_t vg_am_outbox_release(vg_am_outbox *o, int64_t horizon_ms)
+{
+    size_t n = 0;
+    for (node *nd = o->head; nd != NULL; nd = nd->next)
+        if (nd->resolved && !nd->released && hold_end_ms(o, nd) > horizon_ms) {
+            nd->released = 1;
+            n++;
+        }
+    return n;
 }
 
 size_t vg_am_outbox_queued(const vg_am_outbox *o)

@@ -26,9 +26,10 @@ typedef struct vg_am_outbox_params {
 /* One alert taken for a post. json is owned by the item until
  * vg_am_outbox_done frees it. */
 typedef struct vg_am_item {
-    char  id[33];
-    int   resolved;
-    char *json;
+    char    id[33];
+    int     resolved;
+    int64_t ends_in_ms;  /* a released resolved: its hold still had this long to run */
+    char   *json;
 } vg_am_item;
 
 /* Returns a new, empty outbox, or NULL when out of memory. */
@@ -63,6 +64,15 @@ void vg_am_outbox_done(vg_am_outbox *o, vg_am_item *items, size_t n, int64_t now
  * revoked): no more re-posts of its firing. Alerts of it already queued
  * still go out once. Returns 1 when the incident was tracked, else 0. */
 int vg_am_outbox_disown(vg_am_outbox *o, const char *id);
+
+/* At close: every queued resolved whose hold would end after horizon_ms
+ * becomes due as soon as its firing is posted, its item carrying how long
+ * the hold still had to run (ends_in_ms), so the sink can post it with
+ * endsAt that much in the future: Alertmanager keeps the alert firing
+ * until then, so its firing is still notified first. Its item is the
+ * firing alert's text (the annotations Alertmanager's firing notification
+ * shows are the last posted). Returns how many. */
+size_t vg_am_outbox_release(vg_am_outbox *o, int64_t horizon_ms);
 
 /* Alerts still queued (held ones included). */
 size_t vg_am_outbox_queued(const vg_am_outbox *o);

@@ -2,19 +2,29 @@
  *
  * Config: {"type": "alertmanager", "url": "http://127.0.0.1:9093",
  * "alertname": "VigilAnomaly", "timeout_ms": 5000, "batch": 64,
- * "queue": 10000, "resend_interval_s": 60, "resolve_hold_s": 0,
+ * "queue": 10000, "resend_interval_s": 60, "resolve_hold_s": 330,
  * "backoff_max_ms": 30000, "generator_url": ""}.
  *
  * Alertmanager semantics drive the design. An alert posted without endsAt
  * stays firing for resolve_timeout (5 min by default) after the last post,
  * so a firing alert is re-posted every resend_interval_s until its incident
  * resolves; if vigil stops, Alertmanager resolves it by itself after that
- * timeout. A resolved alert is the same label set with endsAt. Alertmanager
- * notifies a resolution only for an alert it notified as firing, and waits
- * group_wait before the first notification of a group: an incident whose
- * resolved arrives sooner (a short one, or any in a replay) is never
- * notified. resolve_hold_s > group_wait holds each resolved back until its
- * firing has been posted that long, so receivers see both; 0 posts at once.
+ * timeout. A resolved alert is the same label set with endsAt.
+ *
+ * The resolve hold. Alertmanager notifies a group group_wait (30 s by
+ * default) after its first alert arrives, then every group_interval (5 min)
+ * while it changes, and never notifies a resolved alert it did not notify
+ * as firing: a resolved that arrives before the firing's notification is
+ * either dropped (a new group: the incident never reaches the receiver) or
+ * shows up as resolved, never seen firing (a group already notified). So a
+ * resolved is held until its firing was first posted resolve_hold_s ago;
+ * the default, 330 s, is Alertmanager's group_wait + group_interval, the
+ * longest a firing can wait for its notification in either case. Only
+ * short incidents wait: a resolved posted later than that goes at once,
+ * with its true endsAt. At close, a resolve whose hold has more than half
+ * the close budget to run is posted at once with endsAt at the end of its
+ * hold (in the future: Alertmanager keeps the alert firing until then, so
+ * the order still holds; the event log keeps the true end).
  *
  * Delivery never blocks the pipeline: emit() encodes the alert and queues
  * it (oldest dropped and counted when the queue is full); one worker thread
@@ -73,9 +83,9 @@ static const vg_conf_field am_fields[] = {
      "alerts waiting to be posted (oldest dropped beyond), and firing incidents re-posted"},
     {"resend_interval_s", VG_CONF_DOUBLE, offsetof(am_params, resend_interval_s), 60, 0.01,
      86400, NULL, "re-post firing alerts this often (keep it under resolve_timeout)"},
-    {"resolve_hold_s", VG_CONF_DOUBLE, offsetof(am_params, resolve_hold_s), 0, 0, 3600, NULL,
-     "post a resolved alert no sooner than this after its firing (set above group_wait to "
-     "have short incidents notified)"},
+    {"resolve_hold_s", VG_CONF_DOUBLE, offsetof(am_params, resolve_hold_s), 330, 0, 86400, NULL,
+     "post a resolved alert no sooner than this after its firing, so Alertmanager notifies the "
+     "firing first: at least the route's group_wait + group_interval (defaults 30 s + 5 min)"},
     {"backoff_max_ms", VG_CONF_INT, offsetof(am_params, backoff_max_ms), 30000, 100, 3600000,
      NULL, "longest wait between retries of a failed POST"},
     {"generator_url", VG_CONF_STRING, offsetof(am_params, generator_url), 0, 0, 1024, "",
@@ -191,6 +201,17 @@ static void post_batch(am_sink *s, const vg_am_item *items, size_t n)
     free(body);
 }
 
+/* A resolved released at close before its hold ended gets endsAt at the
+ * end of that hold (see the top of this file). */
+static void extend_released(am_sink *s, vg_am_item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (items[i].ends_in_ms > 0 &&
+            vg_am_alert_set_end(&items[i].json, vg_wall_ms() + items[i].ends_in_ms) != VG_OK)
+            vg_log_limited(&s->post_log, VG_LOG_ERROR,
+                           "alertmanager: cannot extend a held resolved: posted as it is");
+}
+
 static void *worker_main(void *arg)
 {
     am_sink *s = arg;
@@ -207,6 +228,7 @@ static void *worker_main(void *arg)
         }
         s->in_flight = n;
         pthread_mutex_unlock(&s->lock);
+        extend_released(s, items, n);
         post_batch(s, items, n);
         pthread_mutex_lock(&s->lock);
         vg_am_outbox_done(s->outbox, items, n, vg_now_ms());
@@ -390,6 +412,10 @@ int vg_alertmanager_sink_drain(void *self, int timeout_ms)
 static void am_close(void *self)
 {
     am_sink *s = self;
+    pthread_mutex_lock(&s->lock);
+    if (vg_am_outbox_release(s->outbox, vg_now_ms() + CLOSE_DRAIN_MS / 2) > 0)
+        pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
     vg_alertmanager_sink_drain(s, CLOSE_DRAIN_MS);
     pthread_mutex_lock(&s->lock);
     atomic_store(&s->closing, 1);

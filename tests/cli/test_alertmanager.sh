@@ -14,86 +14,18 @@
 set -euo pipefail
 vigil="$1"
 src="$2"
-am=/usr/bin/prometheus-alertmanager
-
-if [ ! -x "$am" ]; then
-    if [ "$(id -u)" != 0 ]; then
-        echo "FAIL: $am missing and not root to install prometheus-alertmanager"
-        exit 1
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y --no-install-recommends prometheus-alertmanager >/dev/null 2>&1 ||
-        { apt-get update >/dev/null 2>&1 &&
-          apt-get install -y --no-install-recommends prometheus-alertmanager >/dev/null 2>&1; } ||
-        { echo "FAIL: cannot install prometheus-alertmanager"; exit 1; }
-fi
-[ -x "$am" ] || { echo "FAIL: no $am after install"; exit 1; }
-# The package enables a service on :9093/:9094. We never use those ports
-# (a free port, no cluster listener), so a running service does not matter
-# and is left alone.
-
-tmp="$(mktemp -d)"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND until it succeeds.
-wait_for() {
-    local what="$1" deadline=$((SECONDS + $2))
-    shift 2
-    until "$@"; do
-        if [ "$SECONDS" -ge "$deadline" ]; then
-            echo "FAIL: timed out waiting for $what"
-            [ -f "$tmp/am.log" ] && tail -20 "$tmp/am.log"
-            exit 1
-        fi
-        sleep 0.2
-    done
-}
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-http_ok() {  # URL: true when a GET answers 2xx
-    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "$1" \
-        >/dev/null 2>&1
-}
-
-python3 "$src/tests/cli/alertmanager_webhook.py" "$tmp/hook.ndjson" "$tmp/hook.port" &
-pids+=($!)
-wait_for "the webhook receiver" 10 test -s "$tmp/hook.port"
-hook_port="$(cat "$tmp/hook.port")"
-
-am_port="$(free_port)"
-cat >"$tmp/am.yml" <<YML
-route:
+source "$src/tests/cli/alertmanager_lib.sh"
+am_start "route:
   receiver: hook
   group_by: [alertname, series]
   group_wait: 1s
   group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: hook
-    webhook_configs:
-      - url: http://127.0.0.1:$hook_port/
-        send_resolved: true
-YML
-# --cluster.listen-address= turns off the gossip port (0.0.0.0:9094 by default).
-"$am" --config.file="$tmp/am.yml" --storage.path="$tmp/am-data" \
-    --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= \
-    >"$tmp/am.log" 2>&1 &
-pids+=($!)
-wait_for "Alertmanager to be ready" 30 http_ok "http://127.0.0.1:$am_port/-/ready"
+  repeat_interval: 1h"
 
 # The fixture is 800 minutes long: no paging warm-up (alert.warmup_s).
 cat >"$tmp/vigil.json" <<JSON
 {"alert": {"warmup_s": 0},
- "outputs": [{"type": "alertmanager", "url": "http://127.0.0.1:$am_port",
+ "outputs": [{"type": "alertmanager", "url": "$am_url",
               "alertname": "VigilAnomaly", "resolve_hold_s": 3,
               "generator_url": "http://vigil.example/replay"}]}
 JSON
@@ -102,11 +34,11 @@ JSON
     { echo "FAIL: vigil replay"; cat "$tmp/replay.log"; exit 1; }
 
 grep -q '"state":"firing"' "$tmp/events.ndjson" || { echo "FAIL: the fixture fired no incident"; exit 1; }
-resolved_seen() { grep -q '"status": "resolved"' "$tmp/hook.ndjson" 2>/dev/null; }
+resolved_seen() { grep -q '"status": "resolved"' "$hook" 2>/dev/null; }
 wait_for "the resolved notification" 30 resolved_seen
 
 # Every notification, in arrival order, against the events vigil wrote.
-python3 - "$tmp/hook.ndjson" "$tmp/events.ndjson" <<'PY'
+python3 - "$hook" "$tmp/events.ndjson" <<'PY'
 import json, sys
 hooks = [json.loads(l) for l in open(sys.argv[1])]
 events = [json.loads(l) for l in open(sys.argv[2])]

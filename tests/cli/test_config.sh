@@ -103,6 +103,14 @@ for f in amkey csvkey outtype; do
     grep -qF "$(cat "$tmp/$f.err")" "$tmp/replay.err" || fail "replay $f: $(cat "$tmp/replay.err")"
 done
 
+# --state: a saved state loaded first shows the series' feedback floors
+# (none in the example state: nobody has given a verdict).
+echo '{}' > "$tmp/default.json"
+"$vigil" config check -c "$tmp/default.json" --state "$2/models/examples/nyc_taxi/replay.vgstate" \
+    --series nyc_taxi > "$tmp/state.out" 2>&1 || fail "config check --state: $(cat "$tmp/state.out")"
+grep -qF "feedback: floor up = 0, floor down = 0 (0 not anomalous, 0 anomalous)" "$tmp/state.out" ||
+    fail "config check --state shows no feedback floors: $(cat "$tmp/state.out")"
+
 # The README's configuration reference is the output of `vigil config reference`.
 "$vigil" config reference > "$tmp/reference"
 sed -n '/^<!-- config reference: begin/,/^<!-- config reference: end/p' "$2/README.md" |

@@ -36,7 +36,7 @@ check "vigil metric set" "$text"
 
 # What was checked is the whole set, escapes included.
 families="$(grep -c '^# TYPE vigil_' <<<"$text")"
-[ "$families" -eq 20 ] || { echo "FAIL: expected 20 metric families, got $families"; status=1; }
+[ "$families" -eq 21 ] || { echo "FAIL: expected 21 metric families, got $families"; status=1; }
 grep -qF 'vigil_parse_errors_total{reason="field \"value\" in C:\\data\nnext line"} 1' <<<"$text" ||
     { echo "FAIL: escaped label value missing"; status=1; }
 grep -qF 'vigil_batch_duration_seconds_count 8' <<<"$text" ||

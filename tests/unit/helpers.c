@@ -1,7 +1,12 @@
 /* Helpers shared by the unit tests; see helpers.h. */
 #include "tests/unit/helpers.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -117,4 +122,39 @@ void vg_test_run_copy(vg_test_run *to, const vg_test_run *from, vg_writer *out)
     assert_int_equal(to->d->load(to->state, to->params, &in, &err), 0);
     assert_int_equal(vg_reader_left(&in), 0);
     memcpy(to->w, from->w, vg_window_bytes(from->w->cap));
+}
+
+int vg_test_http(uint16_t port, const char *request, char *head, size_t hcap, char *body,
+                 size_t bcap)
+{
+    int status = -1;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct timeval tv = {.tv_sec = 10};  /* a hung server fails the test, not hangs it */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(fd);
+        return status;
+    }
+    size_t n = strlen(request);
+    assert_int_equal(write(fd, request, n), (ssize_t)n);
+    static char raw[16384];
+    size_t len = 0;
+    ssize_t got;
+    while (len < sizeof(raw) - 1 && (got = read(fd, raw + len, sizeof(raw) - 1 - len)) > 0)
+        len += (size_t)got;
+    raw[len] = '\0';
+    close(fd);
+    char *end = strstr(raw, "\r\n\r\n");
+    assert_non_null(end);
+    size_t hlen = (size_t)(end - raw), blen = len - hlen - 4;
+    assert_true(hlen < hcap && blen < bcap);
+    memcpy(head, raw, hlen);
+    head[hlen] = '\0';
+    memcpy(body, end + 4, blen);
+    body[blen] = '\0';
+    assert_int_equal(sscanf(raw, "HTTP/1.%*d %d", &status), 1);
+    return status;
 }

@@ -46,4 +46,10 @@ void vg_test_run_close(vg_test_run *r);
 struct vg_writer;
 void vg_test_run_copy(vg_test_run *to, const vg_test_run *from, struct vg_writer *out);
 
+/* One HTTP/1.0 exchange with 127.0.0.1:port: sends `request` (the whole
+ * request text), reads until the server closes. Returns the status (-1:
+ * could not connect); head[hcap] and body[bcap] get the headers and body. */
+int vg_test_http(uint16_t port, const char *request, char *head, size_t hcap, char *body,
+                 size_t bcap);
+
 #endif

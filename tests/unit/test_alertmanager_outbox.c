@@ -284,6 +284,40 @@ static void many_incidents(void **state)
     vg_am_outbox_free(o);
 }
 
+/* At close a held resolved goes out once its firing is posted, carrying
+ * how long its hold had left; one whose hold ends before the horizon
+ * keeps waiting for it (its endsAt stays true). */
+static void release_lets_held_resolved_go(void **state)
+{
+    (void)state;
+    vg_am_outbox *o = outbox(16);
+    vg_am_item items[8];
+    uint64_t dropped = 0;
+    push(o, ID_A, 0, "fire-a", 0, &dropped);
+    assert_int_equal(vg_am_outbox_take(o, 0, items, 8), 1);
+    vg_am_outbox_done(o, items, 1, 10);  /* A's hold ends at 10 + HOLD */
+    push(o, ID_A, 1, "res-a", 20, &dropped);
+    push(o, ID_B, 0, "fire-b", 20, &dropped);
+    push(o, ID_B, 1, "res-b", 20, &dropped);
+    assert_int_equal(vg_am_outbox_release(o, 10 + HOLD), 1);  /* B only: A ends by then */
+    assert_int_equal(vg_am_outbox_release(o, 10 + HOLD), 0);  /* once */
+    /* B's resolved still comes after B's firing, not before */
+    assert_int_equal(vg_am_outbox_take(o, 30, items, 8), 1);
+    assert_string_equal(items[0].json, "fire-b");
+    vg_am_outbox_done(o, items, 1, 40);  /* B's hold would end at 40 + HOLD */
+    assert_int_equal(vg_am_outbox_take(o, 50, items, 8), 1);
+    assert_string_equal(items[0].json, "fire-b");  /* the firing's words, endsAt to come */
+    assert_int_equal(items[0].resolved, 1);
+    assert_int_equal(items[0].ends_in_ms, 40 + HOLD - 50);
+    vg_am_outbox_done(o, items, 1, 50);
+    assert_int_equal(vg_am_outbox_take(o, 10 + HOLD, items, 8), 1);
+    assert_string_equal(items[0].json, "res-a");
+    assert_int_equal(items[0].ends_in_ms, 0);
+    vg_am_outbox_done(o, items, 1, 10 + HOLD);
+    assert_int_equal(vg_am_outbox_queued(o), 0);
+    vg_am_outbox_free(o);
+}
+
 static void clear_counts_and_frees(void **state)
 {
     (void)state;
@@ -309,6 +343,7 @@ int main(void)
         cmocka_unit_test(full_queue_drops_oldest),
         cmocka_unit_test(full_queue_drops_low_severity_first),
         cmocka_unit_test(many_incidents),
+        cmocka_unit_test(release_lets_held_resolved_go),
         cmocka_unit_test(clear_counts_and_frees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

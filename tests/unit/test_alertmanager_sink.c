@@ -260,7 +260,7 @@ static void posts_exact_alerts(void **state)
 {
     (void)state;
     server *s = server_start(NULL, 0);
-    void *sink = open_sink(s->port, "\"generator_url\": \"http://g/x\"");
+    void *sink = open_sink(s->port, "\"generator_url\": \"http://g/x\", \"resolve_hold_s\": 0");
     vg_event fire = incident(VG_ALERT_FIRING, 1700000000000, VG_SEVERITY_WARNING);
     /* the incident peaked higher: the resolved event says critical */
     vg_event res = incident(VG_ALERT_RESOLVED, 1700000000000, VG_SEVERITY_CRITICAL);
@@ -421,6 +421,40 @@ static void firing_reposted_until_resolved(void **state)
     server_stop(s);
 }
 
+/* With the default hold (Alertmanager's group_wait + group_interval) a
+ * short incident's resolved waits; closing does not wait for it nor lose
+ * it: it goes out at once, after its firing, with endsAt at the end of the
+ * hold, so Alertmanager still notifies the firing first. */
+static void close_releases_held_resolved(void **state)
+{
+    (void)state;
+    server *s = server_start(NULL, 0);
+    void *sink = open_sink(s->port, "");
+    vg_event fire = incident(VG_ALERT_FIRING, 1700000000000, VG_SEVERITY_CRITICAL);
+    vg_event res = incident(VG_ALERT_RESOLVED, 1700000000000, VG_SEVERITY_CRITICAL);
+    assert_int_equal(vg_alertmanager_sink_ops.emit(sink, &fire), VG_OK);
+    assert_int_equal(vg_alertmanager_sink_ops.emit(sink, &res), VG_OK);
+    server_wait(s, 1);
+    assert_int_equal(vg_alertmanager_sink_drain(sink, 300), VG_ETIMEOUT);  /* held */
+    assert_int_equal(s->n, 1);
+    char soon[32];
+    vg_format_rfc3339(vg_wall_ms() + 320000, soon);
+    int64_t t0 = vg_now_ms();
+    vg_alertmanager_sink_ops.close(sink);
+    assert_true(vg_now_ms() - t0 < 5000);
+    assert_int_equal(s->n, 2);
+    json_t *alerts = all_alerts(s);
+    json_t *resolved = json_array_get(alerts, 1);
+    const char *ends = json_string_value(json_object_get(resolved, "endsAt"));
+    assert_non_null(ends);
+    assert_true(strcmp(ends, soon) > 0);  /* ~330 s from the firing's post */
+    /* the firing alert itself, ended: its words are what the page shows */
+    json_object_del(resolved, "endsAt");
+    assert_true(json_equal(resolved, json_array_get(alerts, 0)));
+    json_decref(alerts);
+    server_stop(s);
+}
+
 static void unreachable_server_times_out(void **state)
 {
     (void)state;
@@ -481,6 +515,7 @@ int main(void)
         cmocka_unit_test(retries_5xx_not_4xx),
         cmocka_unit_test(full_queue_drops_oldest),
         cmocka_unit_test(firing_reposted_until_resolved),
+        cmocka_unit_test(close_releases_held_resolved),
         cmocka_unit_test(unreachable_server_times_out),
         cmocka_unit_test(bad_config_and_events),
     };

@@ -26,40 +26,16 @@ typedef struct reply {
 /* One HTTP/1.0 request; the server closes the connection after replying. */
 static reply request(uint16_t port, const char *method, const char *path)
 {
-    reply r = {.status = -1};  /* zeroed besides */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct timeval tv = {.tv_sec = 10};  /* a hung server fails the test, not hangs it */
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        close(fd);
-        return r;
-    }
+    reply r;
     char req[256];
-    int n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", method, path);
-    assert_int_equal(write(fd, req, (size_t)n), n);
-    static char raw[16384];
-    size_t len = 0;
-    ssize_t got;
-    while (len < sizeof(raw) - 1 && (got = read(fd, raw + len, sizeof(raw) - 1 - len)) > 0)
-        len += (size_t)got;
-    raw[len] = '\0';
-    close(fd);
-    char *end = strstr(raw, "\r\n\r\n");
-    assert_non_null(end);
-    size_t hlen = (size_t)(end - raw), blen = len - hlen - 4;
-    assert_true(hlen < sizeof(r.head) && blen < sizeof(r.body));
-    memcpy(r.head, raw, hlen);
-    memcpy(r.body, end + 4, blen);  /* r is zeroed: both stay NUL-terminated */
-    assert_int_equal(sscanf(raw, "HTTP/1.%*d %d", &r.status), 1);
+    snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", method, path);
+    r.status = vg_test_http(port, req, r.head, sizeof(r.head), r.body, sizeof(r.body));
     return r;
 }
 
 static vg_http_server *start(const char *listen, const vg_metrics *reg)
 {
-    vg_http_params prm;
+    vg_http_params prm = {0};
     vg_error err = {0};
     snprintf(prm.listen, sizeof(prm.listen), "%s", listen);
     vg_http_server *srv = vg_http_start(&prm, reg, &err);
@@ -80,7 +56,7 @@ static int configure(const char *json, vg_http_params *prm, vg_error *err)
 static void config_defaults_and_checks(void **state)
 {
     (void)state;
-    vg_http_params prm;
+    vg_http_params prm = {0};
     vg_error err = {0};
     assert_int_equal(vg_http_configure(NULL, NULL, &prm, &err), VG_OK);
     assert_string_equal(prm.listen, "127.0.0.1:9464");
@@ -166,7 +142,7 @@ static void port_taken_is_an_error(void **state)
     (void)state;
     vg_metrics *reg = vg_metrics_new(1, NULL);
     vg_http_server *srv = start("127.0.0.1:0", reg);
-    vg_http_params prm;
+    vg_http_params prm = {0};
     snprintf(prm.listen, sizeof(prm.listen), "127.0.0.1:%u", (unsigned)vg_http_port(srv));
     vg_error err = {0};
     assert_null(vg_http_start(&prm, reg, &err));

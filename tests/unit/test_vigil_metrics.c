@@ -46,6 +46,7 @@ static void every_family_in_order(void **state)
         "vigil_events_total counter",
         "vigil_detector_seconds_total counter",
         "vigil_config_reloads_total counter",
+        "vigil_feedback_total counter",
         "vigil_incidents_firing gauge",
         "vigil_series_active gauge",
         "vigil_consumer_lag_messages gauge",

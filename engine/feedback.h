@@ -1,0 +1,52 @@
+/* Feedback on an incident: "that was not an anomaly" (or "it was").
+ *
+ * Each series keeps, per side of its expected value, the largest deviation
+ * of its latest incident and a feedback floor. `not_anomalous` on that
+ * incident raises the floor of each side it deviated on to
+ * VG_FEEDBACK_MARGIN times that deviation: from then on a point of that
+ * series on that side pages only when it deviates more (a repeat of the
+ * same deviation does not fire; one twice as large still does). The floor
+ * only ever goes up through not_anomalous, so it is bounded by the
+ * largest deviation someone called normal, times the margin; `anomalous`
+ * on the latest incident takes the floors back off (reversible). Counts of
+ * both, the floors and the deviations are part of the series' saved state
+ * (snapshot format 6). Embedded in the series head; the pipeline applies
+ * it (engine/pipeline_score.c, vg_pipeline_feedback). */
+#ifndef VG_ENGINE_FEEDBACK_H
+#define VG_ENGINE_FEEDBACK_H
+
+#include <stdint.h>
+
+/* A floor sits this far above the deviation called normal: room for the
+ * same shape to come back a little larger without paging. */
+#define VG_FEEDBACK_MARGIN 1.25
+
+typedef struct vg_feedback {
+    double   floor_up, floor_down;  /* deviations up to these do not page; 0: none */
+    double   dev_up, dev_down;      /* the latest incident's largest deviation per side */
+    uint32_t not_anomalous;         /* verdicts received */
+    uint32_t anomalous;
+} vg_feedback;
+
+typedef enum vg_verdict {
+    VG_VERDICT_NOT_ANOMALOUS = 0,
+    VG_VERDICT_ANOMALOUS = 1,
+} vg_verdict;
+
+void vg_feedback_init(vg_feedback *f);
+
+/* 1 when a deviation (value - expected) passes the floor of its side. */
+int vg_feedback_pages(const vg_feedback *f, double deviation);
+
+/* One point's part in an incident: `starts` forgets the last incident's
+ * deviations, an anomalous point's deviation (NaN: none) widens them. */
+void vg_feedback_track(vg_feedback *f, int starts, int anomalous, double deviation);
+
+/* Applies a verdict on the latest incident. */
+void vg_feedback_apply(vg_feedback *f, vg_verdict verdict);
+
+/* "not_anomalous" / "anomalous" to a verdict; -1 for anything else. */
+int vg_verdict_parse(const char *text);
+const char *vg_verdict_name(vg_verdict v);
+
+#endif

@@ -1,0 +1,81 @@
+# Shared by the tests that run a real Prometheus Alertmanager (Debian's
+# prometheus-alertmanager 0.25, installed here if missing) on 127.0.0.1
+# with a webhook receiver we run (alertmanager_webhook.py). Source it after
+# `set -euo pipefail`; it sets $tmp (removed at exit) and stops what it
+# started, by PID. am_start ROUTE_YAML starts both, writing $hook (the
+# notifications, one JSON body a line) and setting $am_url.
+am=/usr/bin/prometheus-alertmanager
+
+if [ ! -x "$am" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "FAIL: $am missing and not root to install prometheus-alertmanager"
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends prometheus-alertmanager >/dev/null 2>&1 ||
+        { apt-get update >/dev/null 2>&1 &&
+          apt-get install -y --no-install-recommends prometheus-alertmanager >/dev/null 2>&1; } ||
+        { echo "FAIL: cannot install prometheus-alertmanager"; exit 1; }
+fi
+[ -x "$am" ] || { echo "FAIL: no $am after install"; exit 1; }
+# The package enables a service on :9093/:9094. We never use those ports
+# (a free port, no cluster listener), so a running service does not matter
+# and is left alone.
+
+tmp="$(mktemp -d)"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND until it succeeds.
+wait_for() {
+    local what="$1" deadline=$((SECONDS + $2))
+    shift 2
+    until "$@"; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "FAIL: timed out waiting for $what"
+            [ -f "$tmp/am.log" ] && tail -20 "$tmp/am.log"
+            exit 1
+        fi
+        sleep 0.2
+    done
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+http_ok() {  # URL: true when a GET answers 2xx
+    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "$1" \
+        >/dev/null 2>&1
+}
+
+# am_start ROUTE: the route block's YAML (its receiver must be `hook`).
+am_start() {
+    hook="$tmp/hook.ndjson"
+    python3 "$src/tests/cli/alertmanager_webhook.py" "$hook" "$tmp/hook.port" &
+    pids+=($!)
+    wait_for "the webhook receiver" 10 test -s "$tmp/hook.port"
+    local hook_port am_port
+    hook_port="$(cat "$tmp/hook.port")"
+    am_port="$(free_port)"
+    cat >"$tmp/am.yml" <<YML
+$1
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: http://127.0.0.1:$hook_port/
+        send_resolved: true
+YML
+    # --cluster.listen-address= turns off the gossip port (0.0.0.0:9094 by default).
+    "$am" --config.file="$tmp/am.yml" --storage.path="$tmp/am-data" \
+        --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= \
+        >"$tmp/am.log" 2>&1 &
+    pids+=($!)
+    am_url="http://127.0.0.1:$am_port"
+    wait_for "Alertmanager to be ready" 30 http_ok "$am_url/-/ready"
+}
