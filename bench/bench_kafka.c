@@ -378,12 +378,14 @@ static int throughput(long n, int rounds, const char *which)
 
 /* ---- latency ------------------------------------------------------------- */
 
-/* Alert threshold 0.5 with fire_after 1 and resolve_after 1: a series flips
- * between firing and resolved whenever its calibrated score crosses 0.5, so
- * a large share of points cause an event (the share is printed). The guards
- * are left on: they only change what a score is. */
+/* Alert threshold 0.5 with fire_after 1 and resolve_after 1, no paging
+ * warm-up: a series flips between firing and resolved whenever its
+ * calibrated score crosses 0.5, so a large share of points cause an event
+ * (the share is printed). The guards are left on: they only change what a
+ * score is. */
 static const char *const latency_alert =
-    "\"alert\": {\"threshold\": 0.5, \"fire_after\": 1, \"resolve_after\": 1}";
+    "\"alert\": {\"threshold\": 0.5, \"fire_after\": 1, \"resolve_after\": 1, "
+    "\"warmup_s\": 0, \"warmup_points\": 0}";
 
 typedef struct latency_run {
     const char      *brokers;

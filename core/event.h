@@ -81,7 +81,8 @@ typedef struct vg_event {
     double            score;         /* final (ensemble) score */
     double            peak;          /* highest score of the incident so far */
     const char       *reason;        /* resolved: why ("back to baseline", "new level
-                                        accepted"); NULL: none; borrowed */
+                                        accepted"); firing: "beyond its long-run range"
+                                        when no score did it; NULL: none; borrowed */
     size_t            n_detectors;
     vg_event_detector detectors[VG_MAX_DETECTORS];
     vg_origin         origin;

@@ -43,6 +43,14 @@ static vg_alert_state resolve(vg_alert *a, vg_alert_end end)
     return VG_ALERT_RESOLVED;
 }
 
+/* A pending incident fires when enough points in a row confirm it, or at
+ * once on a score so high that noise would almost never make it. */
+static int confirmed(const vg_alert *a, const vg_alert_params *params, double score)
+{
+    return a->streak >= params->fire_after ||
+           (params->fire_at_once > 0.0 && score >= params->fire_at_once);
+}
+
 /* After an accepted level the model relearns; its first points would
  * otherwise open a new incident at once. Quiet ends after resolve_after
  * normal points in a row. */
@@ -66,7 +74,7 @@ vg_alert_state vg_alert_step(vg_alert *a, const vg_alert_params *params,
         if (!anomalous)
             return VG_ALERT_NORMAL;
         begin_incident(a, ts_ms, score);
-        return a->streak >= params->fire_after ? fire(a) : VG_ALERT_NORMAL;
+        return confirmed(a, params, score) ? fire(a) : VG_ALERT_NORMAL;
 
     case VG_ALERT_PENDING:
         if (!anomalous) {
@@ -78,7 +86,7 @@ vg_alert_state vg_alert_step(vg_alert *a, const vg_alert_params *params,
         a->streak++;
         if (score > a->peak)
             a->peak = score;
-        return a->streak >= params->fire_after ? fire(a) : VG_ALERT_NORMAL;
+        return confirmed(a, params, score) ? fire(a) : VG_ALERT_NORMAL;
 
     case VG_ALERT_FIRING:
         if (anomalous) {

@@ -2,7 +2,9 @@
  * resolved (-> normal).
  *
  * One anomalous point makes a series pending; `fire_after` consecutive
- * anomalous points make it fire (one `firing` event); once firing,
+ * anomalous points make it fire (one `firing` event), or a single one
+ * whose score reaches `fire_at_once` (a large spike pages at once, an
+ * honest 1-in-10k point of noise waits for confirmation); once firing,
  * `resolve_after` consecutive normal points resolve it (one `resolved`
  * event). A pending series that sees a normal point goes back to normal
  * without an event. So one incident is exactly one firing and one resolved
@@ -25,6 +27,7 @@ typedef struct vg_alert_params {
     double   threshold;      /* score >= threshold is anomalous */
     double   critical;       /* peak score >= critical makes severity critical */
     uint32_t fire_after;     /* >= 1 */
+    double   fire_at_once;   /* one anomalous point scoring this fires at once; 0: off */
     uint32_t resolve_after;  /* >= 1 */
     double   accept_after_s; /* firing this long accepts the new level; 0: never */
     int      hold_model;     /* bool: the series does not learn while an incident is open */
@@ -33,6 +36,13 @@ typedef struct vg_alert_params {
     double   min_change;     /* share of |expected|, unless beyond the long-run range */
     double   min_range;      /* share of the long-run range */
     double   range_span;     /* points the long-run range spans */
+    /* The settled range (engine/baseline.h): a value beyond it by more than
+     * beyond_range of its width (0: off) for beyond_for_s is anomalous. */
+    double   beyond_range;
+    double   beyond_for_s;
+    /* Paging warm-up: a new series pages once it has both: */
+    double   warmup_s;       /* seconds since its first point */
+    uint32_t warmup_points;  /* points learned */
     /* Suppression (per rule): which deviations may page at all. */
     int      direction;      /* vg_direction */
     double   min_relative;   /* strict share of |expected|, no exception */

@@ -9,17 +9,69 @@ void vg_baseline_init(vg_baseline *b)
     b->n = 0.0;
     b->expected = NAN;
     b->band = 0.0;
+    b->settled_hi = b->settled_lo = NAN;
+    b->first_ms = b->day = INT64_MIN;
+    b->went_beyond = b->calm_before = b->calm = 0;
+    b->beyond_since = INT64_MIN;
 }
 
-void vg_baseline_learn(vg_baseline *b, const vg_alert_params *params, double value)
+#define DAY_MS 86400000
+
+/* Days are numbered from the epoch (floor division: before 1970 too), so
+ * replay settles the range at the same points every time. */
+static int64_t day_of(int64_t ts_ms)
+{
+    return ts_ms / DAY_MS - (ts_ms % DAY_MS < 0);
+}
+
+/* How far value lies beyond the settled range, in its widths (NaN: no
+ * settled range; <= 0: within). */
+static double beyond_widths(const vg_baseline *b, double value)
+{
+    double width = b->settled_hi - b->settled_lo;
+    if (!(width > 0.0))  /* NaN: not settled; a constant series is left to the detectors */
+        return NAN;
+    double above = value - b->settled_hi, below = b->settled_lo - value;
+    return (above > below ? above : below) / width;
+}
+
+/* At the first point of a new day the range so far becomes the settled
+ * one, once a whole day lies behind the first point (a partial first day
+ * may hold half a daily cycle); the day that ended was calm when it had a
+ * settled range and never left it. Two days, not one: a drift that left
+ * the range shortly before midnight (before it had lasted beyond_for_s)
+ * makes that day not calm, and must still page the next. */
+static void settle(vg_baseline *b, int64_t ts_ms)
+{
+    int64_t day = day_of(ts_ms);
+    if (day <= b->day)
+        return;
+    int calm_day = !isnan(b->settled_hi) && !b->went_beyond;
+    b->calm = calm_day || b->calm_before;
+    b->calm_before = calm_day;
+    b->went_beyond = 0;
+    if (day * (int64_t)DAY_MS - b->first_ms >= DAY_MS) {
+        b->settled_hi = b->hi;
+        b->settled_lo = b->lo;
+    }
+    b->day = day;
+}
+
+void vg_baseline_learn(vg_baseline *b, const vg_alert_params *params, int64_t ts_ms,
+                       double value)
 {
     if (!isfinite(value))
         return;
     if (b->n == 0.0) {
         b->mean = b->hi = b->lo = value;
         b->n = 1.0;
+        b->first_ms = ts_ms;
+        b->day = day_of(ts_ms);
         return;
     }
+    settle(b, ts_ms);
+    if (beyond_widths(b, value) > params->beyond_range)
+        b->went_beyond = 1;
     b->n += 1.0;
     double span = b->n < params->range_span ? b->n : params->range_span;
     b->mean += (value - b->mean) / span;
@@ -32,9 +84,35 @@ void vg_baseline_learn(vg_baseline *b, const vg_alert_params *params, double val
     b->lo = value < b->lo ? value : b->lo;
 }
 
+void vg_baseline_disrupted(vg_baseline *b)
+{
+    b->went_beyond = 1;
+    b->calm_before = b->calm = 0;
+}
+
+int vg_baseline_warm(const vg_baseline *b, const vg_alert_params *params, int64_t ts_ms)
+{
+    if (params->warmup_points == 0 && params->warmup_s <= 0.0)
+        return 1;
+    return b->n >= (double)params->warmup_points && b->first_ms != INT64_MIN &&
+           (double)(ts_ms - b->first_ms) >= params->warmup_s * 1000.0;
+}
+
 double vg_baseline_reference(const vg_baseline *b, double expected)
 {
     return isnan(expected) ? b->mean : expected;
+}
+
+/* The absolute and relative paging floors on a deviation d from the level
+ * ref, with `range` the long-run width. */
+static int passes_floors(const vg_alert_params *params, double d, double ref, double range)
+{
+    if (d < params->min_deviation || d < params->min_relative * fabs(ref))
+        return 0;
+    /* A small move relative to the level pages only when it is more than
+     * twice everything the series did in the long run (a near-flat series
+     * that really moved, not one touching its usual edge again). */
+    return d >= params->min_change * fabs(ref) || (range > 0.0 && d > 2.0 * range);
 }
 
 int vg_baseline_pages(const vg_baseline *b, const vg_alert_params *params, double expected,
@@ -49,13 +127,28 @@ int vg_baseline_pages(const vg_baseline *b, const vg_alert_params *params, doubl
         return 0;
     double d = fabs(signed_d);
     double range = b->n > 0.0 ? b->hi - b->lo : 0.0;
-    if (d < params->min_deviation || d < params->min_range * range ||
-        d < params->min_relative * fabs(ref))
+    return d >= params->min_range * range && passes_floors(params, d, ref, range);
+}
+
+int vg_baseline_beyond(vg_baseline *b, const vg_alert_params *params, int64_t ts_ms,
+                       double value)
+{
+    /* NaN (no settled range) fails the comparison. */
+    if (params->beyond_range <= 0.0 || !b->calm ||
+        !(beyond_widths(b, value) > params->beyond_range)) {
+        b->beyond_since = INT64_MIN;
         return 0;
-    /* A small move relative to the level pages only when it is more than
-     * twice everything the series did in the long run (a near-flat series
-     * that really moved, not one touching its usual edge again). */
-    return d >= params->min_change * fabs(ref) || (range > 0.0 && d > 2.0 * range);
+    }
+    if (b->beyond_since == INT64_MIN || ts_ms < b->beyond_since)
+        b->beyond_since = ts_ms;
+    if ((double)(ts_ms - b->beyond_since) < params->beyond_for_s * 1000.0)
+        return 0;
+    if ((params->direction == VG_DIRECTION_UP && value <= b->settled_hi) ||
+        (params->direction == VG_DIRECTION_DOWN && value >= b->settled_lo))
+        return 0;
+    double width = b->settled_hi - b->settled_lo;
+    double excess = value > b->settled_hi ? value - b->settled_hi : b->settled_lo - value;
+    return passes_floors(params, excess, b->mean, width);
 }
 
 void vg_baseline_begin(vg_baseline *b, const vg_alert_params *params, double expected,

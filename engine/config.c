@@ -51,8 +51,15 @@ static const vg_conf_field alert_fields[] = {
      "final score at or above which a point is anomalous"},
     {"critical", VG_CONF_DOUBLE, offsetof(vg_alert_params, critical), 0.9999999, 0, 1, NULL,
      "peak score at or above which an incident is critical, else warning"},
-    {"fire_after", VG_CONF_UINT32, offsetof(vg_alert_params, fire_after), 1, 1, 10000, NULL,
+    /* Two points confirm an incident: an honest threshold of 1e-4 a point
+     * pages once a week per series at 1-minute steps on noise alone; two in
+     * a row are about 1e-8 (docs/quality.md, "Incidents that match faults"). */
+    {"fire_after", VG_CONF_UINT32, offsetof(vg_alert_params, fire_after), 2, 1, 10000, NULL,
      "consecutive anomalous points before an incident fires"},
+    /* The critical level: a spike that high is not noise and pages alone. */
+    {"fire_at_once", VG_CONF_DOUBLE, offsetof(vg_alert_params, fire_at_once), 0.9999999, 0, 1,
+     NULL, "final score at or above which a single anomalous point fires without waiting "
+     "for fire_after (0: off)"},
     {"resolve_after", VG_CONF_UINT32, offsetof(vg_alert_params, resolve_after), 5, 1, 100000, NULL,
      "consecutive normal points before a firing incident resolves"},
     /* A day at any sampling rate would outlast most faults an operator
@@ -76,6 +83,23 @@ static const vg_conf_field alert_fields[] = {
      "long-run range (max - min)"},
     {"range_span", VG_CONF_DOUBLE, offsetof(vg_alert_params, range_span), 10000, 10, 1e9,
      NULL, "points the long-run range remembers (its extremes decay over about this many)"},
+    {"beyond_range", VG_CONF_DOUBLE, offsetof(vg_alert_params, beyond_range), 0.25, 0, 1e6,
+     NULL, "a value beyond the long-run range as it stood at the last midnight (UTC) by more "
+     "than this share of its width is anomalous whatever its score, so a slow drift the "
+     "detectors follow still pages; the paging floors apply; 0: off"},
+    /* A drift is slow: half an hour beyond the range tells it from the
+     * spikes of a spiky series (smd-dev: docs/quality.md). */
+    {"beyond_for_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, beyond_for_s), 1800, 0, 1e9,
+     NULL, "seconds a value must stay beyond the settled range (beyond_range) before it is "
+     "anomalous"},
+    /* A day covers a daily cycle; 100 points give the detectors' calibration
+     * something to stand on at slow sampling rates. */
+    {"warmup_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, warmup_s), 86400, 0, 1e9, NULL,
+     "paging warm-up: a new series pages only this many seconds after its first point "
+     "(it is scored and learns meanwhile)"},
+    {"warmup_points", VG_CONF_UINT32, offsetof(vg_alert_params, warmup_points), 100, 0,
+     1000000000, NULL, "paging warm-up: a new series pages only once it has learned this "
+     "many points"},
     {"direction", VG_CONF_ENUM, offsetof(vg_alert_params, direction), VG_DIRECTION_BOTH, 0, 0,
      "up|down|both", "suppression: which deviations from the expected value may page"},
     {"min_relative", VG_CONF_DOUBLE, offsetof(vg_alert_params, min_relative), 0, 0, 1e6, NULL,

@@ -140,6 +140,9 @@ static void emit_event(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i
     if (r->event == VG_ALERT_RESOLVED)
         ev.reason = head->alert.end == VG_ALERT_END_ACCEPTED ? "new level accepted"
                                                              : "back to baseline";
+    else if (!(head->alert.peak >= pr->alert.threshold))
+        /* No point of it scored: only the settled range made it (judge()). */
+        ev.reason = "beyond its long-run range";
     ev.origin = pt->origin;
     ev.n_detectors = pr->n_detectors;
     for (size_t i = 0; i < pr->n_detectors; i++) {
@@ -236,28 +239,38 @@ static char *incident_copy(const vg_pipeline *p, vg_scorer *s, const profile *pr
 /* Scores a point: r->score is the series' score (its ensemble learns, so a
  * long incident makes one peak, not a run of top scores); the return value
  * is the score the alert judges. Outside an incident they are the same;
- * inside, the alert's comes from the pre-incident ensemble (the scratch
- * copy's), so neither the calibration nor the refractory period discounts
- * the incident's own later points, which is what lets fire_after > 1 and a
- * sustained fault hold. */
-static double score_both(vg_pipeline *p, vg_scorer *s, char *block, int in_incident,
+ * while it is pending (waiting for fire_after points), and while it fires
+ * with the model held (`frozen`, alert.hold_model), the alert's comes from
+ * the pre-incident ensemble (a scratch copy), so neither the calibration
+ * nor the refractory period discounts the incident's own later points:
+ * that is what lets fire_after > 1 confirm and a held fault stay firing.
+ * A firing incident of a learning model is held by its baseline band
+ * instead (judge()). */
+static double score_both(vg_pipeline *p, vg_scorer *s, char *block, int open, int frozen,
                          const vg_point *pt, scored *sc, vg_point_result *r)
 {
     const profile *pr = sc->pr;
     series_head *head = (series_head *)block;
-    char *work = in_incident ? incident_copy(p, s, pr, block) : block;
+    int by_before = open && (frozen || head->alert.state == VG_ALERT_PENDING);
+    char *work = frozen ? incident_copy(p, s, pr, block) : block;
     run_detectors(p, s, work, pt, sc);
     double judged = NAN;
-    if (in_incident)
-        judged = vg_ensemble_score(work + pr->ensemble_offset, &pr->ensemble, sc->raw, NULL);
-    else  /* what an incident starting at this point will be judged by */
+    if (by_before) {
+        char *before = s->scratch + pr->ensemble_offset;
+        if (!frozen)  /* incident_copy has put it there */
+            memcpy(before, block + pr->before_offset, pr->ensemble_size);
+        judged = vg_ensemble_score(before, &pr->ensemble, sc->raw, NULL);
+    } else if (!open) {  /* what an incident starting at this point will be judged by */
         memcpy(block + pr->before_offset, block + pr->ensemble_offset, pr->ensemble_size);
+    }
     r->score = vg_ensemble_score(block + pr->ensemble_offset, &pr->ensemble, sc->raw,
                                  sc->calibrated);
     /* A guard (gap, counter reset) zeroes both: asked once, with 1. */
     double keep = vg_guard_apply(&head->guard, &p->guards, pt->ts_ms, pt->value, 1.0);
+    if (keep == 0.0)
+        vg_baseline_disrupted(&head->baseline);
     r->score *= keep;
-    return in_incident ? judged * keep : r->score;
+    return by_before ? judged * keep : r->score;
 }
 
 static void fill_result(const vg_pipeline *p, const scored *sc, vg_point_result *r)
@@ -277,18 +290,25 @@ static void fill_result(const vg_pipeline *p, const scored *sc, vg_point_result 
 }
 
 /* Whether the point counts as anomalous for the alert: a score at the
- * threshold that passes the paging floors (and the rule's direction), or,
- * inside an incident, a value still outside the incident's baseline band.
+ * threshold that passes the paging floors (and the rule's direction), a
+ * value beyond the settled long-run range, or, inside an incident, a value
+ * still outside the incident's baseline band. A series in its warm-up is
+ * never anomalous (it learns as usual).
  * *suppressed: the score was at the threshold but the point is normal. */
 static int judge(const profile *pr, series_head *head, int in_incident, int frozen,
                  const vg_point *pt, double score, const vg_point_result *r, int *suppressed)
 {
     const vg_alert_params *ap = &pr->alert;
+    *suppressed = 0;
+    if (!in_incident && !vg_baseline_warm(&head->baseline, ap, pt->ts_ms))
+        return 0;
     /* NaN compares false, so a point without a score counts as normal. */
     int flagged = score >= ap->threshold;
+    int beyond = vg_baseline_beyond(&head->baseline, ap, pt->ts_ms, pt->value);
     double deviation = pt->value - vg_baseline_reference(&head->baseline, r->expected);
-    int anomalous = flagged && vg_baseline_pages(&head->baseline, ap, r->expected, pt->value) &&
-                    vg_feedback_pages(&head->feedback, deviation);
+    int anomalous = (flagged && vg_baseline_pages(&head->baseline, ap, r->expected, pt->value) &&
+                     vg_feedback_pages(&head->feedback, deviation)) ||
+                    beyond;
     if (in_incident)
         /* A learning model's expectation follows the fault: then the
          * expectation at the incident's start is the baseline. */
@@ -379,7 +399,7 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
     if (undoable)
         memcpy(s->undo, block + p->window_offset, model_bytes);
     vg_point_result r;
-    double judged = score_both(p, s, block, frozen, pt, &sc, &r);
+    double judged = score_both(p, s, block, open, frozen, pt, &sc, &r);
     fill_result(p, &sc, &r);
 
     int suppressed;
@@ -387,6 +407,10 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
     double deviation = pt->value - vg_baseline_reference(&head->baseline, r.expected);
     int anomalous = judge(pr, head, open, frozen, pt, judged, &r, &suppressed);
     r.event = vg_alert_step(&head->alert, &pr->alert, pt->ts_ms, judged, anomalous);
+    /* An accepted level is the new normal: the range settled before it
+     * must not page it again. */
+    if (r.event == VG_ALERT_RESOLVED && head->alert.end == VG_ALERT_END_ACCEPTED)
+        vg_baseline_disrupted(&head->baseline);
     vg_feedback_track(&head->feedback, !open && anomalous, anomalous, deviation);
     r.alert = (vg_alert_state)head->alert.state;
     int learn = !(undoable && ((suppressed && pr->alert.skip_model_update) || skip_muted));
@@ -398,7 +422,7 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
      * incident's first point included: what the series did is its range,
      * so a routine blip raises the floor against the next one. */
     if (!open && learn)
-        vg_baseline_learn(&head->baseline, &pr->alert, pt->value);
+        vg_baseline_learn(&head->baseline, &pr->alert, pt->ts_ms, pt->value);
     s->points++;
 
     if (r.event != VG_ALERT_NORMAL)

@@ -43,8 +43,9 @@
 #include "core/error.h"
 #include "engine/pipeline.h"
 
-/* 7: a series record carries its feedback floors (engine/feedback.h). */
-#define VG_SNAPSHOT_VERSION 7
+/* 7: a series record carries its feedback floors (engine/feedback.h).
+ * 8: and its settled range and first timestamp (engine/baseline.h). */
+#define VG_SNAPSHOT_VERSION 8
 #define VG_SNAPSHOT_POSITIONS_MAX 64
 #define VG_SNAPSHOT_SUFFIX  ".vgstate"
 

@@ -61,7 +61,9 @@ static int console_emit(void *self, const vg_event *ev)
         if (lead == NULL || ev->detectors[i].score > lead->score)
             lead = &ev->detectors[i];
     char why[96] = "";
-    if (lead != NULL)
+    if (ev->reason != NULL)  /* no detector found it: say what did */
+        snprintf(why, sizeof(why), "  (%s)", ev->reason);
+    else if (lead != NULL)
         snprintf(why, sizeof(why), "  (%s %s)", lead->name, lead->detail);
 
     if (isnan(ev->expected)) {

@@ -22,8 +22,10 @@ am_start "route:
   group_interval: 1s
   repeat_interval: 1h"
 
+# The fixture is 800 minutes long: no paging warm-up (alert.warmup_s).
 cat >"$tmp/vigil.json" <<JSON
-{"outputs": [{"type": "alertmanager", "url": "$am_url",
+{"alert": {"warmup_s": 0},
+ "outputs": [{"type": "alertmanager", "url": "$am_url",
               "alertname": "VigilAnomaly", "resolve_hold_s": 3,
               "generator_url": "http://vigil.example/replay"}]}
 JSON

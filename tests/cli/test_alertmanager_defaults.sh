@@ -46,7 +46,9 @@ PY
 
 replay() {  # NAME HOLD
     csv "$tmp/$1.csv"
-    printf '{"outputs": [{"type": "alertmanager", "url": "%s", "resolve_hold_s": %s}]}\n' \
+    # A young series: no paging warm-up (alert.warmup_s).
+    printf '{"alert": {"warmup_s": 0, "warmup_points": 0},
+             "outputs": [{"type": "alertmanager", "url": "%s", "resolve_hold_s": %s}]}\n' \
         "$am_url" "$2" >"$tmp/$1.json"
     "$vigil" replay "$tmp/$1.csv" -c "$tmp/$1.json" --events "$tmp/$1.ndjson" \
         2>"$tmp/$1.log" || { echo "FAIL: vigil replay $1"; cat "$tmp/$1.log"; exit 1; }

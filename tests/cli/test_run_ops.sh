@@ -33,6 +33,7 @@ broker_pid=$!
 wait_for "the broker" test -s "$tmp/bs"
 bs=$(cat "$tmp/bs")
 
+# The series is a few hours old: no paging warm-up (alert.warmup_s).
 write_config() {  # write_config THRESHOLD [RULES]
     local rules=""
     [ $# -gt 1 ] && rules=", \"rules\": $2"
@@ -43,7 +44,7 @@ write_config() {  # write_config THRESHOLD [RULES]
             "kafka": {"session.timeout.ms": "6000", "fetch.wait.max.ms": "10"}},
   "outputs": [{"type": "ndjson", "path": "$tmp/events.ndjson"}],
   "metrics": {"listen": "127.0.0.1:0"},
-  "alert": {"threshold": $1}$rules
+  "alert": {"threshold": $1, "warmup_s": 0}$rules
 }
 JSON
 }

@@ -40,7 +40,9 @@ BEGIN {
 
 run() {  # name workers [extra config]
     local name=$1 workers=$2 extra=${3:-}
-    printf '{"workers": %d%s}\n' "$workers" "$extra" > "$tmp/$name.json"
+    # The series are hours old: no paging warm-up (alert.warmup_s).
+    printf '{"workers": %d, "alert": {"warmup_s": 0, "warmup_points": 0}%s}\n' "$workers" \
+        "$extra" > "$tmp/$name.json"
     "$vigil" replay -c "$tmp/$name.json" "$tmp/in.csv" --events "$tmp/$name.ndjson" \
         --scores "$tmp/$name.scores.csv" > "$tmp/$name.txt" 2> "$tmp/$name.err" ||
         fail "$name: replay failed: $(cat "$tmp/$name.err")"

@@ -67,7 +67,8 @@ typedef struct run {
 static void run_open(run *r)
 {
     vg_error err = {0};
-    r->cfg = vg_config_load_string("{}", "<test>", &err);
+    /* One point fires: the test is about which point pages, not confirmation. */
+    r->cfg = vg_config_load_string("{\"alert\": {\"fire_after\": 1}}", "<test>", &err);
     assert_non_null(r->cfg);
     r->p = vg_pipeline_new(r->cfg, &err);
     assert_non_null(r->p);

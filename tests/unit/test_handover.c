@@ -61,7 +61,7 @@ static setup firing(int max_series)
     char text[256];
     snprintf(text, sizeof(text),
              "{\"max_series\": %d, \"detectors\": {\"zscore\": {}}, \"alert\": {\"threshold\":"
-             " 0.9999, \"fire_after\": 1, \"resolve_after\": 100000}}",
+             " 0.9999, \"fire_after\": 1, \"resolve_after\": 100000, \"warmup_s\": 0}}",
              max_series);
     vg_error err = {0};
     setup s = {vg_config_load_string(text, "<test>", &err), NULL, NULL};

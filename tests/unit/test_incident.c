@@ -3,7 +3,10 @@
  * series made here: a sustained level shift is one incident that holds
  * until the level returns; a level that stays is accepted; a 40x spike
  * after weeks of smaller ones fires; sub-1 % wiggles of a near-flat series
- * and small blips of a mostly-zero series page nothing. */
+ * and small blips of a mostly-zero series page nothing; a single-point
+ * spike is one short incident (and none in the warm-up); a slow drift the
+ * detectors follow pages. (A missing daily peak at 1-minute steps:
+ * tests/unit/test_calendar.c, at the detector.) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 #include "tests/unit/helpers.h"
 
 #define MINUTE 60000
+#define DAY    1440  /* points of a day at one a minute */
 #define MAX_EVENTS 16
 
 /* The events of one run, in order. */
@@ -73,9 +77,10 @@ static const vg_sink_ops events_ops = {
 
 typedef double (*series_fn)(size_t i, uint64_t *rng);
 
-/* Runs n points of f (one a minute) through a pipeline of `config_text`
- * and returns its events; the caller frees them. */
-static events *run(const char *config_text, series_fn f, size_t n)
+/* Runs n points of f (one every step_ms, from the epoch: midnight UTC)
+ * through a pipeline of `config_text` and returns its events; the caller
+ * frees them. */
+static events *run_every(const char *config_text, series_fn f, size_t n, int64_t step_ms)
 {
     vg_error err = {0};
     vg_config *cfg = vg_config_load_string(config_text, "<test>", &err);
@@ -91,7 +96,7 @@ static events *run(const char *config_text, series_fn f, size_t n)
     vg_batch b;
     vg_batch_init(&b);
     for (size_t i = 0; i < n; i++) {
-        vg_batch_push(&b, "m{host=\"a\"}", 11, (int64_t)i * MINUTE, f(i, &rng), NULL);
+        vg_batch_push(&b, "m{host=\"a\"}", 11, (int64_t)i * step_ms, f(i, &rng), NULL);
         if (b.n == 500 || i + 1 == n) {
             assert_true(vg_pipeline_process(p, &b) >= 0);
             vg_batch_reset(&b);
@@ -104,6 +109,11 @@ static events *run(const char *config_text, series_fn f, size_t n)
     vg_pipeline_free(p);
     vg_config_free(cfg);
     return out;
+}
+
+static events *run(const char *config_text, series_fn f, size_t n)
+{
+    return run_every(config_text, f, n, MINUTE);
 }
 
 #define SHIFT_AT  3000
@@ -153,7 +163,7 @@ static void a_level_that_stays_is_accepted(void **state)
     free(e);
 }
 
-#define BIG_AT 12000  /* after 8 days of routine spikes */
+#define BIG_AT (21 * DAY)  /* after three weeks of routine spikes */
 
 /* Latency: 20 ms, a spike of 5x every 397 points, one of 40x at BIG_AT. */
 static double spiky(size_t i, uint64_t *rng)
@@ -210,6 +220,96 @@ static void mostly_zero_blips_page_nothing(void **state)
     free(e);
 }
 
+#define SPIKE_AT (2 * DAY + 100)
+
+/* 100 with noise and one point of +50 sigma at SPIKE_AT. */
+static double one_spike(size_t i, uint64_t *rng)
+{
+    double v = 100.0 + vg_test_normal(rng);
+    return i == SPIKE_AT ? v + 50.0 : v;
+}
+
+static void single_spike_is_one_short_incident(void **state)
+{
+    (void)state;
+    events *e = run("{}", one_spike, SPIKE_AT + 200);
+    assert_int_equal(e->n, 2);
+    assert_int_equal(e->state[0], VG_ALERT_FIRING);
+    assert_true(e->ts[0] == (int64_t)SPIKE_AT * MINUTE);  /* at once, not after fire_after */
+    assert_int_equal(e->state[1], VG_ALERT_RESOLVED);
+    /* resolve_after (5) normal points, and a few for the detectors' memory. */
+    assert_true(e->ts[1] - e->ts[0] <= 10 * MINUTE);
+    free(e);
+}
+
+/* The same spike at 06:00 of the series' first day. */
+static double young_spike(size_t i, uint64_t *rng)
+{
+    double v = 100.0 + vg_test_normal(rng);
+    return i == 360 ? v + 50.0 : v;
+}
+
+static void no_page_in_the_warm_up(void **state)
+{
+    (void)state;
+    events *e = run("{}", young_spike, DAY + 200);
+    assert_int_equal(e->n, 0);
+    free(e);
+    /* Without the warm-up it pages: the test can fail. */
+    e = run("{\"alert\": {\"warmup_s\": 0, \"warmup_points\": 0}}", young_spike, DAY + 200);
+    assert_true(e->n >= 1);
+    assert_true(e->ts[0] == 360 * MINUTE);
+    free(e);
+}
+
+/* Requests: 800 +- 50 % over the day at 5-minute steps, noise 25; over the
+ * last DRIFT_LEN points of 8 days a drift of +4 a point (+1,000 at the end,
+ * slower than the noise from one point to the next). */
+#define STEPS_8D  2304
+#define DRIFT_LEN 250
+#define FIVE_MIN  (5 * MINUTE)
+
+static double drift_from(size_t i, uint64_t *rng, size_t from)
+{
+    double day = sin(2.0 * M_PI * (double)(i % 288) / 288.0);
+    double v = 800.0 * (1.0 + 0.5 * day) + 25.0 * vg_test_normal(rng);
+    return i >= from ? v + 4.0 * (double)(i - from) : v;
+}
+
+static double drifting(size_t i, uint64_t *rng)
+{
+    return drift_from(i, rng, STEPS_8D - DRIFT_LEN);
+}
+
+/* The same drift a day later (9 days), leaving the settled range in the
+ * hour before midnight: that day is not calm, the drift must page after. */
+#define STEPS_9D       2592
+#define MIDNIGHT_DRIFT 2130
+
+static double drifting_over_midnight(size_t i, uint64_t *rng)
+{
+    return drift_from(i, rng, MIDNIGHT_DRIFT);
+}
+
+static void slow_drift_pages(void **state)
+{
+    (void)state;
+    events *e = run_every("{}", drifting, STEPS_8D, FIVE_MIN);
+    assert_true(e->n >= 1);
+    assert_int_equal(e->state[0], VG_ALERT_FIRING);
+    assert_true(e->ts[0] >= (int64_t)(STEPS_8D - DRIFT_LEN) * FIVE_MIN);
+    free(e);
+    /* The detectors follow it: without the settled range it pages nothing. */
+    e = run_every("{\"alert\": {\"beyond_range\": 0}}", drifting, STEPS_8D, FIVE_MIN);
+    assert_int_equal(e->n, 0);
+    free(e);
+    e = run_every("{}", drifting_over_midnight, STEPS_9D, FIVE_MIN);
+    assert_true(e->n >= 1);
+    assert_int_equal(e->state[0], VG_ALERT_FIRING);
+    assert_true(e->ts[0] >= (int64_t)MIDNIGHT_DRIFT * FIVE_MIN);
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +318,9 @@ int main(void)
         cmocka_unit_test(big_spike_after_smaller_ones_fires),
         cmocka_unit_test(near_flat_wiggles_page_nothing),
         cmocka_unit_test(mostly_zero_blips_page_nothing),
+        cmocka_unit_test(single_spike_is_one_short_incident),
+        cmocka_unit_test(no_page_in_the_warm_up),
+        cmocka_unit_test(slow_drift_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -101,7 +101,7 @@ static void spike_makes_one_incident(void **state)
 {
     (void)state;
     vg_config *cfg = config("{\"detectors\": {\"zscore\": {}}, \"alert\": {\"threshold\": 0.99999,"
-                            " \"fire_after\": 1, \"resolve_after\": 5}}");
+                            " \"fire_after\": 1, \"resolve_after\": 5, \"warmup_s\": 0}}");
     vg_error err = {0};
     vg_pipeline *p = vg_pipeline_new(cfg, &err);
     assert_non_null(p);
@@ -234,11 +234,12 @@ static void rules_choose_per_series(void **state)
     (void)state;
     vg_config *cfg = config(
         "{\"detectors\": {\"zscore\": {}, \"seasonal\": {}},\n"
+        " \"alert\": {\"fire_after\": 1, \"warmup_s\": 0},\n"
         " \"rules\": [\n"
         "  {\"match\": {\"name\": \"lat*\", \"labels\": {\"host\": \"b*\"}},\n"
         "   \"detectors\": {\"zscore\": {\"k\": 4}}, \"severity\": \"critical\",\n"
         "   \"alert\": {\"threshold\": 0.999999}},\n"
-        "  {\"match\": {\"name\": \"lat*\"}, \"alert\": {\"fire_after\": 1000}}\n"
+        "  {\"match\": {\"name\": \"lat*\"}, \"alert\": {\"fire_after\": 1000, \"fire_at_once\": 0}}\n"
         " ]}");
     vg_error err = {0};
     vg_pipeline *p = vg_pipeline_new(cfg, &err);

@@ -142,9 +142,11 @@ static const char *firings(const run_out *o, char *buf, size_t cap)
 
 /* Scoring pinned (threshold one point in 100k, no per-series tail): the
  * cases count exact incidents of the rules on 1200 points of noise, where
- * the default threshold (one in 10k) may add one by chance. */
+ * the default threshold (one in 10k) may add one by chance. The events are
+ * single points in the series' first day: no warm-up, no confirmation. */
 #define BASE "{\"window\": 100, \"detectors\": {\"zscore\": {}}, " \
-             "\"ensemble\": {\"recalibrate\": false}, \"alert\": {\"threshold\": 0.99999}"
+             "\"ensemble\": {\"recalibrate\": false}, \"alert\": {\"threshold\": 0.99999, " \
+             "\"fire_after\": 1, \"warmup_s\": 0}"
 
 static void assert_fires(const char *config_text, double drop, const char *want)
 {

@@ -149,6 +149,9 @@ static void outputs_release(outputs *o)
     vg_writer_release(&o->results);
 }
 
+/* The series are hours old: no paging warm-up (alert.warmup_s). */
+#define NO_WARMUP "\"alert\": {\"warmup_s\": 0, \"warmup_points\": 0}"
+
 /* One worker, 2, 3 and 4 (pipelined or not): same events, results, stats
  * and saved state;
  * with a cap of SERIES, the late series evict the ones they replace
@@ -156,7 +159,7 @@ static void outputs_release(outputs *o)
 static void any_worker_count_is_one_thread(void **state)
 {
     (void)state;
-    const char *configs[] = {"{}", "{\"max_series\": 40}"};
+    const char *configs[] = {"{" NO_WARMUP "}", "{\"max_series\": 40, " NO_WARMUP "}"};
     for (size_t c = 0; c < 2; c++) {
         vg_error err = {0};
         vg_config *cfg = vg_config_load_string(configs[c], "<test>", &err);
@@ -203,7 +206,7 @@ static void saved_state_resumes_under_other_workers(void **state)
 {
     (void)state;
     vg_error err = {0};
-    vg_config *cfg = vg_config_default(&err);
+    vg_config *cfg = vg_config_load_string("{" NO_WARMUP "}", "<test>", &err);
     assert_non_null(cfg);
     outputs whole, first, second;
     outputs_init(&whole);
