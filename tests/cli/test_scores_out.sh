@@ -34,8 +34,10 @@ kl_wait 30 "Prometheus up" kl_get_has "http://127.0.0.1:$prom_port/-/ready" Read
 # A long CSV with a label-free name: the series key is the file name.
 cp "$srcdir/tests/fixtures/spike.csv" "$tmp/cpu_load.csv"
 rows=$(($(wc -l <"$tmp/cpu_load.csv") - 1))
+# The fixture is hours long: no paging warm-up (a day by default).
 cat >"$tmp/vigil.json" <<JSON
-{"outputs": [
+{"alert": {"warmup_s": 0},
+ "outputs": [
   {"type": "remote-write", "url": "http://127.0.0.1:$vm_port/api/v1/write", "batch": 100},
   {"type": "remote-write", "url": "http://127.0.0.1:$prom_port/api/v1/write"},
   {"type": "remote-write", "url": "http://127.0.0.1:9/api/v1/write", "match": "cpu_*",
