@@ -196,6 +196,8 @@ static void put_words(json_t *obj, const vg_event *ev, int *failed)
 
 json_t *vg_event_to_json(const vg_event *ev)
 {
+    if (ev->feedback != NULL)
+        return vg_event_feedback_json(ev);
     json_t *obj = json_object();
     if (obj == NULL)
         return NULL;

@@ -67,6 +67,16 @@ typedef struct vg_event_group {
     const vg_event_member *members;
 } vg_event_group;
 
+/* A verdict someone sent on an incident (engine/feedback.h), accepted or
+ * refused: an event of its own, recorded (event log, console), never
+ * notified. Strings borrowed, NULL-able when the message lacked them. */
+typedef struct vg_event_feedback {
+    const char *verdict;   /* "not_anomalous", "anomalous"; NULL: not one of them */
+    const char *source;    /* where it came from: "http", "kafka" */
+    const char *result;    /* "accepted" or "refused" */
+    const char *detail;    /* accepted: what changed; refused: why */
+} vg_event_feedback;
+
 typedef struct vg_event {
     char              id[33];        /* the incident's: 32 hex digits */
     char              event_id[33];  /* this event's: 32 hex digits */
@@ -100,13 +110,17 @@ typedef struct vg_event {
     const vg_event_group *group;     /* set on a group's own events */
     const char       *group_id;      /* a member's event: its group's incident id
                                         (recorded, not notified: the group pages) */
+    /* NULL-able: set, this event is a feedback record (vg_event_feedback_json)
+     * and only id, event_id, series, ts_ms and instance of the rest count. */
+    const vg_event_feedback *feedback;
 } vg_event;
 
 /* Fills ev->id from the series key and the incident start, and
  * ev->event_id from those, the state and ts_ms. */
 void vg_event_make_id(vg_event *ev);
 
-/* Returns a new JSON object for ev (caller json_decref()s), or NULL. Keys:
+/* Returns a new JSON object for ev (caller json_decref()s), or NULL. A
+ * feedback record's is vg_event_feedback_json's; an incident event's keys:
  * schema, id, event_id, state, severity, series, name, labels{}, ts (RFC 3339
  * UTC), ts_ms, start_ms, duration_s, value, expected, band [lower, upper],
  * score, peak, reason (only when set), muted, rule, instance, summary,
@@ -131,6 +145,13 @@ int vg_event_from_json(const json_t *obj, vg_event *ev, char *storage, size_t ca
 /* The "group" object of a group's event (core/event_group.c), or NULL when
  * out of memory or a key is not UTF-8. */
 json_t *vg_event_group_json(const vg_event_group *g);
+
+/* The JSON of a feedback record (core/event_feedback.c): schema, kind
+ * ("feedback"), id (the incident named; null when the message had none),
+ * event_id, series (null when none), ts, ts_ms (when it was received),
+ * instance, verdict (null when not a valid one), source, result, detail.
+ * NULL when out of memory or a string is not UTF-8. */
+json_t *vg_event_feedback_json(const vg_event *ev);
 
 /* Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" for ts_ms into out[32]. */
 void vg_format_rfc3339(int64_t ts_ms, char out[32]);

@@ -29,7 +29,7 @@ static const char *const event_states[] = {"firing", "resolved", NULL};
 static const char *const reload_results[] = {"success", "failure", NULL};
 static const char *const state_kinds[] = {"changes", "whole", NULL};
 static const char *const feedback_results[] = {"not_anomalous", "anomalous", "refused",
-                                               "unauthorized", NULL};
+                                               "unauthorized", "dropped", NULL};
 static const char *const rw_codes[] = {"204", "400", "413", "503", NULL};
 static const char *const score_results[] = {"sent", "dropped", "rejected", NULL};
 
@@ -93,8 +93,9 @@ static const vigil_metric table[VG_M__COUNT] = {
                "Bytes of saved state written: logs of changes, or whole snapshots.", "kind", 2,
                state_kinds),
     COUNTER_BY(VG_M_FEEDBACK, "vigil_feedback",
-               "Verdicts on incidents (POST /feedback): applied by verdict, refused, or "
-               "without the token.", "result", 4, feedback_results),
+               "Verdicts on incidents (POST /feedback, the Kafka feedback topic): applied by "
+               "verdict, refused, without the token, or dropped (queue full).", "result", 5,
+               feedback_results),
     COUNTER_BY(VG_M_REMOTE_WRITE_REQUESTS, "vigil_remote_write_requests",
                "Remote-write requests received, by the HTTP status answered.", "code", 8,
                rw_codes),

@@ -47,7 +47,7 @@ typedef enum vg_metric_id {
     VG_M_CONFIG_RELOADS,         /* vigil_config_reloads_total{result="success|failure"} */
     VG_M_STATE_BYTES,            /* vigil_state_written_bytes_total{kind="changes|whole"} */
     VG_M_FEEDBACK,               /* vigil_feedback_total{result="not_anomalous|anomalous|
-                                    refused|unauthorized"} */
+                                    refused|unauthorized|dropped"} */
     VG_M_REMOTE_WRITE_REQUESTS,  /* vigil_remote_write_requests_total{code} */
     VG_M_SCORE_POINTS,           /* vigil_score_points_total{result="sent|dropped|rejected"} */
     VG_M_DEAD_LETTERS,           /* vigil_dead_letters_total{reason} */

@@ -15,6 +15,7 @@
 #ifndef VG_ENGINE_FEEDBACK_H
 #define VG_ENGINE_FEEDBACK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* A floor sits this far above the deviation called normal: room for the
@@ -44,6 +45,18 @@ void vg_feedback_track(vg_feedback *f, int starts, int anomalous, double deviati
 
 /* Applies a verdict on the latest incident. */
 void vg_feedback_apply(vg_feedback *f, vg_verdict verdict);
+
+/* One verdict as received, from POST /feedback or the Kafka feedback
+ * topic (src/feedback_http.h): what vg_pipeline_feedback applies and
+ * records. Borrowed strings. */
+typedef struct vg_feedback_msg {
+    const char *source;      /* "http", "kafka" */
+    const char *id;          /* the incident named (32 hex digits); NULL: none valid */
+    const char *series;      /* the incident's series (a group's for a group); NULL: none */
+    size_t      series_len;
+    int         verdict;     /* a vg_verdict; -1: none valid */
+    const char *refused;     /* NULL, or why the message itself is refused */
+} vg_feedback_msg;
 
 /* "not_anomalous" / "anomalous" to a verdict; -1 for anything else. */
 int vg_verdict_parse(const char *text);

@@ -22,6 +22,7 @@ typedef struct member {
 } member;
 
 typedef struct group {
+    char         id[33];    /* its incident's: the key and start, as any incident's */
     char        *key;
     size_t       key_len;
     int64_t      start_ms;
@@ -35,7 +36,11 @@ typedef struct group {
 struct vg_groups {
     group  **open;
     size_t   n, cap;
-    group   *closed;  /* the last group closed: its event points into it until the next call */
+    /* The last groups closed, oldest overwritten: feedback on a group
+     * usually comes after it closed. The latest one's event points into
+     * it until the next call. */
+    group   *recent[VG_GROUP_RECENT];
+    size_t   next_recent;
 };
 
 vg_groups *vg_groups_new(void)
@@ -61,7 +66,8 @@ void vg_groups_free(vg_groups *g)
         return;
     for (size_t i = 0; i < g->n; i++)
         group_free(g->open[i]);
-    group_free(g->closed);
+    for (size_t i = 0; i < VG_GROUP_RECENT; i++)
+        group_free(g->recent[i]);
     free(g->open);
     free(g);
 }
@@ -154,6 +160,9 @@ static group *open_group(vg_groups *g, const char *key, size_t len, const vg_eve
     }
     gr->key_len = len;
     gr->start_ms = first->start_ms;
+    vg_event id = {.series = gr->key, .series_len = len, .start_ms = gr->start_ms};
+    vg_event_make_id(&id);
+    memcpy(gr->id, id.id, sizeof(gr->id));
     gr->severity = first->severity;
     gr->muted = first->muted;
     g->open[g->n++] = gr;
@@ -213,8 +222,6 @@ static void fill(vg_group_event *out, const group *gr, const vg_event *ev, const
 
 int vg_groups_update(vg_groups *g, const vg_rule *rule, vg_event *ev, vg_group_event *out)
 {
-    group_free(g->closed);
-    g->closed = NULL;
     int len = group_key(rule, ev, out->key, sizeof(out->key));
     if (len <= 0)
         return 0;
@@ -223,6 +230,11 @@ int vg_groups_update(vg_groups *g, const vg_rule *rule, vg_event *ev, vg_group_e
     member *m = gr != NULL ? find_member(gr, ev) : NULL;
     const char *change;
     if (ev->state == VG_ALERT_FIRING) {
+        /* Past the window the group is one incident already: a series
+         * firing this late is an incident of its own, paged alone. */
+        if (gr != NULL && m == NULL && rule->group_window_ms > 0 &&
+            ev->ts_ms - gr->start_ms > rule->group_window_ms)
+            return 0;
         change = gr == NULL ? "opened" : "joined";
         if (gr == NULL && (gr = open_group(g, out->key, (size_t)len, ev)) == NULL)
             return VG_ENOMEM;
@@ -241,9 +253,32 @@ int vg_groups_update(vg_groups *g, const vg_rule *rule, vg_event *ev, vg_group_e
     m->peak = ev->peak;
     fill(out, gr, ev, change);
     ev->group_id = out->ev.id;
-    if (gr->n_firing == 0) {  /* closed: freed at the next call */
+    if (gr->n_firing == 0) {  /* closed: kept among the recent ones */
         g->open[at] = g->open[--g->n];
-        g->closed = gr;
+        group_free(g->recent[g->next_recent]);
+        g->recent[g->next_recent] = gr;
+        g->next_recent = (g->next_recent + 1) % VG_GROUP_RECENT;
     }
     return 1;
+}
+
+static int is_group(const group *gr, const char *key, size_t len, const char *id)
+{
+    return gr != NULL && gr->key_len == len && memcmp(gr->key, key, len) == 0 &&
+           strcmp(gr->id, id) == 0;
+}
+
+size_t vg_groups_members(const vg_groups *g, const char *key, size_t len, const char *id,
+                         vg_group_member_fn fn, void *ctx)
+{
+    const group *gr = NULL;
+    for (size_t i = 0; i < g->n && gr == NULL; i++)
+        if (is_group(g->open[i], key, len, id))
+            gr = g->open[i];
+    for (size_t i = 0; i < VG_GROUP_RECENT && gr == NULL; i++)
+        if (is_group(g->recent[i], key, len, id))
+            gr = g->recent[i];
+    for (size_t i = 0; gr != NULL && i < gr->n; i++)
+        fn(ctx, gr->members[i].series, gr->members[i].len, gr->members[i].start_ms);
+    return gr != NULL ? gr->n : 0;
 }

@@ -15,15 +15,35 @@
  * not notified: Alertmanager and the alert topic get the group's, one
  * alert per group whose annotations follow its members.
  *
- * Groups live in memory only: after a restart a resolving member of a
- * group opened before it closes nothing (Alertmanager ends that alert by
- * itself after resolve_timeout), and a member firing opens a new group. */
+ * With a window ("group": {"by": [...], "window_s": W}) only the series
+ * firing within W seconds of the group's opening join it: one firing later,
+ * while the group is still open, is an incident of its own, paged alone
+ * (a long incident on a host does not swallow every later one). Without
+ * (0, the default) any series firing while the group is open joins it.
+ *
+ * Feedback on a group's incident goes to its members
+ * (vg_groups_members): the open groups and the VG_GROUP_RECENT last
+ * closed are known.
+ *
+ * Groups live in memory only, not in the saved state: a group spans
+ * partitions (a host's series are keyed apart) while state is saved per
+ * partition and may move to another instance, so no one state file could
+ * own it. At a restart (or a rebalance) the open groups are forgotten:
+ * a member that resolves afterwards sends its own resolved event,
+ * notified like an ungrouped series' (Alertmanager has no alert of that
+ * series, so no one is paged, and it ends the group's alert by itself
+ * after its resolve_timeout); a member that fires afterwards opens a new
+ * group, with a new id, and pages once for it; feedback on a group closed
+ * before the restart is refused (send it for a member series).
+ * tests/unit/test_group.c checks this. */
 #ifndef VG_ENGINE_GROUP_H
 #define VG_ENGINE_GROUP_H
 
 #include "core/event.h"
 #include "engine/rules.h"
 
+/* Closed groups kept for feedback on them. */
+#define VG_GROUP_RECENT 64
 /* Members listed in one group event at most (the count goes on beyond). */
 #define VG_GROUP_LISTED 64
 /* Room for one group event's words. */
@@ -54,5 +74,14 @@ size_t vg_groups_open(const vg_groups *g);
  * 0 when not (the series has none of the group's labels, a resolve of a
  * group not open here), VG_ENOMEM. */
 int vg_groups_update(vg_groups *g, const vg_rule *rule, vg_event *member, vg_group_event *out);
+
+/* Calls fn for each member series of the group incident `id` whose series
+ * is key[len] (an open group, or one of the last VG_GROUP_RECENT closed),
+ * with the start of that member's latest incident in it. Returns the
+ * number of members, 0 when no such group is known. */
+typedef void (*vg_group_member_fn)(void *ctx, const char *series, size_t len,
+                                   int64_t start_ms);
+size_t vg_groups_members(const vg_groups *g, const char *key, size_t len, const char *id,
+                         vg_group_member_fn fn, void *ctx);
 
 #endif

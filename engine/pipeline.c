@@ -349,6 +349,11 @@ int vg_pipeline_open_outputs(vg_pipeline *p, vg_error *err)
     return VG_OK;
 }
 
+const char *vg_pipeline_instance(const vg_pipeline *p)
+{
+    return p->instance;
+}
+
 void vg_pipeline_set_instance(vg_pipeline *p, const char *instance)
 {
     vg__shards_drain(p->shards);  /* the workers name it in events */

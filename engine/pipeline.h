@@ -64,6 +64,8 @@ void vg_pipeline_set_hook(vg_pipeline *p, vg_point_hook hook, void *ctx);
 /* Names the instance in events (copied), replacing the config's `instance`
  * or the host name. */
 void vg_pipeline_set_instance(vg_pipeline *p, const char *instance);
+/* The instance named in events (borrowed). */
+const char *vg_pipeline_instance(const vg_pipeline *p);
 
 /* Flushes (bounded) and closes every sink; later events go nowhere. For an
  * orderly shutdown where the sinks must go before their broker does. */
@@ -103,15 +105,19 @@ vg_series_table *vg_pipeline_series(vg_pipeline *p);
 /* The config the pipeline was made with (borrowed, as given to _new). */
 const vg_config *vg_pipeline_config(const vg_pipeline *p);
 
+/* A verdict as received (engine/feedback.h), on an incident of a series
+ * or of a group (engine/group.h): applied when it is the series' latest
+ * incident, or to each member of the group whose latest incident is the
+ * one in the group; else refused (VG_ENOTFOUND, or VG_EARG for a message
+ * refused as received) with err saying why. Either way the pipeline's
+ * recording outputs (event log, console) get a feedback record
+ * (core/event.h) with its source, and it is logged; the caller counts it.
+ * Call from the thread that processes points. */
+int vg_pipeline_feedback(vg_pipeline *p, const vg_feedback_msg *m, vg_error *err);
+
 /* Prints how the series `key` would be scored: the rule that matches it
  * (first match wins) or the top level, then its effective detectors with
  * their params, ensemble and alert settings and severity. */
-/* A verdict on incident `id` of series key (engine/feedback.h): applied
- * when it is the series' latest incident, else VG_ENOTFOUND with err
- * saying why. Call from the thread that processes points. */
-int vg_pipeline_feedback(vg_pipeline *p, const char *key, size_t key_len, const char *id,
-                         vg_verdict verdict, vg_error *err);
-
 void vg_pipeline_describe_series(const vg_pipeline *p, const char *key, size_t key_len,
                                  FILE *out);
 

@@ -158,6 +158,10 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
  * to every sink. Caller's thread only. */
 void vg__deliver(vg_pipeline *p, vg_event *ev, const vg_rule *rule, int32_t slot);
 
+/* Hands ev to every sink that takes it (a muted, member or feedback event
+ * only to the recording ones). Caller's thread only. */
+void vg__send_event(vg_pipeline *p, const vg_event *ev);
+
 /* Adds the scorer's counts into the pipeline's stats and zeroes them. */
 void vg__scorer_collect(vg_pipeline *p, vg_scorer *s);
 

@@ -77,12 +77,13 @@ static int32_t track_incident(series_head *head, vg_event *ev, int muted_now)
     return vg__firing_slot(head);
 }
 
-static void send_event(vg_pipeline *p, const vg_event *ev)
+void vg__send_event(vg_pipeline *p, const vg_event *ev)
 {
     for (size_t i = 0; i < p->n_sinks; i++) {
         /* A muted incident is recorded (event log, console), not notified;
-         * so is a group member's: its group pages. */
-        if ((ev->muted || ev->group_id != NULL) && !p->sinks[i]->ops->records_muted)
+         * so is a group member's (its group pages) and a feedback record. */
+        if ((ev->muted || ev->group_id != NULL || ev->feedback != NULL) &&
+            !p->sinks[i]->ops->records_muted)
             continue;
         int rc = vg_sink_emit(p->sinks[i], ev);
         if (rc != VG_OK) {
@@ -111,9 +112,9 @@ void vg__deliver(vg_pipeline *p, vg_event *ev, const vg_rule *rule, int32_t slot
         if (grouped < 0)
             vg_log_limited(&p->sink_log, VG_LOG_ERROR, "group of %s: out of memory", ev->id);
     }
-    send_event(p, ev);
+    vg__send_event(p, ev);
     if (grouped > 0)
-        send_event(p, &p->group_event->ev);
+        vg__send_event(p, &p->group_event->ev);
 }
 
 static void emit_event(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i,

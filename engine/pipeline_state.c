@@ -238,23 +238,3 @@ void vg_pipeline_describe_series(const vg_pipeline *p, const char *key, size_t k
                 head->feedback.floor_up, head->feedback.floor_down,
                 head->feedback.not_anomalous, head->feedback.anomalous);
 }
-
-int vg_pipeline_feedback(vg_pipeline *p, const char *key, size_t key_len, const char *id,
-                         vg_verdict verdict, vg_error *err)
-{
-    vg__shards_drain(p->shards);
-    series_head *head = vg_series_table_find(p->series, key, key_len);
-    if (head == NULL)
-        return vg_error_set(err, VG_ENOTFOUND, "no series %.*s here", (int)key_len, key);
-    /* Only the series' latest incident: its deviations are the ones kept. */
-    vg_event ev = {.series = key, .series_len = key_len, .start_ms = head->alert.start_ms};
-    vg_event_make_id(&ev);
-    if (head->alert.incidents == 0 || strcmp(ev.id, id) != 0)
-        return vg_error_set(err, VG_ENOTFOUND, "incident %s is not the latest of %.*s", id,
-                            (int)key_len, key);
-    vg_feedback_apply(&head->feedback, verdict);
-    vg_info("feedback: %s on incident %s of %.*s: floors up %.6g, down %.6g",
-            vg_verdict_name(verdict), id, (int)key_len, key, head->feedback.floor_up,
-            head->feedback.floor_down);
-    return VG_OK;
-}

@@ -76,7 +76,11 @@ static int parse_words(vg_rule *r, const vg_conf_doc *doc, const json_t *obj, si
     return VG_OK;
 }
 
-/* "group": {"by": ["label", ...]}: 1 to VG_GROUP_BY_MAX label names. */
+/* Longest group window accepted: a week. */
+#define GROUP_WINDOW_MAX_S 604800
+
+/* "group": {"by": ["label", ...], "window_s": S}: 1 to VG_GROUP_BY_MAX
+ * label names, and the seconds after its opening a series may join. */
 static int parse_group(vg_rule *r, const vg_conf_doc *doc, const json_t *obj, size_t i,
                        vg_error *err)
 {
@@ -86,8 +90,17 @@ static int parse_group(vg_rule *r, const vg_conf_doc *doc, const json_t *obj, si
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)group, key, v) {
-        if (strcmp(key, "by") != 0)
-            return rule_error(doc, group, key, 0, err, "group takes \"by\" only", i);
+        if (strcmp(key, "by") != 0 && strcmp(key, "window_s") != 0)
+            return rule_error(doc, group, key, 0, err,
+                              "group takes \"by\" and \"window_s\" only", i);
+    }
+    const json_t *window = json_object_get(group, "window_s");
+    if (window != NULL) {
+        double s = json_number_value(window);
+        if (!json_is_number(window) || !(s >= 0 && s <= GROUP_WINDOW_MAX_S))
+            return rule_error(doc, group, "window_s", 0, err,
+                              "group.window_s: seconds, 0 (no window) to 604800", i);
+        r->group_window_ms = (int64_t)(s * 1000.0);
     }
     const json_t *by = json_object_get(group, "by");
     size_t n = json_array_size(by);

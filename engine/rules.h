@@ -15,7 +15,8 @@
  *      "annotations": {"summary": "{{series}} {{direction}} to {{value}}",
  *                      "description": "...", "runbook_url": "https://..."},
  *      "mute": {"windows": [...]},            engine/mute.h
- *      "group": {"by": ["instance"]}}         one incident per host: engine/group.h
+ *      "group": {"by": ["instance"],          one incident per host: engine/group.h
+ *                "window_s": 300}}            joined only within 300 s of its opening
  *   ]
  *
  * Suppression (alert.direction, alert.min_deviation, alert.min_relative,
@@ -53,6 +54,7 @@ typedef struct vg_rule {
     vg_mute       mute;       /* its mute windows (engine/mute.h) */
     const char   *group_by[VG_GROUP_BY_MAX];  /* borrowed; n_group_by 0: no grouping */
     size_t        n_group_by;
+    int64_t       group_window_ms;  /* 0: any member firing while the group is open joins */
 } vg_rule;
 
 typedef struct vg_rules {

@@ -10,11 +10,14 @@
 #include "core/log.h"
 #include "core/vigil_metrics.h"
 
+/* One message as received: what parsed (else empty) and why it is
+ * refused, if it is. */
 typedef struct verdict_item {
-    char       id[33];
-    char      *series;
-    size_t     series_len;
-    vg_verdict verdict;
+    char        id[33];    /* "": none valid */
+    char       *series;    /* NULL: none */
+    int         verdict;   /* -1: none valid */
+    const char *refused;   /* static text; NULL: well-formed */
+    const char *source;    /* static text */
 } verdict_item;
 
 struct vg_feedback_inbox {
@@ -28,9 +31,9 @@ struct vg_feedback_inbox {
 
 vg_feedback_inbox *vg_feedback_inbox_new(const char *token)
 {
-    size_t len = strcspn(token, "\r\n");
+    size_t len = token != NULL ? strcspn(token, "\r\n") : 0;
     vg_feedback_inbox *in = calloc(1, sizeof(*in));
-    if (in == NULL || len == 0 || len >= sizeof(in->token) ||
+    if (in == NULL || (token != NULL && (len == 0 || len >= sizeof(in->token))) ||
         pthread_mutex_init(&in->lock, NULL) != 0) {
         free(in);
         return NULL;
@@ -71,7 +74,8 @@ void vg_feedback_inbox_free(vg_feedback_inbox *in)
 static int authorized(const vg_feedback_inbox *in, const char *header)
 {
     static const char scheme[] = "Bearer ";
-    if (header == NULL || strncmp(header, scheme, sizeof(scheme) - 1) != 0)
+    if (in->token_len == 0 || header == NULL ||
+        strncmp(header, scheme, sizeof(scheme) - 1) != 0)
         return 0;
     const char *given = header + sizeof(scheme) - 1;
     if (strlen(given) != in->token_len)
@@ -82,61 +86,70 @@ static int authorized(const vg_feedback_inbox *in, const char *header)
     return diff == 0;
 }
 
-/* The body's fields into item; NULL or what is wrong. */
+/* The body's fields into item, each one that is valid; NULL or what is
+ * wrong (the first thing). */
 static const char *parse_body(const char *body, size_t len, verdict_item *item)
 {
     json_t *obj = json_loadb(body, len, 0, NULL);
     const char *why = NULL;
     const char *id = json_string_value(json_object_get(obj, "incident"));
     const char *series = json_string_value(json_object_get(obj, "series"));
-    int verdict = vg_verdict_parse(json_string_value(json_object_get(obj, "verdict")));
-    if (!json_is_object(obj))
-        why = "the body must be a JSON object";
-    else if (id == NULL || strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32)
-        why = "\"incident\" must be an event's id (32 hex digits)";
-    else if (series == NULL || series[0] == '\0')
-        why = "\"series\" must be the event's series";
-    else if (verdict < 0)
-        why = "\"verdict\" must be \"not_anomalous\" or \"anomalous\"";
-    else if ((item->series = strdup(series)) == NULL)
-        why = "out of memory";
-    if (why == NULL) {
+    int id_ok = id != NULL && strlen(id) == 32 && strspn(id, "0123456789abcdef") == 32;
+    item->verdict = vg_verdict_parse(json_string_value(json_object_get(obj, "verdict")));
+    if (id_ok)
         memcpy(item->id, id, sizeof(item->id));
-        item->series_len = strlen(series);
-        item->verdict = (vg_verdict)verdict;
-    }
+    if (series != NULL && series[0] != '\0' && (item->series = strdup(series)) == NULL)
+        why = "out of memory";
+    else if (!json_is_object(obj))
+        why = "the body must be a JSON object";
+    else if (!id_ok)
+        why = "\"incident\" must be an event's id (32 hex digits)";
+    else if (item->series == NULL)
+        why = "\"series\" must be the event's series";
+    else if (item->verdict < 0)
+        why = "\"verdict\" must be \"not_anomalous\" or \"anomalous\"";
     json_decref(obj);
     return why;
+}
+
+unsigned vg_feedback_inbox_push(vg_feedback_inbox *in, const char *source, const char *body,
+                                size_t len, char *reply, size_t cap)
+{
+    verdict_item item = {.source = source};
+    item.refused = parse_body(body, len, &item);
+    pthread_mutex_lock(&in->lock);
+    int full = in->n == VG_FEEDBACK_QUEUE_MAX;
+    if (!full)  /* a refused one too: the run loop records it */
+        in->queue[in->n++] = item;
+    pthread_mutex_unlock(&in->lock);
+    if (full) {
+        free(item.series);
+        vg_metric_label_inc(VG_M_FEEDBACK, "dropped", 1);
+        vg_log_limited(&in->log, VG_LOG_WARN, "feedback from %s dropped: %d verdicts waiting",
+                       source, VG_FEEDBACK_QUEUE_MAX);
+        snprintf(reply, cap, "busy: %d verdicts waiting, try again\n", VG_FEEDBACK_QUEUE_MAX);
+        return 503;
+    }
+    if (item.refused != NULL) {
+        snprintf(reply, cap, "bad request: %s\n", item.refused);
+        return 400;
+    }
+    snprintf(reply, cap, "queued: %s on incident %s\n", vg_verdict_name(item.verdict), item.id);
+    return 202;
 }
 
 unsigned vg_feedback_inbox_post(vg_feedback_inbox *in, const char *authorization,
                                 const char *body, size_t len, char *reply, size_t cap)
 {
+    /* Not recorded in the event log: whoever lacks the token must not be
+     * able to write there. */
     if (!authorized(in, authorization)) {
         vg_metric_label_inc(VG_M_FEEDBACK, "unauthorized", 1);
         vg_log_limited(&in->log, VG_LOG_WARN, "feedback: refused a request without the token");
         snprintf(reply, cap, "unauthorized: send Authorization: Bearer <token>\n");
         return 401;
     }
-    verdict_item item = {0};
-    const char *why = parse_body(body, len, &item);
-    if (why != NULL) {
-        vg_metric_label_inc(VG_M_FEEDBACK, "refused", 1);
-        snprintf(reply, cap, "bad request: %s\n", why);
-        return 400;
-    }
-    pthread_mutex_lock(&in->lock);
-    int full = in->n == VG_FEEDBACK_QUEUE_MAX;
-    if (!full)
-        in->queue[in->n++] = item;
-    pthread_mutex_unlock(&in->lock);
-    if (full) {
-        free(item.series);
-        snprintf(reply, cap, "busy: %d verdicts waiting, try again\n", VG_FEEDBACK_QUEUE_MAX);
-        return 503;
-    }
-    snprintf(reply, cap, "queued: %s on incident %s\n", vg_verdict_name(item.verdict), item.id);
-    return 202;
+    return vg_feedback_inbox_push(in, "http", body, len, reply, cap);
 }
 
 size_t vg_feedback_inbox_apply(vg_feedback_inbox *in, vg_pipeline *p)
@@ -151,13 +164,14 @@ size_t vg_feedback_inbox_apply(vg_feedback_inbox *in, vg_pipeline *p)
     for (size_t i = 0; i < n; i++) {
         vg_error err = {0};
         verdict_item *v = &batch[i];
-        if (vg_pipeline_feedback(p, v->series, v->series_len, v->id, v->verdict, &err) == VG_OK) {
-            vg_metric_label_inc(VG_M_FEEDBACK, vg_verdict_name(v->verdict), 1);
+        vg_feedback_msg m = {v->source, v->id[0] != '\0' ? v->id : NULL, v->series,
+                             v->series != NULL ? strlen(v->series) : 0, v->verdict,
+                             v->refused};
+        if (vg_pipeline_feedback(p, &m, &err) == VG_OK) {
+            vg_metric_label_inc(VG_M_FEEDBACK, vg_verdict_name((vg_verdict)v->verdict), 1);
             applied++;
         } else {
             vg_metric_label_inc(VG_M_FEEDBACK, "refused", 1);
-            vg_log_limited(&in->log, VG_LOG_WARN, "feedback: %s refused: %s",
-                           vg_verdict_name(v->verdict), err.msg);
         }
         free(v->series);
     }

@@ -484,6 +484,11 @@ const vg_lifecycle_stats *vg_lifecycle_get_stats(const vg_lifecycle *lc)
     return &lc->st;
 }
 
+const vg_kafka_source *vg_lifecycle_source(const vg_lifecycle *lc)
+{
+    return lc->ks;
+}
+
 const vg_kafka_source_stats *vg_lifecycle_source_stats(const vg_lifecycle *lc)
 {
     return vg_kafka_source_get_stats(lc->ks);

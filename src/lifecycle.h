@@ -80,6 +80,8 @@ const char *vg_lifecycle_not_ready(vg_lifecycle *lc);
 
 const vg_lifecycle_stats *vg_lifecycle_get_stats(const vg_lifecycle *lc);
 const vg_kafka_source_stats *vg_lifecycle_source_stats(const vg_lifecycle *lc);
+/* The Kafka source (borrowed, until close), for its settings. */
+const vg_kafka_source *vg_lifecycle_source(const vg_lifecycle *lc);
 
 /* Leaves the group (the last revoke checkpoints), closes the source and
  * frees. NULL does nothing. The pipeline is not freed. */

@@ -13,6 +13,7 @@
 #include "src/http_server.h"
 #include "src/lifecycle.h"
 #include "src/remote_write_http.h"
+#include "streams/kafka_feedback.h"
 
 typedef struct runner {
     const vg_config *cfg;      /* the first config: the input and state settings */
@@ -22,6 +23,8 @@ typedef struct runner {
     vg_rw_http      *rw_http;
     vg_pipeline     *p;
     vg_lifecycle    *lc;
+    vg_kafka_feedback *kf;     /* NULL without "input.feedback_topic" */
+    vg_feedback_inbox *kf_inbox;
     vg_run_stats     st;
 } runner;
 
@@ -39,6 +42,40 @@ int vg_run_check_config(const vg_config *cfg, vg_error *err)
     return rc;
 }
 
+/* The feedback topic's consumer, in this instance's own group (see
+ * streams/kafka_feedback.h), feeding an inbox of its own. */
+static int open_feedback_topic(runner *r, const vg_config *cfg, vg_error *err)
+{
+    const vg_kafka_source *ks = vg_lifecycle_source(r->lc);
+    const char *topic = vg_kafka_source_feedback_topic(ks);
+    if (topic == NULL)
+        return VG_OK;
+    char group[512];
+    snprintf(group, sizeof(group), "%s-feedback-%s", vg_kafka_source_group(ks),
+             vg_pipeline_instance(r->p));
+    if ((r->kf_inbox = vg_feedback_inbox_new(NULL)) == NULL)
+        return vg_error_set(err, VG_ENOMEM, "kafka feedback");
+    r->kf = vg_kafka_feedback_open(vg_kafka_source_brokers(ks), group, topic, cfg->doc,
+                                   json_object_get(cfg->input, "kafka"), "input.kafka", err);
+    return r->kf != NULL ? VG_OK : err->code;
+}
+
+static void push_kafka_feedback(void *ctx, const char *payload, size_t len)
+{
+    char reply[256];
+    vg_feedback_inbox_push(ctx, "kafka", payload, len, reply, sizeof(reply));
+}
+
+/* Verdicts touch series state: applied on this, the scoring, thread. */
+static void apply_feedback(runner *r)
+{
+    vg_feedback_inbox *http = vg_http_feedback(r->http);
+    if (http != NULL)
+        vg_feedback_inbox_apply(http, r->p);
+    if (r->kf != NULL && vg_kafka_feedback_poll(r->kf, push_kafka_feedback, r->kf_inbox) > 0)
+        vg_feedback_inbox_apply(r->kf_inbox, r->p);
+}
+
 static int runner_open(runner *r, const vg_config *cfg, vg_error *err)
 {
     memset(r, 0, sizeof(*r));
@@ -54,7 +91,8 @@ static int runner_open(runner *r, const vg_config *cfg, vg_error *err)
     if (r->lc == NULL)
         return err->code;
     int rc;
-    if ((rc = vg_pipeline_open_outputs(r->p, err)) != VG_OK)
+    if ((rc = vg_pipeline_open_outputs(r->p, err)) != VG_OK ||
+        (rc = open_feedback_topic(r, cfg, err)) != VG_OK)
         return rc;
     if (cfg->metrics != NULL) {
         vg_http_params prm;
@@ -138,6 +176,8 @@ static void reload(runner *r, const char *path)
 static void runner_close(runner *r)
 {
     vg_http_stop(r->http);
+    vg_kafka_feedback_close(r->kf);
+    vg_feedback_inbox_free(r->kf_inbox);
     vg_rw_http_stop(r->rw_http);
     vg_rw_receiver_free(r->rw);
     /* Outputs go first: an embedded broker stops with the source. Leaving
@@ -185,9 +225,7 @@ int vg_run(const vg_config *cfg, const vg_run_options *opt, vg_run_stats *stats,
                 vg_http_set_ready(r.http, why);
             last_lag = vg_now_ms();
         }
-        vg_feedback_inbox *feedback = vg_http_feedback(r.http);
-        if (feedback != NULL)  /* verdicts touch series state: this thread's */
-            vg_feedback_inbox_apply(feedback, r.p);
+        apply_feedback(&r);
         vg_batch_reset(&batch);
         int n = vg_lifecycle_poll(r.lc, &batch, 100);
         if (n < 0 && n != VG_EEOF) {

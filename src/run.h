@@ -20,7 +20,11 @@
  *
  * Operations: with a "metrics" object in the config, /metrics, /healthz and
  * /readyz (ready once partitions are assigned and consumption is not paused
- * by failing checkpoints) are served on its address. */
+ * by failing checkpoints) are served on its address.
+ *
+ * Feedback: verdicts on incidents from POST /feedback (src/feedback_http.h)
+ * and from the Kafka feedback topic (streams/kafka_feedback.h) are applied
+ * between batches, on the scoring thread. */
 #ifndef VG_SRC_RUN_H
 #define VG_SRC_RUN_H
 

@@ -26,11 +26,24 @@ static void *console_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *e
     return console_check(doc, cfg, err) == VG_OK ? &console_singleton : NULL;
 }
 
+/* A verdict received: one line saying what became of it. */
+static int console_feedback(const vg_event *ev, const char *ts)
+{
+    const vg_event_feedback *f = ev->feedback;
+    printf("FEEDBACK %s  %.*s  %s from %s on %s: %s (%s)\n", ts,
+           ev->series != NULL ? (int)ev->series_len : 1, ev->series != NULL ? ev->series : "-",
+           f->verdict != NULL ? f->verdict : "?", f->source, ev->id[0] ? ev->id : "-",
+           f->result, f->detail != NULL ? f->detail : "");
+    return VG_OK;
+}
+
 static int console_emit(void *self, const vg_event *ev)
 {
     (void)self;
     char ts[32], value[32], expected[32], lower[32], upper[32], score[32];
     vg_format_rfc3339(ev->ts_ms, ts);
+    if (ev->feedback != NULL)
+        return console_feedback(ev, ts);
     vg_fmt_sig(value, ev->value, 6);
     vg_fmt_score(score, ev->score);
 

@@ -8,6 +8,8 @@
  *    "group": "vigil",                            consumer group id
  *    "topics": [{"name": "metrics", "format": "json", ...parser options}, ...],
  *    "dead_letter_topic": "vigil-dlq",            "" (default): none
+ *    "feedback_topic": "vigil-feedback",          "" (default): none; read by
+ *                                                 streams/kafka_feedback.h
  *    "batch": 10000,                              most messages per poll
  *    "partitions": 4,                             "embedded": partitions per topic
  *    "kafka": {librdkafka consumer properties}}
@@ -133,6 +135,10 @@ int vg_kafka_source_assigned(const vg_kafka_source *ks);
 /* The bootstrap address in use (borrowed, valid until close): the embedded
  * broker's when "brokers" is "embedded". */
 const char *vg_kafka_source_brokers(const vg_kafka_source *ks);
+
+/* The consumer group, and the feedback topic (NULL: none); borrowed. */
+const char *vg_kafka_source_group(const vg_kafka_source *ks);
+const char *vg_kafka_source_feedback_topic(const vg_kafka_source *ks);
 
 /* The source interface over a vg_kafka_source (self is the source). */
 extern const vg_source_ops vg_kafka_source_ops;

@@ -22,6 +22,7 @@ typedef struct source_params {
     char     brokers[512];
     char     group[256];
     char     dead_letter_topic[256];
+    char     feedback_topic[256];
     uint32_t batch;
     uint32_t partitions;
     const json_t *topics;  /* borrowed from the config: read while opening only */

@@ -14,6 +14,9 @@ static const vg_conf_field source_fields[] = {
      "consumer group id: instances with one group share the partitions"},
     {"dead_letter_topic", VG_CONF_STRING, offsetof(source_params, dead_letter_topic), 0, 0,
      256, "", "topic for messages the parsers reject; empty: none"},
+    {"feedback_topic", VG_CONF_STRING, offsetof(source_params, feedback_topic), 0, 0, 256, "",
+     "topic of verdicts on incidents, as POST /feedback's bodies, read by every instance; "
+     "empty: none"},
     {"batch", VG_CONF_UINT32, offsetof(source_params, batch), 10000, 1, 1000000, NULL,
      "most messages per poll"},
     {"partitions", VG_CONF_UINT32, offsetof(source_params, partitions), 4, 1, 10000, NULL,
@@ -112,12 +115,14 @@ static int configure(vg_kafka_source *ks, const vg_conf_doc *doc, const json_t *
 
 static int start_embedded(vg_kafka_source *ks, vg_error *err)
 {
-    vg_broker_topic topics[2 * TOPICS_MAX + 1];
+    vg_broker_topic topics[2 * TOPICS_MAX + 2];
     size_t n = 0;
     for (; n < ks->n_topics; n++)
         topics[n] = (vg_broker_topic){ks->topics[n].name, (int)ks->params.partitions};
     if (ks->params.dead_letter_topic[0] != '\0')
         topics[n++] = (vg_broker_topic){ks->params.dead_letter_topic, 1};
+    if (ks->params.feedback_topic[0] != '\0')
+        topics[n++] = (vg_broker_topic){ks->params.feedback_topic, 1};
     vg_broker_options opt = {.brokers = 1, .topics = topics, .n_topics = n};
     ks->broker = vg_broker_start(&opt, err);
     if (ks->broker == NULL)
@@ -272,6 +277,16 @@ void vg_kafka_source_close(vg_kafka_source *ks)
 const char *vg_kafka_source_brokers(const vg_kafka_source *ks)
 {
     return ks->brokers;
+}
+
+const char *vg_kafka_source_group(const vg_kafka_source *ks)
+{
+    return ks->params.group;
+}
+
+const char *vg_kafka_source_feedback_topic(const vg_kafka_source *ks)
+{
+    return ks->params.feedback_topic[0] != '\0' ? ks->params.feedback_topic : NULL;
 }
 
 /* ---- the source interface ---------------------------------------------- */

@@ -3,7 +3,10 @@
  * series does not fire, one twice as large still does, the other side is
  * untouched; "anomalous" takes it back; only the series' latest incident
  * takes a verdict; the floors survive a save and load. The same run
- * without the verdict fires on the repeat (the control). */
+ * without the verdict fires on the repeat (the control). Every verdict,
+ * accepted or refused, is a feedback record in the event log with its
+ * source; a verdict on a grouped incident applies to its members; groups
+ * are not in the saved state (what a restart does to them, group.h). */
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
@@ -20,10 +23,15 @@
 #define KEY "disk{host=\"a\"}"
 #define MAX_FIRED 16
 
+/* What a notifying output (Alertmanager, the alert topic) gets: its pages
+ * (a firing incident, a group opened) and resolves. */
 typedef struct fired {
     int64_t ts[MAX_FIRED];
     char    id[MAX_FIRED][33];
+    char    series[MAX_FIRED][64];
     size_t  n;
+    size_t  resolved;
+    char    resolved_series[MAX_FIRED][64];
 } fired;
 
 static void *fired_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
@@ -37,9 +45,15 @@ static void *fired_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *err
 static int fired_emit(void *self, const vg_event *ev)
 {
     fired *f = self;
-    if (ev->state == VG_ALERT_FIRING && f->n < MAX_FIRED) {
+    int page = ev->group == NULL || strcmp(ev->group->change, "opened") == 0;
+    if (ev->state == VG_ALERT_FIRING && page && f->n < MAX_FIRED) {
         f->ts[f->n] = ev->ts_ms / MINUTE;
+        snprintf(f->series[f->n], sizeof(f->series[0]), "%.*s", (int)ev->series_len,
+                 ev->series);
         memcpy(f->id[f->n++], ev->id, 33);
+    } else if (ev->state == VG_ALERT_RESOLVED && f->resolved < MAX_FIRED) {
+        snprintf(f->resolved_series[f->resolved++], sizeof(f->resolved_series[0]), "%.*s",
+                 (int)ev->series_len, ev->series);
     }
     return 0;
 }
@@ -56,29 +70,76 @@ static const vg_sink_ops fired_ops = {
     .close = free,
 };
 
+/* What the event log gets of feedback: the records, the last one's JSON. */
+typedef struct recorded {
+    size_t n;
+    char   last[1024];
+} recorded;
+
+static void *recorded_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *err)
+{
+    (void)doc;
+    (void)cfg;
+    (void)err;
+    return calloc(1, sizeof(recorded));
+}
+
+static int recorded_emit(void *self, const vg_event *ev)
+{
+    recorded *r = self;
+    if (ev->feedback != NULL) {
+        r->n++;
+        assert_true(vg_event_encode(ev, r->last, sizeof(r->last)) > 0);
+    }
+    return 0;
+}
+
+static const vg_sink_ops recorded_ops = {
+    .name = "recorded", .open = recorded_open, .emit = recorded_emit, .flush = fired_flush,
+    .close = free, .records_muted = 1,
+};
+
 typedef struct run {
     vg_config   *cfg;
     vg_pipeline *p;
     fired       *fired;
+    recorded    *log;
     uint64_t     rng;
     size_t       at;
 } run;
 
-static void run_open(run *r)
+static void *add_sink(vg_pipeline *p, const vg_sink_ops *ops)
+{
+    vg_sink *sink = malloc(sizeof(*sink));
+    sink->ops = ops;
+    sink->self = ops->open(NULL, NULL, NULL);
+    assert_int_equal(vg_pipeline_add_sink(p, sink), 0);
+    return sink->self;
+}
+
+/* One point fires: the test is about which point pages, not confirmation. */
+#define ONE_POINT_FIRES "{\"alert\": {\"fire_after\": 1}"
+/* ... and the series of one host are one incident. */
+#define GROUPED ONE_POINT_FIRES ", \"rules\": [{\"match\": {\"name\": \"*\"}, \"name\": \"host\", " \
+                "\"group\": {\"by\": [\"host\"]}}]"
+
+/* seed: of the noise, chosen with no false alarm before the jumps. */
+static void run_open_with(run *r, const char *config, uint64_t seed)
 {
     vg_error err = {0};
-    /* One point fires: the test is about which point pages, not confirmation. */
-    r->cfg = vg_config_load_string("{\"alert\": {\"fire_after\": 1}}", "<test>", &err);
+    r->cfg = vg_config_load_string(config, "<test>", &err);
     assert_non_null(r->cfg);
     r->p = vg_pipeline_new(r->cfg, &err);
     assert_non_null(r->p);
-    vg_sink *sink = malloc(sizeof(*sink));
-    sink->ops = &fired_ops;
-    sink->self = fired_open(NULL, NULL, NULL);
-    r->fired = sink->self;
-    assert_int_equal(vg_pipeline_add_sink(r->p, sink), 0);
-    r->rng = 7;
+    r->fired = add_sink(r->p, &fired_ops);
+    r->log = add_sink(r->p, &recorded_ops);
+    r->rng = seed;
     r->at = 0;
+}
+
+static void run_open(run *r)
+{
+    run_open_with(r, ONE_POINT_FIRES "}", 7);
 }
 
 static void run_close(run *r)
@@ -87,18 +148,21 @@ static void run_close(run *r)
     vg_config_free(r->cfg);
 }
 
-/* Points up to minute `until`: 100 with noise, `jump` added for three
- * minutes from minute `from` (none when from == 0). */
-static void feed(run *r, size_t until, size_t from, double jump)
+/* Points of each of keys[n] up to minute `until`: 100 with noise, `jump`
+ * added for three minutes from minute `from` (none when from == 0). */
+static void feed_keys(run *r, const char *const *keys, size_t n, size_t until, size_t from,
+                      double jump)
 {
     vg_batch b;
     vg_batch_init(&b);
     for (; r->at < until; r->at++) {
-        double v = 100.0 + vg_test_normal(&r->rng);
-        if (from > 0 && r->at >= from && r->at < from + 3)
-            v += jump;
-        vg_batch_push(&b, KEY, strlen(KEY), (int64_t)r->at * MINUTE, v, NULL);
-        if (b.n == 500) {
+        for (size_t k = 0; k < n; k++) {
+            double v = 100.0 + vg_test_normal(&r->rng);
+            if (from > 0 && r->at >= from && r->at < from + 3)
+                v += jump;
+            vg_batch_push(&b, keys[k], strlen(keys[k]), (int64_t)r->at * MINUTE, v, NULL);
+        }
+        if (b.n >= 500) {
             assert_true(vg_pipeline_process(r->p, &b) >= 0);
             vg_batch_reset(&b);
         }
@@ -108,10 +172,24 @@ static void feed(run *r, size_t until, size_t from, double jump)
     vg_batch_release(&b);
 }
 
-static int verdict(run *r, const char *id, vg_verdict v)
+static void feed(run *r, size_t until, size_t from, double jump)
+{
+    const char *keys[] = {KEY};
+    feed_keys(r, keys, 1, until, from, jump);
+}
+
+/* A verdict from `source` on incident `id` of `series`. */
+static int verdict_on(run *r, const char *source, const char *series, const char *id,
+                      vg_verdict v)
 {
     vg_error err = {0};
-    return vg_pipeline_feedback(r->p, KEY, strlen(KEY), id, v, &err);
+    vg_feedback_msg m = {source, id, series, strlen(series), (int)v, NULL};
+    return vg_pipeline_feedback(r->p, &m, &err);
+}
+
+static int verdict(run *r, const char *id, vg_verdict v)
+{
+    return verdict_on(r, "http", KEY, id, v);
 }
 
 static void repeat_silenced_larger_still_fires(void **state)
@@ -172,6 +250,128 @@ static void repeat_silenced_larger_still_fires(void **state)
     free(text);
     run_close(&r);
     run_close(&control);
+}
+
+/* Each verdict, accepted or refused, is one feedback record in the event
+ * log (not in a notifying output) naming its source and what became of it. */
+static void every_verdict_recorded(void **state)
+{
+    (void)state;
+    run r;
+    run_open(&r);
+    feed(&r, 2000, 1500, 15);
+    assert_int_equal(r.fired->n, 1);
+    assert_int_equal(verdict_on(&r, "kafka", KEY, "0123456789abcdef0123456789abcdef",
+                                VG_VERDICT_NOT_ANOMALOUS), VG_ENOTFOUND);
+    assert_int_equal(r.log->n, 1);
+    assert_non_null(strstr(r.log->last, "\"kind\":\"feedback\""));
+    assert_non_null(strstr(r.log->last, "\"id\":\"0123456789abcdef0123456789abcdef\""));
+    assert_non_null(strstr(r.log->last, "\"source\":\"kafka\""));
+    assert_non_null(strstr(r.log->last, "\"result\":\"refused\""));
+    assert_non_null(strstr(r.log->last, "not the latest"));
+
+    vg_error err = {0};
+    vg_feedback_msg bad = {"kafka", r.fired->id[0], KEY, strlen(KEY), -1,
+                           "\"verdict\" must be \"not_anomalous\" or \"anomalous\""};
+    assert_int_equal(vg_pipeline_feedback(r.p, &bad, &err), VG_EARG);
+    assert_int_equal(r.log->n, 2);
+    assert_non_null(strstr(r.log->last, "\"verdict\":null"));
+    assert_non_null(strstr(r.log->last, "\"result\":\"refused\""));
+
+    assert_int_equal(verdict_on(&r, "http", KEY, r.fired->id[0], VG_VERDICT_NOT_ANOMALOUS),
+                     VG_OK);
+    assert_int_equal(r.log->n, 3);
+    assert_non_null(strstr(r.log->last, "\"verdict\":\"not_anomalous\""));
+    assert_non_null(strstr(r.log->last, "\"source\":\"http\""));
+    assert_non_null(strstr(r.log->last, "\"result\":\"accepted\""));
+    assert_int_equal(r.fired->n, 1);  /* records are not notified */
+    run_close(&r);
+}
+
+#define CPU "cpu{host=\"a\"}"
+#define MEM "mem{host=\"a\"}"
+#define HOST "host{host=\"a\"}"
+
+/* "not anomalous" on a grouped incident: each member's floors rise, so
+ * the same deviation on both no longer pages the group; twice as large
+ * does. Without the verdict (the control) the repeat pages. */
+static void group_verdict_applies_to_members(void **state)
+{
+    (void)state;
+    const char *keys[] = {CPU, MEM};
+    run r, control;
+    run_open_with(&r, GROUPED "}", 1);
+    run_open_with(&control, GROUPED "}", 1);
+    feed_keys(&r, keys, 2, 2000, 1500, 15);
+    feed_keys(&control, keys, 2, 2000, 1500, 15);
+    assert_int_equal(r.fired->n, 1);  /* the group opened: one page */
+    assert_string_equal(r.fired->series[0], HOST);
+    assert_int_equal(verdict_on(&r, "kafka", HOST, r.fired->id[0], VG_VERDICT_NOT_ANOMALOUS),
+                     VG_OK);
+    assert_non_null(strstr(r.log->last, "applied to 2 of the group's 2 member series"));
+
+    feed_keys(&r, keys, 2, 4000, 3500, 15);
+    feed_keys(&control, keys, 2, 4000, 3500, 15);
+    assert_int_equal(control.fired->n, 2);
+    assert_int_equal(r.fired->n, 1);  /* silenced, both members */
+    feed_keys(&r, keys, 2, 6000, 5500, 30);
+    assert_int_equal(r.fired->n, 2);
+    assert_int_equal(r.fired->ts[1], 5500);
+    /* the old group incident's members have had later ones: refused */
+    assert_int_equal(verdict_on(&r, "kafka", HOST, r.fired->id[0], VG_VERDICT_ANOMALOUS),
+                     VG_ENOTFOUND);
+    run_close(&r);
+    run_close(&control);
+}
+
+/* Moves every series' saved state from one run to another (a restart). */
+static void restart(run *from, run *to, const char *const *keys, size_t n)
+{
+    vg_writer w;
+    vg_writer_init(&w);
+    for (size_t k = 0; k < n; k++) {
+        vg_writer_reset(&w);
+        const void *block = vg_series_table_find(vg_pipeline_series(from->p), keys[k],
+                                                 strlen(keys[k]));
+        assert_int_equal(vg_pipeline_save_series(from->p, block, &w), VG_OK);
+        vg_error err = {0};
+        vg_reader in;
+        vg_reader_init(&in, w.buf, w.len);
+        assert_int_equal(vg_pipeline_load_series(to->p, keys[k], strlen(keys[k]), &in, &err),
+                         VG_OK);
+    }
+    vg_writer_release(&w);
+    to->rng = from->rng;
+    to->at = from->at;
+}
+
+/* Groups are not saved (engine/group.h): after a restart with a group
+ * open, its members resolve on their own (notified alone, no group
+ * event), and the next firing opens a new group with a new id. */
+static void restart_forgets_open_groups(void **state)
+{
+    (void)state;
+    const char *keys[] = {CPU, MEM};
+    run before, after;
+    run_open_with(&before, GROUPED "}", 1);
+    run_open_with(&after, GROUPED "}", 1);
+    feed_keys(&before, keys, 2, 1501, 1500, 15);
+    assert_int_equal(before.fired->n, 1);  /* the group open, both members in */
+    restart(&before, &after, keys, 2);
+    feed_keys(&after, keys, 2, 2000, 1500, 15);
+    assert_int_equal(after.fired->n, 0);
+    assert_int_equal(after.fired->resolved, 2);  /* each member's own */
+    assert_string_equal(after.fired->resolved_series[0], CPU);
+    assert_string_equal(after.fired->resolved_series[1], MEM);
+    feed_keys(&after, keys, 2, 4000, 3500, 30);
+    assert_true(after.fired->n >= 1);
+    assert_string_equal(after.fired->series[0], HOST);  /* a new group */
+    assert_string_not_equal(after.fired->id[0], before.fired->id[0]);
+    /* feedback on the group from before the restart: not known here */
+    assert_int_equal(verdict_on(&after, "http", HOST, before.fired->id[0],
+                                VG_VERDICT_NOT_ANOMALOUS), VG_ENOTFOUND);
+    run_close(&before);
+    run_close(&after);
 }
 
 #define CORPUS VG_TEST_FIXTURES "/../corpus/feedback"
@@ -277,6 +477,9 @@ int main(void)
         HTTP_TESTS
         cmocka_unit_test(body_corpus),
         cmocka_unit_test(repeat_silenced_larger_still_fires),
+        cmocka_unit_test(every_verdict_recorded),
+        cmocka_unit_test(group_verdict_applies_to_members),
+        cmocka_unit_test(restart_forgets_open_groups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,10 +111,96 @@ static void one_host_one_incident(void **state)
     vg_groups_free(g);
 }
 
+/* With a window, only series firing within it of the group's opening
+ * join; a later one, the group still open, is an incident of its own
+ * (its events ungrouped: not a member, no group id), and the group closes
+ * with its members. Without the window (the control) it joins. */
+static void window_bounds_joining(void **state)
+{
+    (void)state;
+    vg_rule r = host_rule(), unbounded = host_rule();
+    r.group_window_ms = 60000;
+    vg_groups *g = vg_groups_new(), *control = vg_groups_new();
+    vg_group_event *out = malloc(sizeof(*out));
+    assert_non_null(out);
+    vg_event a = member("cpu{instance=\"h1\"}", VG_ALERT_FIRING, 1000, 1000, VG_SEVERITY_WARNING);
+    vg_event b = member("mem{instance=\"h1\"}", VG_ALERT_FIRING, 61000, 61000,
+                        VG_SEVERITY_WARNING);
+    vg_event c = member("disk{instance=\"h1\"}", VG_ALERT_FIRING, 61001, 61001,
+                        VG_SEVERITY_WARNING);
+    assert_string_equal(feed(g, &r, &a, out), "opened");
+    assert_string_equal(feed(g, &r, &b, out), "joined");  /* 60 s after: within */
+    assert_string_equal(feed(g, &r, &c, out), "");        /* 1 ms past the window */
+    assert_null(c.group_id);
+    vg_event c_control = c;
+    vg_event a_control = a;
+    assert_string_equal(feed(control, &unbounded, &a_control, out), "opened");
+    assert_string_equal(feed(control, &unbounded, &c_control, out), "joined");
+
+    vg_event c_res = member(c.series, VG_ALERT_RESOLVED, 61001, 70000, VG_SEVERITY_WARNING);
+    assert_string_equal(feed(g, &r, &c_res, out), "");
+    assert_null(c_res.group_id);
+    vg_event a_res = member(a.series, VG_ALERT_RESOLVED, 1000, 80000, VG_SEVERITY_WARNING);
+    vg_event b_res = member(b.series, VG_ALERT_RESOLVED, 61000, 90000, VG_SEVERITY_WARNING);
+    assert_string_equal(feed(g, &r, &a_res, out), "left");
+    assert_string_equal(feed(g, &r, &b_res, out), "closed");
+    assert_int_equal(out->group.n_members, 2);
+    free(out);
+    vg_groups_free(g);
+    vg_groups_free(control);
+}
+
+typedef struct listed {
+    size_t  n;
+    int64_t start[4];
+} listed;
+
+static void list_member(void *ctx, const char *series, size_t len, int64_t start_ms)
+{
+    listed *l = ctx;
+    (void)series;
+    (void)len;
+    l->start[l->n++] = start_ms;
+}
+
+/* Feedback finds a group's members by the group's id and series, open or
+ * recently closed; not by another id. */
+static void members_by_group_id(void **state)
+{
+    (void)state;
+    vg_rule r = host_rule();
+    vg_groups *g = vg_groups_new();
+    vg_group_event *out = malloc(sizeof(*out));
+    assert_non_null(out);
+    vg_event a = member("cpu{instance=\"h1\"}", VG_ALERT_FIRING, 1000, 1000, VG_SEVERITY_WARNING);
+    vg_event b = member("mem{instance=\"h1\"}", VG_ALERT_FIRING, 2000, 2000, VG_SEVERITY_WARNING);
+    feed(g, &r, &a, out);
+    feed(g, &r, &b, out);
+    char id[33], key[64];
+    memcpy(id, out->ev.id, sizeof(id));
+    snprintf(key, sizeof(key), "%.*s", (int)out->ev.series_len, out->ev.series);
+    listed l = {0};
+    assert_int_equal(vg_groups_members(g, key, strlen(key), id, list_member, &l), 2);
+    assert_int_equal(l.start[0], 1000);
+    assert_int_equal(l.start[1], 2000);
+    vg_event a_res = member(a.series, VG_ALERT_RESOLVED, 1000, 5000, VG_SEVERITY_WARNING);
+    vg_event b_res = member(b.series, VG_ALERT_RESOLVED, 2000, 6000, VG_SEVERITY_WARNING);
+    feed(g, &r, &a_res, out);
+    assert_string_equal(feed(g, &r, &b_res, out), "closed");
+    l.n = 0;
+    assert_int_equal(vg_groups_members(g, key, strlen(key), id, list_member, &l), 2);
+    assert_int_equal(vg_groups_members(g, key, strlen(key), a.id, list_member, &l), 0);
+    assert_int_equal(vg_groups_members(g, a.series, a.series_len, id, list_member, &l), 0);
+    free(out);
+    vg_groups_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(one_host_one_incident),
+        cmocka_unit_test(window_bounds_joining),
+        cmocka_unit_test(members_by_group_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
