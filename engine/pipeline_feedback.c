@@ -84,7 +84,7 @@ static void record(vg_pipeline *p, const vg_feedback_msg *m, const char *result,
 {
     vg_event_feedback f = {m->verdict >= 0 ? vg_verdict_name((vg_verdict)m->verdict) : NULL,
                            m->source, result, detail};
-    vg_event ev = {.series = m->series, .series_len = m->series_len, .ts_ms = vg_now_ms(),
+    vg_event ev = {.series = m->series, .series_len = m->series_len, .ts_ms = vg_wall_ms(),
                    .instance = p->instance, .feedback = &f};
     if (m->id != NULL)
         memcpy(ev.id, m->id, 33);

@@ -160,20 +160,17 @@ size_t vg_feedback_inbox_apply(vg_feedback_inbox *in, vg_pipeline *p)
     memcpy(batch, in->queue, n * sizeof(*batch));
     in->n = 0;
     pthread_mutex_unlock(&in->lock);
-    size_t applied = 0;
     for (size_t i = 0; i < n; i++) {
         vg_error err = {0};
         verdict_item *v = &batch[i];
         vg_feedback_msg m = {v->source, v->id[0] != '\0' ? v->id : NULL, v->series,
                              v->series != NULL ? strlen(v->series) : 0, v->verdict,
                              v->refused};
-        if (vg_pipeline_feedback(p, &m, &err) == VG_OK) {
+        if (vg_pipeline_feedback(p, &m, &err) == VG_OK)
             vg_metric_label_inc(VG_M_FEEDBACK, vg_verdict_name((vg_verdict)v->verdict), 1);
-            applied++;
-        } else {
+        else
             vg_metric_label_inc(VG_M_FEEDBACK, "refused", 1);
-        }
         free(v->series);
     }
-    return applied;
+    return n;
 }

@@ -55,8 +55,8 @@ unsigned vg_feedback_inbox_post(vg_feedback_inbox *in, const char *authorization
 unsigned vg_feedback_inbox_push(vg_feedback_inbox *in, const char *source, const char *body,
                                 size_t len, char *reply, size_t cap);
 
-/* Applies what is queued to p (the scoring thread). Returns how many were
- * applied; refused ones are logged and counted. */
+/* Applies what is queued to p (the scoring thread), each verdict recorded
+ * and counted, refused or not. Returns how many were taken off the queue. */
 size_t vg_feedback_inbox_apply(vg_feedback_inbox *in, vg_pipeline *p);
 
 #endif

@@ -15,6 +15,9 @@
 #include "src/remote_write_http.h"
 #include "streams/kafka_feedback.h"
 
+/* Longest wait for the outputs after verdicts were recorded. */
+#define FEEDBACK_FLUSH_MS 5000
+
 typedef struct runner {
     const vg_config *cfg;      /* the first config: the input and state settings */
     vg_config       *reloaded; /* the config the pipeline runs now, after a reload */
@@ -66,14 +69,16 @@ static void push_kafka_feedback(void *ctx, const char *payload, size_t len)
     vg_feedback_inbox_push(ctx, "kafka", payload, len, reply, sizeof(reply));
 }
 
-/* Verdicts touch series state: applied on this, the scoring, thread. */
+/* Verdicts touch series state: applied on this, the scoring, thread. Their
+ * records go out at once (no batch may come to flush them). */
 static void apply_feedback(runner *r)
 {
     vg_feedback_inbox *http = vg_http_feedback(r->http);
-    if (http != NULL)
-        vg_feedback_inbox_apply(http, r->p);
+    size_t n = http != NULL ? vg_feedback_inbox_apply(http, r->p) : 0;
     if (r->kf != NULL && vg_kafka_feedback_poll(r->kf, push_kafka_feedback, r->kf_inbox) > 0)
-        vg_feedback_inbox_apply(r->kf_inbox, r->p);
+        n += vg_feedback_inbox_apply(r->kf_inbox, r->p);
+    if (n > 0)
+        vg_pipeline_flush(r->p, FEEDBACK_FLUSH_MS);
 }
 
 static int runner_open(runner *r, const vg_config *cfg, vg_error *err)

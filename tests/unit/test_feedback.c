@@ -457,9 +457,15 @@ static void http_endpoint_needs_the_token(void **state)
     assert_int_equal(post(port, "Bearer s3cret", "{\"verdict\": \"maybe\"}", text,
                           sizeof(text)), 400);
     assert_non_null(strstr(text, "incident"));
-    assert_int_equal(vg_feedback_inbox_apply(vg_http_feedback(srv), r.p), 0);  /* nothing queued */
+    /* the malformed one is recorded as refused, nothing applied */
+    assert_int_equal(vg_feedback_inbox_apply(vg_http_feedback(srv), r.p), 1);
+    assert_non_null(strstr(r.log->last, "\"source\":\"http\""));
+    assert_non_null(strstr(r.log->last, "\"result\":\"refused\""));
+    assert_int_equal(r.fired->n, 1);
     assert_int_equal(post(port, "Bearer s3cret", body, text, sizeof(text)), 202);
     assert_int_equal(vg_feedback_inbox_apply(vg_http_feedback(srv), r.p), 1);
+    assert_non_null(strstr(r.log->last, "\"result\":\"accepted\""));
+    assert_int_equal(r.log->n, 2);  /* the unauthorized ones are not recorded */
     feed(&r, 4000, 3500, 15);
     assert_int_equal(r.fired->n, 1);  /* the repeat is silenced */
     run_close(&r);
