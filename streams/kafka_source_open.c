@@ -107,9 +107,18 @@ static int configure(vg_kafka_source *ks, const vg_conf_doc *doc, const json_t *
                                "input.topics: must be an array of 1..%d topic objects",
                                TOPICS_MAX);
     }
-    for (size_t i = 0; i < json_array_size(topics); i++)
+    for (size_t i = 0; i < json_array_size(topics); i++) {
         if ((rc = add_topic(ks, doc, topics, i, err)) != VG_OK)
             return rc;
+        /* Verdicts are not points: one topic cannot be both. */
+        if (strcmp(ks->topics[i].name, ks->params.feedback_topic) == 0) {
+            char where[64];
+            vg_conf_where(doc, cfg, "feedback_topic", 0, where, sizeof(where));
+            return vg_error_set_at(err, VG_ECONFIG, where,
+                                   "input.feedback_topic: %s is also an input topic",
+                                   ks->params.feedback_topic);
+        }
+    }
     return add_internal_topics(ks, doc, topics, err);
 }
 

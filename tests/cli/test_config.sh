@@ -89,6 +89,12 @@ check_rejects outtype '{
 check_rejects csvkey '{
   "csv": {"max_lines": 64}
 }' 2:11 'csv.max_lines: unknown key "max_lines", did you mean "max_line"?'
+check_rejects feedbacktopic '{
+  "input": {"topics": [{"name": "m"}], "feedback_topic": "m"}
+}' 2:40 'input.feedback_topic: m is also an input topic'
+check_rejects groupwindow '{
+  "rules": [{"match": {"name": "m"}, "group": {"by": ["host"], "window_s": -1}}]
+}' 2:64 'rules[0].window_s: group.window_s: seconds, 0 (no window) to 604800'
 check_rejects state '{
   "state": {"checkpoint_ms": 1}
 }' 2:13 'state.checkpoint_ms: must be between 100 and 86400000'
