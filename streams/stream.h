@@ -92,8 +92,9 @@ typedef struct vg_sink_ops {
     /* NULL-able: incident `id` (a firing one) now belongs to another
      * instance, whose events take over: stop notifying it (re-posts). */
     void  (*disown)(void *self, const char *id);
-    /* 1: a record of every event (event log, console), muted incidents
-     * included; 0: a notification channel, which muted incidents skip. */
+    /* 1: a record of every event (event log, console), muted incidents,
+     * group members' events and feedback records included; 0: a
+     * notification channel, which those skip. */
     int   records_muted;
     /* NULL-able: takes every scored point (s borrowed for the call), from
      * the scoring threads, several at once: thread-safe, and never blocks
