@@ -38,7 +38,8 @@ vg_feedback_inbox *vg_feedback_inbox_new(const char *token)
         free(in);
         return NULL;
     }
-    memcpy(in->token, token, len);
+    if (token != NULL)
+        memcpy(in->token, token, len);
     in->token_len = len;
     return in;
 }
