@@ -11,7 +11,8 @@
  * on the latest incident takes the floors back off (reversible). Counts of
  * both, the floors and the deviations are part of the series' saved state
  * (snapshot format 6). Embedded in the series head; the pipeline applies
- * it (engine/pipeline_score.c, vg_pipeline_feedback). */
+ * it (engine/pipeline_score.c) and takes verdicts (engine/pipeline_feedback.c,
+ * vg_pipeline_feedback: on a series, or on a group for its members). */
 #ifndef VG_ENGINE_FEEDBACK_H
 #define VG_ENGINE_FEEDBACK_H
 
