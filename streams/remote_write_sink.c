@@ -13,9 +13,13 @@
  * replaces an input label called metric). The score is in "nines",
  * -log10(1 - score) (capped at 16), so a threshold of 0.9999 reads 4.
  *
- * Never blocks scoring: score() copies the point into a bounded queue (the
- * oldest dropped and counted beyond `queue`); one worker thread posts up to
- * `batch` points per request, at least every interval_ms while points wait.
+ * Never blocks scoring: the pipeline asks selects() once per series (the
+ * glob) and hands score() a scoring thread's share of a batch at once,
+ * which is copied into one chunk (points and their keys in two
+ * allocations) queued under one lock; beyond `queue` points the oldest
+ * chunks are dropped (counted). One worker thread takes the queued chunks
+ * and posts them, `batch` points per request at most, at least every
+ * interval_ms while points wait.
  * A network error, a 5xx or a 429 is retried with backoff (100 ms doubling
  * to backoff_max_ms) while the queue keeps filling; any other 4xx drops the
  * request (counted, logged). flush() does not wait: scores are derived data
@@ -73,18 +77,26 @@ static const vg_conf_field rw_out_fields[] = {
 static const char *const rw_out_also[] = {"type", NULL};
 
 typedef struct pending {
-    char    *key;
-    size_t   key_len;
-    int64_t  ts_ms;
-    double   v[N_VALUES];
+    const char *key;  /* in its chunk's keys */
+    size_t      key_len;
+    int64_t     ts_ms;
+    double      v[N_VALUES];
 } pending;
+
+/* One handed-over share of a batch: its points and their keys. */
+typedef struct chunk {
+    struct chunk *next;
+    pending      *pts;
+    char         *keys;
+    size_t        n;
+} chunk;
 
 typedef struct rw_out {
     rw_out_params   prm;
     pthread_mutex_t lock;
     pthread_cond_t  wake;
-    pending        *ring;      /* prm.queue slots */
-    size_t          head, n;
+    chunk          *head, *tail;  /* queued, oldest first */
+    size_t          n;            /* points queued */
     int             stop;
     atomic_int      abort;     /* ends a post in flight at close */
     pthread_t       worker;
@@ -121,8 +133,9 @@ static double nines(double score)
     return score >= 1 ? NINES_MAX : fmin(NINES_MAX, -log10(1 - score));
 }
 
-static int matches(const rw_out *s, const char *key, size_t key_len)
+static int rw_out_selects(void *self, const char *key, size_t key_len)
 {
+    const rw_out *s = self;
     char name[256];
     size_t n = strcspn(key, "{");
     if (n > key_len)
@@ -134,26 +147,75 @@ static int matches(const rw_out *s, const char *key, size_t key_len)
     return fnmatch(s->prm.match, name, 0) == 0;
 }
 
-static void rw_out_score(void *self, const vg_score_sample *smp)
+static void chunk_free(chunk *c)
+{
+    free(c->pts);
+    free(c->keys);
+    free(c);
+}
+
+/* The points of smp[n] with their keys, copied. NULL when out of memory. */
+static chunk *chunk_new(const vg_score_sample *smp, size_t n)
+{
+    size_t key_bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        key_bytes += smp[i].key_len;
+    chunk *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->pts = malloc(n * sizeof(*c->pts));
+    c->keys = malloc(key_bytes + 1);
+    if (c->pts == NULL || c->keys == NULL) {
+        chunk_free(c);
+        return NULL;
+    }
+    char *at = c->keys;
+    for (size_t i = 0; i < n; i++, c->n++) {
+        memcpy(at, smp[i].key, smp[i].key_len);
+        c->pts[i] = (pending){at, smp[i].key_len, smp[i].ts_ms,
+                              {smp[i].value, smp[i].expected, smp[i].lower, smp[i].upper,
+                               nines(smp[i].score)}};
+        at += smp[i].key_len;
+    }
+    return c;
+}
+
+/* Under the lock: drops the oldest chunks (counted) until `room` more
+ * points fit in the queue. */
+static void make_room(rw_out *s, size_t room)
+{
+    while (s->head != NULL && s->n + room > s->prm.queue) {
+        chunk *c = s->head;
+        s->head = c->next;
+        if (s->head == NULL)
+            s->tail = NULL;
+        s->n -= c->n;
+        vg_metric_label_inc(VG_M_SCORE_POINTS, "dropped", c->n);
+        chunk_free(c);
+    }
+}
+
+static void rw_out_score(void *self, const vg_score_sample *smp, size_t n)
 {
     rw_out *s = self;
-    if (!matches(s, smp->key, smp->key_len))
-        return;
-    char *key = malloc(smp->key_len + 1);
-    if (key == NULL)
-        return;
-    memcpy(key, smp->key, smp->key_len);
-    key[smp->key_len] = '\0';
-    pthread_mutex_lock(&s->lock);
-    if (s->n == s->prm.queue) {  /* full: the oldest point goes */
-        free(s->ring[s->head].key);
-        s->head = (s->head + 1) % s->prm.queue;
-        s->n--;
-        vg_metric_label_inc(VG_M_SCORE_POINTS, "dropped", 1);
+    if (n > s->prm.queue) {  /* more than the queue holds: its newest points */
+        vg_metric_label_inc(VG_M_SCORE_POINTS, "dropped", n - s->prm.queue);
+        smp += n - s->prm.queue;
+        n = s->prm.queue;
     }
-    s->ring[(s->head + s->n++) % s->prm.queue] = (pending){
-        key, smp->key_len, smp->ts_ms,
-        {smp->value, smp->expected, smp->lower, smp->upper, nines(smp->score)}};
+    chunk *c = chunk_new(smp, n);
+    if (c == NULL) {
+        vg_metric_label_inc(VG_M_SCORE_POINTS, "dropped", n);
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    make_room(s, n);
+    if (s->tail != NULL)
+        s->tail->next = c;
+    else
+        s->head = c;
+    s->tail = c;
+    s->n += n;
     if (s->n >= s->prm.batch)
         pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->lock);
@@ -233,16 +295,14 @@ static int settle(rw_out *s, int status, size_t points, const char *reply, const
     return !retry;
 }
 
-/* Posts points[n], retried with backoff until done or the sink closes
- * (then once more at most). Returns 1 when the request is settled, 0 when
- * it was given up at close. */
-static int post(rw_out *s, const pending *points, size_t n)
+/* Posts the request encoded in s->rq (n points), retried with backoff
+ * until done or the sink closes (then once more at most). Returns 1 when
+ * the request is settled, 0 when it was given up at close. */
+static int post(rw_out *s, size_t n)
 {
-    vg_rw_request_reset(&s->rq);
-    for (size_t i = 0; i < n; i++)
-        encode_point(&s->rq, &points[i]);
     size_t len = 0;
     char *body = vg_rw_request_compress(&s->rq, &len);
+    vg_rw_request_reset(&s->rq);
     if (body == NULL) {
         vg_metric_label_inc(VG_M_SCORE_POINTS, "dropped", n);
         return 1;
@@ -266,53 +326,73 @@ static int post(rw_out *s, const pending *points, size_t n)
     return settled;
 }
 
-/* Closing with the endpoint failing: what waits is dropped (counted), so
- * that a down database cannot stretch a shutdown by a timeout per batch. */
-static void drop_queued(rw_out *s)
+static void free_chunks(chunk *c)
 {
-    pthread_mutex_lock(&s->lock);
-    vg_metric_label_inc(VG_M_SCORE_POINTS, "dropped", s->n);
-    for (; s->n > 0; s->n--, s->head = (s->head + 1) % s->prm.queue)
-        free(s->ring[s->head].key);
-    pthread_mutex_unlock(&s->lock);
+    while (c != NULL) {
+        chunk *next = c->next;
+        chunk_free(c);
+        c = next;
+    }
 }
 
-/* Waits for a batch (or interval_ms with points waiting, or the close),
- * moves it into out; returns its size, 0 once closed and empty. */
-static size_t take(rw_out *s, pending *out)
+/* Waits for a batch (or interval_ms with points waiting, or the close) and
+ * takes every queued chunk (*n points); NULL once closed and empty. */
+static chunk *take(rw_out *s, size_t *n)
 {
     struct timespec until = deadline_in(s->prm.interval_ms);
     pthread_mutex_lock(&s->lock);
     while (!s->stop && s->n < s->prm.batch &&
            pthread_cond_timedwait(&s->wake, &s->lock, &until) == 0)
         ;
-    size_t n = s->n < s->prm.batch ? s->n : s->prm.batch;
-    for (size_t i = 0; i < n; i++)
-        out[i] = s->ring[(s->head + i) % s->prm.queue];
-    s->head = (s->head + n) % s->prm.queue;
-    s->n -= n;
+    chunk *taken = s->head;
+    *n = s->n;
+    s->head = s->tail = NULL;
+    s->n = 0;
     pthread_mutex_unlock(&s->lock);
-    return n;
+    return taken;
+}
+
+/* Posts the taken chunks (n points), `batch` points per request at most.
+ * Returns the points left unposted once a request was given up at close
+ * (that request's own are counted by post()), 0 when all were settled. */
+static size_t post_chunks(rw_out *s, const chunk *c, size_t n)
+{
+    size_t in_request = 0, done = 0;
+    for (; c != NULL; c = c->next)
+        for (size_t i = 0; i < c->n; i++) {
+            encode_point(&s->rq, &c->pts[i]);
+            if (++in_request == s->prm.batch) {
+                if (!post(s, in_request))
+                    return n - done - in_request;
+                done += in_request;
+                in_request = 0;
+            }
+        }
+    return in_request == 0 || post(s, in_request) ? 0 : n - done - in_request;
 }
 
 static void *worker(void *arg)
 {
     rw_out *s = arg;
-    pending *batch = malloc(s->prm.batch * sizeof(*batch));
-    vg_assert(batch != NULL);
     for (;;) {
-        size_t n = take(s, batch);
-        if (n > 0 && !post(s, batch, n))
-            drop_queued(s);
-        for (size_t i = 0; i < n; i++)
-            free(batch[i].key);
+        size_t n;
+        chunk *taken = take(s, &n);
+        size_t left = taken != NULL ? post_chunks(s, taken, n) : 0;
+        free_chunks(taken);
         pthread_mutex_lock(&s->lock);
+        if (left > 0) {
+            /* Given up at close: what waits is dropped (counted), so that a
+             * down database cannot stretch a shutdown by a timeout per batch. */
+            vg_metric_label_inc(VG_M_SCORE_POINTS, "dropped", left + s->n);
+            free_chunks(s->head);
+            s->head = s->tail = NULL;
+            s->n = 0;
+        }
         int done = s->stop && s->n == 0;
         pthread_mutex_unlock(&s->lock);
         if (done)
             break;
     }
-    free(batch);
     return NULL;
 }
 
@@ -328,11 +408,6 @@ static void *rw_out_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *er
     }
     if (configure(doc, cfg, &s->prm, err) != VG_OK)
         goto out_free;
-    s->ring = calloc(s->prm.queue, sizeof(*s->ring));
-    if (s->ring == NULL) {
-        vg_error_set(err, VG_ENOMEM, "remote-write output queue");
-        goto out_free;
-    }
     s->http = vg_http_new_with(s->prm.url, (int)s->prm.timeout_ms, &s->abort, headers, err);
     if (s->http == NULL)
         goto out_free;
@@ -349,7 +424,6 @@ static void *rw_out_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *er
     return s;
 
 out_free:
-    free(s->ring);
     free(s);
     return NULL;
 }
@@ -366,7 +440,6 @@ static void rw_out_close(void *self)
     vg_rw_request_release(&s->rq);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->lock);
-    free(s->ring);
     free(s);
 }
 
@@ -387,4 +460,5 @@ const vg_sink_ops vg_remote_write_sink_ops = {
     .emit     = rw_out_emit,
     .close    = rw_out_close,
     .score    = rw_out_score,
+    .selects  = rw_out_selects,
 };
