@@ -25,7 +25,6 @@
  * request (counted, logged). flush() does not wait: scores are derived data
  * and never hold a checkpoint back. close() posts what is queued, trying
  * each request once. */
-#include <fnmatch.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -40,10 +39,10 @@
 #include "core/vigil_metrics.h"
 #include "streams/http_client.h"
 #include "streams/prom_rw_encode.h"
+#include "streams/score_out.h"
 #include "streams/stream.h"
 
 #define BACKOFF_FIRST_MS 100
-#define NINES_MAX        16.0
 #define N_VALUES         5
 
 static const char *const value_names[N_VALUES] = {
@@ -126,25 +125,10 @@ static int rw_out_check(const vg_conf_doc *doc, const json_t *cfg, vg_error *err
     return configure(doc, cfg, &prm, err);
 }
 
-static double nines(double score)
-{
-    if (isnan(score))
-        return NAN;
-    return score >= 1 ? NINES_MAX : fmin(NINES_MAX, -log10(1 - score));
-}
-
 static int rw_out_selects(void *self, const char *key, size_t key_len)
 {
     const rw_out *s = self;
-    char name[256];
-    size_t n = strcspn(key, "{");
-    if (n > key_len)
-        n = key_len;
-    if (n >= sizeof(name))
-        return 0;
-    memcpy(name, key, n);
-    name[n] = '\0';
-    return fnmatch(s->prm.match, name, 0) == 0;
+    return vg__score_out_selects(s->prm.match, key, key_len);
 }
 
 static void chunk_free(chunk *c)
@@ -174,7 +158,7 @@ static chunk *chunk_new(const vg_score_sample *smp, size_t n)
         memcpy(at, smp[i].key, smp[i].key_len);
         c->pts[i] = (pending){at, smp[i].key_len, smp[i].ts_ms,
                               {smp[i].value, smp[i].expected, smp[i].lower, smp[i].upper,
-                               nines(smp[i].score)}};
+                               vg__score_nines(smp[i].score)}};
         at += smp[i].key_len;
     }
     return c;
@@ -443,21 +427,13 @@ static void rw_out_close(void *self)
     free(s);
 }
 
-/* Incidents are the other outputs' business. */
-static int rw_out_emit(void *self, const vg_event *ev)
-{
-    (void)self;
-    (void)ev;
-    return VG_OK;
-}
-
 const vg_sink_ops vg_remote_write_sink_ops = {
     .name     = "remote-write",
     .fields   = rw_out_fields,
     .n_fields = VG_CONF_COUNT(rw_out_fields),
     .check    = rw_out_check,
     .open     = rw_out_open,
-    .emit     = rw_out_emit,
+    .emit     = vg__score_out_emit,
     .close    = rw_out_close,
     .score    = rw_out_score,
     .selects  = rw_out_selects,
