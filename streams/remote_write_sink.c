@@ -206,7 +206,8 @@ static void rw_out_score(void *self, const vg_score_sample *smp, size_t n)
 }
 
 /* Adds one point's samples: its labels (from its key), metric="name",
- * __name__ per value. */
+ * __name__ per value. The labels are sorted once: only __name__'s value
+ * changes between the samples, not its place. */
 static void encode_point(vg_rw_request *rq, const pending *pt)
 {
     vg_label labels[VG_MAX_LABELS + 2];
@@ -221,13 +222,18 @@ static void encode_point(vg_rw_request *rq, const pending *pt)
         if (!(labels[i].name_len == 6 && memcmp(labels[i].name, "metric", 6) == 0))
             labels[m++] = labels[i];
     labels[m++] = (vg_label){"metric", 6, pt->key, name_len};
+    labels[m++] = (vg_label){"__name__", 8, "", 0};
+    vg_rw_labels_sort(labels, m);
+    vg_label *metric_name = NULL;
+    for (size_t i = 0; i < m && metric_name == NULL; i++)
+        if (labels[i].name_len == 8 && memcmp(labels[i].name, "__name__", 8) == 0)
+            metric_name = &labels[i];
     for (size_t k = 0; k < N_VALUES; k++) {
         if (isnan(pt->v[k]))
             continue;
-        vg_label all[VG_MAX_LABELS + 2];
-        memcpy(all, labels, m * sizeof(*all));
-        all[m] = (vg_label){"__name__", 8, value_names[k], strlen(value_names[k])};
-        vg_rw_request_add(rq, all, m + 1, pt->v[k], pt->ts_ms);
+        metric_name->value = value_names[k];
+        metric_name->value_len = strlen(value_names[k]);
+        vg_rw_request_add(rq, labels, m, pt->v[k], pt->ts_ms);
     }
 }
 
