@@ -6,8 +6,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -115,35 +113,6 @@ static int produce_base(void *ctx, vg_snapshot_sink_fn sink, void *sink_ctx, vg_
                              keep_tail, &s->out, NULL, err);
 }
 
-/* The base mapped read-only: the merge hands runs of it to the write as
- * they are, so it is never copied into a buffer of its own (at 100 k
- * series, 1.4 GB of page faults and copies). A base is only ever replaced
- * by a rename, never truncated, so the mapping stays whole. NULL with err
- * set when it cannot be mapped. */
-static const uint8_t *map_base(const char *path, size_t *len, vg_error *err)
-{
-    static const uint8_t none[1];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        vg_error_set_at(err, fd < 0 && errno == ENOENT ? VG_ENOTFOUND : VG_EIO, path,
-                        "open: %s", fd < 0 ? strerror(errno) : "not a regular file");
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    *len = (size_t)st.st_size;
-    void *m = *len > 0 ? mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0) : (void *)none;
-    close(fd);
-    if (m == MAP_FAILED) {
-        vg_error_set_at(err, VG_EIO, path, "mmap: %s", strerror(errno));
-        return NULL;
-    }
-    if (*len > 0)
-        madvise(m, *len, MADV_SEQUENTIAL);  /* read once, front to back */
-    return m;
-}
-
 static int write_base(disk *d, const vg_state_job *job, size_t *bytes, vg_error *err)
 {
     base_source s = {.job = job};
@@ -153,7 +122,7 @@ static int write_base(disk *d, const vg_state_job *job, size_t *bytes, vg_error 
     int rc = VG_OK;
     if (job->kind == VG_STATE_COMPACT) {
         close_log(d);  /* read back below; d->known ends with the outcome */
-        base = map_base(job->path, &s.base_len, err);
+        base = vg_snapshot_map_file(job->path, &s.base_len, err);
         if (base == NULL)
             rc = err->code;
         else if (vg_snapshot_delta_path(delta_path, sizeof(delta_path), job->path) == VG_OK)
@@ -164,8 +133,7 @@ static int write_base(disk *d, const vg_state_job *job, size_t *bytes, vg_error 
     d->known = 0;
     if (rc == VG_OK)
         rc = vg_snapshot_write_atomic(job->path, produce_base, &s, err);
-    if (base != NULL && s.base_len > 0)
-        munmap((void *)base, s.base_len);
+    vg_snapshot_unmap_file(base, s.base_len);
     free(delta);
     if (rc == VG_OK)
         rc = new_base(d, job->path, s.out.len,
