@@ -60,6 +60,15 @@ static const vg_conf_field alert_fields[] = {
     {"fire_at_once", VG_CONF_DOUBLE, offsetof(vg_alert_params, fire_at_once), 0.9999999, 0, 1,
      NULL, "final score at or above which a single anomalous point fires without waiting "
      "for fire_after (0: off)"},
+    /* A fault moves several of a host's metrics at once, noise one at a
+     * time: a pending point another series of the host corroborates is
+     * confirmed (docs/quality.md, "Corroboration across a host's series"). */
+    {"corroborate", VG_CONF_DOUBLE, offsetof(vg_alert_params, corroborate), 0.999, 0, 1, NULL,
+     "a pending anomalous point fires at once when another series of its group (its rule's "
+     "group.by labels, else host and instance, else its file) scored at or above this within "
+     "corroborate_s (0: off)"},
+    {"corroborate_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, corroborate_s), 60, 0, 1e9,
+     NULL, "seconds apart a group member's high score may be and still corroborate"},
     {"resolve_after", VG_CONF_UINT32, offsetof(vg_alert_params, resolve_after), 5, 1, 100000, NULL,
      "consecutive normal points before a firing incident resolves"},
     /* A day at any sampling rate would outlast most faults an operator

@@ -1,0 +1,48 @@
+/* Corroboration across a group's series (alert.corroborate): a fault moves
+ * several metrics of one host at once, noise moves them one at a time. A
+ * pending incident (one anomalous point, not yet confirmed by fire_after)
+ * fires when another series of its group scored at or above
+ * alert.corroborate within alert.corroborate_s of it.
+ *
+ * A series' group is the values of its rule's group.by labels (else of
+ * `host` and `instance`) when its key has any of them; else, for a point
+ * read from a file, the file (the columns of a wide CSV are one machine's
+ * metrics); else it has none and is never corroborated.
+ *
+ * Determinism: the scoring workers (engine/shard.h) take the series of one
+ * group together, so each group's notes are made and read by one thread in
+ * input order, whatever the number of workers. A table holds, per group,
+ * the last two series that scored high and when. */
+#ifndef VG_ENGINE_CORROBORATE_H
+#define VG_ENGINE_CORROBORATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/point.h"
+
+/* A series' group: VG_GROUP_NONE when it has none; never 0 (the series
+ * head's "not known yet"). */
+#define VG_GROUP_NONE 1u
+
+typedef struct vg_corroboration vg_corroboration;
+
+/* Returns an empty table, or NULL when out of memory. */
+vg_corroboration *vg_corroboration_new(void);
+void vg_corroboration_free(vg_corroboration *c);
+
+/* The group of series `key` (canonical) first seen in a point from
+ * `origin`: labels by[n_by] (n_by 0: host and instance), else the file. */
+uint64_t vg_corroboration_group(const char *key, size_t key_len, const char *const *by,
+                                size_t n_by, const vg_origin *origin);
+
+/* Notes that `series` (any stable identity) of `group` scored high at
+ * ts_ms. Out of memory: the note is lost (the table still answers). */
+void vg_corroboration_note(vg_corroboration *c, uint64_t group, const void *series,
+                           int64_t ts_ms);
+
+/* 1 when another series of `group` was noted within window_ms of ts_ms. */
+int vg_corroboration_seen(const vg_corroboration *c, uint64_t group, const void *series,
+                          int64_t ts_ms, int64_t window_ms);
+
+#endif
