@@ -12,7 +12,9 @@
  * Determinism: the scoring workers (engine/shard.h) take the series of one
  * group together, so each group's notes are made and read by one thread in
  * input order, whatever the number of workers. A table holds, per group,
- * the last two series that scored high and when. */
+ * the last two series that scored high and when, and how often the group's
+ * series score high: in a group so large that a high score is always near,
+ * corroboration is off. */
 #ifndef VG_ENGINE_CORROBORATE_H
 #define VG_ENGINE_CORROBORATE_H
 
@@ -41,8 +43,11 @@ uint64_t vg_corroboration_group(const char *key, size_t key_len, const char *con
 void vg_corroboration_note(vg_corroboration *c, uint64_t group, const void *series,
                            int64_t ts_ms);
 
-/* 1 when another series of `group` was noted within window_ms of ts_ms. */
+/* 1 when another series of `group` was noted within window_ms of ts_ms,
+ * and notes in the group are rare enough for that to mean something: at
+ * the group's rate of notes so far, one falls within the window (and the
+ * asking series' step_ms) by chance less than once in ten. */
 int vg_corroboration_seen(const vg_corroboration *c, uint64_t group, const void *series,
-                          int64_t ts_ms, int64_t window_ms);
+                          int64_t ts_ms, int64_t window_ms, int64_t step_ms);
 
 #endif

@@ -326,7 +326,7 @@ static int judge(const profile *pr, series_head *head, int in_incident, int froz
  * series for its group, and says whether an anomalous point of a series not
  * yet firing has another member's high score within corroborate_s. */
 static int corroborate(vg_scorer *s, const profile *pr, series_head *head, const vg_point *pt,
-                       double judged, int anomalous)
+                       int64_t step_ms, double judged, int anomalous)
 {
     const vg_alert_params *ap = &pr->alert;
     if (!(ap->corroborate > 0.0) || head->group <= VG_GROUP_NONE ||
@@ -335,7 +335,7 @@ static int corroborate(vg_scorer *s, const profile *pr, series_head *head, const
     /* The series' identity: its head, fixed while it lives. */
     int seen = anomalous && head->alert.state != VG_ALERT_FIRING &&
                vg_corroboration_seen(s->corroboration, head->group, head, pt->ts_ms,
-                                     (int64_t)(ap->corroborate_s * 1000.0));
+                                     (int64_t)(ap->corroborate_s * 1000.0), step_ms);
     if (judged >= ap->corroborate)
         vg_corroboration_note(s->corroboration, head->group, head, pt->ts_ms);
     return seen;
@@ -404,6 +404,9 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
     const profile *pr = sc.pr;
 
     check_arrival(s, b, pt, head);
+    /* the series' step, for corroboration's chance (0: its first point) */
+    int64_t step_ms = head->points > 0 && pt->ts_ms > head->last_ts ? pt->ts_ms - head->last_ts
+                                                                     : 0;
     head->last_ts = pt->ts_ms;
     head->points++;
     head->partition = pt->origin.partition;
@@ -427,7 +430,7 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
     /* measured before judge() may set an incident's baseline */
     double deviation = pt->value - vg_baseline_reference(&head->baseline, r.expected);
     int anomalous = judge(pr, head, open, frozen, pt, judged, &r, &suppressed);
-    int corroborated = corroborate(s, pr, head, pt, judged, anomalous);
+    int corroborated = corroborate(s, pr, head, pt, step_ms, judged, anomalous);
     r.event = vg_alert_step(&head->alert, &pr->alert, pt->ts_ms, judged, anomalous,
                             corroborated);
     /* An accepted level is the new normal: the range settled before it

@@ -1,6 +1,7 @@
 /* Corroboration across a group's series (engine/corroborate.c and the
  * pipeline's use of it): which series form a group, the table's answers,
- * and end to end: a one-point blip on two series of one host pages, the
+ * its guard against groups where a high score is always near, and end to
+ * end: a one-point blip on two series of one host pages, the
  * same blip on one series does not, and the events do not depend on the
  * number of scoring workers. */
 #include <stdio.h>
@@ -48,23 +49,42 @@ static void another_series_within_the_window(void **state)
     vg_corroboration *c = vg_corroboration_new();
     assert_non_null(c);
     int s1, s2, s3;
-    assert_false(vg_corroboration_seen(c, 5, &s1, 1000, 60000));  /* nothing noted */
+    assert_false(vg_corroboration_seen(c, 5, &s1, 1000, 60000, 0));  /* nothing noted */
     vg_corroboration_note(c, 5, &s1, 1000);
-    assert_false(vg_corroboration_seen(c, 5, &s1, 1000, 60000));  /* itself */
-    assert_true(vg_corroboration_seen(c, 5, &s2, 61000, 60000));
-    assert_false(vg_corroboration_seen(c, 5, &s2, 61001, 60000));  /* too late */
-    assert_false(vg_corroboration_seen(c, 6, &s2, 1000, 60000));   /* another group */
+    assert_false(vg_corroboration_seen(c, 5, &s1, 1000, 60000, 0));  /* itself */
+    assert_true(vg_corroboration_seen(c, 5, &s2, 61000, 60000, 0));
+    assert_false(vg_corroboration_seen(c, 5, &s2, 61001, 60000, 0));  /* too late */
+    assert_false(vg_corroboration_seen(c, 6, &s2, 1000, 60000, 0));   /* another group */
     /* s1 noted again: s2's note is still there for s1 to see. */
     vg_corroboration_note(c, 5, &s2, 2000);
     vg_corroboration_note(c, 5, &s1, 3000);
-    assert_true(vg_corroboration_seen(c, 5, &s1, 3000, 60000));
-    assert_true(vg_corroboration_seen(c, 5, &s3, 3000, 0));
+    assert_true(vg_corroboration_seen(c, 5, &s1, 3000, 60000, 0));
+    assert_true(vg_corroboration_seen(c, 5, &s3, 3000, 0, 0));
     /* Many groups: the table grows and keeps every one. */
     for (uint64_t g = 10; g < 1010; g++)
         vg_corroboration_note(c, g, &s1, (int64_t)g);
     for (uint64_t g = 10; g < 1010; g++)
-        assert_true(vg_corroboration_seen(c, g, &s2, (int64_t)g, 0));
-    assert_true(vg_corroboration_seen(c, 5, &s1, 3000, 60000));
+        assert_true(vg_corroboration_seen(c, g, &s2, (int64_t)g, 0, 0));
+    assert_true(vg_corroboration_seen(c, 5, &s1, 3000, 60000, 0));
+    vg_corroboration_free(c);
+}
+
+static void a_group_always_high_somewhere_corroborates_nothing(void **state)
+{
+    (void)state;
+    vg_corroboration *c = vg_corroboration_new();
+    assert_non_null(c);
+    int s1, s2;
+    /* A note every 5 minutes for two days (a large host): one falls within
+     * +-60 s and a 60 s step by chance 3 times in 5. */
+    int64_t t = 0;
+    for (; t < 2 * 86400000LL; t += 300000)
+        vg_corroboration_note(c, 5, &s1, t);
+    assert_false(vg_corroboration_seen(c, 5, &s2, t, 60000, 60000));
+    /* Every 5 hours (a small host): 1 in 100; it corroborates. */
+    for (; t < 4 * 86400000LL; t += 5 * 3600000LL)
+        vg_corroboration_note(c, 6, &s1, t);
+    assert_true(vg_corroboration_seen(c, 6, &s2, t - 5 * 3600000LL + 30000, 60000, 60000));
     vg_corroboration_free(c);
 }
 
@@ -204,6 +224,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(groups_by_host_else_file),
         cmocka_unit_test(another_series_within_the_window),
+        cmocka_unit_test(a_group_always_high_somewhere_corroborates_nothing),
         cmocka_unit_test(a_blip_on_two_series_of_a_host_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
