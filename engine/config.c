@@ -68,8 +68,8 @@ static const vg_conf_field alert_fields[] = {
      * confirmed (docs/quality.md, "Corroboration across a host's series"). */
     {"corroborate", VG_CONF_DOUBLE, offsetof(vg_alert_params, corroborate), 0.9999, 0, 1, NULL,
      "a pending anomalous point fires at once when another series of its group (its rule's "
-     "group.by labels, else host and instance, else its file) scored at or above this within "
-     "corroborate_s (0: off)"},
+     "group.by labels, else host and instance, else its wide CSV file) scored at or above this "
+     "within corroborate_s (0: off)"},
     {"corroborate_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, corroborate_s), 60, 0, 1e9,
      NULL, "seconds apart a group member's high score may be and still corroborate"},
     {"resolve_after", VG_CONF_UINT32, offsetof(vg_alert_params, resolve_after), 5, 1, 100000, NULL,

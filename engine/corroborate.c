@@ -86,8 +86,8 @@ uint64_t vg_corroboration_group(const char *key, size_t key_len, const char *con
             }
     if (found)
         return usable(h);
-    /* A file's series: partition -1 (engine/pipeline.h), a path as source. */
-    if (origin != NULL && origin->partition < 0 && origin->source != NULL)
+    /* A wide CSV file's columns: one machine's metrics. */
+    if (origin != NULL && origin->partition == VG_ORIGIN_WIDE_ROW && origin->source != NULL)
         return usable(vg_hash64(origin->source, strlen(origin->source), 0x66696c65));
     return VG_GROUP_NONE;
 }

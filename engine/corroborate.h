@@ -6,12 +6,16 @@
  *
  * A series' group is the values of its rule's group.by labels (else of
  * `host` and `instance`) when its key has any of them; else, for a point
- * read from a file, the file (the columns of a wide CSV are one machine's
- * metrics); else it has none and is never corroborated.
+ * of a wide CSV row, the file (the columns of a wide CSV are one machine's
+ * metrics; a long CSV's series are not grouped: they may be anything);
+ * else it has none and is never corroborated.
  *
  * Determinism: the scoring workers (engine/shard.h) take the series of one
  * group together, so each group's notes are made and read by one thread in
- * input order, whatever the number of workers. A table holds, per group,
+ * input order, whatever the number of workers (the cost: one host's series
+ * no longer spread over the workers). A batch the caller's thread scores
+ * alone because the workers' job lists could not grow (out of memory) uses
+ * its own table: corroboration may miss there. A table holds, per group,
  * the last two series that scored high and when, and how often the group's
  * series score high: in a group so large that a high score is always near,
  * corroboration is off. */
@@ -34,7 +38,8 @@ vg_corroboration *vg_corroboration_new(void);
 void vg_corroboration_free(vg_corroboration *c);
 
 /* The group of series `key` (canonical) first seen in a point from
- * `origin`: labels by[n_by] (n_by 0: host and instance), else the file. */
+ * `origin`: labels by[n_by] (n_by 0: host and instance), else a wide
+ * CSV's file. */
 uint64_t vg_corroboration_group(const char *key, size_t key_len, const char *const *by,
                                 size_t n_by, const vg_origin *origin);
 

@@ -409,7 +409,7 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
                                                                      : 0;
     head->last_ts = pt->ts_ms;
     head->points++;
-    head->partition = pt->origin.partition;
+    head->partition = pt->origin.partition < 0 ? -1 : pt->origin.partition;  /* a file */
 
     /* While an incident is open the series does not learn: the fault must
      * not become its new normal (an accepted level relearns; alert.h). */

@@ -23,18 +23,20 @@ static uint64_t group_of(const char *key, const vg_origin *origin)
 static void groups_by_host_else_file(void **state)
 {
     (void)state;
-    const vg_origin kafka = {"metrics", 3, 42}, file = {"wide.csv", -1, 7},
-                    other = {"other.csv", -1, 7};
+    const vg_origin kafka = {"metrics", 3, 42}, file = {"wide.csv", VG_ORIGIN_WIDE_ROW, 7},
+                    other = {"other.csv", VG_ORIGIN_WIDE_ROW, 7}, lng = {"long.csv", -1, 7};
     uint64_t a = group_of("cpu{host=\"a\"}", &kafka);
     assert_true(a > VG_GROUP_NONE);
     assert_true(group_of("mem{host=\"a\",disk=\"sda\"}", &file) == a);  /* labels first */
     assert_true(group_of("cpu{host=\"b\"}", &kafka) != a);
     assert_true(group_of("cpu{instance=\"a\"}", &kafka) != a);  /* the label's name counts */
-    /* No host: a file's columns are one group, a topic's series are not. */
+    /* No host: a wide file's columns are one group, a long file's or a
+     * topic's series are not. */
     assert_true(group_of("d01", &file) == group_of("d02", &file));
     assert_true(group_of("d01", &file) > VG_GROUP_NONE);
     assert_true(group_of("d01", &file) != group_of("d01", &other));
     assert_true(group_of("d01", &kafka) == VG_GROUP_NONE);
+    assert_true(group_of("d01", &lng) == VG_GROUP_NONE);
     assert_true(group_of("d01", NULL) == VG_GROUP_NONE);
     /* A rule's group.by labels replace host and instance. */
     const char *by[] = {"pod"};
