@@ -44,6 +44,8 @@ typedef struct series_head {
     /* Its corroboration group (engine/corroborate.h), set at its first point
      * (from its key and where the point came from); 0: not yet. Not saved. */
     uint64_t    group;
+    uint32_t    score_gen;  /* the outputs score_mask was worked out for (not saved) */
+    uint64_t    score_mask; /* bit i: output i writes this series' scores */
 } series_head;
 
 typedef struct detector_slot {
@@ -89,6 +91,13 @@ typedef struct vg_scorer {
     vg_deferred     *deferred;
     vg_point_result *results;   /* with deferred and a hook: by batch index */
     vg_corroboration *corroboration;  /* the groups this scorer's series are in */
+    /* Scores for the outputs that write them, held until the scorer's share
+     * of the batch is scored, then handed over at once (one call per
+     * output): kept[i] goes to output j when bit j of kept_mask[i] is set. */
+    vg_score_sample *kept, *picked;
+    uint64_t        *kept_mask;
+    size_t           n_kept, cap_kept;
+    uint64_t         kept_all;  /* the outputs every kept score goes to */
 } vg_scorer;
 
 typedef struct vg_shards vg_shards;
@@ -108,6 +117,8 @@ struct vg_pipeline {
     vg_guard_params        guards;
     vg_sink              **sinks;
     size_t                 n_sinks;
+    size_t                 n_score_sinks;  /* of them, those with a score op */
+    uint32_t               score_gen;      /* changes with the outputs (series_head) */
     vg_point_hook          hook;
     void                  *hook_ctx;
     vg_pipeline_stats      stats;
@@ -165,6 +176,10 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
 /* Counts event ev (firing slot `slot`, see vg__firing_slot) and hands it
  * to every sink. Caller's thread only. */
 void vg__deliver(vg_pipeline *p, vg_event *ev, const vg_rule *rule, int32_t slot);
+
+/* Hands the scores the scorer kept to the outputs that write them; on the
+ * scorer's thread, once its share of a batch is scored. */
+void vg__scorer_send_scores(vg_pipeline *p, vg_scorer *s);
 
 /* Adds the scorer's counts into the pipeline's stats and zeroes them. */
 void vg__scorer_collect(vg_pipeline *p, vg_scorer *s);
