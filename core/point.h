@@ -13,9 +13,14 @@
 /* Where a point came from, for events and error messages. */
 typedef struct vg_origin {
     const char *source;     /* file path or topic; borrowed, outlives the batch */
-    int32_t     partition;  /* Kafka partition, or -1 for files */
+    int32_t     partition;  /* Kafka partition, or < 0 for files: VG_ORIGIN_WIDE_ROW */
     int64_t     offset;     /* Kafka offset, or the 1-based line number in a file */
 } vg_origin;
+
+/* The partition of a point read from a file: -1, or this for a point of a
+ * wide CSV row (the columns of one row are one machine's metrics, which
+ * corroboration groups: engine/corroborate.h). */
+#define VG_ORIGIN_WIDE_ROW (-2)
 
 typedef struct vg_point {
     int64_t   ts_ms;

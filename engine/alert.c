@@ -26,8 +26,9 @@ static void begin_incident(vg_alert *a, int64_t ts_ms, double score)
     a->state = VG_ALERT_PENDING;
 }
 
-static vg_alert_state fire(vg_alert *a)
+static vg_alert_state fire(vg_alert *a, int by_group)
 {
+    a->by_group = (uint8_t)by_group;
     a->state = VG_ALERT_FIRING;
     a->streak = 0;
     a->incidents++;
@@ -51,6 +52,15 @@ static int confirmed(const vg_alert *a, const vg_alert_params *params, double sc
            (params->fire_at_once > 0.0 && score >= params->fire_at_once);
 }
 
+/* ... or when its group corroborates it. */
+static vg_alert_state pending_step(vg_alert *a, const vg_alert_params *params, double score,
+                                   int corroborated)
+{
+    if (confirmed(a, params, score))
+        return fire(a, 0);
+    return corroborated ? fire(a, 1) : VG_ALERT_NORMAL;
+}
+
 /* After an accepted level the model relearns; its first points would
  * otherwise open a new incident at once. Quiet ends after resolve_after
  * normal points in a row. */
@@ -65,7 +75,7 @@ static vg_alert_state quiet_step(vg_alert *a, const vg_alert_params *params, int
 }
 
 vg_alert_state vg_alert_step(vg_alert *a, const vg_alert_params *params,
-                             int64_t ts_ms, double score, int anomalous)
+                             int64_t ts_ms, double score, int anomalous, int corroborated)
 {
     switch ((vg_alert_state)a->state) {
     case VG_ALERT_NORMAL:
@@ -74,7 +84,7 @@ vg_alert_state vg_alert_step(vg_alert *a, const vg_alert_params *params,
         if (!anomalous)
             return VG_ALERT_NORMAL;
         begin_incident(a, ts_ms, score);
-        return confirmed(a, params, score) ? fire(a) : VG_ALERT_NORMAL;
+        return pending_step(a, params, score, corroborated);
 
     case VG_ALERT_PENDING:
         if (!anomalous) {
@@ -86,7 +96,7 @@ vg_alert_state vg_alert_step(vg_alert *a, const vg_alert_params *params,
         a->streak++;
         if (score > a->peak)
             a->peak = score;
-        return confirmed(a, params, score) ? fire(a) : VG_ALERT_NORMAL;
+        return pending_step(a, params, score, corroborated);
 
     case VG_ALERT_FIRING:
         if (anomalous) {

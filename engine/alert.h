@@ -4,7 +4,8 @@
  * One anomalous point makes a series pending; `fire_after` consecutive
  * anomalous points make it fire (one `firing` event), or a single one
  * whose score reaches `fire_at_once` (a large spike pages at once, an
- * honest 1-in-10k point of noise waits for confirmation); once firing,
+ * honest 1-in-10k point of noise waits for confirmation), or one that
+ * another series of its group corroborates (engine/corroborate.h); once firing,
  * `resolve_after` consecutive normal points resolve it (one `resolved`
  * event). A pending series that sees a normal point goes back to normal
  * without an event. So one incident is exactly one firing and one resolved
@@ -28,6 +29,10 @@ typedef struct vg_alert_params {
     double   critical;       /* peak score >= critical makes severity critical */
     uint32_t fire_after;     /* >= 1 */
     double   fire_at_once;   /* one anomalous point scoring this fires at once; 0: off */
+    /* Corroboration (engine/corroborate.h): another series of the group
+     * scoring this (0: off) within corroborate_s confirms a pending point. */
+    double   corroborate;
+    double   corroborate_s;
     uint32_t resolve_after;  /* >= 1 */
     double   accept_after_s; /* firing this long accepts the new level; 0: never */
     int      hold_model;     /* bool: the series does not learn while an incident is open */
@@ -69,7 +74,8 @@ typedef struct vg_alert {
     uint8_t  end;             /* vg_alert_end of the last incident */
     uint8_t  muted;           /* the incident fired in a mute window (engine/mute.h) */
     uint8_t  severity;        /* vg_severity the incident fired with */
-    uint8_t  pad_[3];
+    uint8_t  by_group;        /* it fired on its group's corroboration (not saved) */
+    uint8_t  pad_[2];
     uint32_t streak;          /* consecutive anomalous (pending) or normal (firing) points */
     int64_t  start_ms;        /* first anomalous point of the current incident */
     double   peak;            /* highest score of the current incident */
@@ -78,11 +84,13 @@ typedef struct vg_alert {
 
 void vg_alert_init(vg_alert *a);
 
-/* Feeds one scored point, `anomalous` or not (score feeds the peak).
+/* Feeds one scored point, `anomalous` or not (score feeds the peak);
+ * `corroborated`: another series of its group confirms it (an anomalous
+ * point then fires without waiting for fire_after; a.by_group says so).
  * Returns VG_ALERT_FIRING or VG_ALERT_RESOLVED when this point emits an
  * event, else VG_ALERT_NORMAL. */
 vg_alert_state vg_alert_step(vg_alert *a, const vg_alert_params *params,
-                             int64_t ts_ms, double score, int anomalous);
+                             int64_t ts_ms, double score, int anomalous, int corroborated);
 
 /* Severity of the current (or just resolved) incident. */
 vg_severity vg_alert_severity(const vg_alert *a, const vg_alert_params *params);

@@ -47,7 +47,10 @@ static const vg_conf_field core_fields[] = {
 #undef C
 
 static const vg_conf_field alert_fields[] = {
-    {"threshold", VG_CONF_DOUBLE, offsetof(vg_alert_params, threshold), 0.9999, 0, 1, NULL,
+    /* 2e-4 a point: with confirmation (fire_after, corroborate) a lower
+     * per-point level than 1e-4 catches more faults for the same pages
+     * (docs/quality.md, "Corroboration across a host's series"). */
+    {"threshold", VG_CONF_DOUBLE, offsetof(vg_alert_params, threshold), 0.9998, 0, 1, NULL,
      "final score at or above which a point is anomalous"},
     {"critical", VG_CONF_DOUBLE, offsetof(vg_alert_params, critical), 0.9999999, 0, 1, NULL,
      "peak score at or above which an incident is critical, else warning"},
@@ -60,6 +63,15 @@ static const vg_conf_field alert_fields[] = {
     {"fire_at_once", VG_CONF_DOUBLE, offsetof(vg_alert_params, fire_at_once), 0.9999999, 0, 1,
      NULL, "final score at or above which a single anomalous point fires without waiting "
      "for fire_after (0: off)"},
+    /* A fault moves several of a host's metrics at once, noise one at a
+     * time: a pending point another series of the host corroborates is
+     * confirmed (docs/quality.md, "Corroboration across a host's series"). */
+    {"corroborate", VG_CONF_DOUBLE, offsetof(vg_alert_params, corroborate), 0.9999, 0, 1, NULL,
+     "a pending anomalous point fires at once when another series of its group (its rule's "
+     "group.by labels, else host and instance, else its wide CSV file) scored at or above this "
+     "within corroborate_s (0: off)"},
+    {"corroborate_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, corroborate_s), 60, 0, 1e9,
+     NULL, "seconds apart a group member's high score may be and still corroborate"},
     {"resolve_after", VG_CONF_UINT32, offsetof(vg_alert_params, resolve_after), 5, 1, 100000, NULL,
      "consecutive normal points before a firing incident resolves"},
     /* A day at any sampling rate would outlast most faults an operator

@@ -41,6 +41,7 @@ void vg__series_reset(vg_pipeline *p, void *state, uint32_t prof, uint64_t hash)
     head->partition = -1;
     head->profile = prof;
     head->multi_partition = 0;
+    head->group = 0;
     head->score_gen = 0;  /* the pipeline's starts at 1: worked out at its first score */
     vg_window_init((vg_window *)(block + p->window_offset), p->cfg->window);
     uint64_t seed = mix_seed((uint64_t)p->cfg->seed, hash);
@@ -205,17 +206,21 @@ int vg__scorer_init(vg_pipeline *p, vg_scorer *s)
     memset(s, 0, sizeof(*s));
     s->scratch = malloc(p->block_size);
     s->undo = malloc(p->block_size);
-    return s->scratch != NULL && s->undo != NULL ? VG_OK : VG_ENOMEM;
+    s->corroboration = vg_corroboration_new();
+    return s->scratch != NULL && s->undo != NULL && s->corroboration != NULL ? VG_OK
+                                                                               : VG_ENOMEM;
 }
 
 void vg__scorer_release(vg_scorer *s)
 {
     free(s->scratch);
     free(s->undo);
+    vg_corroboration_free(s->corroboration);
     free(s->kept);
     free(s->picked);
     free(s->kept_mask);
     s->scratch = s->undo = NULL;
+    s->corroboration = NULL;
     s->kept = s->picked = NULL;
     s->kept_mask = NULL;
     s->n_kept = s->cap_kept = 0;

@@ -21,6 +21,7 @@
 #include "detectors/detector.h"
 #include "detectors/ensemble.h"
 #include "engine/baseline.h"
+#include "engine/corroborate.h"
 #include "engine/group.h"
 #include "engine/feedback.h"
 #include "engine/guard.h"
@@ -40,6 +41,9 @@ typedef struct series_head {
     int32_t     partition;  /* the Kafka partition that last fed it; -1 for files */
     uint32_t    profile;
     uint8_t     multi_partition;  /* seen on a second partition (reported once) */
+    /* Its corroboration group (engine/corroborate.h), set at its first point
+     * (from its key and where the point came from); 0: not yet. Not saved. */
+    uint64_t    group;
     uint32_t    score_gen;  /* the outputs score_mask was worked out for (not saved) */
     uint64_t    score_mask; /* bit i: output i writes this series' scores */
 } series_head;
@@ -86,6 +90,7 @@ typedef struct vg_scorer {
     vg_ratelimit     order_log, partition_log;  /* their log lines, per thread */
     vg_deferred     *deferred;
     vg_point_result *results;   /* with deferred and a hook: by batch index */
+    vg_corroboration *corroboration;  /* the groups this scorer's series are in */
     /* Scores for the outputs that write them, held until the scorer's share
      * of the batch is scored, then handed over at once (one call per
      * output): kept[i] goes to output j when bit j of kept_mask[i] is set. */

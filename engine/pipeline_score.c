@@ -144,6 +144,8 @@ static void emit_event(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i
     else if (!(head->alert.peak >= pr->alert.threshold))
         /* No point of it scored: only the settled range made it (judge()). */
         ev.reason = "beyond its long-run range";
+    else if (head->alert.by_group)
+        ev.reason = "corroborated by another series of its group";
     ev.origin = pt->origin;
     ev.n_detectors = pr->n_detectors;
     for (size_t i = 0; i < pr->n_detectors; i++) {
@@ -321,6 +323,25 @@ static int judge(const profile *pr, series_head *head, int in_incident, int froz
     return anomalous;
 }
 
+/* Corroboration (engine/corroborate.h): notes a high score of a warm
+ * series for its group, and says whether an anomalous point of a series not
+ * yet firing has another member's high score within corroborate_s. */
+static int corroborate(vg_scorer *s, const profile *pr, series_head *head, const vg_point *pt,
+                       int64_t step_ms, double judged, int anomalous)
+{
+    const vg_alert_params *ap = &pr->alert;
+    if (!(ap->corroborate > 0.0) || head->group <= VG_GROUP_NONE ||
+        !vg_baseline_warm(&head->baseline, ap, pt->ts_ms))
+        return 0;
+    /* The series' identity: its head, fixed while it lives. */
+    int seen = anomalous && head->alert.state != VG_ALERT_FIRING &&
+               vg_corroboration_seen(s->corroboration, head->group, head, pt->ts_ms,
+                                     (int64_t)(ap->corroborate_s * 1000.0), step_ms);
+    if (judged >= ap->corroborate)
+        vg_corroboration_note(s->corroboration, head->group, head, pt->ts_ms);
+    return seen;
+}
+
 /* Which outputs write the scores of the series of head: worked out once
  * per series and set of outputs (their match is a glob on the name). */
 static uint64_t score_mask(vg_pipeline *p, series_head *head, const char *key, size_t key_len)
@@ -439,9 +460,12 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
     const profile *pr = sc.pr;
 
     check_arrival(s, b, pt, head);
+    /* the series' step, for corroboration's chance (0: its first point) */
+    int64_t step_ms = head->points > 0 && pt->ts_ms > head->last_ts ? pt->ts_ms - head->last_ts
+                                                                     : 0;
     head->last_ts = pt->ts_ms;
     head->points++;
-    head->partition = pt->origin.partition;
+    head->partition = pt->origin.partition < 0 ? -1 : pt->origin.partition;  /* a file */
 
     /* While an incident is open the series does not learn: the fault must
      * not become its new normal (an accepted level relearns; alert.h). */
@@ -462,7 +486,9 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
     /* measured before judge() may set an incident's baseline */
     double deviation = pt->value - vg_baseline_reference(&head->baseline, r.expected);
     int anomalous = judge(pr, head, open, frozen, pt, judged, &r, &suppressed);
-    r.event = vg_alert_step(&head->alert, &pr->alert, pt->ts_ms, judged, anomalous);
+    int corroborated = corroborate(s, pr, head, pt, step_ms, judged, anomalous);
+    r.event = vg_alert_step(&head->alert, &pr->alert, pt->ts_ms, judged, anomalous,
+                            corroborated);
     /* An accepted level is the new normal: the range settled before it
      * must not page it again. */
     if (r.event == VG_ALERT_RESOLVED && head->alert.end == VG_ALERT_END_ACCEPTED)
@@ -524,6 +550,16 @@ char *vg__series_of(vg_pipeline *p, const vg_batch *b, const vg_point *pt)
     char *block = vg_series_table_get(p->series, vg_batch_key(b, pt), pt->key_len, NULL);
     p->scoring = NULL;
     vg_assert(block != NULL);  /* the slab is preallocated up to max_series */
+    series_head *head = (series_head *)block;
+    if (head->group == 0) {  /* a new series, or loaded from a snapshot */
+        const profile *pr = vg__profile_of(p, block);
+        const vg_rule *rule = pr->rule;
+        head->group = pr->alert.corroborate > 0.0
+                          ? vg_corroboration_group(vg_batch_key(b, pt), pt->key_len,
+                                                   rule ? rule->group_by : NULL,
+                                                   rule ? rule->n_group_by : 0, &pt->origin)
+                          : VG_GROUP_NONE;
+    }
     return block;
 }
 

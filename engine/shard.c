@@ -282,7 +282,11 @@ static void take(vg_shards *s, size_t k)
     for (size_t i = 0; i < b->n; i++) {
         const vg_point *pt = &b->points[i];
         char *block = vg__series_of(p, b, pt);
-        size_t j = vg_series_table_number(p->series, block) % s->n;
+        /* A corroboration group's series go to one worker: its notes are
+         * then made and read in input order (engine/corroborate.h). */
+        uint64_t group = ((const series_head *)block)->group;
+        size_t j = (group > VG_GROUP_NONE ? group : vg_series_table_number(p->series, block)) %
+                   s->n;
         worker *w = &s->w[j];
         w->jobs[k][w->n_jobs[k]++] = (job){block, (uint32_t)i,
                                            (uint32_t)vg__muted_now(p, block, pt->ts_ms)};

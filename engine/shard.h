@@ -1,5 +1,7 @@
 /* Sharded scoring: N scoring workers over the pipeline's one series table,
- * each owning the series whose number in the table is its own modulo N.
+ * each owning the series whose number in the table is its own modulo N
+ * (or, for a series in a corroboration group, whose group's is: the group's
+ * series are scored by one worker; engine/corroborate.h).
  * Internal to engine/pipeline*.c and engine/shard.c.
  *
  * A batch goes through in three steps:

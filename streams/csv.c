@@ -275,7 +275,9 @@ static int push(csv_source *cs, vg_batch *out, const char *key, size_t key_len,
                 int64_t ts, double v, const vg__csv_field *ts_text,
                 const vg__csv_field *v_text, int64_t line)
 {
-    vg_origin origin = {.source = cs->path, .partition = -1, .offset = line};
+    vg_origin origin = {.source = cs->path,
+                        .partition = cs->shape == SHAPE_WIDE ? VG_ORIGIN_WIDE_ROW : -1,
+                        .offset = line};
     vg_point *p = vg_batch_push(out, key, key_len, ts, v, &origin);
     if (p == NULL)
         return VG_ENOMEM;

@@ -10,7 +10,7 @@
 static vg_alert_state step(vg_alert *a, const vg_alert_params *p, int64_t ts_ms, double score)
 {
     /* NaN compares false: a point without a score is normal. */
-    return vg_alert_step(a, p, ts_ms, score, score >= p->threshold);
+    return vg_alert_step(a, p, ts_ms, score, score >= p->threshold, 0);
 }
 
 static const vg_alert_params params = {

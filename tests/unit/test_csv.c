@@ -100,7 +100,8 @@ static void run_case(const char *input, const char *want_text, outcome *o)
                 first = 0;
             }
             o->ts_all_equal &= p->ts_ms == o->ts_first;
-            assert_int_equal(p->origin.partition, -1);
+            /* a file: -1, or VG_ORIGIN_WIDE_ROW for a wide file's row */
+            assert_true(p->origin.partition == -1 || p->origin.partition == VG_ORIGIN_WIDE_ROW);
             assert_string_equal(p->origin.source, input);
             char text[256];
             snprintf(text, sizeof(text), "%.*s|%.*s", (int)p->ts_text_len,
@@ -424,6 +425,17 @@ static void wide_rows_are_never_split(void **state)
     vg_csv_source_get_stats(src, &st);
     assert_int_equal(st.points, 8);
     assert_int_equal(st.empty_cells, 1);
+    vg_source_close(src);
+
+    /* A wide row's points say so (corroboration groups a wide file). */
+    src = vg_csv_source_open_mem("w.csv", data, strlen(data), &opt, &err);
+    assert_non_null(src);
+    vg_batch b;
+    vg_batch_init(&b);
+    assert_int_equal(vg_source_poll(src, &b, 0), 3);
+    for (size_t i = 0; i < b.n; i++)
+        assert_int_equal(b.points[i].origin.partition, VG_ORIGIN_WIDE_ROW);
+    vg_batch_release(&b);
     vg_source_close(src);
 }
 
