@@ -108,6 +108,33 @@ static void test_season(vg_calendar *c, int64_t elapsed, const double fc[3], dou
     }
 }
 
+/* The CUSUM statistic s at which its tail is `u` decades, and back; see
+ * calendar.h. Two sides: log10(2) more evidence for the same tail. */
+#define OVERSHOOT 1.166
+static double sustain_surprise(double s)
+{
+    return s > 0.0 ? M_LOG10E * 2.0 * VG_CAL_SUSTAIN_K * (s + OVERSHOOT) - M_LOG10E * M_LN2 : 0.0;
+}
+
+static double sustain_cap(void)
+{
+    return (VG_CAL_SUSTAIN_MAX + M_LOG10E * M_LN2) / (M_LOG10E * 2.0 * VG_CAL_SUSTAIN_K) - OVERSHOOT;
+}
+
+double vg_calendar_sustain(vg_calendar *c, double z)
+{
+    if (!(fabs(z) < INFINITY))
+        return 0.0;  /* NaN: no evidence either way */
+    double x = clip(z, VG_CAL_SUSTAIN_CLIP), top = sustain_cap();
+    double up = fmax(0.0, c->cusum[0] + x - VG_CAL_SUSTAIN_K);
+    double down = fmax(0.0, c->cusum[1] - x - VG_CAL_SUSTAIN_K);
+    /* Capped, so that the evidence of a long fault drains within a few
+     * points of its end instead of hours. */
+    c->cusum[0] = fmin(up, top);
+    c->cusum[1] = fmin(down, top);
+    return sustain_surprise(fmax(c->cusum[0], c->cusum[1]));
+}
+
 static void learn_point(vg_calendar *c, const vg_calendar_params *p, int64_t ts, double y)
 {
     int64_t elapsed = ts - c->start;
@@ -177,6 +204,7 @@ void vg_calendar_save(const vg_calendar *c, vg_writer *out)
     vg_writer_f64(out, c->fast);
     vg_writer_f64s(out, c->err, 3);
     vg_writer_f64(out, c->dev);
+    vg_writer_f64s(out, c->cusum, 2);
     vg_writer_u32(out, c->season);
     vg_writer_f32s(out, c->day, VG_CAL_DAY_BUCKETS);
     vg_writer_f32s(out, c->band, VG_CAL_DAY_BUCKETS);
@@ -195,12 +223,14 @@ int vg_calendar_load(vg_calendar *c, vg_reader *in, vg_error *err)
     vg_reader_f64(in, &c->fast);
     vg_reader_f64s(in, c->err, 3);
     vg_reader_f64(in, &c->dev);
+    vg_reader_f64s(in, c->cusum, 2);
     vg_reader_u32(in, &c->season);
     vg_reader_f32s(in, c->day, VG_CAL_DAY_BUCKETS);
     vg_reader_f32s(in, c->band, VG_CAL_DAY_BUCKETS);
     vg_reader_f32s(in, c->week, VG_CAL_WEEK_BUCKETS);
     if (in->failed || c->step <= 0 || c->width <= 0 || c->width != bucket_width(c->step) ||
-        c->season > VG_CAL_WEEKLY) {
+        c->season > VG_CAL_WEEKLY || !(c->cusum[0] >= 0.0 && c->cusum[0] <= sustain_cap()) ||
+        !(c->cusum[1] >= 0.0 && c->cusum[1] <= sustain_cap())) {
         vg_calendar_init(c);
         return vg_error_set(err, VG_EPARSE, "calendar: saved state is truncated or corrupt");
     }
