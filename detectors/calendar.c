@@ -144,9 +144,12 @@ static void learn_point(vg_calendar *c, const vg_calendar_params *p, int64_t ts,
     test_season(c, elapsed, fc, y);
 
     /* Learning sees the point clipped around the scoring forecast, so a
-     * spike moves the profile by a bounded amount. */
+     * spike moves the profile by a bounded amount; at the bucket's band
+     * when that is wider, so that a sharp daily feature (a job from 14:00
+     * to 15:00) is learnt within days, not clipped at the series' noise
+     * every day (its band widens on its second day). */
     double expected = c->fast + d + week_part(c, h);
-    double e = clip(y - expected, p->clamp * c->dev);
+    double e = clip(y - expected, p->clamp * fmax(c->dev, c->band[b]));
     double yc = expected + e;
     double slow = c->slow;
     c->slow += rate(c, elapsed, DAY_MS) * (yc - d - w - slow);
@@ -154,13 +157,17 @@ static void learn_point(vg_calendar *c, const vg_calendar_params *p, int64_t ts,
      * moving every point would follow a missing peak down. */
     double per_day = (double)c->width / (double)c->step;  /* points per bucket visit */
     double per_week = (double)HOUR_MS / (double)c->step;
-    c->fast += p->alpha / per_day * (yc - d - w - c->fast);
+    c->fast += p->alpha / per_day * (yc - d - week_part(c, h) - c->fast);
     /* Per point: a running mean over the bucket's points so far (about),
      * then an average over the last visits. */
     double rd = fmax(DAY_RATE / per_day, 1.0 / visits(c, elapsed, ts, DAY_MS, c->width));
-    double rw = fmax(WEEK_RATE / per_week, 1.0 / visits(c, elapsed, ts, WEEK_MS, HOUR_MS));
-    d += rd * (yc - slow - w - d);
+    /* The day profile is the mean shape of all days, the week correction
+     * what is left of it on this hour of the week: learnt the other way
+     * round, a week bucket (new for a whole week, so fast) takes a daily
+     * feature on each of its first visits and the profile never gets it. */
+    d += rd * (yc - slow - d);
     c->day[b] = to_float(d);
+    double rw = fmax(WEEK_RATE / per_week, 1.0 / visits(c, elapsed, ts, WEEK_MS, HOUR_MS));
     c->week[h] = to_float(w + rw * (yc - slow - d - w));
     double rdev = fmax(p->dev_gamma, rate(c, elapsed, DAY_MS));
     c->dev += rdev * (fabs(e) - c->dev);
