@@ -99,7 +99,7 @@ static void test_season(vg_calendar *c, int64_t elapsed, const double fc[3], dou
     double lim = VG_CAL_CLIP * c->err[0];
     double r = rate(c, elapsed, WEEK_MS);
     for (int i = 0; i < 3; i++)
-        c->err[i] += r * (fabs(clip(y - fc[i], lim)) - c->err[i]);
+        c->err[i] = (float)(c->err[i] + r * (fabs(clip(y - fc[i], lim)) - c->err[i]));
     c->season = VG_CAL_NONE;
     if (elapsed >= 2 * (int64_t)DAY_MS && c->err[1] < VG_CAL_GAIN * c->err[0]) {
         c->season = VG_CAL_DAILY;
@@ -130,8 +130,8 @@ double vg_calendar_sustain(vg_calendar *c, double z)
     double down = fmax(0.0, c->cusum[1] - x - VG_CAL_SUSTAIN_K);
     /* Capped, so that the evidence of a long fault drains within a few
      * points of its end instead of hours. */
-    c->cusum[0] = fmin(up, top);
-    c->cusum[1] = fmin(down, top);
+    c->cusum[0] = (float)fmin(up, top);
+    c->cusum[1] = (float)fmin(down, top);
     return sustain_surprise(fmax(c->cusum[0], c->cusum[1]));
 }
 
@@ -209,9 +209,9 @@ void vg_calendar_save(const vg_calendar *c, vg_writer *out)
     vg_writer_i64(out, c->start);
     vg_writer_f64(out, c->slow);
     vg_writer_f64(out, c->fast);
-    vg_writer_f64s(out, c->err, 3);
+    vg_writer_f32s(out, c->err, 3);
     vg_writer_f64(out, c->dev);
-    vg_writer_f64s(out, c->cusum, 2);
+    vg_writer_f32s(out, c->cusum, 2);
     vg_writer_u32(out, c->season);
     vg_writer_f32s(out, c->day, VG_CAL_DAY_BUCKETS);
     vg_writer_f32s(out, c->band, VG_CAL_DAY_BUCKETS);
@@ -228,16 +228,16 @@ int vg_calendar_load(vg_calendar *c, vg_reader *in, vg_error *err)
     vg_reader_i64(in, &c->start);
     vg_reader_f64(in, &c->slow);
     vg_reader_f64(in, &c->fast);
-    vg_reader_f64s(in, c->err, 3);
+    vg_reader_f32s(in, c->err, 3);
     vg_reader_f64(in, &c->dev);
-    vg_reader_f64s(in, c->cusum, 2);
+    vg_reader_f32s(in, c->cusum, 2);
     vg_reader_u32(in, &c->season);
     vg_reader_f32s(in, c->day, VG_CAL_DAY_BUCKETS);
     vg_reader_f32s(in, c->band, VG_CAL_DAY_BUCKETS);
     vg_reader_f32s(in, c->week, VG_CAL_WEEK_BUCKETS);
     if (in->failed || c->step <= 0 || c->width <= 0 || c->width != bucket_width(c->step) ||
-        c->season > VG_CAL_WEEKLY || !(c->cusum[0] >= 0.0 && c->cusum[0] <= sustain_cap()) ||
-        !(c->cusum[1] >= 0.0 && c->cusum[1] <= sustain_cap())) {
+        c->season > VG_CAL_WEEKLY || !(c->cusum[0] >= 0.0f && c->cusum[0] <= (float)sustain_cap()) ||
+        !(c->cusum[1] >= 0.0f && c->cusum[1] <= (float)sustain_cap())) {
         vg_calendar_init(c);
         return vg_error_set(err, VG_EPARSE, "calendar: saved state is truncated or corrupt");
     }
