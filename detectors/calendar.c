@@ -29,7 +29,21 @@ static int64_t floor_mod(int64_t x, int64_t m)
 
 static uint32_t day_bucket(const vg_calendar *c, int64_t ts)
 {
-    return (uint32_t)(floor_mod(ts, DAY_MS) / c->width);
+    return (uint32_t)(floor_mod(ts, DAY_MS) / (int64_t)c->width);
+}
+
+/* The day profile's mean: a constant offset in it is no season. */
+static double day_mean(const vg_calendar *c)
+{
+    return (double)c->day_sum * (double)c->width / DAY_MS;
+}
+
+static void sum_day(vg_calendar *c)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < VG_CAL_DAY_BUCKETS; i++)
+        sum += c->day[i];
+    c->day_sum = (float)sum;
 }
 
 static uint32_t week_bucket(int64_t ts)
@@ -140,7 +154,11 @@ static void learn_point(vg_calendar *c, const vg_calendar_params *p, int64_t ts,
     int64_t elapsed = ts - c->start;
     uint32_t b = day_bucket(c, ts), h = week_bucket(ts);
     double d = c->day[b], w = c->week[h];
-    double fc[3] = {c->slow, c->slow + d, c->slow + d + w};
+    /* The test's day and week forecasts leave out the profile's mean: on
+     * a trend the slow level lags by a constant, which the profile takes
+     * in every bucket alike; that is no season. */
+    double shape = d - day_mean(c);
+    double fc[3] = {c->slow, c->slow + shape, c->slow + shape + w};
     test_season(c, elapsed, fc, y);
 
     /* Learning sees the point clipped around the scoring forecast, so a
@@ -152,7 +170,9 @@ static void learn_point(vg_calendar *c, const vg_calendar_params *p, int64_t ts,
     double e = clip(y - expected, p->clamp * fmax(c->dev, c->band[b]));
     double yc = expected + e;
     double slow = c->slow;
-    c->slow += rate(c, elapsed, DAY_MS) * (yc - d - w - slow);
+    /* The plain mean over a day, as the test's flat forecast; the day
+     * profile and week correction are offsets from it. */
+    c->slow += rate(c, elapsed, DAY_MS) * (yc - slow);
     /* alpha per day bucket, not per point: at 1-minute steps a level
      * moving every point would follow a missing peak down. */
     double per_day = (double)c->width / (double)c->step;  /* points per bucket visit */
@@ -166,7 +186,13 @@ static void learn_point(vg_calendar *c, const vg_calendar_params *p, int64_t ts,
      * round, a week bucket (new for a whole week, so fast) takes a daily
      * feature on each of its first visits and the profile never gets it. */
     d += rd * (yc - slow - d);
+    float old = c->day[b];
     c->day[b] = to_float(d);
+    /* Kept by difference, summed again once a day against float drift. */
+    if (b == 0 && floor_mod(ts, c->width) < c->step)
+        sum_day(c);
+    else
+        c->day_sum += c->day[b] - old;
     double rw = fmax(WEEK_RATE / per_week, 1.0 / visits(c, elapsed, ts, WEEK_MS, HOUR_MS));
     c->week[h] = to_float(w + rw * (yc - slow - d - w));
     double rdev = fmax(p->dev_gamma, rate(c, elapsed, DAY_MS));
@@ -188,7 +214,7 @@ void vg_calendar_learn(vg_calendar *c, const vg_calendar_params *p, int64_t step
         if (width == 0)
             return;
         c->step = step_ms;
-        c->width = width;
+        c->width = (uint32_t)width;
         c->start = ts_ms;
         c->slow = c->fast = y;
     }
@@ -205,13 +231,14 @@ void vg_calendar_save(const vg_calendar *c, vg_writer *out)
     vg_writer_i64(out, c->step);
     if (c->step == 0)
         return;  /* not started: nothing else is set */
-    vg_writer_i64(out, c->width);
+    vg_writer_u32(out, c->width);
     vg_writer_i64(out, c->start);
     vg_writer_f64(out, c->slow);
     vg_writer_f64(out, c->fast);
     vg_writer_f32s(out, c->err, 3);
     vg_writer_f64(out, c->dev);
     vg_writer_f32s(out, c->cusum, 2);
+    vg_writer_f32s(out, &c->day_sum, 1);
     vg_writer_u32(out, c->season);
     vg_writer_f32s(out, c->day, VG_CAL_DAY_BUCKETS);
     vg_writer_f32s(out, c->band, VG_CAL_DAY_BUCKETS);
@@ -224,13 +251,14 @@ int vg_calendar_load(vg_calendar *c, vg_reader *in, vg_error *err)
     vg_reader_i64(in, &c->step);
     if (!in->failed && c->step == 0)
         return VG_OK;
-    vg_reader_i64(in, &c->width);
+    vg_reader_u32(in, &c->width);
     vg_reader_i64(in, &c->start);
     vg_reader_f64(in, &c->slow);
     vg_reader_f64(in, &c->fast);
     vg_reader_f32s(in, c->err, 3);
     vg_reader_f64(in, &c->dev);
     vg_reader_f32s(in, c->cusum, 2);
+    vg_reader_f32s(in, &c->day_sum, 1);
     vg_reader_u32(in, &c->season);
     vg_reader_f32s(in, c->day, VG_CAL_DAY_BUCKETS);
     vg_reader_f32s(in, c->band, VG_CAL_DAY_BUCKETS);

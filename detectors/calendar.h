@@ -60,12 +60,13 @@ typedef struct vg_calendar_params {
  * CUSUM in deviations): the series' block must stay within 16 KiB. */
 typedef struct vg_calendar {
     int64_t  step;        /* ms between points; 0: not started */
-    int64_t  width;       /* ms of a day bucket */
     int64_t  start;       /* timestamp of the first point learnt */
     double   slow, fast;  /* slow and fast levels of the deseasonalised series */
     double   dev;         /* deviation of the scoring forecast, fast: the clamp's */
     float    err[3];      /* mean |error| of the flat, day and week forecasts */
     float    cusum[2];    /* CUSUM of residuals above and below the forecast */
+    float    day_sum;     /* sum of day[], kept by differences */
+    uint32_t width;       /* ms of a day bucket */
     uint32_t season;      /* VG_CAL_NONE, _DAILY or _WEEKLY */
     float    day[VG_CAL_DAY_BUCKETS];
     float    band[VG_CAL_DAY_BUCKETS];  /* deviation per day bucket, the band's */
