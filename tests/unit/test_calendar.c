@@ -160,7 +160,7 @@ static void missing_daily_peak_at_1_minute(void **state)
     double normal[2], missed[2];
     for (int with = 0; with < 2; with++) {
         run r;
-        run_open(&r, with ? "{}" : "{\"calendar\": false}");
+        run_open(&r, with ? "{\"calendar\": true}" : "{}");
         int daily = 0;
         for (int day = 0; day < 4; day++)
             peak_hours(&r, day, 0, &daily);
