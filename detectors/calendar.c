@@ -29,7 +29,21 @@ static int64_t floor_mod(int64_t x, int64_t m)
 
 static uint32_t day_bucket(const vg_calendar *c, int64_t ts)
 {
-    return (uint32_t)(floor_mod(ts, DAY_MS) / c->width);
+    return (uint32_t)(floor_mod(ts, DAY_MS) / (int64_t)c->width);
+}
+
+/* The day profile's mean: a constant offset in it is no season. */
+static double day_mean(const vg_calendar *c)
+{
+    return (double)c->day_sum * (double)c->width / DAY_MS;
+}
+
+static void sum_day(vg_calendar *c)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < VG_CAL_DAY_BUCKETS; i++)
+        sum += c->day[i];
+    c->day_sum = (float)sum;
 }
 
 static uint32_t week_bucket(int64_t ts)
@@ -99,7 +113,7 @@ static void test_season(vg_calendar *c, int64_t elapsed, const double fc[3], dou
     double lim = VG_CAL_CLIP * c->err[0];
     double r = rate(c, elapsed, WEEK_MS);
     for (int i = 0; i < 3; i++)
-        c->err[i] += r * (fabs(clip(y - fc[i], lim)) - c->err[i]);
+        c->err[i] = (float)(c->err[i] + r * (fabs(clip(y - fc[i], lim)) - c->err[i]));
     c->season = VG_CAL_NONE;
     if (elapsed >= 2 * (int64_t)DAY_MS && c->err[1] < VG_CAL_GAIN * c->err[0]) {
         c->season = VG_CAL_DAILY;
@@ -108,32 +122,78 @@ static void test_season(vg_calendar *c, int64_t elapsed, const double fc[3], dou
     }
 }
 
+/* The CUSUM statistic s at which its tail is `u` decades, and back; see
+ * calendar.h. Two sides: log10(2) more evidence for the same tail. */
+#define OVERSHOOT 1.166
+static double sustain_surprise(double s)
+{
+    return s > 0.0 ? M_LOG10E * 2.0 * VG_CAL_SUSTAIN_K * (s + OVERSHOOT) - M_LOG10E * M_LN2 : 0.0;
+}
+
+static double sustain_cap(void)
+{
+    return (VG_CAL_SUSTAIN_MAX + M_LOG10E * M_LN2) / (M_LOG10E * 2.0 * VG_CAL_SUSTAIN_K) - OVERSHOOT;
+}
+
+double vg_calendar_sustain(vg_calendar *c, double z)
+{
+    if (!(fabs(z) < INFINITY))
+        return 0.0;  /* NaN: no evidence either way */
+    double x = clip(z, VG_CAL_SUSTAIN_CLIP), top = sustain_cap();
+    double up = fmax(0.0, c->cusum[0] + x - VG_CAL_SUSTAIN_K);
+    double down = fmax(0.0, c->cusum[1] - x - VG_CAL_SUSTAIN_K);
+    /* Capped, so that the evidence of a long fault drains within a few
+     * points of its end instead of hours. */
+    c->cusum[0] = (float)fmin(up, top);
+    c->cusum[1] = (float)fmin(down, top);
+    return sustain_surprise(fmax(c->cusum[0], c->cusum[1]));
+}
+
 static void learn_point(vg_calendar *c, const vg_calendar_params *p, int64_t ts, double y)
 {
     int64_t elapsed = ts - c->start;
     uint32_t b = day_bucket(c, ts), h = week_bucket(ts);
     double d = c->day[b], w = c->week[h];
-    double fc[3] = {c->slow, c->slow + d, c->slow + d + w};
+    /* The test's day and week forecasts leave out the profile's mean: on
+     * a trend the slow level lags by a constant, which the profile takes
+     * in every bucket alike; that is no season. */
+    double shape = d - day_mean(c);
+    double fc[3] = {c->slow, c->slow + shape, c->slow + shape + w};
     test_season(c, elapsed, fc, y);
 
     /* Learning sees the point clipped around the scoring forecast, so a
-     * spike moves the profile by a bounded amount. */
+     * spike moves the profile by a bounded amount; at the bucket's band
+     * when that is wider, so that a sharp daily feature (a job from 14:00
+     * to 15:00) is learnt within days, not clipped at the series' noise
+     * every day (its band widens on its second day). */
     double expected = c->fast + d + week_part(c, h);
-    double e = clip(y - expected, p->clamp * c->dev);
+    double e = clip(y - expected, p->clamp * fmax(c->dev, c->band[b]));
     double yc = expected + e;
     double slow = c->slow;
-    c->slow += rate(c, elapsed, DAY_MS) * (yc - d - w - slow);
+    /* The plain mean over a day, as the test's flat forecast; the day
+     * profile and week correction are offsets from it. */
+    c->slow += rate(c, elapsed, DAY_MS) * (yc - slow);
     /* alpha per day bucket, not per point: at 1-minute steps a level
      * moving every point would follow a missing peak down. */
     double per_day = (double)c->width / (double)c->step;  /* points per bucket visit */
     double per_week = (double)HOUR_MS / (double)c->step;
-    c->fast += p->alpha / per_day * (yc - d - w - c->fast);
+    c->fast += p->alpha / per_day * (yc - d - week_part(c, h) - c->fast);
     /* Per point: a running mean over the bucket's points so far (about),
      * then an average over the last visits. */
     double rd = fmax(DAY_RATE / per_day, 1.0 / visits(c, elapsed, ts, DAY_MS, c->width));
-    double rw = fmax(WEEK_RATE / per_week, 1.0 / visits(c, elapsed, ts, WEEK_MS, HOUR_MS));
-    d += rd * (yc - slow - w - d);
+    /* The day profile is the mean shape of all days, the week correction
+     * what is left of it on this hour of the week: learnt the other way
+     * round, a week bucket (new for a whole week, so fast) takes a daily
+     * feature on each of its first visits and the profile never gets it. */
+    d += rd * (yc - slow - d);
+    float old = c->day[b];
     c->day[b] = to_float(d);
+    /* Kept by difference, summed again once a day against float drift. */
+    if (b == 0 && floor_mod(ts, c->width) < c->step)
+        sum_day(c);
+    else
+        c->day_sum += c->day[b] - old;
+    double rw = fmax(WEEK_RATE / per_week, 1.0 / visits(c, elapsed, ts, WEEK_MS, HOUR_MS));
     c->week[h] = to_float(w + rw * (yc - slow - d - w));
     double rdev = fmax(p->dev_gamma, rate(c, elapsed, DAY_MS));
     c->dev += rdev * (fabs(e) - c->dev);
@@ -154,7 +214,7 @@ void vg_calendar_learn(vg_calendar *c, const vg_calendar_params *p, int64_t step
         if (width == 0)
             return;
         c->step = step_ms;
-        c->width = width;
+        c->width = (uint32_t)width;
         c->start = ts_ms;
         c->slow = c->fast = y;
     }
@@ -171,12 +231,14 @@ void vg_calendar_save(const vg_calendar *c, vg_writer *out)
     vg_writer_i64(out, c->step);
     if (c->step == 0)
         return;  /* not started: nothing else is set */
-    vg_writer_i64(out, c->width);
+    vg_writer_u32(out, c->width);
     vg_writer_i64(out, c->start);
     vg_writer_f64(out, c->slow);
     vg_writer_f64(out, c->fast);
-    vg_writer_f64s(out, c->err, 3);
+    vg_writer_f32s(out, c->err, 3);
     vg_writer_f64(out, c->dev);
+    vg_writer_f32s(out, c->cusum, 2);
+    vg_writer_f32s(out, &c->day_sum, 1);
     vg_writer_u32(out, c->season);
     vg_writer_f32s(out, c->day, VG_CAL_DAY_BUCKETS);
     vg_writer_f32s(out, c->band, VG_CAL_DAY_BUCKETS);
@@ -189,18 +251,21 @@ int vg_calendar_load(vg_calendar *c, vg_reader *in, vg_error *err)
     vg_reader_i64(in, &c->step);
     if (!in->failed && c->step == 0)
         return VG_OK;
-    vg_reader_i64(in, &c->width);
+    vg_reader_u32(in, &c->width);
     vg_reader_i64(in, &c->start);
     vg_reader_f64(in, &c->slow);
     vg_reader_f64(in, &c->fast);
-    vg_reader_f64s(in, c->err, 3);
+    vg_reader_f32s(in, c->err, 3);
     vg_reader_f64(in, &c->dev);
+    vg_reader_f32s(in, c->cusum, 2);
+    vg_reader_f32s(in, &c->day_sum, 1);
     vg_reader_u32(in, &c->season);
     vg_reader_f32s(in, c->day, VG_CAL_DAY_BUCKETS);
     vg_reader_f32s(in, c->band, VG_CAL_DAY_BUCKETS);
     vg_reader_f32s(in, c->week, VG_CAL_WEEK_BUCKETS);
     if (in->failed || c->step <= 0 || c->width <= 0 || c->width != bucket_width(c->step) ||
-        c->season > VG_CAL_WEEKLY) {
+        c->season > VG_CAL_WEEKLY || !(c->cusum[0] >= 0.0f && c->cusum[0] <= (float)sustain_cap()) ||
+        !(c->cusum[1] >= 0.0f && c->cusum[1] <= (float)sustain_cap())) {
         vg_calendar_init(c);
         return vg_error_set(err, VG_EPARSE, "calendar: saved state is truncated or corrupt");
     }

@@ -22,7 +22,16 @@
  * deviation per day bucket, learnt once a day like the profile, from the
  * second day on, so a slowly growing anomaly does not widen its own band.
  * Buckets are numbered from the epoch (floor division), so replay is
- * deterministic and a restart lands in the same buckets. */
+ * deterministic and a restart lands in the same buckets.
+ *
+ * Sustained deviation: a missing daily peak at 1-minute steps is an hour
+ * of points each only a few deviations off, and the levels follow it down;
+ * no one point is rare enough. A two-sided CUSUM of the scoring forecast's
+ * standardised residuals (Page 1954; reference VG_CAL_SUSTAIN_K, each
+ * residual clipped at VG_CAL_SUSTAIN_CLIP so no one spike makes it) adds
+ * the evidence up, and vg_calendar_sustain() reads it as a tail: for
+ * N(0,1) residuals P(S >= s) ~ exp(-2k (s + 1.166)) (Siegmund's
+ * approximation with its overshoot correction), twice for two sides. */
 #ifndef VG_DETECTORS_CALENDAR_H
 #define VG_DETECTORS_CALENDAR_H
 
@@ -35,6 +44,9 @@
 #define VG_CAL_WEEK_BUCKETS 168  /* hours of a week */
 #define VG_CAL_CLIP         4.0  /* test errors clipped at this many flat deviations */
 #define VG_CAL_GAIN         0.9  /* a season must cut the error to this share */
+#define VG_CAL_SUSTAIN_K    1.0  /* CUSUM reference: shifts of 2 deviations and more */
+#define VG_CAL_SUSTAIN_CLIP 4.0  /* CUSUM input clipped at this many deviations */
+#define VG_CAL_SUSTAIN_MAX  16.0 /* decades the CUSUM is capped at (it drains in ~20 points) */
 
 enum { VG_CAL_NONE = 0, VG_CAL_DAILY = 1, VG_CAL_WEEKLY = 2 };
 
@@ -44,15 +56,18 @@ typedef struct vg_calendar_params {
     double clamp;      /* updates see the point clipped to this many deviations */
 } vg_calendar_params;
 
+/* Floats where a few significant digits do (averages of errors, the
+ * CUSUM in deviations): the series' block must stay within 16 KiB. */
 typedef struct vg_calendar {
     int64_t  step;        /* ms between points; 0: not started */
-    int64_t  width;       /* ms of a day bucket */
     int64_t  start;       /* timestamp of the first point learnt */
     double   slow, fast;  /* slow and fast levels of the deseasonalised series */
-    double   err[3];      /* mean |error| of the flat, day and week forecasts */
     double   dev;         /* deviation of the scoring forecast, fast: the clamp's */
+    float    err[3];      /* mean |error| of the flat, day and week forecasts */
+    float    cusum[2];    /* CUSUM of residuals above and below the forecast */
+    float    day_sum;     /* sum of day[], kept by differences */
+    uint32_t width;       /* ms of a day bucket */
     uint32_t season;      /* VG_CAL_NONE, _DAILY or _WEEKLY */
-    uint32_t pad;
     float    day[VG_CAL_DAY_BUCKETS];
     float    band[VG_CAL_DAY_BUCKETS];  /* deviation per day bucket, the band's */
     float    week[VG_CAL_WEEK_BUCKETS];
@@ -81,6 +96,18 @@ int vg_calendar_forecast(const vg_calendar *c, int64_t ts_ms, vg_calendar_fc *fc
  * in time order: the caller skips repeated and backward timestamps. */
 void vg_calendar_learn(vg_calendar *c, const vg_calendar_params *p, int64_t step_ms,
                        int64_t ts_ms, double y);
+
+/* Adds the standardised residual z (a normal deviate: residual over the
+ * forecast's standard deviation) of a point the calendar forecast to its
+ * CUSUM and returns the surprise (-log10 of the tail) of the larger side:
+ * 0 while there is no evidence of a sustained shift. */
+double vg_calendar_sustain(vg_calendar *c, double z);
+
+/* Forgets the CUSUM (no season to measure residuals against). */
+static inline void vg_calendar_sustain_reset(vg_calendar *c)
+{
+    c->cusum[0] = c->cusum[1] = 0.0;
+}
 
 /* Saves c exactly; load reads it back into an init()'ed calendar and
  * returns 0, or VG_EPARSE (err set) on truncated or impossible input. */

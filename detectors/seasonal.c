@@ -23,7 +23,9 @@
  * The training buffer and the seasonal arrays never live at the same time,
  * so they share one block: a series costs the larger of the two. With the
  * defaults (training 1440 floats, max_period 360 = the longest season the
- * search can find in 1440 points) both take 5760 bytes.
+ * search can find in 1440 points) both take 5760 bytes. With the calendar
+ * on, `max_period` 180 and `training` 720 keep the block within 16 KiB
+ * (docs/quality.md, "Missing daily peaks").
  *
  * Time: the step between points is the median of the first 15 positive
  * gaps (until then every point counts as one step, whatever its time). A
@@ -57,6 +59,9 @@
 #include "detectors/normal_tail.h"
 #include "detectors/seasonal_model.h"
 
+/* explain_bands(): the calendar's CUSUM made the score. */
+#define VG_CAL_SUSTAINED (VG_CAL_WEEKLY + 1)
+
 static const vg_conf_field seasonal_fields[] = {
     {"period", VG_CONF_UINT32, offsetof(seasonal_params, period), 0, 0, MAX_PERIOD, NULL,
      "season length in points; 0 finds it from the training buffer"},
@@ -82,6 +87,9 @@ static const vg_conf_field seasonal_fields[] = {
      "floor on the band's standard deviation as a fraction of the range of the last 28 days"},
     {"calendar", VG_CONF_BOOL, offsetof(seasonal_params, calendar), 0, 0, 1, NULL,
      "also learn a time-of-day and day-of-week season on clock buckets; it scores when found"},
+    {"sustain", VG_CONF_DOUBLE, offsetof(seasonal_params, sustain), 0, 0, 300, NULL,
+     "calendar: a deviation from its season sustained enough to be this rare (decades of "
+     "tail, by a CUSUM) scores; 0: off"},
 };
 
 static int field_error(const vg_conf_doc *doc, const json_t *cfg, const char *key,
@@ -187,8 +195,9 @@ static char *put_text(char *out, const char *text, size_t len)
 }
 
 /* "P=288 +3.1 bands", "no season -0.4 bands", "training +5.0 bands",
- * "daily +2.0 bands" (the calendar's season, `cal`), by hand: printf
- * would cost more than the whole model step. */
+ * "daily +2.0 bands" (the calendar's season, `cal`), "sustained -2.0
+ * bands" (the calendar's CUSUM), by hand: printf would cost more than the
+ * whole model step. */
 static void explain_bands(const seasonal_state *st, uint32_t cal, double bands, vg_explain *why)
 {
     if (!(fabs(bands) < 1e6)) {
@@ -197,7 +206,9 @@ static void explain_bands(const seasonal_state *st, uint32_t cal, double bands, 
         return;
     }
     char *out = why->detail;
-    if (cal != VG_CAL_NONE) {
+    if (cal == VG_CAL_SUSTAINED) {
+        out = put_text(out, "sustained ", 10);
+    } else if (cal != VG_CAL_NONE) {
         out = cal == VG_CAL_DAILY ? put_text(out, "daily ", 6) : put_text(out, "weekly ", 7);
     } else if (st->mode == MODE_TRAINING) {
         out = put_text(out, "training ", 9);
@@ -212,24 +223,36 @@ static void explain_bands(const seasonal_state *st, uint32_t cal, double bands, 
     memcpy(out, " bands", 7);
 }
 
-/* Scores a residual against a band and explains it; cal names the
- * calendar's season when the band is the calendar's. */
-static double judge(const seasonal_state *st, const seasonal_params *p, uint32_t cal,
-                    double expected, double band, double resid, vg_explain *why)
+/* A residual in band half-widths: the band floored, since a flat series
+ * has no band (only rounding-sized changes are normal, or changes small
+ * against the range of the last 28 days). Bounded by 1e12. */
+static double in_bands(const seasonal_state *st, const seasonal_params *p, double expected,
+                       double band, double resid)
 {
-    /* A flat series has no band: only rounding-sized changes are normal,
-     * or changes small against the range of the last 28 days. */
     double floor = 1e-9 * fabs(expected), lo, hi;
     if (vg_range_get(&st->long_run, &lo, &hi) && p->range_floor * p->z_per_band * (hi - lo) > floor)
         floor = p->range_floor * p->z_per_band * (hi - lo);
     double w = band > floor ? band : floor;
     double bands = w > 0.0 ? resid / w : (resid == 0.0 ? 0.0 : copysign(1e12, resid));
-    if (fabs(bands) > 1e12)
-        bands = copysign(1e12, bands);
+    return fabs(bands) > 1e12 ? copysign(1e12, bands) : bands;
+}
+
+static void explain_band(const seasonal_state *st, uint32_t cal, double expected, double band,
+                         double bands, vg_explain *why)
+{
     why->expected = expected;
     why->lower = expected - band;
     why->upper = expected + band;
     explain_bands(st, cal, bands, why);
+}
+
+/* Scores a residual against a band and explains it; cal names the
+ * calendar's season when the band is the calendar's. */
+static double judge(const seasonal_state *st, const seasonal_params *p, uint32_t cal,
+                    double expected, double band, double resid, vg_explain *why)
+{
+    double bands = in_bands(st, p, expected, band, resid);
+    explain_band(st, cal, expected, band, bands, why);
     return band_score(p, fabs(bands));
 }
 
@@ -319,16 +342,28 @@ static double score_point(seasonal_state *st, const seasonal_params *p, int64_t 
 
 /* The calendar's turn, after the Holt-Winters model scored the point
  * (`score`, `why`): once it has found a season it scores the point
- * instead, unless the model has a season of its own with a narrower band.
- * Then it learns the point. */
+ * instead, unless the model has a season of its own with a narrower band;
+ * and a deviation from its season sustained long enough to reach
+ * `sustain` decades (its CUSUM, calendar.h) scores when that is higher,
+ * whichever model scored the point alone. Then it learns the point. */
 static double calendar_point(seasonal_state *st, const seasonal_params *p, vg_calendar *cal,
                              int64_t ts_ms, double value, double score, vg_explain *why)
 {
     vg_calendar_fc fc;
     uint32_t season = vg_calendar_season(cal);
-    if (season != VG_CAL_NONE && st->seen >= WARMUP && vg_calendar_forecast(cal, ts_ms, &fc) &&
-        (st->period == 0 || p->delta * fc.dev < st->last_band))
-        score = judge(st, p, season, fc.expected, p->delta * fc.dev, value - fc.expected, why);
+    if (season != VG_CAL_NONE && st->seen >= WARMUP && vg_calendar_forecast(cal, ts_ms, &fc)) {
+        double band = p->delta * fc.dev, resid = value - fc.expected;
+        double bands = in_bands(st, p, fc.expected, band, resid);
+        if (st->period == 0 || band < st->last_band)
+            score = judge(st, p, season, fc.expected, band, resid, why);
+        double u = vg_calendar_sustain(cal, bands * p->z_per_band);
+        if (p->sustain > 0.0 && u >= p->sustain && vg_score_from_surprise(u) > score) {
+            score = vg_score_from_surprise(u);
+            explain_band(st, VG_CAL_SUSTAINED, fc.expected, band, bands, why);
+        }
+    } else {
+        vg_calendar_sustain_reset(cal);
+    }
     vg_calendar_learn(cal, &p->cal, st->step, ts_ms, value);
     return score;
 }

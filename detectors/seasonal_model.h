@@ -32,6 +32,7 @@ typedef struct seasonal_params {
     double   z_per_band;  /* derived: delta / sqrt(pi / 2) */
     double   span_ms;     /* derived: training_days in ms; 0: off */
     uint32_t calendar;    /* learn a clock-bucket season too (calendar.h) */
+    double   sustain;     /* decades at which the calendar's CUSUM scores; 0: off */
     vg_calendar_params cal;  /* derived */
 } seasonal_params;
 

@@ -18,7 +18,10 @@ extern const vg_detector_ops vg_seasonal_ops;
 #define STEP_5MIN 300000
 #define HOUR      3600000
 #define DAY_PTS   288
-#define TRAINING  1440   /* the default */
+#define TRAINING  1440   /* the default until the calendar took daily seasons */
+/* The point season alone, sized as before the calendar was on by default
+ * (a daily season at 5-minute steps): what these tests are about. */
+#define POINT_SEASON "{\"calendar\": false, \"max_period\": 360, \"training\": 1440}"
 #define NOISE     1.0
 #define AMP       10.0
 
@@ -67,7 +70,7 @@ static void finds_daily_season_and_forecasts(void **state)
 {
     (void)state;
     run r;
-    run_open(&r, NULL);
+    run_open(&r, POINT_SEASON);
     vg_explain why;
     feed_days(&r, 0, TRAINING, 1);
     double abs_err = 0.0, max_off = 0.0, sq_off = 0.0;
@@ -96,7 +99,7 @@ static void jittered_timestamps(void **state)
 {
     (void)state;
     run r;
-    run_open(&r, NULL);
+    run_open(&r, POINT_SEASON);
     uint64_t s = 13;
     vg_explain why;
     for (int64_t i = 0; i < TRAINING + 10; i++) {
@@ -112,7 +115,7 @@ static void spike_is_high_normal_points_low(void **state)
 {
     (void)state;
     run r;
-    run_open(&r, NULL);
+    run_open(&r, POINT_SEASON);
     feed_days(&r, 0, TRAINING + DAY_PTS, 2);
     int low = 0, n = 0;
     double max_normal = 0.0, min_spike = 1.0;
@@ -146,7 +149,7 @@ static void scores_are_ordered_and_resolved(void **state)
 {
     (void)state;
     run r;
-    run_open(&r, NULL);
+    run_open(&r, POINT_SEASON);
     feed_days(&r, 0, TRAINING + DAY_PTS, 3);
     size_t size = r.d->state_size(r.params);
     void *saved = malloc(size);
@@ -176,8 +179,8 @@ static void gap_keeps_the_phase(void **state)
 {
     (void)state;
     run a, b;
-    run_open(&a, NULL);
-    run_open(&b, NULL);
+    run_open(&a, POINT_SEASON);
+    run_open(&b, POINT_SEASON);
     int64_t gap_from = TRAINING + 100, gap_len = 37;
     feed_days(&a, 0, TRAINING + 2 * DAY_PTS, 4);
     feed_days(&b, 0, gap_from, 4);
@@ -205,7 +208,7 @@ static void gaps_while_training(void **state)
 {
     (void)state;
     run r;
-    run_open(&r, NULL);
+    run_open(&r, POINT_SEASON);
     for (int64_t i = 0; i < TRAINING + DAY_PTS; i++) {
         if (i % 97 >= 90 && i > 200)
             continue;  /* a missing half hour every 8 hours */
@@ -227,7 +230,7 @@ static void extreme_values_do_not_poison(void **state)
     static const int64_t starts[] = {0, 100, TRAINING + 100};
     for (size_t c = 0; c < 3; c++) {
         run r;
-        run_open(&r, NULL);
+        run_open(&r, POINT_SEASON);
         int64_t i = 0;
         for (; i < starts[c]; i++)
             feed(&r, i * STEP_5MIN, noisy(i, 12), NULL);
@@ -252,8 +255,8 @@ static void repeated_and_backward_times_are_harmless(void **state)
 {
     (void)state;
     run a, b;
-    run_open(&a, NULL);
-    run_open(&b, NULL);
+    run_open(&a, POINT_SEASON);
+    run_open(&b, POINT_SEASON);
     int64_t end = TRAINING + 2 * DAY_PTS;
     for (int64_t i = 0; i < end; i++) {
         double v = noisy(i, 6);
@@ -298,8 +301,8 @@ static void deterministic_and_bounded(void **state)
     (void)state;
     static double a[FIXTURE_N], b[FIXTURE_N];
     run ra, rb;
-    run_open(&ra, NULL);
-    run_open(&rb, NULL);
+    run_open(&ra, POINT_SEASON);
+    run_open(&rb, POINT_SEASON);
     score_fixture(&ra, 0, FIXTURE_N, a);
     score_fixture(&rb, 0, FIXTURE_N, b);
     assert_memory_equal(a, b, sizeof(a));
@@ -327,8 +330,8 @@ static void save_load_continues_identically(void **state)
     for (size_t c = 0; c < sizeof(cut_at) / sizeof(cut_at[0]); c++) {
         static double a[FIXTURE_N], b[FIXTURE_N];
         run ra, rb;
-        run_open(&ra, NULL);
-        run_open(&rb, NULL);
+        run_open(&ra, POINT_SEASON);
+        run_open(&rb, POINT_SEASON);
         score_fixture(&ra, 0, cut_at[c], a);
         vg_writer out;
         vg_writer_init(&out);
@@ -380,7 +383,7 @@ static void hourly_seasons(void **state)
     static const int periods[] = {24, 168};
     for (size_t k = 0; k < 2; k++) {
         run r;
-        run_open(&r, NULL);
+        run_open(&r, POINT_SEASON);
         uint64_t s = 9 + k;
         vg_explain why;
         for (int64_t i = 0; i <= 4 * 168 + 10; i++) {
@@ -399,7 +402,7 @@ static void no_season_still_scores(void **state)
 {
     (void)state;
     run r;
-    run_open(&r, NULL);
+    run_open(&r, POINT_SEASON);
     uint64_t s = 11;
     vg_explain why;
     int low = 0;
@@ -414,7 +417,7 @@ static void no_season_still_scores(void **state)
     assert_true(sc > 0.99);
     /* While training, the level model already watches the series. */
     run t;
-    run_open(&t, NULL);
+    run_open(&t, POINT_SEASON);
     for (int64_t i = 0; i < 100; i++)
         feed(&t, i * STEP_5MIN, 20.0 + vg_test_normal(&s), NULL);
     sc = feed(&t, 100 * (int64_t)STEP_5MIN, 30.0, &why);
@@ -437,7 +440,7 @@ static void explicit_period_and_flat_series(void **state)
     run_close(&r);
 
     /* A flat series: equal values score low, a change scores high. */
-    run_open(&r, NULL);
+    run_open(&r, POINT_SEASON);
     for (int64_t i = 0; i < TRAINING + 10; i++)
         assert_true(feed(&r, i * 1000, 5.0, NULL) < 0.5);
     assert_true(feed(&r, (TRAINING + 10) * 1000, 5.5, NULL) > 0.99);
