@@ -166,7 +166,8 @@ static int firing_gauges(vg_pipeline *p, vg_error *err)
 {
     p->firing = calloc(p->n_profiles * 2, sizeof(*p->firing));
     p->firing_gauge = calloc(p->n_profiles * 2, sizeof(*p->firing_gauge));
-    if (p->firing == NULL || p->firing_gauge == NULL)
+    p->firing_published = calloc(p->n_profiles * 2, sizeof(*p->firing_published));
+    if (p->firing == NULL || p->firing_gauge == NULL || p->firing_published == NULL)
         return vg_error_set(err, VG_ENOMEM, "firing gauges");
     for (size_t k = 0; k < p->n_profiles; k++) {
         const char *rule = k == 0 ? "default" : p->rules.rules[k - 1].name;
@@ -304,6 +305,11 @@ void vg_pipeline_free(vg_pipeline *p)
     vg__shards_free(p->shards);
     p->shards = NULL;
     vg_pipeline_close_outputs(p);
+    if (p->firing != NULL && p->firing_gauge != NULL && p->firing_published != NULL) {
+        /* its incidents leave the gauge (a removed rule's reads 0) */
+        memset(p->firing, 0, p->n_profiles * 2 * sizeof(*p->firing));
+        vg__publish_firing(p);
+    }
     for (size_t k = 0; k < p->n_profiles; k++)
         for (size_t i = 0; i < p->profiles[k].n_detectors; i++)
             free(p->profiles[k].detectors[i].params);
@@ -315,6 +321,7 @@ void vg_pipeline_free(vg_pipeline *p)
     free(p->group_event);
     free(p->firing);
     free(p->firing_gauge);
+    free(p->firing_published);
     free(p);
 }
 

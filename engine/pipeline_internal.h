@@ -109,9 +109,12 @@ struct vg_pipeline {
     vg_ratelimit           sink_log;
     char                   instance[64];   /* events' instance */
     /* Notified incidents firing now, by profile and severity ([k * 2 + s]),
-     * and their vigil_incidents_firing{rule,severity} children: */
+     * their vigil_incidents_firing{rule,severity} children, and what this
+     * pipeline added to each child so far (the gauge is a sum over the
+     * pipelines alive: the old and new one of a reload, members in tests): */
     uint64_t              *firing;
     vg_metric_child      **firing_gauge;
+    uint64_t              *firing_published;
     uint64_t               evicted_seen;   /* evictions already counted in metrics */
     const vg_point        *scoring;        /* the point whose series is being looked up */
     vg_groups             *groups;         /* grouped incidents (engine/group.h) */

@@ -436,9 +436,13 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
 
 void vg__publish_firing(vg_pipeline *p)
 {
-    for (size_t i = 0; i < p->n_profiles * 2; i++)
-        if (p->firing_gauge[i] != NULL)
-            vg_metrics_set(p->firing_gauge[i], (double)p->firing[i]);
+    for (size_t i = 0; i < p->n_profiles * 2; i++) {
+        if (p->firing_gauge[i] == NULL || p->firing[i] == p->firing_published[i])
+            continue;
+        vg_metrics_add(p->firing_gauge[i],
+                       (double)p->firing[i] - (double)p->firing_published[i]);
+        p->firing_published[i] = p->firing[i];
+    }
 }
 
 /* Self-metrics, once per batch: a handful of atomic adds. */

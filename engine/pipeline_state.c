@@ -199,8 +199,10 @@ int vg_pipeline_load_series(vg_pipeline *p, const char *key, size_t key_len,
         rc = vg_ensemble_load(block + pr->before_offset, &pr->ensemble, in, err);
     if (rc != VG_OK)
         vg__series_reset(p, block, prof, hash);
-    else if (head->alert.state == VG_ALERT_FIRING)
+    else if (head->alert.state == VG_ALERT_FIRING) {
         vg__firing_count(p, head, 1);
+        vg__publish_firing(p);  /* a reload's new pipeline shows it before its first batch */
+    }
     return rc;
 }
 

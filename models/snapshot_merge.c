@@ -189,7 +189,8 @@ int vg_snapshot_merge(const uint8_t *base, size_t base_len, const uint8_t *delta
     for (size_t i = 0; i < scan.n && rc == VG_OK; i++)
         rc = take_segment(&m, &scan.v[i], err);
     if (rc == VG_OK) {
-        qsort(m.v, m.n, sizeof(*m.v), entry_cmp);
+        if (m.n > 1)  /* qsort's array may not be NULL, even when empty */
+            qsort(m.v, m.n, sizeof(*m.v), entry_cmp);
         rc = put_merged(&m, sink, ctx, err);
     }
     if (info != NULL)

@@ -11,7 +11,8 @@ int vg_cmd_run(int argc, char **argv);
 int vg_cmd_demo(int argc, char **argv);
 int vg_cmd_config(int argc, char **argv);
 
-/* Makes SIGTERM and SIGINT set *flag (which it points at a static flag). */
+/* Makes SIGTERM and SIGINT set *flag (which it points at a static flag);
+ * ignores SIGPIPE. */
 void vg_cli_catch_stop_signals(volatile sig_atomic_t **flag);
 
 /* Prints "vigil <cmd>: <msg>" to stderr; returns 2 (usage) for chaining. */

@@ -43,7 +43,9 @@ static void run_help(void)
 }
 
 /* SIGTERM/SIGINT set the stop flag; no SA_RESTART, so a blocking poll
- * returns early. */
+ * returns early. SIGPIPE is ignored: a peer that hangs up (an HTTP client,
+ * Alertmanager, a broker) is a write error to count and retry, never a
+ * reason for a long-running process to die without a word. */
 void vg_cli_catch_stop_signals(volatile sig_atomic_t **flag)
 {
     struct sigaction sa;
@@ -52,6 +54,7 @@ void vg_cli_catch_stop_signals(volatile sig_atomic_t **flag)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
     *flag = &stop_requested;
 }
 

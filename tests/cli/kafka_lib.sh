@@ -21,12 +21,21 @@ kl_require() {
 }
 
 KL_PIDS=()
+KL_LOGS=()
 
 # Stops every PID this script started that still runs, the last started
 # first (clients before the broker): SIGTERM, then SIGKILL after 10 s. Then
 # removes the scratch dir (kept with KL_KEEP=1, for debugging).
 kl_cleanup() {
-    local i pid deadline
+    local status=$? i pid deadline log
+    # A failed test shows how each vigil it started ended: CI keeps no
+    # scratch dir, so the logs' last lines are the only record.
+    if [ "$status" != 0 ]; then
+        for log in "${KL_LOGS[@]}"; do
+            echo "--- last lines of $(basename "$log"):" >&2
+            tail -n 15 "$log" >&2 || true
+        done
+    fi
     for ((i = ${#KL_PIDS[@]} - 1; i >= 0; i--)); do
         pid=${KL_PIDS[i]}
         kill -CONT "$pid" 2>/dev/null || continue  # in case a test froze it
@@ -188,12 +197,16 @@ kl_vigil_start() {
     "$vigil" run -c "$2" >"$tmp/$1.log" 2>&1 &
     vigil_pid=$!
     KL_PIDS+=("$vigil_pid")
+    KL_LOGS+=("$tmp/$1.log")
 }
 
 # kl_stop PID: SIGTERM and wait (20 s deadline); fails unless it exits 0.
 kl_stop() {
     local pid=$1 status=0
-    kill -TERM "$pid" 2>/dev/null || kl_fail "process $pid is not running"
+    if ! kill -TERM "$pid" 2>/dev/null; then
+        wait "$pid" || status=$?
+        kl_fail "process $pid is not running (it exited with status $status)"
+    fi
     local deadline=$((SECONDS + 20))
     while kl_running "$pid"; do
         [ $SECONDS -lt $deadline ] || kl_fail "process $pid did not stop in 20 s"
