@@ -99,7 +99,7 @@ static const vg_conf_field ensemble_fields[] = {
     {"tail_prior", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, tail_prior), 10000, 0, 1e12,
      NULL, "recalibrate: points of evidence before a series' own tail overrides the prior's"},
     {"tail_prior_slope", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, tail_prior_slope), 0.75, 0, 1,
-     NULL, "recalibrate: the prior tail's excess over nominal, decades per level from 1e-3 to 1e-6"},
+     NULL, "recalibrate: the prior tail's excess over nominal, decades per level from 1e-3 to 1e-5"},
 };
 
 int vg_ensemble_configure(vg_ensemble_params *params, const vg_conf_doc *doc,

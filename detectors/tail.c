@@ -16,12 +16,13 @@ void vg_tail_init(vg_tail *t)
 /* The prior's excess over nominal grows by `slope` decades a level from
  * PRIOR_FROM (up to 1e-3 the final surprise is already near honest on both
  * dev corpora: 1.0x and 0.9x at 0.999 with a nominal prior) to PRIOR_TO,
- * 1e-6; beyond it the shift stays. Growing on to 1e-8 kept a young
- * series' single spike from paging at once (the demo's spike was missed);
- * stopping at 1e-5 left smd-dev at 2.4x nominal at 1e-5. Starting at 1e-2
- * cost NAB and under-reported at 1e-3 (docs/quality.md, "A prior tail"). */
+ * 1e-5, the farthest level the dev corpora measure; beyond it the shift
+ * stays. Growing on to 1e-6 or 1e-8 kept a young series' single spike
+ * from paging at once (the demo's spike; honest noise paged below its
+ * rate). Starting at 1e-2 cost NAB and under-reported at 1e-3
+ * (docs/quality.md, "A prior tail"). */
 #define PRIOR_FROM 3
-#define PRIOR_TO 6
+#define PRIOR_TO 5
 
 /* The shift d_l = l - S'(l) at levels l and l + 1 (0 <= l < VG_TAIL_LEVELS):
  * the largest excess, in decades, of the rate at any level up to there over

@@ -36,7 +36,7 @@ void vg_tail_init(vg_tail *t);
 
 /* The recalibrated surprise of s (>= 0) for this series; reads only. */
 /* The prior: `points` of a typical series whose rate at level l exceeds
- * nominal by `slope` decades a level from level 3 to 6, and 3 slope
+ * nominal by `slope` decades a level from level 3 to 5, and 2 slope
  * beyond (tail.c). */
 typedef struct vg_tail_prior {
     double points;
