@@ -9,7 +9,6 @@
  *    (config `workers`), wall time, against the 1-worker figure.
  *
  *   bench_pipeline [points]     (default 3,000,000) */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -17,23 +16,6 @@
 #include "bench/util.h"
 #include "engine/config.h"
 #include "engine/pipeline.h"
-
-/* Fills b with `n` points of 1,000 noisy daily cycles, round robin. */
-static void fill(vg_batch *b, long n)
-{
-    uint64_t s = 7;
-    char key[32];
-    for (long i = 0; i < n; i++) {
-        long series = i % VG_BENCH_SERIES, step = i / VG_BENCH_SERIES;
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        double noise = (double)(s >> 11) * 0x1.0p-53 - 0.5;
-        double v = 100.0 + 20.0 * sin(2.0 * M_PI * (double)(step % 288) / 288.0) + noise;
-        int len = snprintf(key, sizeof(key), "host%03ld.cpu", series);
-        vg_batch_push(b, key, (size_t)len, 1404172800000LL + step * 300000LL, v, NULL);
-    }
-}
 
 #define BATCH 4096
 
@@ -140,7 +122,7 @@ int main(int argc, char **argv)
     long n = argc > 1 ? atol(argv[1]) : 3000000;
     vg_batch b;
     vg_batch_init(&b);
-    fill(&b, n);
+    vg_bench_fill_cycles(&b, n);
     per_core(&b);
     scaling(&b);
     vg_batch_release(&b);

@@ -4,6 +4,7 @@
  * small librdkafka helpers the Kafka benchmarks share. */
 #include "bench/util.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,4 +170,20 @@ long vg_bench_kafka_held(rd_kafka_t *rk, const char *topic, int partitions)
         held += (long)(hi - lo);
     }
     return held;
+}
+
+void vg_bench_fill_cycles(vg_batch *b, long n)
+{
+    uint64_t s = 7;
+    char key[32];
+    for (long i = 0; i < n; i++) {
+        long series = i % VG_BENCH_SERIES, step = i / VG_BENCH_SERIES;
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        double noise = (double)(s >> 11) * 0x1.0p-53 - 0.5;
+        double v = 100.0 + 20.0 * sin(2.0 * M_PI * (double)(step % 288) / 288.0) + noise;
+        int len = snprintf(key, sizeof(key), "host%03ld.cpu", series);
+        vg_batch_push(b, key, (size_t)len, 1404172800000LL + step * 300000LL, v, NULL);
+    }
 }

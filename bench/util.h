@@ -5,6 +5,8 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 
+#include "core/point.h"
+
 #define VG_BENCH_SERIES 1000  /* interleaved series in long-format files */
 #define VG_BENCH_RUNS   3     /* timed runs; the best is reported */
 
@@ -22,6 +24,10 @@ int vg_bench_write_csv(const char *path, long rows, int long_format);
 /* Times the CSV reader alone over path, best of VG_BENCH_RUNS; prints one
  * line under `label` and returns rows/s, or -1 on error. */
 double vg_bench_time_reader(const char *path, const char *label);
+
+/* Appends `n` points of 1,000 noisy daily cycles (series host000.cpu ..
+ * host999.cpu, 5 minutes apart), round robin. */
+void vg_bench_fill_cycles(vg_batch *b, long n);
 
 /* The median of v[0..n) (sorts v in place); n >= 1. */
 double vg_bench_median(double *v, size_t n);

@@ -99,7 +99,7 @@ static const vigil_metric table[VG_M__COUNT] = {
                "Remote-write requests received, by the HTTP status answered.", "code", 8,
                rw_codes),
     COUNTER_BY(VG_M_SCORE_POINTS, "vigil_score_points",
-               "Scored points of the remote-write output, by result.", "result", 3,
+               "Scored points of the score outputs (remote-write, Influx on Kafka), by result.", "result", 3,
                score_results),
     COUNTER_BY(VG_M_DEAD_LETTERS, "vigil_dead_letters",
                "Rejected messages sent to the dead-letter topic, by parser reason.", "reason",

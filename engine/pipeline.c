@@ -41,6 +41,7 @@ void vg__series_reset(vg_pipeline *p, void *state, uint32_t prof, uint64_t hash)
     head->partition = -1;
     head->profile = prof;
     head->multi_partition = 0;
+    head->score_gen = 0;  /* the pipeline's starts at 1: worked out at its first score */
     vg_window_init((vg_window *)(block + p->window_offset), p->cfg->window);
     uint64_t seed = mix_seed((uint64_t)p->cfg->seed, hash);
     for (size_t i = 0; i < pr->n_detectors; i++) {
@@ -211,7 +212,13 @@ void vg__scorer_release(vg_scorer *s)
 {
     free(s->scratch);
     free(s->undo);
+    free(s->kept);
+    free(s->picked);
+    free(s->kept_mask);
     s->scratch = s->undo = NULL;
+    s->kept = s->picked = NULL;
+    s->kept_mask = NULL;
+    s->n_kept = s->cap_kept = 0;
 }
 
 void vg__scorer_collect(vg_pipeline *p, vg_scorer *s)
@@ -260,6 +267,7 @@ vg_pipeline *vg_pipeline_new(const vg_config *cfg, vg_error *err)
         return NULL;
     }
     p->cfg = cfg;
+    p->score_gen = 1;
     if (cfg->instance[0] != '\0' || gethostname(p->instance, sizeof(p->instance)) != 0)
         snprintf(p->instance, sizeof(p->instance), "%s", cfg->instance);
     p->instance[sizeof(p->instance) - 1] = '\0';  /* gethostname may not terminate */
@@ -294,7 +302,8 @@ void vg_pipeline_close_outputs(vg_pipeline *p)
         vg_sink_close(p->sinks[i]);
     free(p->sinks);
     p->sinks = NULL;
-    p->n_sinks = 0;
+    p->n_sinks = p->n_score_sinks = 0;
+    p->score_gen++;
 }
 
 void vg_pipeline_free(vg_pipeline *p)
@@ -327,6 +336,11 @@ void vg_pipeline_free(vg_pipeline *p)
 
 int vg_pipeline_add_sink(vg_pipeline *p, vg_sink *sink)
 {
+    /* A series keeps which outputs write its scores as bits of a uint64_t. */
+    if (sink->ops->score != NULL && p->n_sinks >= 64) {
+        vg_sink_close(sink);
+        return VG_ERANGE;
+    }
     vg_sink **sinks = realloc(p->sinks, (p->n_sinks + 1) * sizeof(*sinks));
     if (sinks == NULL) {
         vg_sink_close(sink);
@@ -334,6 +348,8 @@ int vg_pipeline_add_sink(vg_pipeline *p, vg_sink *sink)
     }
     p->sinks = sinks;
     p->sinks[p->n_sinks++] = sink;
+    p->n_score_sinks += sink->ops->score != NULL;
+    p->score_gen++;  /* every series works its outputs out again */
     return VG_OK;
 }
 

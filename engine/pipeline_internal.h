@@ -40,6 +40,8 @@ typedef struct series_head {
     int32_t     partition;  /* the Kafka partition that last fed it; -1 for files */
     uint32_t    profile;
     uint8_t     multi_partition;  /* seen on a second partition (reported once) */
+    uint32_t    score_gen;  /* the outputs score_mask was worked out for (not saved) */
+    uint64_t    score_mask; /* bit i: output i writes this series' scores */
 } series_head;
 
 typedef struct detector_slot {
@@ -84,6 +86,13 @@ typedef struct vg_scorer {
     vg_ratelimit     order_log, partition_log;  /* their log lines, per thread */
     vg_deferred     *deferred;
     vg_point_result *results;   /* with deferred and a hook: by batch index */
+    /* Scores for the outputs that write them, held until the scorer's share
+     * of the batch is scored, then handed over at once (one call per
+     * output): kept[i] goes to output j when bit j of kept_mask[i] is set. */
+    vg_score_sample *kept, *picked;
+    uint64_t        *kept_mask;
+    size_t           n_kept, cap_kept;
+    uint64_t         kept_all;  /* the outputs every kept score goes to */
 } vg_scorer;
 
 typedef struct vg_shards vg_shards;
@@ -103,6 +112,8 @@ struct vg_pipeline {
     vg_guard_params        guards;
     vg_sink              **sinks;
     size_t                 n_sinks;
+    size_t                 n_score_sinks;  /* of them, those with a score op */
+    uint32_t               score_gen;      /* changes with the outputs (series_head) */
     vg_point_hook          hook;
     void                  *hook_ctx;
     vg_pipeline_stats      stats;
@@ -160,6 +171,10 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
 /* Counts event ev (firing slot `slot`, see vg__firing_slot) and hands it
  * to every sink. Caller's thread only. */
 void vg__deliver(vg_pipeline *p, vg_event *ev, const vg_rule *rule, int32_t slot);
+
+/* Hands the scores the scorer kept to the outputs that write them; on the
+ * scorer's thread, once its share of a batch is scored. */
+void vg__scorer_send_scores(vg_pipeline *p, vg_scorer *s);
 
 /* Adds the scorer's counts into the pipeline's stats and zeroes them. */
 void vg__scorer_collect(vg_pipeline *p, vg_scorer *s);

@@ -320,18 +320,73 @@ static int judge(const profile *pr, series_head *head, int in_incident, int froz
     return anomalous;
 }
 
-/* The outputs that write scores (remote-write) get every scored point, on
- * the scoring thread (their score op is thread-safe and never blocks). */
-static void send_scores(vg_pipeline *p, const vg_batch *b, const vg_point *pt,
-                        const vg_point_result *r)
+/* Which outputs write the scores of the series of head: worked out once
+ * per series and set of outputs (their match is a glob on the name). */
+static uint64_t score_mask(vg_pipeline *p, series_head *head, const char *key, size_t key_len)
 {
-    for (size_t i = 0; i < p->n_sinks; i++) {
-        if (p->sinks[i]->ops->score == NULL)
-            continue;
-        vg_score_sample s = {vg_batch_key(b, pt), pt->key_len, pt->ts_ms, pt->value, r->score,
-                             r->expected, r->lower, r->upper};
-        p->sinks[i]->ops->score(p->sinks[i]->self, &s);
+    if (head->score_gen != p->score_gen) {
+        head->score_mask = 0;
+        for (size_t i = 0; i < p->n_sinks; i++) {
+            const vg_sink *k = p->sinks[i];
+            if (k->ops->score != NULL &&
+                (k->ops->selects == NULL || k->ops->selects(k->self, key, key_len)))
+                head->score_mask |= UINT64_C(1) << i;
+        }
+        head->score_gen = p->score_gen;
     }
+    return head->score_mask;
+}
+
+/* Keeps the point's scores for the outputs that write them (remote-write,
+ * Influx on Kafka); vg__scorer_send_scores hands them over. */
+static void keep_scores(vg_pipeline *p, vg_scorer *s, series_head *head, const vg_batch *b,
+                        const vg_point *pt, const vg_point_result *r)
+{
+    if (p->n_score_sinks == 0)
+        return;
+    const char *key = vg_batch_key(b, pt);
+    uint64_t mask = score_mask(p, head, key, pt->key_len);
+    if (mask == 0)
+        return;
+    if (s->n_kept == s->cap_kept) {
+        size_t cap = s->cap_kept ? s->cap_kept * 2 : 256;
+        vg_score_sample *kept = realloc(s->kept, cap * sizeof(*kept));
+        s->kept = kept != NULL ? kept : s->kept;
+        vg_score_sample *picked = realloc(s->picked, cap * sizeof(*picked));
+        s->picked = picked != NULL ? picked : s->picked;
+        uint64_t *masks = realloc(s->kept_mask, cap * sizeof(*masks));
+        s->kept_mask = masks != NULL ? masks : s->kept_mask;
+        if (kept == NULL || picked == NULL || masks == NULL) {
+            vg_metric_label_inc(VG_M_SCORE_POINTS, "dropped", 1);  /* out of memory */
+            return;
+        }
+        s->cap_kept = cap;
+    }
+    s->kept_all = s->n_kept == 0 ? mask : s->kept_all & mask;
+    s->kept_mask[s->n_kept] = mask;
+    s->kept[s->n_kept++] = (vg_score_sample){key, pt->key_len, pt->ts_ms, pt->value, r->score,
+                                             r->expected, r->lower, r->upper};
+}
+
+void vg__scorer_send_scores(vg_pipeline *p, vg_scorer *s)
+{
+    for (size_t i = 0; i < p->n_sinks && s->n_kept > 0; i++) {
+        const vg_sink *k = p->sinks[i];
+        uint64_t bit = UINT64_C(1) << i;
+        if (k->ops->score == NULL)
+            continue;
+        if (s->kept_all & bit) {  /* the usual case: one output, every score */
+            k->ops->score(k->self, s->kept, s->n_kept);
+            continue;
+        }
+        size_t n = 0;
+        for (size_t j = 0; j < s->n_kept; j++)
+            if (s->kept_mask[j] & bit)
+                s->picked[n++] = s->kept[j];
+        if (n > 0)
+            k->ops->score(k->self, s->picked, n);
+    }
+    s->n_kept = 0;
 }
 
 /* Points of one series must arrive in order, from one partition: a producer
@@ -427,7 +482,7 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
 
     if (r.event != VG_ALERT_NORMAL)
         emit_event(p, s, b, i, head, &r, &sc, muted_now);
-    send_scores(p, b, pt, &r);
+    keep_scores(p, s, head, b, pt, &r);
     if (s->results != NULL)
         s->results[i] = r;
     else if (p->hook != NULL)
@@ -483,6 +538,7 @@ int vg_pipeline_process(vg_pipeline *p, const vg_batch *b)
             vg__score_point(p, &p->direct, b, i, block,
                             vg__muted_now(p, block, b->points[i].ts_ms));
         }
+        vg__scorer_send_scores(p, &p->direct);
         vg__scorer_collect(p, &p->direct);
     }
     publish_metrics(p, b, firing0, resolved0, t0);

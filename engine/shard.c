@@ -119,6 +119,7 @@ static void run_jobs(vg_shards *s, worker *w, size_t k)
     for (size_t j = 0; j < w->n_jobs[k]; j++)
         vg__score_point(s->p, &w->scorer, s->slots[k].batch, jobs[j].point, jobs[j].block,
                         (int)jobs[j].muted_now);
+    vg__scorer_send_scores(s->p, &w->scorer);
 }
 
 static void *worker_main(void *arg)

@@ -139,6 +139,13 @@ int vg_snapshot_sync_dir(const char *path, vg_error *err);
  * err (NULL-able) set: VG_ENOTFOUND, VG_EIO or VG_ENOMEM. */
 uint8_t *vg_snapshot_read_file(const char *path, size_t *len, vg_error *err);
 
+/* path mapped read-only (*len bytes; a file that is only ever replaced by
+ * a rename, never truncated, so the mapping stays whole), read front to
+ * back; release with vg_snapshot_unmap_file. NULL with err set:
+ * VG_ENOTFOUND or VG_EIO. */
+const uint8_t *vg_snapshot_map_file(const char *path, size_t *len, vg_error *err);
+void vg_snapshot_unmap_file(const uint8_t *data, size_t len);
+
 /* The delta log beside the base snapshot path: its ".vgstate" suffix
  * replaced by ".vgdelta" (snapshot_delta.h). 0 or VG_ERANGE. */
 int vg_snapshot_delta_path(char *out, size_t cap, const char *path);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,6 +143,39 @@ uint8_t *vg_snapshot_read_file(const char *path, size_t *len, vg_error *err)
 out_close:
     close(fd);
     return buf;
+}
+
+/* Compaction maps the base so that the merge hands runs of it to the
+ * write as they are, never copied into a buffer of its own (at 100 k
+ * series, 1.4 GB of page faults and copies). */
+const uint8_t *vg_snapshot_map_file(const char *path, size_t *len, vg_error *err)
+{
+    static const uint8_t none[1];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        vg_error_set_at(err, fd < 0 && errno == ENOENT ? VG_ENOTFOUND : VG_EIO, path,
+                        "open: %s", fd < 0 ? strerror(errno) : "not a regular file");
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    *len = (size_t)st.st_size;
+    void *m = *len > 0 ? mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0) : (void *)none;
+    close(fd);
+    if (m == MAP_FAILED) {
+        vg_error_set_at(err, VG_EIO, path, "mmap: %s", strerror(errno));
+        return NULL;
+    }
+    if (*len > 0)
+        madvise(m, *len, MADV_SEQUENTIAL);  /* read once, front to back */
+    return m;
+}
+
+void vg_snapshot_unmap_file(const uint8_t *data, size_t len)
+{
+    if (data != NULL && len > 0)
+        munmap((void *)data, len);
 }
 
 int vg_snapshot_load(vg_pipeline *p, const char *path, size_t *loaded, vg_error *err)

@@ -1,6 +1,13 @@
 /* Merging a base snapshot and its delta log into the one snapshot they
  * stand for: the load of a partition's state, and compaction (format in
- * snapshot_delta.h). */
+ * snapshot_delta.h).
+ *
+ * Only the log's records are collected and sorted; the base, whose records
+ * are already in key order, is walked once beside them (a merge join), and
+ * each run of its records that the log leaves alone goes to the sink as
+ * one span of the base's own bytes, neither decoded nor copied. So a
+ * compaction over a mapped base (state_writer.c) costs the log's size plus
+ * one pass of checksum and write over the base. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +16,9 @@
 #include "models/snapshot_format.h"
 
 #define FLUSH_BYTES ((size_t)1 << 20)
+/* A span of the base is checksummed and handed on in pieces of this size,
+ * so that the write reads bytes the checksum has just brought into cache. */
+#define SPAN_PIECE  ((size_t)4 << 20)
 
 typedef struct entry {
     const char    *key;
@@ -20,13 +30,25 @@ typedef struct entry {
 
 typedef struct merge {
     const char *name;
-    entry      *v;
+    entry      *v;        /* the log's records; then the newest of each key */
     size_t      n, cap;
     entry      *live;     /* the newest key list, sorted; NULL: none */
     size_t      n_live;
     size_t      live_seq; /* its segment */
-    vg_snap_header h;
+    vg_snap_header h;     /* the base's; then the merged snapshot's */
+    uint64_t    base_count;
 } merge;
+
+/* Where the merged bytes go: small records through buf, runs of the base
+ * straight from it; crc covers everything handed to the sink. */
+typedef struct emitter {
+    vg_snapshot_sink_fn sink;
+    void               *ctx;
+    vg_writer           buf;
+    uint32_t            crc;
+    const uint8_t      *base;
+    size_t              span_at, span_len;  /* the pending run of base bytes */
+} emitter;
 
 static int push(merge *m, const vg_snap_record *r, size_t seq)
 {
@@ -50,21 +72,6 @@ static int entry_cmp(const void *a, const void *b)
     const entry *x = a, *y = b;
     int c = key_cmp(a, b);
     return c != 0 ? c : (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-/* The records of the base (already verified by vg_snap_read_header). */
-static int take_base(merge *m, vg_reader in, vg_error *err)
-{
-    vg_snap_record r;
-    for (uint64_t i = 0; i < m->h.count; i++) {
-        if (vg_snap_next_record(&in, &r) != VG_OK)
-            return vg_snap_fail_at(err, VG_EPARSE, m->name, r.at,
-                                   "series %llu: record runs past the end of the file",
-                                   (unsigned long long)i + 1);
-        if (push(m, &r, 0) != VG_OK)
-            return vg_error_set(err, VG_ENOMEM, "merging %s", m->name);
-    }
-    return VG_OK;
 }
 
 /* The live-key list at the end of a segment body, sorted into m->live. */
@@ -128,47 +135,135 @@ static int survives(const merge *m, const entry *newest)
     return bsearch(newest, m->live, m->n_live, sizeof(*m->live), key_cmp) != NULL;
 }
 
-/* Hands out[] to the sink when it is big enough (or `all`), folding it into
- * the CRC. */
-static int drain(vg_writer *out, uint32_t *crc, int all, vg_snapshot_sink_fn sink, void *ctx,
-                 vg_error *err)
+/* Keeps only the newest record of each key in the sorted m->v. */
+static void newest_only(merge *m)
 {
-    if (out->failed)
+    size_t k = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (k > 0 && key_cmp(&m->v[k - 1], &m->v[i]) == 0)
+            k--;
+        m->v[k++] = m->v[i];
+    }
+    m->n = k;
+}
+
+/* Hands bytes to the sink, folding them into the CRC. */
+static int hand_on(emitter *e, const uint8_t *bytes, size_t len, vg_error *err)
+{
+    e->crc = vg_crc32c_update(e->crc, bytes, len);
+    return e->sink(e->ctx, bytes, len, err);
+}
+
+/* Hands out buf when it is big enough (or `all`). */
+static int drain(emitter *e, int all, vg_error *err)
+{
+    if (e->buf.failed)
         return vg_error_set(err, VG_ENOMEM, "merged snapshot");
-    if (out->len == 0 || (!all && out->len < FLUSH_BYTES))
+    if (e->buf.len == 0 || (!all && e->buf.len < FLUSH_BYTES))
         return VG_OK;
-    *crc = vg_crc32c_update(*crc, out->buf, out->len);
-    int rc = sink(ctx, out->buf, out->len, err);
-    vg_writer_reset(out);
+    int rc = hand_on(e, e->buf.buf, e->buf.len, err);
+    vg_writer_reset(&e->buf);
+    return rc;
+}
+
+static int flush_span(emitter *e, vg_error *err)
+{
+    int rc = VG_OK;
+    for (size_t done = 0; done < e->span_len && rc == VG_OK; done += SPAN_PIECE) {
+        size_t n = e->span_len - done < SPAN_PIECE ? e->span_len - done : SPAN_PIECE;
+        rc = hand_on(e, e->base + e->span_at + done, n, err);
+    }
+    e->span_len = 0;
+    return rc;
+}
+
+/* The base record at base[at, end) goes out as it is: it joins the pending
+ * span when it follows it, else starts one (after what buf holds). */
+static int keep_base(emitter *e, size_t at, size_t end, vg_error *err)
+{
+    if (e->span_len > 0 && e->span_at + e->span_len == at) {
+        e->span_len += end - at;
+        return VG_OK;
+    }
+    int rc = flush_span(e, err);
+    if (rc == VG_OK)
+        rc = drain(e, 1, err);
+    e->span_at = at;
+    e->span_len = end - at;
+    return rc;
+}
+
+static int put_entry(emitter *e, const entry *x, vg_error *err)
+{
+    int rc = flush_span(e, err);
+    vg_snap_put_record(&e->buf, &(vg_snap_record){0, x->key, x->key_len, x->state, x->len});
+    return rc == VG_OK ? drain(e, 0, err) : rc;
+}
+
+/* Walks the base's records (in, over them) beside the log's newest
+ * records, both in key order, and counts in *count the records the merged
+ * snapshot holds; with e, also emits them. */
+static int join(const merge *m, vg_reader in, emitter *e, uint64_t *count, vg_error *err)
+{
+    vg_snap_record r = {0}, prev = {0};
+    uint64_t left = m->base_count, done = 0;
+    size_t j = 0;
+    int have = 0, rc = VG_OK;
+    *count = 0;
+    while (rc == VG_OK) {
+        if (!have && left > 0) {
+            prev = r;
+            if (vg_snap_next_record(&in, &r) != VG_OK)
+                return vg_snap_fail_at(err, VG_EPARSE, m->name, r.at,
+                                       "series %llu: record runs past the end of the file",
+                                       (unsigned long long)done + 1);
+            if (done > 0 && vg_snap_key_cmp(prev.key, prev.key_len, r.key, r.key_len) >= 0)
+                return vg_snap_fail_at(err, VG_EPARSE, m->name, r.at,
+                                       "series %llu: keys out of order",
+                                       (unsigned long long)done + 1);
+            left--;
+            done++;
+            have = 1;
+        }
+        if (!have && j == m->n)
+            break;
+        entry b = {r.key, r.key_len, r.state, r.len, 0};
+        int c = !have ? 1 : j == m->n ? -1 : key_cmp(&b, &m->v[j]);
+        const entry *x = c < 0 ? &b : &m->v[j];
+        int out = survives(m, x);
+        *count += (uint64_t)out;
+        if (out && e != NULL)
+            rc = c < 0 ? keep_base(e, r.at, in.pos, err) : put_entry(e, x, err);
+        have = have && c > 0;  /* a base record the log replaced is done too */
+        j += c >= 0;
+    }
+    if (rc == VG_OK && vg_reader_left(&in) != 0)
+        return vg_snap_fail_at(err, VG_EPARSE, m->name, in.pos, "bytes after the last record");
     return rc;
 }
 
 /* The header with the survivors' count, their records, the CRC. */
-static int put_merged(merge *m, vg_snapshot_sink_fn sink, void *ctx, vg_error *err)
+static int put_merged(merge *m, vg_reader in, vg_snapshot_sink_fn sink, void *ctx,
+                      vg_error *err)
 {
-    m->h.count = 0;
-    for (size_t i = 0; i < m->n; i++)
-        if ((i + 1 == m->n || key_cmp(&m->v[i], &m->v[i + 1]) != 0) && survives(m, &m->v[i]))
-            m->h.count++;
-    vg_writer out;
-    vg_writer_init(&out);
-    uint32_t crc = 0;
-    vg_snap_put_header(&m->h, &out);
-    int rc = VG_OK;
-    for (size_t i = 0; i < m->n && rc == VG_OK; i++) {
-        const entry *e = &m->v[i];
-        if ((i + 1 < m->n && key_cmp(e, &m->v[i + 1]) == 0) || !survives(m, e))
-            continue;
-        vg_snap_put_record(&out, &(vg_snap_record){0, e->key, e->key_len, e->state, e->len});
-        rc = drain(&out, &crc, 0, sink, ctx, err);
-    }
+    int rc = join(m, in, NULL, &m->h.count, err);
+    if (rc != VG_OK)
+        return rc;
+    emitter e = {.sink = sink, .ctx = ctx, .base = in.buf};
+    vg_writer_init(&e.buf);
+    uint64_t count;
+    vg_snap_put_header(&m->h, &e.buf);
+    rc = join(m, in, &e, &count, err);
     if (rc == VG_OK)
-        rc = drain(&out, &crc, 1, sink, ctx, err);
+        rc = flush_span(&e, err);
+    if (rc == VG_OK)
+        rc = drain(&e, 1, err);
     if (rc == VG_OK) {
-        vg_writer_u32(&out, crc);
-        rc = drain(&out, &crc, 1, sink, ctx, err);
+        uint32_t crc = e.crc;
+        vg_writer_u32(&e.buf, crc);
+        rc = drain(&e, 1, err);
     }
-    vg_writer_release(&out);
+    vg_writer_release(&e.buf);
     return rc;
 }
 
@@ -180,8 +275,7 @@ int vg_snapshot_merge(const uint8_t *base, size_t base_len, const uint8_t *delta
     vg_reader in;
     vg_delta_scan scan = {0};
     int rc = vg_snap_read_header(base, base_len, name, &m.h, &in, err);
-    if (rc == VG_OK)
-        rc = take_base(&m, in, err);
+    m.base_count = m.h.count;
     if (rc == VG_OK && delta_len > 0 &&
         vg_delta_scan_log(delta, delta_len, base_len, vg_delta_base_crc(base, base_len),
                           &scan) != VG_OK)
@@ -191,7 +285,8 @@ int vg_snapshot_merge(const uint8_t *base, size_t base_len, const uint8_t *delta
     if (rc == VG_OK) {
         if (m.n > 1)  /* qsort's array may not be NULL, even when empty */
             qsort(m.v, m.n, sizeof(*m.v), entry_cmp);
-        rc = put_merged(&m, sink, ctx, err);
+        newest_only(&m);
+        rc = put_merged(&m, in, sink, ctx, err);
     }
     if (info != NULL)
         *info = (vg_snapshot_merge_info){scan.n, scan.stale ? 0 : scan.torn, scan.stale};

@@ -116,12 +116,13 @@ static int produce_base(void *ctx, vg_snapshot_sink_fn sink, void *sink_ctx, vg_
 static int write_base(disk *d, const vg_state_job *job, size_t *bytes, vg_error *err)
 {
     base_source s = {.job = job};
-    uint8_t *base = NULL, *delta = NULL;
+    const uint8_t *base = NULL;
+    uint8_t *delta = NULL;
     char delta_path[4096];
     int rc = VG_OK;
     if (job->kind == VG_STATE_COMPACT) {
         close_log(d);  /* read back below; d->known ends with the outcome */
-        base = vg_snapshot_read_file(job->path, &s.base_len, err);
+        base = vg_snapshot_map_file(job->path, &s.base_len, err);
         if (base == NULL)
             rc = err->code;
         else if (vg_snapshot_delta_path(delta_path, sizeof(delta_path), job->path) == VG_OK)
@@ -132,7 +133,7 @@ static int write_base(disk *d, const vg_state_job *job, size_t *bytes, vg_error 
     d->known = 0;
     if (rc == VG_OK)
         rc = vg_snapshot_write_atomic(job->path, produce_base, &s, err);
-    free(base);
+    vg_snapshot_unmap_file(base, s.base_len);
     free(delta);
     if (rc == VG_OK)
         rc = new_base(d, job->path, s.out.len,

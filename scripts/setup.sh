@@ -23,6 +23,7 @@ if [ "${1:-}" = "--test" ]; then
         kcat curl python3                      # independent clients in the CLI tests
         prometheus                             # promtool; remote-write in and out
         prometheus-alertmanager                # the real Alertmanager
+        prometheus-node-exporter               # a real scrape target (Prometheus → vigil)
         victoria-metrics                       # scores written back (remote-write output)
         chromium                               # renders the replay report
         collectd-core                          # a real write_kafka producer

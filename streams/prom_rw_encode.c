@@ -88,10 +88,14 @@ static int reserve(vg_rw_request *rq, size_t more)
     return 0;
 }
 
-void vg_rw_request_add(vg_rw_request *rq, vg_label *labels, size_t n, double value,
-                       int64_t ts_ms)
+void vg_rw_labels_sort(vg_label *labels, size_t n)
 {
     qsort(labels, n, sizeof(*labels), by_name);
+}
+
+void vg_rw_request_add(vg_rw_request *rq, const vg_label *labels, size_t n, double value,
+                       int64_t ts_ms)
+{
     size_t sample = 1 + 8 + 1 + varint_len((uint64_t)ts_ms);
     size_t series = 1 + varint_len(sample) + sample;
     for (size_t i = 0; i < n; i++)

@@ -21,9 +21,12 @@ void vg_rw_request_init(vg_rw_request *rq);
 void vg_rw_request_reset(vg_rw_request *rq);
 void vg_rw_request_release(vg_rw_request *rq);
 
-/* Appends TimeSeries {labels, one sample}: labels[n] (sorted here by name,
- * as the protocol requires; `__name__` among them), value at ts_ms. */
-void vg_rw_request_add(vg_rw_request *rq, vg_label *labels, size_t n, double value,
+/* Sorts labels[n] by name, as the protocol requires of a TimeSeries. */
+void vg_rw_labels_sort(vg_label *labels, size_t n);
+
+/* Appends TimeSeries {labels, one sample}: labels[n] (sorted by name, see
+ * vg_rw_labels_sort; `__name__` among them), value at ts_ms. */
+void vg_rw_request_add(vg_rw_request *rq, const vg_label *labels, size_t n, double value,
                        int64_t ts_ms);
 
 /* The request snappy-compressed into a new buffer (*len its size; free it),

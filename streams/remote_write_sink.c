@@ -13,15 +13,18 @@
  * replaces an input label called metric). The score is in "nines",
  * -log10(1 - score) (capped at 16), so a threshold of 0.9999 reads 4.
  *
- * Never blocks scoring: score() copies the point into a bounded queue (the
- * oldest dropped and counted beyond `queue`); one worker thread posts up to
- * `batch` points per request, at least every interval_ms while points wait.
+ * Never blocks scoring: the pipeline asks selects() once per series (the
+ * glob) and hands score() a scoring thread's share of a batch at once,
+ * which is copied into one chunk (points and their keys in two
+ * allocations) queued under one lock; beyond `queue` points the oldest
+ * chunks are dropped (counted). One worker thread takes the queued chunks
+ * and posts them, `batch` points per request at most, at least every
+ * interval_ms while points wait.
  * A network error, a 5xx or a 429 is retried with backoff (100 ms doubling
  * to backoff_max_ms) while the queue keeps filling; any other 4xx drops the
  * request (counted, logged). flush() does not wait: scores are derived data
  * and never hold a checkpoint back. close() posts what is queued, trying
  * each request once. */
-#include <fnmatch.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -36,10 +39,10 @@
 #include "core/vigil_metrics.h"
 #include "streams/http_client.h"
 #include "streams/prom_rw_encode.h"
+#include "streams/score_out.h"
 #include "streams/stream.h"
 
 #define BACKOFF_FIRST_MS 100
-#define NINES_MAX        16.0
 #define N_VALUES         5
 
 static const char *const value_names[N_VALUES] = {
@@ -73,18 +76,26 @@ static const vg_conf_field rw_out_fields[] = {
 static const char *const rw_out_also[] = {"type", NULL};
 
 typedef struct pending {
-    char    *key;
-    size_t   key_len;
-    int64_t  ts_ms;
-    double   v[N_VALUES];
+    const char *key;  /* in its chunk's keys */
+    size_t      key_len;
+    int64_t     ts_ms;
+    double      v[N_VALUES];
 } pending;
+
+/* One handed-over share of a batch: its points and their keys. */
+typedef struct chunk {
+    struct chunk *next;
+    pending      *pts;
+    char         *keys;
+    size_t        n;
+} chunk;
 
 typedef struct rw_out {
     rw_out_params   prm;
     pthread_mutex_t lock;
     pthread_cond_t  wake;
-    pending        *ring;      /* prm.queue slots */
-    size_t          head, n;
+    chunk          *head, *tail;  /* queued, oldest first */
+    size_t          n;            /* points queued */
     int             stop;
     atomic_int      abort;     /* ends a post in flight at close */
     pthread_t       worker;
@@ -114,53 +125,89 @@ static int rw_out_check(const vg_conf_doc *doc, const json_t *cfg, vg_error *err
     return configure(doc, cfg, &prm, err);
 }
 
-static double nines(double score)
+static int rw_out_selects(void *self, const char *key, size_t key_len)
 {
-    if (isnan(score))
-        return NAN;
-    return score >= 1 ? NINES_MAX : fmin(NINES_MAX, -log10(1 - score));
+    const rw_out *s = self;
+    return vg__score_out_selects(s->prm.match, key, key_len);
 }
 
-static int matches(const rw_out *s, const char *key, size_t key_len)
+static void chunk_free(chunk *c)
 {
-    char name[256];
-    size_t n = strcspn(key, "{");
-    if (n > key_len)
-        n = key_len;
-    if (n >= sizeof(name))
-        return 0;
-    memcpy(name, key, n);
-    name[n] = '\0';
-    return fnmatch(s->prm.match, name, 0) == 0;
+    free(c->pts);
+    free(c->keys);
+    free(c);
 }
 
-static void rw_out_score(void *self, const vg_score_sample *smp)
+/* The points of smp[n] with their keys, copied. NULL when out of memory. */
+static chunk *chunk_new(const vg_score_sample *smp, size_t n)
+{
+    size_t key_bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        key_bytes += smp[i].key_len;
+    chunk *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->pts = malloc(n * sizeof(*c->pts));
+    c->keys = malloc(key_bytes + 1);
+    if (c->pts == NULL || c->keys == NULL) {
+        chunk_free(c);
+        return NULL;
+    }
+    char *at = c->keys;
+    for (size_t i = 0; i < n; i++, c->n++) {
+        memcpy(at, smp[i].key, smp[i].key_len);
+        c->pts[i] = (pending){at, smp[i].key_len, smp[i].ts_ms,
+                              {smp[i].value, smp[i].expected, smp[i].lower, smp[i].upper,
+                               vg__score_nines(smp[i].score)}};
+        at += smp[i].key_len;
+    }
+    return c;
+}
+
+/* Under the lock: drops the oldest chunks (counted) until `room` more
+ * points fit in the queue. */
+static void make_room(rw_out *s, size_t room)
+{
+    while (s->head != NULL && s->n + room > s->prm.queue) {
+        chunk *c = s->head;
+        s->head = c->next;
+        if (s->head == NULL)
+            s->tail = NULL;
+        s->n -= c->n;
+        vg_metric_label_inc(VG_M_SCORE_POINTS, "dropped", c->n);
+        chunk_free(c);
+    }
+}
+
+static void rw_out_score(void *self, const vg_score_sample *smp, size_t n)
 {
     rw_out *s = self;
-    if (!matches(s, smp->key, smp->key_len))
-        return;
-    char *key = malloc(smp->key_len + 1);
-    if (key == NULL)
-        return;
-    memcpy(key, smp->key, smp->key_len);
-    key[smp->key_len] = '\0';
-    pthread_mutex_lock(&s->lock);
-    if (s->n == s->prm.queue) {  /* full: the oldest point goes */
-        free(s->ring[s->head].key);
-        s->head = (s->head + 1) % s->prm.queue;
-        s->n--;
-        vg_metric_label_inc(VG_M_SCORE_POINTS, "dropped", 1);
+    if (n > s->prm.queue) {  /* more than the queue holds: its newest points */
+        vg_metric_label_inc(VG_M_SCORE_POINTS, "dropped", n - s->prm.queue);
+        smp += n - s->prm.queue;
+        n = s->prm.queue;
     }
-    s->ring[(s->head + s->n++) % s->prm.queue] = (pending){
-        key, smp->key_len, smp->ts_ms,
-        {smp->value, smp->expected, smp->lower, smp->upper, nines(smp->score)}};
+    chunk *c = chunk_new(smp, n);
+    if (c == NULL) {
+        vg_metric_label_inc(VG_M_SCORE_POINTS, "dropped", n);
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    make_room(s, n);
+    if (s->tail != NULL)
+        s->tail->next = c;
+    else
+        s->head = c;
+    s->tail = c;
+    s->n += n;
     if (s->n >= s->prm.batch)
         pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->lock);
 }
 
 /* Adds one point's samples: its labels (from its key), metric="name",
- * __name__ per value. */
+ * __name__ per value. The labels are sorted once: only __name__'s value
+ * changes between the samples, not its place. */
 static void encode_point(vg_rw_request *rq, const pending *pt)
 {
     vg_label labels[VG_MAX_LABELS + 2];
@@ -175,13 +222,18 @@ static void encode_point(vg_rw_request *rq, const pending *pt)
         if (!(labels[i].name_len == 6 && memcmp(labels[i].name, "metric", 6) == 0))
             labels[m++] = labels[i];
     labels[m++] = (vg_label){"metric", 6, pt->key, name_len};
+    labels[m++] = (vg_label){"__name__", 8, "", 0};
+    vg_rw_labels_sort(labels, m);
+    vg_label *metric_name = NULL;
+    for (size_t i = 0; i < m && metric_name == NULL; i++)
+        if (labels[i].name_len == 8 && memcmp(labels[i].name, "__name__", 8) == 0)
+            metric_name = &labels[i];
     for (size_t k = 0; k < N_VALUES; k++) {
         if (isnan(pt->v[k]))
             continue;
-        vg_label all[VG_MAX_LABELS + 2];
-        memcpy(all, labels, m * sizeof(*all));
-        all[m] = (vg_label){"__name__", 8, value_names[k], strlen(value_names[k])};
-        vg_rw_request_add(rq, all, m + 1, pt->v[k], pt->ts_ms);
+        metric_name->value = value_names[k];
+        metric_name->value_len = strlen(value_names[k]);
+        vg_rw_request_add(rq, labels, m, pt->v[k], pt->ts_ms);
     }
 }
 
@@ -233,16 +285,14 @@ static int settle(rw_out *s, int status, size_t points, const char *reply, const
     return !retry;
 }
 
-/* Posts points[n], retried with backoff until done or the sink closes
- * (then once more at most). Returns 1 when the request is settled, 0 when
- * it was given up at close. */
-static int post(rw_out *s, const pending *points, size_t n)
+/* Posts the request encoded in s->rq (n points), retried with backoff
+ * until done or the sink closes (then once more at most). Returns 1 when
+ * the request is settled, 0 when it was given up at close. */
+static int post(rw_out *s, size_t n)
 {
-    vg_rw_request_reset(&s->rq);
-    for (size_t i = 0; i < n; i++)
-        encode_point(&s->rq, &points[i]);
     size_t len = 0;
     char *body = vg_rw_request_compress(&s->rq, &len);
+    vg_rw_request_reset(&s->rq);
     if (body == NULL) {
         vg_metric_label_inc(VG_M_SCORE_POINTS, "dropped", n);
         return 1;
@@ -266,53 +316,73 @@ static int post(rw_out *s, const pending *points, size_t n)
     return settled;
 }
 
-/* Closing with the endpoint failing: what waits is dropped (counted), so
- * that a down database cannot stretch a shutdown by a timeout per batch. */
-static void drop_queued(rw_out *s)
+static void free_chunks(chunk *c)
 {
-    pthread_mutex_lock(&s->lock);
-    vg_metric_label_inc(VG_M_SCORE_POINTS, "dropped", s->n);
-    for (; s->n > 0; s->n--, s->head = (s->head + 1) % s->prm.queue)
-        free(s->ring[s->head].key);
-    pthread_mutex_unlock(&s->lock);
+    while (c != NULL) {
+        chunk *next = c->next;
+        chunk_free(c);
+        c = next;
+    }
 }
 
-/* Waits for a batch (or interval_ms with points waiting, or the close),
- * moves it into out; returns its size, 0 once closed and empty. */
-static size_t take(rw_out *s, pending *out)
+/* Waits for a batch (or interval_ms with points waiting, or the close) and
+ * takes every queued chunk (*n points); NULL once closed and empty. */
+static chunk *take(rw_out *s, size_t *n)
 {
     struct timespec until = deadline_in(s->prm.interval_ms);
     pthread_mutex_lock(&s->lock);
     while (!s->stop && s->n < s->prm.batch &&
            pthread_cond_timedwait(&s->wake, &s->lock, &until) == 0)
         ;
-    size_t n = s->n < s->prm.batch ? s->n : s->prm.batch;
-    for (size_t i = 0; i < n; i++)
-        out[i] = s->ring[(s->head + i) % s->prm.queue];
-    s->head = (s->head + n) % s->prm.queue;
-    s->n -= n;
+    chunk *taken = s->head;
+    *n = s->n;
+    s->head = s->tail = NULL;
+    s->n = 0;
     pthread_mutex_unlock(&s->lock);
-    return n;
+    return taken;
+}
+
+/* Posts the taken chunks (n points), `batch` points per request at most.
+ * Returns the points left unposted once a request was given up at close
+ * (that request's own are counted by post()), 0 when all were settled. */
+static size_t post_chunks(rw_out *s, const chunk *c, size_t n)
+{
+    size_t in_request = 0, done = 0;
+    for (; c != NULL; c = c->next)
+        for (size_t i = 0; i < c->n; i++) {
+            encode_point(&s->rq, &c->pts[i]);
+            if (++in_request == s->prm.batch) {
+                if (!post(s, in_request))
+                    return n - done - in_request;
+                done += in_request;
+                in_request = 0;
+            }
+        }
+    return in_request == 0 || post(s, in_request) ? 0 : n - done - in_request;
 }
 
 static void *worker(void *arg)
 {
     rw_out *s = arg;
-    pending *batch = malloc(s->prm.batch * sizeof(*batch));
-    vg_assert(batch != NULL);
     for (;;) {
-        size_t n = take(s, batch);
-        if (n > 0 && !post(s, batch, n))
-            drop_queued(s);
-        for (size_t i = 0; i < n; i++)
-            free(batch[i].key);
+        size_t n;
+        chunk *taken = take(s, &n);
+        size_t left = taken != NULL ? post_chunks(s, taken, n) : 0;
+        free_chunks(taken);
         pthread_mutex_lock(&s->lock);
+        if (left > 0) {
+            /* Given up at close: what waits is dropped (counted), so that a
+             * down database cannot stretch a shutdown by a timeout per batch. */
+            vg_metric_label_inc(VG_M_SCORE_POINTS, "dropped", left + s->n);
+            free_chunks(s->head);
+            s->head = s->tail = NULL;
+            s->n = 0;
+        }
         int done = s->stop && s->n == 0;
         pthread_mutex_unlock(&s->lock);
         if (done)
             break;
     }
-    free(batch);
     return NULL;
 }
 
@@ -328,11 +398,6 @@ static void *rw_out_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *er
     }
     if (configure(doc, cfg, &s->prm, err) != VG_OK)
         goto out_free;
-    s->ring = calloc(s->prm.queue, sizeof(*s->ring));
-    if (s->ring == NULL) {
-        vg_error_set(err, VG_ENOMEM, "remote-write output queue");
-        goto out_free;
-    }
     s->http = vg_http_new_with(s->prm.url, (int)s->prm.timeout_ms, &s->abort, headers, err);
     if (s->http == NULL)
         goto out_free;
@@ -349,7 +414,6 @@ static void *rw_out_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *er
     return s;
 
 out_free:
-    free(s->ring);
     free(s);
     return NULL;
 }
@@ -366,16 +430,7 @@ static void rw_out_close(void *self)
     vg_rw_request_release(&s->rq);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->lock);
-    free(s->ring);
     free(s);
-}
-
-/* Incidents are the other outputs' business. */
-static int rw_out_emit(void *self, const vg_event *ev)
-{
-    (void)self;
-    (void)ev;
-    return VG_OK;
 }
 
 const vg_sink_ops vg_remote_write_sink_ops = {
@@ -384,7 +439,8 @@ const vg_sink_ops vg_remote_write_sink_ops = {
     .n_fields = VG_CONF_COUNT(rw_out_fields),
     .check    = rw_out_check,
     .open     = rw_out_open,
-    .emit     = rw_out_emit,
+    .emit     = vg__score_out_emit,
     .close    = rw_out_close,
     .score    = rw_out_score,
+    .selects  = rw_out_selects,
 };

@@ -9,6 +9,7 @@ extern const vg_sink_ops vg_console_sink_ops;
 extern const vg_sink_ops vg_kafka_sink_ops;
 extern const vg_sink_ops vg_alertmanager_sink_ops;
 extern const vg_sink_ops vg_remote_write_sink_ops;
+extern const vg_sink_ops vg_influx_kafka_sink_ops;
 
 static const vg_sink_ops *const registry[] = {
     &vg_ndjson_sink_ops,
@@ -16,6 +17,7 @@ static const vg_sink_ops *const registry[] = {
     &vg_kafka_sink_ops,
     &vg_alertmanager_sink_ops,
     &vg_remote_write_sink_ops,
+    &vg_influx_kafka_sink_ops,
 };
 
 size_t vg_sink_type_count(void)

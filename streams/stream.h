@@ -95,11 +95,17 @@ typedef struct vg_sink_ops {
     /* 1: a record of every event (event log, console), muted incidents
      * included; 0: a notification channel, which muted incidents skip. */
     int   records_muted;
-    /* NULL-able: takes every scored point (s borrowed for the call), from
-     * the scoring threads, several at once: thread-safe, and never blocks
-     * (scores are derived data, dropped and counted rather than ever holding
-     * scoring or a checkpoint back). A series' points come in order. */
-    void  (*score)(void *self, const vg_score_sample *s);
+    /* NULL-able: takes the scored points of the series it selects, s[n]
+     * (borrowed for the call: keys included), a scoring thread's share of a
+     * batch at a time, from the scoring threads, several at once:
+     * thread-safe, and never blocks (scores are derived data, dropped and
+     * counted rather than ever holding scoring or a checkpoint back). A
+     * series' points come in order. */
+    void  (*score)(void *self, const vg_score_sample *s, size_t n);
+    /* NULL-able (every series): 1 when the scores of series `key` go to
+     * score(). Asked once per series and set of outputs (the pipeline keeps
+     * the answer with the series), from the scoring threads: thread-safe. */
+    int   (*selects)(void *self, const char *key, size_t key_len);
 } vg_sink_ops;
 
 typedef struct vg_sink {

@@ -22,14 +22,21 @@ fi
 # (a free port, no cluster listener), so a running service does not matter
 # and is left alone.
 
-tmp="$(mktemp -d)"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+# Sourced after kafka_lib.sh's kl_init, $tmp and the cleanup are kafka_lib's:
+# what am_start starts joins KL_PIDS.
+if [ -n "${KL_T0:-}" ]; then
+    am_track() { KL_PIDS+=("$1"); }
+else
+    tmp="$(mktemp -d)"
+    pids=()
+    am_track() { pids+=("$1"); }
+    cleanup() {
+        for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+        for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+        rm -rf "$tmp"
+    }
+    trap cleanup EXIT
+fi
 
 # wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND until it succeeds.
 wait_for() {
@@ -58,7 +65,7 @@ http_ok() {  # URL: true when a GET answers 2xx
 am_start() {
     hook="$tmp/hook.ndjson"
     python3 "$src/tests/cli/alertmanager_webhook.py" "$hook" "$tmp/hook.port" &
-    pids+=($!)
+    am_track $!
     wait_for "the webhook receiver" 10 test -s "$tmp/hook.port"
     local hook_port am_port
     hook_port="$(cat "$tmp/hook.port")"
@@ -75,7 +82,7 @@ YML
     "$am" --config.file="$tmp/am.yml" --storage.path="$tmp/am-data" \
         --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= \
         >"$tmp/am.log" 2>&1 &
-    pids+=($!)
+    am_track $!
     am_url="http://127.0.0.1:$am_port"
     wait_for "Alertmanager to be ready" 30 http_ok "$am_url/-/ready"
 }

@@ -78,13 +78,19 @@ static void teardown(fixture *f)
     rmdir(f->dir);
 }
 
-/* Saves partition PART and waits: returns the outcome. */
-static vg_state_saved save(fixture *f, int full)
+static vg_snapshot_positions positions(int64_t offset)
 {
     vg_snapshot_positions pos = {.n = 1};
     snprintf(pos.v[0].topic, sizeof(pos.v[0].topic), "metrics");
     pos.v[0].partition = PART;
-    pos.v[0].next_offset = ++f->offset;
+    pos.v[0].next_offset = offset;
+    return pos;
+}
+
+/* Saves partition PART and waits: returns the outcome. */
+static vg_state_saved save(fixture *f, int full)
+{
+    vg_snapshot_positions pos = positions(++f->offset);
     vg_error err = {0};
     vg_state_store_save(f->store, f->p, PART, &pos, full, &err);
     vg_state_saved r;
@@ -123,6 +129,12 @@ static void assert_same(const vg_writer *a, const vg_writer *b)
 {
     assert_int_equal(a->len, b->len);
     assert_memory_equal(a->buf, b->buf, a->len);
+}
+
+static int append_to(void *ctx, const uint8_t *bytes, size_t len, vg_error *err)
+{
+    (void)err;
+    return vg_writer_put(ctx, bytes, len);
 }
 
 static void put_file(const char *path, const uint8_t *bytes, size_t len)
@@ -376,6 +388,75 @@ static void an_evicted_series_stays_gone(void **state)
     teardown(&f);
 }
 
+/* Compaction walks the base beside the log and copies the runs of records
+ * the log left alone as they are: changed records, new keys that sort
+ * between old ones ("load{series=\"100\"}" falls between 10 and 11),
+ * evictions and several segments must all land in the right places, and
+ * the compacted base must be the state itself, byte for byte. */
+static void compaction_interleaves_changes_with_untouched_runs(void **state)
+{
+    (void)state;
+    fixture f;
+    setup(&f, "{\"max_series\": 24}", 10000);
+    for (uint32_t s = SERIES; s < 20; s++)
+        feed(f.p, s, 0, 60);
+    save(&f, 1);
+    for (uint32_t k = 0; k < 3; k++) {
+        for (uint32_t s = k; s < 20; s += 3)
+            feed(f.p, s, 60 + k, 61 + k);
+        for (uint32_t s = 100 + 2 * k; s < 102 + 2 * k; s++)  /* 26 series: 2 evicted */
+            feed(f.p, s, 0, 3);
+        vg_state_saved r = save(&f, 0);
+        assert_false(r.full);
+    }
+    vg_writer want, got, merged;
+    int64_t offset;
+    image(f.p, &want);
+    load(&f, &got, &offset);  /* base + three segments */
+    assert_same(&want, &got);
+    vg_writer_release(&got);
+
+    size_t base_len = 0, log_len = 0;
+    uint8_t *base = vg_snapshot_read_file(f.base, &base_len, NULL);
+    uint8_t *log = vg_snapshot_read_file(f.delta, &log_len, NULL);
+    assert_non_null(base);
+    assert_non_null(log);
+    vg_writer_init(&merged);
+    vg_error err = {0};
+    vg_snapshot_merge_info info = {0};
+    assert_int_equal(vg_snapshot_merge(base, base_len, log, log_len, "t", append_to,
+                                       &merged, &info, &err), VG_OK);
+    assert_int_equal(info.segments, 3);
+    vg_writer file;  /* the whole snapshot a save at the last position writes */
+    vg_writer_init(&file);
+    vg_snapshot_positions at = positions(f.offset);
+    assert_int_equal(vg_snapshot_encode_at(f.p, PART, &at, append_to, &file, &err), VG_OK);
+    assert_same(&file, &merged);  /* the merge is that snapshot, byte for byte */
+
+    vg_state_store_close(f.store);
+    open_store(&f, 1);
+    feed(f.p, 7, 70, 71);
+    save(&f, 0);  /* a log past 1 % of the base: compacted after this segment */
+    vg_state_store_close(f.store);
+    open_store(&f, 10000);
+    assert_int_equal(file_size(f.delta), 0);
+    vg_writer_reset(&file);
+    at = positions(f.offset);
+    assert_int_equal(vg_snapshot_encode_at(f.p, PART, &at, append_to, &file, &err), VG_OK);
+    size_t compacted_len = 0;
+    uint8_t *compacted = vg_snapshot_read_file(f.base, &compacted_len, NULL);
+    assert_non_null(compacted);
+    assert_int_equal(compacted_len, file.len);
+    assert_memory_equal(compacted, file.buf, file.len);
+    free(compacted);
+    vg_writer_release(&file);
+    free(base);
+    free(log);
+    vg_writer_release(&merged);
+    vg_writer_release(&want);
+    teardown(&f);
+}
+
 /* After a load only later changes are saved; after a failed save the next
  * one is whole (what reached the disk is unsure). */
 static void loads_count_as_saved_and_failures_save_whole(void **state)
@@ -454,6 +535,7 @@ int main(void)
         cmocka_unit_test(a_torn_log_loads_the_last_whole_checkpoint),
         cmocka_unit_test(compaction_and_a_crash_inside_it),
         cmocka_unit_test(an_evicted_series_stays_gone),
+        cmocka_unit_test(compaction_interleaves_changes_with_untouched_runs),
         cmocka_unit_test(loads_count_as_saved_and_failures_save_whole),
         cmocka_unit_test(an_empty_partition_loads),
     };
