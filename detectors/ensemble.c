@@ -97,7 +97,9 @@ static const vg_conf_field ensemble_fields[] = {
     {"tail_span", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, tail_span), 300000, 10, 1e12,
      NULL, "recalibrate: points the observed tail spans"},
     {"tail_prior", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, tail_prior), 10000, 0, 1e12,
-     NULL, "recalibrate: points of evidence before a series' own tail overrides nominal"},
+     NULL, "recalibrate: points of evidence before a series' own tail overrides the prior's"},
+    {"tail_prior_slope", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, tail_prior_slope), 0.75, 0, 1,
+     NULL, "recalibrate: the prior tail's excess over nominal, decades per level from 1e-3 to 1e-5"},
 };
 
 int vg_ensemble_configure(vg_ensemble_params *params, const vg_conf_doc *doc,
@@ -246,7 +248,8 @@ double vg_ensemble_score(void *state, const vg_ensemble_params *params,
     double s = q > 0.0 ? surprise_of_z(sqrt(q)) - bonferroni : 0.0;
     if (!params->recalibrate)
         return q > 0.0 ? vg_score_from_surprise(s) : 0.0;
-    double honest = vg_tail_surprise(&t->tail, s, params->tail_prior);
+    vg_tail_prior prior = {params->tail_prior, params->tail_prior_slope};
+    double honest = vg_tail_surprise(&t->tail, s, &prior);
     vg_tail_learn(&t->tail, s, params->tail_span);
     return vg_score_from_surprise(honest);
 }

@@ -44,6 +44,7 @@ typedef struct vg_ensemble_params {
     int      recalibrate;   /* bool: map the final surprise through the series' tail */
     double   tail_span;     /* recalibrate: points the observed tail spans */
     double   tail_prior;    /* recalibrate: points before a series' tail counts */
+    double   tail_prior_slope; /* recalibrate: prior's excess, decades per level */
     size_t   n_detectors;   /* set by the pipeline, not the config */
 } vg_ensemble_params;
 

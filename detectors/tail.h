@@ -35,7 +35,15 @@ typedef struct vg_tail {
 void vg_tail_init(vg_tail *t);
 
 /* The recalibrated surprise of s (>= 0) for this series; reads only. */
-double vg_tail_surprise(const vg_tail *t, double s, double prior);
+/* The prior: `points` of a typical series whose rate at level l exceeds
+ * nominal by `slope` decades a level from level 3 to 5, and 2 slope
+ * beyond (tail.c). */
+typedef struct vg_tail_prior {
+    double points;
+    double slope;
+} vg_tail_prior;
+
+double vg_tail_surprise(const vg_tail *t, double s, const vg_tail_prior *prior);
 
 /* Counts s, decaying what came before over about `span` points. */
 void vg_tail_learn(vg_tail *t, double s, double span);

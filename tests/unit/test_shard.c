@@ -67,9 +67,12 @@ static void feed(vg_pipeline *p, size_t from_step, size_t to_step)
             char key[32];
             snprintf(key, sizeof(key), "%s_%zu", t > 400 && s % 5 == 0 ? "late" : "m", s);
             double v = 10.0 * (double)s + vg_test_normal(&seed);
-            /* spikes, and a fault on the series about to be replaced */
-            if (t % 97 == s || (s % 5 == 0 && t >= 396 && t <= 400))
+            /* spikes, and a fault on the series about to be replaced (five
+             * times the spikes: past what their tail has learnt, it fires) */
+            if (t % 97 == s)
                 v += 60.0;
+            else if (s % 5 == 0 && t >= 396 && t <= 400)
+                v += 300.0;
             vg_batch_push(&b, key, strlen(key), (int64_t)t * 60000, v, NULL);
         }
         if (b.n >= sizes[k % 5] || t + 1 == to_step) {

@@ -12,9 +12,11 @@
 #include "detectors/tail.h"
 
 #define SPAN  300000.0
-#define PRIOR 1000.0
 #define N     1000000
 #define LEARN 100000
+
+/* A prior of 1,000 points at nominal: the tail alone at work. */
+static const vg_tail_prior PRIOR = {1000.0, 0.0};
 
 static double honest(uint64_t *rng)
 {
@@ -32,7 +34,7 @@ static void stream(vg_tail *t, double (*next)(uint64_t *), uint64_t seed, double
     vg_tail_init(t);
     for (int i = 0; i < N; i++) {
         double s = next(&rng);
-        double u = vg_tail_surprise(t, s, PRIOR);
+        double u = vg_tail_surprise(t, s, &PRIOR);
         vg_tail_learn(t, s, SPAN);
         for (int k = 0; k < 3 && i >= LEARN; k++)
             over[k] += u >= k + 3;
@@ -59,7 +61,7 @@ static void honest_stream_keeps_its_rates(void **state)
     stream_is_calibrated(&t, honest, 3);
     /* Its surprises are barely moved: at most a tenth of a decade. */
     for (double s = 0.5; s < 6.0; s += 0.5)
-        assert_true(vg_tail_surprise(&t, s, PRIOR) > s - 0.1);
+        assert_true(vg_tail_surprise(&t, s, &PRIOR) > s - 0.1);
 }
 
 /* Honest noise, and one point in 500 a blip scored 10 decades out or more
@@ -76,10 +78,10 @@ static void heavy_tail_is_brought_to_nominal(void **state)
     vg_tail t;
     stream_is_calibrated(&t, blippy, 5);
     /* A blip of 13 now reads as what it is here: 2e-3 x 10^-1 = 2e-4. */
-    double u = vg_tail_surprise(&t, 13.0, PRIOR);
+    double u = vg_tail_surprise(&t, 13.0, &PRIOR);
     assert_true(u > 3.2 && u < 4.2);
     /* Twenty decades past anything seen keeps most of its magnitude. */
-    assert_true(vg_tail_surprise(&t, 40.0, PRIOR) > u + 20.0);
+    assert_true(vg_tail_surprise(&t, 40.0, &PRIOR) > u + 20.0);
 }
 
 static void map_is_monotone_and_never_adds(void **state)
@@ -90,14 +92,41 @@ static void map_is_monotone_and_never_adds(void **state)
     stream(&t, blippy, 7, rate);
     double prev = 0.0;
     for (double s = 0.0; s < 45.0; s += 0.01) {
-        double u = vg_tail_surprise(&t, s, PRIOR);
+        double u = vg_tail_surprise(&t, s, &PRIOR);
         assert_true(u <= s + 1e-12);
         assert_true(u >= prev - 1e-12);
         prev = u;
     }
     /* A fresh series: every surprise is taken at its word. */
     vg_tail_init(&t);
-    assert_true(vg_tail_surprise(&t, 7.5, PRIOR) == 7.5);
+    assert_true(vg_tail_surprise(&t, 7.5, &PRIOR) == 7.5);
+}
+
+/* A prior tail heavier than nominal (slope 0.25 decades a level from 1e-3):
+ * a fresh series reads a 5-decade surprise as the typical series' rate
+ * there, 10^0.5 over nominal; once its own honest counts outweigh the
+ * prior it takes its surprises at their word again. The map stays
+ * monotone. */
+static void young_series_takes_the_prior_tail(void **state)
+{
+    (void)state;
+    const vg_tail_prior heavy = {10000.0, 0.25};
+    vg_tail t;
+    vg_tail_init(&t);
+    assert_true(fabs(vg_tail_surprise(&t, 5.0, &heavy) - 4.5) < 1e-9);
+    assert_true(fabs(vg_tail_surprise(&t, 2.5, &heavy) - 2.5) < 1e-9);
+    /* Beyond 1e-5 the shift stops growing: magnitude is kept. */
+    assert_true(fabs(vg_tail_surprise(&t, 20.0, &heavy) - 19.5) < 1e-9);
+    double prev = 0.0;
+    for (double s = 0.0; s < 40.0; s += 0.01) {
+        double u = vg_tail_surprise(&t, s, &heavy);
+        assert_true(u >= prev - 1e-12 && u <= s + 1e-12);
+        prev = u;
+    }
+    uint64_t rng = 13;
+    for (int i = 0; i < N; i++)
+        vg_tail_learn(&t, honest(&rng), SPAN);
+    assert_true(vg_tail_surprise(&t, 5.0, &heavy) > 4.85);
 }
 
 static void save_load_is_exact(void **state)
@@ -134,6 +163,7 @@ int main(void)
         cmocka_unit_test(honest_stream_keeps_its_rates),
         cmocka_unit_test(heavy_tail_is_brought_to_nominal),
         cmocka_unit_test(map_is_monotone_and_never_adds),
+        cmocka_unit_test(young_series_takes_the_prior_tail),
         cmocka_unit_test(save_load_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
