@@ -421,13 +421,18 @@ static void check_arrival(vg_scorer *s, const vg_batch *b, const vg_point *pt,
     if (pt->ts_ms < head->last_ts) {
         s->out_of_order++;
         vg_metric_inc(VG_M_POINTS_OUT_OF_ORDER, 1);
+        /* The likely cause, and so the fix, depends on where points come from:
+         * a Kafka partition, or a file (partition < 0) whose rows are unsorted. */
+        const char *hint = pt->origin.partition >= 0
+                               ? "Unkeyed topic? key the producer by series or set "
+                                 "\"repartition\": true on the topic"
+                               : "the input's rows are not in time order; sort them";
         vg_log_limited(&s->order_log, VG_LOG_WARN,
                        "series %.*s: point at %lld ms is older than its last (%lld ms), from "
-                       "%s/%d@%lld; scored anyway. Unkeyed topic? key the producer by series or "
-                       "set \"repartition\": true on the topic", key_len, vg_batch_key(b, pt),
+                       "%s/%d@%lld; scored anyway. %s", key_len, vg_batch_key(b, pt),
                        (long long)pt->ts_ms, (long long)head->last_ts,
                        pt->origin.source ? pt->origin.source : "-", (int)pt->origin.partition,
-                       (long long)pt->origin.offset);
+                       (long long)pt->origin.offset, hint);
     }
     if (head->partition >= 0 && pt->origin.partition >= 0 &&
         pt->origin.partition != head->partition && !head->multi_partition) {
