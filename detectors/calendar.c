@@ -67,6 +67,20 @@ static double week_part(const vg_calendar *c, uint32_t h)
     return c->season == VG_CAL_WEEKLY ? c->week[h] : 0.0;
 }
 
+/* A band of one visit is one day's noise in that bucket: at 1-hour steps
+ * a single |error|, under a tenth of the true deviation one time in
+ * sixteen (normal errors), and a normal point then scores 1 - 1e-7. The
+ * mean of three visits is that far off about one time in 900, and two
+ * more days cost little next to the two the season test already waits. Counted in days, not points: a visit's points share that day's
+ * noise. */
+int vg_calendar_scores(const vg_calendar *c, int64_t ts_ms)
+{
+    if (c->step == 0 || c->season == VG_CAL_NONE || ts_ms < c->start)
+        return 0;
+    /* Whole days seen; the first day teaches the profile, not the band. */
+    return (ts_ms - c->start) / DAY_MS - 1 >= VG_CAL_BAND_VISITS;
+}
+
 int vg_calendar_forecast(const vg_calendar *c, int64_t ts_ms, vg_calendar_fc *fc)
 {
     if (c->step == 0)

@@ -47,6 +47,7 @@
 #define VG_CAL_SUSTAIN_K    1.0  /* CUSUM reference: shifts of 2 deviations and more */
 #define VG_CAL_SUSTAIN_CLIP 4.0  /* CUSUM input clipped at this many deviations */
 #define VG_CAL_SUSTAIN_MAX  16.0 /* decades the CUSUM is capped at (it drains in ~20 points) */
+#define VG_CAL_BAND_VISITS  3    /* a season scores once every bucket's band has had this many */
 
 enum { VG_CAL_NONE = 0, VG_CAL_DAILY = 1, VG_CAL_WEEKLY = 2 };
 
@@ -87,6 +88,12 @@ static inline uint32_t vg_calendar_season(const vg_calendar *c)
 {
     return c->season;
 }
+
+/* Whether the season found scores points yet: a season is found after two
+ * days, but each bucket's band (its deviation) learns from the second day
+ * on, so it has had one visit then; the season scores once every bucket's
+ * band has had VG_CAL_BAND_VISITS. */
+int vg_calendar_scores(const vg_calendar *c, int64_t ts_ms);
 
 /* The forecast for ts (valid once started). Returns 0 when not started. */
 int vg_calendar_forecast(const vg_calendar *c, int64_t ts_ms, vg_calendar_fc *fc);

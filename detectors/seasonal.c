@@ -351,7 +351,7 @@ static double calendar_point(seasonal_state *st, const seasonal_params *p, vg_ca
 {
     vg_calendar_fc fc;
     uint32_t season = vg_calendar_season(cal);
-    if (season != VG_CAL_NONE && st->seen >= WARMUP && vg_calendar_forecast(cal, ts_ms, &fc)) {
+    if (vg_calendar_scores(cal, ts_ms) && st->seen >= WARMUP && vg_calendar_forecast(cal, ts_ms, &fc)) {
         double band = p->delta * fc.dev, resid = value - fc.expected;
         double bands = in_bands(st, p, fc.expected, band, resid);
         if (st->period == 0 || band < st->last_band)

@@ -178,6 +178,36 @@ static void missing_daily_peak_at_1_minute(void **state)
     assert_true(missed[0] < 0.9999);
 }
 
+/* A season is found on day 2 but scores only once each bucket's band has
+ * had three visits (days 2, 3 and 4): a band of one day's noise is no
+ * measure of a point's rarity. */
+static void season_scores_after_three_band_visits(void **state)
+{
+    (void)state;
+    static vg_calendar c;
+    vg_calendar_init(&c);
+    uint64_t s = 9;
+    int found_early = 0;
+    for (int64_t ts = MONDAY; ts < MONDAY + 4 * (int64_t)DAY_MS; ts += MIN_MS) {
+        vg_calendar_learn(&c, &cal_params, MIN_MS, ts, daily_peak(ts, 20.0) + vg_test_normal(&s));
+        found_early |= vg_calendar_season(&c) == VG_CAL_DAILY;
+        assert_false(vg_calendar_scores(&c, ts));
+    }
+    assert_true(found_early);
+    assert_true(vg_calendar_scores(&c, MONDAY + 4 * (int64_t)DAY_MS));
+
+    /* Through the detector: no point of days 2 and 3 is the calendar's. */
+    run r;
+    run_open(&r, "{\"calendar\": true}");
+    int daily = 0;
+    for (int day = 0; day < 4; day++)
+        peak_hours(&r, day, 0, &daily);
+    assert_int_equal(daily, 0);
+    peak_hours(&r, 4, 0, &daily);
+    assert_true(daily > 200);
+    run_close(&r);
+}
+
 static void save_load_round_trips(void **state)
 {
     (void)state;
@@ -223,6 +253,7 @@ int main(void)
         cmocka_unit_test(white_noise_is_not_seasonal),
         cmocka_unit_test(weekly_cycle_at_5_minutes),
         cmocka_unit_test(missing_daily_peak_at_1_minute),
+        cmocka_unit_test(season_scores_after_three_band_visits),
         cmocka_unit_test(save_load_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
