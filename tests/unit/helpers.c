@@ -178,3 +178,15 @@ vg_pipeline *vg_test_pipeline(const vg_config *cfg)
         fail_msg("pipeline: %s %s", err.where, err.msg);
     return p;
 }
+
+int vg_test_sink_flush(void *self, int timeout_ms)
+{
+    (void)self;
+    (void)timeout_ms;
+    return 0;
+}
+
+void vg_test_sink_free(void *self)
+{
+    free(self);
+}

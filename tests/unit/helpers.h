@@ -33,6 +33,11 @@ FILE *vg_test_corpus_case(const char *dir, const char *name, char **input, size_
  * either fails the test with the error rather than return NULL. */
 struct vg_config;
 struct vg_pipeline;
+/* Sink hooks a test's capturing sink shares: flush has nothing to wait
+ * for; close frees the state open allocated. */
+int vg_test_sink_flush(void *self, int timeout_ms);
+void vg_test_sink_free(void *self);
+
 struct vg_config *vg_test_config(const char *text);
 struct vg_pipeline *vg_test_pipeline(const struct vg_config *cfg);
 

@@ -128,21 +128,9 @@ static int seen_emit(void *self, const vg_event *ev)
     return 0;
 }
 
-static int seen_flush(void *self, int timeout_ms)
-{
-    (void)self;
-    (void)timeout_ms;
-    return 0;
-}
-
-static void seen_close(void *self)
-{
-    free(self);
-}
-
 static const vg_sink_ops seen_ops = {
     .name = "seen", .open = seen_open, .emit = seen_emit,
-    .flush = seen_flush, .close = seen_close,
+    .flush = vg_test_sink_flush, .close = vg_test_sink_free,
 };
 
 static const char *const keys[] = {

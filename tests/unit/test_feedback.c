@@ -58,15 +58,8 @@ static int fired_emit(void *self, const vg_event *ev)
     return 0;
 }
 
-static int fired_flush(void *self, int timeout_ms)
-{
-    (void)self;
-    (void)timeout_ms;
-    return 0;
-}
-
 static const vg_sink_ops fired_ops = {
-    .name = "fired", .open = fired_open, .emit = fired_emit, .flush = fired_flush,
+    .name = "fired", .open = fired_open, .emit = fired_emit, .flush = vg_test_sink_flush,
     .close = free,
 };
 
@@ -95,7 +88,7 @@ static int recorded_emit(void *self, const vg_event *ev)
 }
 
 static const vg_sink_ops recorded_ops = {
-    .name = "recorded", .open = recorded_open, .emit = recorded_emit, .flush = fired_flush,
+    .name = "recorded", .open = recorded_open, .emit = recorded_emit, .flush = vg_test_sink_flush,
     .close = free, .records_muted = 1,
 };
 

@@ -58,21 +58,9 @@ static int events_emit(void *self, const vg_event *ev)
     return 0;
 }
 
-static int events_flush(void *self, int timeout_ms)
-{
-    (void)self;
-    (void)timeout_ms;
-    return 0;
-}
-
-static void events_close(void *self)
-{
-    free(self);
-}
-
 static const vg_sink_ops events_ops = {
     .name = "events", .open = events_open, .emit = events_emit,
-    .flush = events_flush, .close = events_close,
+    .flush = vg_test_sink_flush, .close = vg_test_sink_free,
 };
 
 typedef double (*series_fn)(size_t i, uint64_t *rng);

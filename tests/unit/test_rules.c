@@ -45,13 +45,6 @@ static int capture_emit(void *self, const vg_event *ev)
     return 0;
 }
 
-static int capture_flush(void *self, int timeout_ms)
-{
-    (void)self;
-    (void)timeout_ms;
-    return 0;
-}
-
 /* The test frees the captured run itself, after the pipeline is gone. */
 static void capture_close(void *self)
 {
@@ -60,7 +53,7 @@ static void capture_close(void *self)
 
 static const vg_sink_ops capture_ops = {
     .name = "capture", .open = capture_open, .emit = capture_emit,
-    .flush = capture_flush, .close = capture_close, .records_muted = 1,
+    .flush = vg_test_sink_flush, .close = capture_close, .records_muted = 1,
 };
 
 static int notify_emit(void *self, const vg_event *ev)
@@ -72,7 +65,7 @@ static int notify_emit(void *self, const vg_event *ev)
 
 /* An Alertmanager or alert topic: muted incidents do not reach it. */
 static const vg_sink_ops notify_ops = {
-    .name = "notify", .emit = notify_emit, .flush = capture_flush, .close = capture_close,
+    .name = "notify", .emit = notify_emit, .flush = vg_test_sink_flush, .close = capture_close,
 };
 
 static void on_point(void *ctx, const vg_batch *b, const vg_point *pt,
