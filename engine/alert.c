@@ -15,6 +15,7 @@ void vg_alert_init(vg_alert *a)
 {
     memset(a, 0, sizeof(*a));
     a->state = VG_ALERT_NORMAL;
+    a->fired_ms = INT64_MIN;
 }
 
 static void begin_incident(vg_alert *a, int64_t ts_ms, double score)
@@ -26,9 +27,10 @@ static void begin_incident(vg_alert *a, int64_t ts_ms, double score)
     a->state = VG_ALERT_PENDING;
 }
 
-static vg_alert_state fire(vg_alert *a, int by_group)
+static vg_alert_state fire(vg_alert *a, int by_group, int64_t ts_ms)
 {
     a->by_group = (uint8_t)by_group;
+    a->fired_ms = ts_ms;
     a->state = VG_ALERT_FIRING;
     a->streak = 0;
     a->incidents++;
@@ -53,12 +55,24 @@ static int confirmed(const vg_alert *a, const vg_alert_params *params, double sc
 }
 
 /* ... or when its group corroborates it. */
-static vg_alert_state pending_step(vg_alert *a, const vg_alert_params *params, double score,
-                                   int corroborated)
+static vg_alert_state pending_step(vg_alert *a, const vg_alert_params *params, int64_t ts_ms,
+                                   double score, int corroborated)
 {
     if (confirmed(a, params, score))
-        return fire(a, 0);
-    return corroborated ? fire(a, 1) : VG_ALERT_NORMAL;
+        return fire(a, 0, ts_ms);
+    return corroborated ? fire(a, 1, ts_ms) : VG_ALERT_NORMAL;
+}
+
+/* Within rearm_s of the last firing only a critical point opens an
+ * incident: the same series paging again within hours is mostly a
+ * flapping fault or a spiky metric's next blip (docs/quality.md, branch
+ * q-smd). */
+static int rearming(const vg_alert *a, const vg_alert_params *params, int64_t ts_ms,
+                    double score)
+{
+    return params->rearm_s > 0.0 && a->fired_ms != INT64_MIN &&
+           (double)(ts_ms - a->fired_ms) < params->rearm_s * 1000.0 &&
+           !(params->fire_at_once > 0.0 && score >= params->fire_at_once);
 }
 
 /* After an accepted level the model relearns; its first points would
@@ -81,10 +95,10 @@ vg_alert_state vg_alert_step(vg_alert *a, const vg_alert_params *params,
     case VG_ALERT_NORMAL:
         if (a->quiet)
             return quiet_step(a, params, anomalous);
-        if (!anomalous)
+        if (!anomalous || rearming(a, params, ts_ms, score))
             return VG_ALERT_NORMAL;
         begin_incident(a, ts_ms, score);
-        return pending_step(a, params, score, corroborated);
+        return pending_step(a, params, ts_ms, score, corroborated);
 
     case VG_ALERT_PENDING:
         if (!anomalous) {
@@ -96,7 +110,7 @@ vg_alert_state vg_alert_step(vg_alert *a, const vg_alert_params *params,
         a->streak++;
         if (score > a->peak)
             a->peak = score;
-        return pending_step(a, params, score, corroborated);
+        return pending_step(a, params, ts_ms, score, corroborated);
 
     case VG_ALERT_FIRING:
         if (anomalous) {

@@ -16,7 +16,9 @@
  * An incident still firing `accept_after_s` after it began is a new level:
  * it resolves with VG_ALERT_END_ACCEPTED, and the series stays quiet (no
  * new incident) until it has had `resolve_after` normal points in a row,
- * while its model learns the new level. */
+ * while its model learns the new level. For `rearm_s` after an incident
+ * fired, only a point scoring `fire_at_once` opens a new one: a flapping
+ * fault or a spiky series pages once, not at every return. */
 #ifndef VG_ENGINE_ALERT_H
 #define VG_ENGINE_ALERT_H
 
@@ -33,6 +35,9 @@ typedef struct vg_alert_params {
      * scoring this (0: off) within corroborate_s confirms a pending point. */
     double   corroborate;
     double   corroborate_s;
+    /* After an incident fired, the series opens no new one for rearm_s
+     * seconds (0: off) unless a point scores fire_at_once. */
+    double   rearm_s;
     uint32_t resolve_after;  /* >= 1 */
     double   accept_after_s; /* firing this long accepts the new level; 0: never */
     int      hold_model;     /* bool: the series does not learn while an incident is open */
@@ -80,6 +85,7 @@ typedef struct vg_alert {
     int64_t  start_ms;        /* first anomalous point of the current incident */
     double   peak;            /* highest score of the current incident */
     uint64_t incidents;       /* incidents fired so far */
+    int64_t  fired_ms;        /* when the last incident fired (INT64_MIN: none; not saved) */
 } vg_alert;
 
 void vg_alert_init(vg_alert *a);

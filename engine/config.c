@@ -47,10 +47,11 @@ static const vg_conf_field core_fields[] = {
 #undef C
 
 static const vg_conf_field alert_fields[] = {
-    /* 2e-4 a point: with confirmation (fire_after, corroborate) a lower
-     * per-point level than 1e-4 catches more faults for the same pages
-     * (docs/quality.md, "Corroboration across a host's series"). */
-    {"threshold", VG_CONF_DOUBLE, offsetof(vg_alert_params, threshold), 0.9998, 0, 1, NULL,
+    /* 3.5e-4 a point: with confirmation (fire_after, corroborate, rearm_s)
+     * a lower per-point level than 1e-4 catches more faults for the same
+     * pages; chosen by leave-one-machine-out on smd-dev (docs/quality.md,
+     * "Corroboration across a host's series" and branch q-smd). */
+    {"threshold", VG_CONF_DOUBLE, offsetof(vg_alert_params, threshold), 0.99965, 0, 1, NULL,
      "final score at or above which a point is anomalous"},
     {"critical", VG_CONF_DOUBLE, offsetof(vg_alert_params, critical), 0.9999999, 0, 1, NULL,
      "peak score at or above which an incident is critical, else warning"},
@@ -72,6 +73,11 @@ static const vg_conf_field alert_fields[] = {
      "within corroborate_s (0: off)"},
     {"corroborate_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, corroborate_s), 60, 0, 1e9,
      NULL, "seconds apart a group member's high score may be and still corroborate"},
+    /* Chosen by leave-one-machine-out on smd-dev (docs/quality.md, branch
+     * q-smd). */
+    {"rearm_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, rearm_s), 21600, 0, 1e9, NULL,
+     "seconds after an incident fired during which the series opens no new incident unless "
+     "a point scores fire_at_once (0: off)"},
     {"resolve_after", VG_CONF_UINT32, offsetof(vg_alert_params, resolve_after), 5, 1, 100000, NULL,
      "consecutive normal points before a firing incident resolves"},
     /* A day at any sampling rate would outlast most faults an operator
@@ -99,9 +105,11 @@ static const vg_conf_field alert_fields[] = {
      NULL, "a value beyond the long-run range as it stood at the last midnight (UTC) by more "
      "than this share of its width is anomalous whatever its score, so a slow drift the "
      "detectors follow still pages; the paging floors apply; 0: off"},
-    /* A drift is slow: half an hour beyond the range tells it from the
-     * spikes of a spiky series (smd-dev: docs/quality.md). */
-    {"beyond_for_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, beyond_for_s), 1800, 0, 1e9,
+    /* A drift is slow: two hours beyond the range tell it from the spikes
+     * and busy hours of a spiky series (smd-dev: docs/quality.md, branch
+     * q-smd); three fail slow_drift_pages (the day's downswing pulls the
+     * drift back within the margin). */
+    {"beyond_for_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, beyond_for_s), 7200, 0, 1e9,
      NULL, "seconds a value must stay beyond the settled range (beyond_range) before it is "
      "anomalous"},
     /* A day covers a daily cycle; 100 points give the detectors' calibration

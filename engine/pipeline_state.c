@@ -96,6 +96,7 @@ static void load_head(series_head *head, vg_reader *in)
     vg_reader_i64(in, &a->start_ms);
     vg_reader_f64(in, &a->peak);
     vg_reader_u64(in, &a->incidents);
+    a->fired_ms = INT64_MIN;  /* not saved: a restart re-arms */
     vg_guard *g = &head->guard;
     vg_reader_f64(in, &g->prev_value);
     vg_reader_f64(in, &g->step_ms);

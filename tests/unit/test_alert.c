@@ -193,6 +193,37 @@ static void names(void **state)
     assert_string_equal(vg_severity_name(VG_SEVERITY_CRITICAL), "critical");
 }
 
+/* rearm_s: after an incident fired, the series opens no new one for
+ * rearm_s unless a point scores fire_at_once; after it, it does again. */
+static void rearm_holds_a_repeat(void **state)
+{
+    (void)state;
+    vg_alert_params p = params;
+    p.fire_after = 1;
+    p.fire_at_once = 0.999;
+    p.rearm_s = 10.0;
+    const double incident[] = {0.95, 0.1, 0.1};  /* fires, resolves */
+    vg_alert a;
+    vg_alert_init(&a);
+    assert_int_equal(feed(&a, &p, incident, 3, VG_ALERT_FIRING, 0), 1);
+    assert_int_equal(a.state, VG_ALERT_NORMAL);
+    /* 5 s after the firing: held, no pending either */
+    assert_int_equal(step(&a, &p, 5000, 0.95), VG_ALERT_NORMAL);
+    assert_int_equal(a.state, VG_ALERT_NORMAL);
+    /* a critical point opens one at once */
+    assert_int_equal(step(&a, &p, 6000, 0.9995), VG_ALERT_FIRING);
+    assert_int_equal(feed(&a, &p, incident + 1, 2, VG_ALERT_RESOLVED, 7000), 1);
+    /* re-armed 10 s after that firing */
+    assert_int_equal(step(&a, &p, 15000, 0.95), VG_ALERT_NORMAL);
+    assert_int_equal(step(&a, &p, 16000, 0.95), VG_ALERT_FIRING);
+    assert_int_equal(a.incidents, 3);
+    /* 0: off, the repeat fires */
+    p.rearm_s = 0.0;
+    vg_alert_init(&a);
+    assert_int_equal(feed(&a, &p, incident, 3, VG_ALERT_FIRING, 0), 1);
+    assert_int_equal(step(&a, &p, 5000, 0.95), VG_ALERT_FIRING);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +235,7 @@ int main(void)
         cmocka_unit_test(one_firing_one_resolved_per_incident),
         cmocka_unit_test(severity_from_peak),
         cmocka_unit_test(names),
+        cmocka_unit_test(rearm_holds_a_repeat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
