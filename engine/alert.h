@@ -85,7 +85,7 @@ typedef struct vg_alert {
     int64_t  start_ms;        /* first anomalous point of the current incident */
     double   peak;            /* highest score of the current incident */
     uint64_t incidents;       /* incidents fired so far */
-    int64_t  fired_ms;        /* when the last incident fired (INT64_MIN: none; not saved) */
+    int64_t  fired_ms;        /* when the last incident fired (INT64_MIN: none) */
 } vg_alert;
 
 void vg_alert_init(vg_alert *a);

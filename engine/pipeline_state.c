@@ -50,6 +50,7 @@ static void save_head(const series_head *head, vg_writer *out)
     vg_writer_i64(out, a->start_ms);
     vg_writer_f64(out, a->peak);
     vg_writer_u64(out, a->incidents);
+    vg_writer_i64(out, a->fired_ms);
     const vg_guard *g = &head->guard;
     vg_writer_f64(out, g->prev_value);
     vg_writer_f64(out, g->step_ms);
@@ -96,7 +97,7 @@ static void load_head(series_head *head, vg_reader *in)
     vg_reader_i64(in, &a->start_ms);
     vg_reader_f64(in, &a->peak);
     vg_reader_u64(in, &a->incidents);
-    a->fired_ms = INT64_MIN;  /* not saved: a restart re-arms */
+    vg_reader_i64(in, &a->fired_ms);
     vg_guard *g = &head->guard;
     vg_reader_f64(in, &g->prev_value);
     vg_reader_f64(in, &g->step_ms);
