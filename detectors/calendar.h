@@ -21,6 +21,10 @@
  * per day bucket, not per point) plus the profile; its band is a Brutlag
  * deviation per day bucket, learnt once a day like the profile, from the
  * second day on, so a slowly growing anomaly does not widen its own band.
+ * A bucket's band of a few visits is noisy (some are narrow by chance), so
+ * it is widened toward the mean band over all buckets (a slow, series-wide
+ * prior worth VG_CAL_BAND_PRIOR days of visits; never narrowed by it, so a
+ * wide peak keeps its band and a missing peak still stands out).
  * Buckets are numbered from the epoch (floor division), so replay is
  * deterministic and a restart lands in the same buckets.
  *
@@ -48,6 +52,7 @@
 #define VG_CAL_SUSTAIN_CLIP 4.0  /* CUSUM input clipped at this many deviations */
 #define VG_CAL_SUSTAIN_MAX  16.0 /* decades the CUSUM is capped at (it drains in ~20 points) */
 #define VG_CAL_BAND_VISITS  3    /* a season scores once every bucket's band has had this many */
+#define VG_CAL_BAND_PRIOR   10.0 /* days of visits the bands' series-wide prior weighs: a bucket's memory */
 
 enum { VG_CAL_NONE = 0, VG_CAL_DAILY = 1, VG_CAL_WEEKLY = 2 };
 
@@ -67,6 +72,7 @@ typedef struct vg_calendar {
     float    err[3];      /* mean |error| of the flat, day and week forecasts */
     float    cusum[2];    /* CUSUM of residuals above and below the forecast */
     float    day_sum;     /* sum of day[], kept by differences */
+    float    band_sum;    /* sum of band[], kept by differences: the bands' prior */
     uint32_t width;       /* ms of a day bucket */
     uint32_t season;      /* VG_CAL_NONE, _DAILY or _WEEKLY */
     float    day[VG_CAL_DAY_BUCKETS];
