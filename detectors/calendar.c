@@ -88,30 +88,31 @@ int vg_calendar_scores(const vg_calendar *c, int64_t ts_ms)
 }
 
 /* Bucket b's band at ts, widened toward the mean band by the prior's
- * VG_CAL_BAND_PRIOR days against the bucket's own visits (whole days from
- * the second on; its average remembers about 1 / DAY_RATE of them, so the
- * prior keeps half the weight for good: at 5-minute steps a visit is one
- * point, and an average of ten |errors| is still narrow by chance in a few
- * of 288 buckets; a weaker prior of 3 or 6 days left normal points at
- * 1 - 7e-7 and 1 - 3e-5, test_calendar.c). Never narrowed: a bucket wider
- * than the mean (a daily peak) keeps its own band. */
-static double band_of(const vg_calendar *c, int64_t ts, uint32_t b)
+ * `band_prior` days against the bucket's own visits (whole days from the
+ * second on, up to the about 1 / DAY_RATE its average remembers, so the
+ * prior keeps a share for good: at 5-minute steps a visit is one point,
+ * and an average of ten |errors| is still narrow by chance in a few of 288
+ * buckets). Never narrowed: a bucket wider than the mean (a daily peak)
+ * keeps its own band. 3 days was chosen by cross-validation over 0, 3 and
+ * 10 (docs/quality.md, "branch q-nab"). */
+static double band_of(const vg_calendar *c, const vg_calendar_params *p, int64_t ts, uint32_t b)
 {
     double own = c->band[b], mean = band_mean(c);
     if (own >= mean)
         return own;
     double n = (double)((ts - c->start) / DAY_MS) - 1.0;
     n = n < 0.0 ? 0.0 : n > 1.0 / DAY_RATE ? 1.0 / DAY_RATE : n;
-    return own + VG_CAL_BAND_PRIOR / (n + VG_CAL_BAND_PRIOR) * (mean - own);
+    return p->band_prior > 0.0 ? own + p->band_prior / (n + p->band_prior) * (mean - own) : own;
 }
 
-int vg_calendar_forecast(const vg_calendar *c, int64_t ts_ms, vg_calendar_fc *fc)
+int vg_calendar_forecast(const vg_calendar *c, const vg_calendar_params *p, int64_t ts_ms,
+                         vg_calendar_fc *fc)
 {
     if (c->step == 0)
         return 0;
     uint32_t b = day_bucket(c, ts_ms);
     fc->expected = c->fast + c->day[b] + week_part(c, week_bucket(ts_ms));
-    double band = band_of(c, ts_ms, b);
+    double band = band_of(c, p, ts_ms, b);
     fc->dev = band > 0.0 ? band : c->dev;
     return 1;
 }

@@ -23,7 +23,7 @@
  * second day on, so a slowly growing anomaly does not widen its own band.
  * A bucket's band of a few visits is noisy (some are narrow by chance), so
  * it is widened toward the mean band over all buckets (a slow, series-wide
- * prior worth VG_CAL_BAND_PRIOR days of visits; never narrowed by it, so a
+ * prior worth `band_prior` days of visits; never narrowed by it, so a
  * wide peak keeps its band and a missing peak still stands out).
  * Buckets are numbered from the epoch (floor division), so replay is
  * deterministic and a restart lands in the same buckets.
@@ -52,7 +52,6 @@
 #define VG_CAL_SUSTAIN_CLIP 4.0  /* CUSUM input clipped at this many deviations */
 #define VG_CAL_SUSTAIN_MAX  16.0 /* decades the CUSUM is capped at (it drains in ~20 points) */
 #define VG_CAL_BAND_VISITS  3    /* a season scores once every bucket's band has had this many */
-#define VG_CAL_BAND_PRIOR   10.0 /* days of visits the bands' series-wide prior weighs: a bucket's memory */
 
 enum { VG_CAL_NONE = 0, VG_CAL_DAILY = 1, VG_CAL_WEEKLY = 2 };
 
@@ -60,6 +59,7 @@ typedef struct vg_calendar_params {
     double alpha;      /* fast level smoothing, per point */
     double dev_gamma;  /* smoothing of the scoring deviation, per point */
     double clamp;      /* updates see the point clipped to this many deviations */
+    double band_prior; /* days of visits the bands' series-wide prior weighs */
 } vg_calendar_params;
 
 /* Floats where a few significant digits do (averages of errors, the
@@ -102,7 +102,8 @@ static inline uint32_t vg_calendar_season(const vg_calendar *c)
 int vg_calendar_scores(const vg_calendar *c, int64_t ts_ms);
 
 /* The forecast for ts (valid once started). Returns 0 when not started. */
-int vg_calendar_forecast(const vg_calendar *c, int64_t ts_ms, vg_calendar_fc *fc);
+int vg_calendar_forecast(const vg_calendar *c, const vg_calendar_params *p, int64_t ts_ms,
+                         vg_calendar_fc *fc);
 
 /* Learns finite y at ts_ms; step_ms is the series' usual step (a step
  * above an hour, or none yet, leaves the calendar off). Points must come
