@@ -46,8 +46,9 @@
 /* 7: a series record carries its feedback floors (engine/feedback.h).
  * 8: and its settled range and first timestamp (engine/baseline.h).
  * 9: the seasonal detector's calendar carries its CUSUM (detectors/calendar.h).
- * 10: the alert carries when its last incident fired (alert.rearm_s). */
-#define VG_SNAPSHOT_VERSION 10
+ * 10: and the sum of its bands, their prior (detectors/calendar.h).
+ * 11: the alert carries when its last incident fired (alert.rearm_s). */
+#define VG_SNAPSHOT_VERSION 11
 #define VG_SNAPSHOT_POSITIONS_MAX 64
 #define VG_SNAPSHOT_SUFFIX  ".vgstate"
 
