@@ -36,9 +36,6 @@ typedef struct vg_alert_params {
     uint32_t resolve_after;  /* >= 1 */
     double   accept_after_s; /* firing this long accepts the new level; 0: never */
     int      hold_model;     /* bool: the series does not learn while an incident is open */
-    /* A run of same-signed deviations (engine/run_evidence.h) whose score,
-     * by the ensemble before it, reaches this is anomalous (0: off). */
-    double   run_score;
     /* Paging floors on |value - expected| (engine/baseline.h): */
     double   min_deviation;  /* absolute, in the series' units */
     double   min_change;     /* share of |expected|, unless beyond the long-run range */

@@ -130,20 +130,6 @@ int vg_baseline_pages(const vg_baseline *b, const vg_alert_params *params, doubl
     return d >= params->min_range * range && passes_floors(params, d, ref, range);
 }
 
-int vg_baseline_pages_run(const vg_baseline *b, const vg_alert_params *params, double expected,
-                          double sum, uint32_t n)
-{
-    double ref = vg_baseline_reference(b, expected);
-    if (n == 0 || isnan(ref) || isnan(sum))
-        return 0;
-    if ((params->direction == VG_DIRECTION_UP && sum <= 0.0) ||
-        (params->direction == VG_DIRECTION_DOWN && sum >= 0.0))
-        return 0;
-    double range = b->n > 0.0 ? b->hi - b->lo : 0.0;
-    return fabs(sum) >= params->min_range * range * sqrt((double)n) &&
-           passes_floors(params, fabs(sum) / n, ref, range);
-}
-
 int vg_baseline_beyond(vg_baseline *b, const vg_alert_params *params, int64_t ts_ms,
                        double value)
 {

@@ -81,16 +81,6 @@ double vg_baseline_reference(const vg_baseline *b, double expected);
 int vg_baseline_pages(const vg_baseline *b, const vg_alert_params *params, double expected,
                       double value);
 
-/* The paging floors for a run of n same-signed deviations summing to
- * `sum` (engine/run_evidence.h) from the level `expected`: its mean
- * deviation passes min_deviation, min_change and min_relative and lies on
- * a side alert.direction allows, and its sum passes min_range times
- * sqrt(n): a deviation the series makes routinely at one point (half its
- * range), if its points were independent, would sum to about that over n
- * points; one point is the point's floor. */
-int vg_baseline_pages_run(const vg_baseline *b, const vg_alert_params *params, double expected,
-                          double sum, uint32_t n);
-
 /* Remembers the baseline of an incident beginning now: `expected` and the
  * half band (lower, upper; NaN-able), widened to the paging floors. */
 void vg_baseline_begin(vg_baseline *b, const vg_alert_params *params, double expected,

@@ -72,12 +72,6 @@ static const vg_conf_field alert_fields[] = {
      "within corroborate_s (0: off)"},
     {"corroborate_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, corroborate_s), 60, 0, 1e9,
      NULL, "seconds apart a group member's high score may be and still corroborate"},
-    /* As improbable as a point that fires alone (fire_at_once): a run needs
-     * no confirmation, it is one. */
-    {"run_score", VG_CONF_DOUBLE, offsetof(vg_alert_params, run_score), 0.9999999, 0, 1, NULL,
-     "a run of consecutive points on one side of their expected values is anomalous when, "
-     "judged as a whole by the calibration before it began, it scores at or above this; the "
-     "paging floors apply to its mean deviation, min_range to its sum over sqrt(points); 0: off"},
     {"resolve_after", VG_CONF_UINT32, offsetof(vg_alert_params, resolve_after), 5, 1, 100000, NULL,
      "consecutive normal points before a firing incident resolves"},
     /* A day at any sampling rate would outlast most faults an operator

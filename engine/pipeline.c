@@ -36,8 +36,6 @@ void vg__series_reset(vg_pipeline *p, void *state, uint32_t prof, uint64_t hash)
     vg_guard_init(&head->guard);
     vg_baseline_init(&head->baseline);
     vg_feedback_init(&head->feedback);
-    for (size_t i = 0; i < VG_MAX_DETECTORS; i++)
-        vg_run_reset(&head->run[i]);
     head->last_ts = INT64_MIN;
     head->points = 0;
     head->partition = -1;
@@ -121,10 +119,6 @@ static void layout_profile(vg_pipeline *p, profile *pr)
     pr->before_offset = align8(off + pr->ensemble_size);
     pr->block_size = align8(pr->before_offset + pr->ensemble_size);
     pr->state_id = vg_hash64(&pr->ensemble, sizeof(pr->ensemble), id);
-    /* A run is one event: the refractory period would discount its own
-     * points (engine/run_evidence.h). */
-    pr->run_ensemble = pr->ensemble;
-    pr->run_ensemble.refractory = 0.0;
 }
 
 static int configure_profile(vg_pipeline *p, profile *pr, const vg_rule *rule, size_t index,

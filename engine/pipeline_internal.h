@@ -9,7 +9,7 @@
  * profile once, when first seen, and owns one fixed-size block:
  *
  *   [series_head][window: header + cap doubles][detector states...][ensemble]
- *   [ensemble before the incident's first point, or the open run's]
+ *   [ensemble before the incident's first point]
  *
  * (blocks are as large as the largest profile needs), so scoring a point
  * is a table lookup and a few calls over that block, with no allocation.
@@ -27,7 +27,6 @@
 #include "engine/guard.h"
 #include "engine/pipeline.h"
 #include "engine/rules.h"
-#include "engine/run_evidence.h"
 #include "core/log.h"
 #include "core/vigil_metrics.h"
 
@@ -37,7 +36,6 @@ typedef struct series_head {
     vg_guard    guard;
     vg_baseline baseline;
     vg_feedback feedback;   /* floors from verdicts on its incidents */
-    vg_run      run[VG_MAX_DETECTORS];  /* per detector: its open run, if any */
     int64_t     last_ts;
     uint64_t    points;
     int32_t     partition;  /* the Kafka partition that last fed it; -1 for files */
@@ -62,13 +60,12 @@ typedef struct profile {
     size_t             n_detectors;
     detector_slot      detectors[VG_MAX_DETECTORS];
     vg_ensemble_params ensemble;
-    vg_ensemble_params run_ensemble;    /* the same without the refractory period */
     vg_alert_params    alert;
     int                severity;        /* -1: from the peak score */
     const vg_rule     *rule;            /* NULL: the top level */
     size_t             ensemble_offset;
     size_t             ensemble_size;
-    size_t             before_offset;   /* the ensemble as it was before the incident or run */
+    size_t             before_offset;   /* the ensemble as it was before the incident */
     size_t             block_size;
     uint64_t           state_id;
 } profile;

@@ -117,10 +117,9 @@ void vg__deliver(vg_pipeline *p, vg_event *ev, const vg_rule *rule, int32_t slot
         vg__send_event(p, &p->group_event->ev);
 }
 
-/* run_reason: the firing point was anomalous by its run (NULL: not). */
 static void emit_event(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i,
                        series_head *head, const vg_point_result *r, const scored *sc,
-                       int muted_now, const char *run_reason)
+                       int muted_now)
 {
     const vg_point *pt = &b->points[i];
     const profile *pr = sc->pr;
@@ -142,8 +141,6 @@ static void emit_event(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i
     if (r->event == VG_ALERT_RESOLVED)
         ev.reason = head->alert.end == VG_ALERT_END_ACCEPTED ? "new level accepted"
                                                              : "back to baseline";
-    else if (run_reason != NULL)
-        ev.reason = run_reason;
     else if (!(head->alert.peak >= pr->alert.threshold))
         /* No point of it scored: only the settled range made it (judge()). */
         ev.reason = "beyond its long-run range";
@@ -251,51 +248,30 @@ static char *incident_copy(const vg_pipeline *p, vg_scorer *s, const profile *pr
  * nor the refractory period discounts the incident's own later points:
  * that is what lets fire_after > 1 confirm and a held fault stay firing.
  * A firing incident of a learning model is held by its baseline band
- * instead (judge()). *pre: the point's score by the ensemble before the
- * open run or incident (the one before this point when neither is open),
- * the run's evidence (engine/run_evidence.h); NaN for a guard's point. */
+ * instead (judge()). */
 static double score_both(vg_pipeline *p, vg_scorer *s, char *block, int open, int frozen,
-                         const vg_point *pt, scored *sc, vg_point_result *r, double *pre)
-
+                         const vg_point *pt, scored *sc, vg_point_result *r)
 {
     const profile *pr = sc->pr;
     series_head *head = (series_head *)block;
     int by_before = open && (frozen || head->alert.state == VG_ALERT_PENDING);
-    /* An open run keeps the ensemble as it was before it, as an incident does. */
-    int held = open;
-    for (size_t i = 0; i < pr->n_detectors; i++)
-        held = held || vg_run_open(&head->run[i]);
     char *work = frozen ? incident_copy(p, s, pr, block) : block;
     run_detectors(p, s, work, pt, sc);
     double judged = NAN;
-    char *before = s->scratch + pr->ensemble_offset;
     if (by_before) {
+        char *before = s->scratch + pr->ensemble_offset;
         if (!frozen)  /* incident_copy has put it there */
             memcpy(before, block + pr->before_offset, pr->ensemble_size);
         judged = vg_ensemble_score(before, &pr->ensemble, sc->raw, NULL);
-    } else if (!held) {  /* what an incident or run starting at this point will be judged by */
+    } else if (!open) {  /* what an incident starting at this point will be judged by */
         memcpy(block + pr->before_offset, block + pr->ensemble_offset, pr->ensemble_size);
     }
     r->score = vg_ensemble_score(block + pr->ensemble_offset, &pr->ensemble, sc->raw,
                                  sc->calibrated);
-    if (!held || !(pr->alert.run_score > 0.0)) {
-        for (size_t i = 0; i < pr->n_detectors; i++)
-            pre[i] = sc->calibrated[i];
-    } else {  /* an incident or run open: one more scoring, on a copy of the one kept */
-        memcpy(before, block + pr->before_offset, pr->ensemble_size);
-        (void)vg_ensemble_score(before, &pr->run_ensemble, sc->raw, pre);
-    }
-    /* the most surprised of n is so by chance n times as often */
-    for (size_t i = 0; i < pr->n_detectors; i++)
-        pre[i] = vg_score_from_surprise(vg_ensemble_surprise(pre[i]) -
-                                        log10((double)pr->n_detectors));
     /* A guard (gap, counter reset) zeroes both: asked once, with 1. */
     double keep = vg_guard_apply(&head->guard, &p->guards, pt->ts_ms, pt->value, 1.0);
-    if (keep == 0.0) {
+    if (keep == 0.0)
         vg_baseline_disrupted(&head->baseline);
-        for (size_t i = 0; i < pr->n_detectors; i++)
-            pre[i] = NAN;  /* ends a run */
-    }
     r->score *= keep;
     return by_before ? judged * keep : r->score;
 }
@@ -316,41 +292,26 @@ static void fill_result(const vg_pipeline *p, const scored *sc, vg_point_result 
     r->upper = lead == SIZE_MAX ? NAN : sc->why[lead].upper;
 }
 
-/* Whether the open run (engine/run_evidence.h) makes the point anomalous:
- * improbable as a whole, and large enough for the floors as a whole. */
-static int run_pages(const vg_alert_params *ap, const series_head *head, const vg_run *run,
-                     double expected)
-{
-    return ap->run_score > 0.0 && vg_run_score(run) >= ap->run_score &&
-           vg_baseline_pages_run(&head->baseline, ap, expected, run->sum, run->n) &&
-           vg_feedback_pages(&head->feedback, run->sum / run->n);
-}
-
 /* Whether the point counts as anomalous for the alert: a score at the
- * threshold that passes the paging floors (and the rule's direction), an
- * improbable run that passes them, a value beyond the settled long-run
- * range, or, inside an incident, a value still outside the incident's
- * baseline band. A series in its warm-up is never anomalous (it learns as
- * usual).
- * *suppressed: the score was at the threshold but the point is normal.
- * *by_run: the run made it anomalous. */
+ * threshold that passes the paging floors (and the rule's direction), a
+ * value beyond the settled long-run range, or, inside an incident, a value
+ * still outside the incident's baseline band. A series in its warm-up is
+ * never anomalous (it learns as usual).
+ * *suppressed: the score was at the threshold but the point is normal. */
 static int judge(const profile *pr, series_head *head, int in_incident, int frozen,
-                 const vg_point *pt, double score, const vg_point_result *r, int *suppressed,
-                 int *by_run, const scored *sc)
+                 const vg_point *pt, double score, const vg_point_result *r, int *suppressed)
 {
     const vg_alert_params *ap = &pr->alert;
-    *suppressed = *by_run = 0;
+    *suppressed = 0;
     if (!in_incident && !vg_baseline_warm(&head->baseline, ap, pt->ts_ms))
         return 0;
     /* NaN compares false, so a point without a score counts as normal. */
     int flagged = score >= ap->threshold;
     int beyond = vg_baseline_beyond(&head->baseline, ap, pt->ts_ms, pt->value);
     double deviation = pt->value - vg_baseline_reference(&head->baseline, r->expected);
-    for (size_t i = 0; i < sc->pr->n_detectors && !*by_run; i++)
-        *by_run = run_pages(ap, head, &head->run[i], sc->why[i].expected) ? (int)i + 1 : 0;
     int anomalous = (flagged && vg_baseline_pages(&head->baseline, ap, r->expected, pt->value) &&
                      vg_feedback_pages(&head->feedback, deviation)) ||
-                    beyond || *by_run;
+                    beyond;
     if (in_incident)
         /* A learning model's expectation follows the fault: then the
          * expectation at the incident's start is the baseline. */
@@ -523,30 +484,15 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
     if (undoable)
         memcpy(s->undo, block + p->window_offset, model_bytes);
     vg_point_result r;
-    double pre[VG_MAX_DETECTORS];
-    double judged = score_both(p, s, block, open, frozen, pt, &sc, &r, pre);
+    double judged = score_both(p, s, block, open, frozen, pt, &sc, &r);
     fill_result(p, &sc, &r);
 
-    int suppressed, by_run;
+    int suppressed;
     /* measured before judge() may set an incident's baseline */
     double deviation = pt->value - vg_baseline_reference(&head->baseline, r.expected);
-    /* Runs are followed where they may page: past the warm-up, or in an incident. */
-    if (pr->alert.run_score > 0.0 && (open || vg_baseline_warm(&head->baseline, &pr->alert,
-                                                                pt->ts_ms)))
-        for (size_t i = 0; i < pr->n_detectors; i++)
-            vg_run_step(&head->run[i], pt->value - sc.why[i].expected, pre[i]);
-    else
-        for (size_t i = 0; i < pr->n_detectors; i++)
-            vg_run_reset(&head->run[i]);
-    int anomalous = judge(pr, head, open, frozen, pt, judged, &r, &suppressed, &by_run, &sc);
-    const vg_run *run = by_run ? &head->run[by_run - 1] : NULL;
+    int anomalous = judge(pr, head, open, frozen, pt, judged, &r, &suppressed);
     int corroborated = corroborate(s, pr, head, pt, step_ms, judged, anomalous);
-    /* A run that pages is one event, as improbable as its score: that
-     * confirms it (fire_at_once at the default run_score) and is its peak. */
-    double alert_score = judged;
-    if (run != NULL && !(alert_score >= vg_run_score(run)))
-        alert_score = vg_run_score(run);
-    r.event = vg_alert_step(&head->alert, &pr->alert, pt->ts_ms, alert_score, anomalous,
+    r.event = vg_alert_step(&head->alert, &pr->alert, pt->ts_ms, judged, anomalous,
                             corroborated);
     /* An accepted level is the new normal: the range settled before it
      * must not page it again. */
@@ -567,10 +513,7 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
     s->points++;
 
     if (r.event != VG_ALERT_NORMAL)
-        emit_event(p, s, b, i, head, &r, &sc, muted_now,
-                   run != NULL ? run->sum < 0.0f ? "a run of points below their expected values"
-                                                 : "a run of points above their expected values"
-                          : NULL);
+        emit_event(p, s, b, i, head, &r, &sc, muted_now);
     keep_scores(p, s, head, b, pt, &r);
     if (s->results != NULL)
         s->results[i] = r;

@@ -2,7 +2,6 @@
  * into files), and the description of how a series is scored. */
 #include "engine/pipeline_internal.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,11 +78,6 @@ static void save_head(const series_head *head, vg_writer *out)
     vg_writer_f64(out, f->dev_down);
     vg_writer_u32(out, f->not_anomalous);
     vg_writer_u32(out, f->anomalous);
-    for (size_t i = 0; i < VG_MAX_DETECTORS; i++) {
-        vg_writer_f32s(out, &head->run[i].evidence, 1);
-        vg_writer_f32s(out, &head->run[i].sum, 1);
-        vg_writer_u32(out, head->run[i].n);
-    }
     vg_writer_i64(out, head->last_ts);
     vg_writer_u64(out, head->points);
     vg_writer_u32(out, (uint32_t)head->partition);
@@ -134,13 +128,6 @@ static void load_head(series_head *head, vg_reader *in)
     vg_reader_f64(in, &f->dev_down);
     vg_reader_u32(in, &f->not_anomalous);
     vg_reader_u32(in, &f->anomalous);
-    for (size_t i = 0; i < VG_MAX_DETECTORS; i++) {
-        vg_reader_f32s(in, &head->run[i].evidence, 1);
-        vg_reader_f32s(in, &head->run[i].sum, 1);
-        vg_reader_u32(in, &head->run[i].n);
-        if (!(head->run[i].evidence >= 0.0f) || !isfinite(head->run[i].sum))
-            vg_run_reset(&head->run[i]);
-    }
     vg_reader_i64(in, &head->last_ts);
     vg_reader_u64(in, &head->points);
     vg_reader_u32(in, &partition);

@@ -45,9 +45,8 @@
 
 /* 7: a series record carries its feedback floors (engine/feedback.h).
  * 8: and its settled range and first timestamp (engine/baseline.h).
- * 9: the seasonal detector's calendar carries its CUSUM (detectors/calendar.h).
- * 10: a series record carries its open run (engine/run_evidence.h). */
-#define VG_SNAPSHOT_VERSION 10
+ * 9: the seasonal detector's calendar carries its CUSUM (detectors/calendar.h). */
+#define VG_SNAPSHOT_VERSION 9
 #define VG_SNAPSHOT_POSITIONS_MAX 64
 #define VG_SNAPSHOT_SUFFIX  ".vgstate"
 
