@@ -568,20 +568,6 @@ char *vg__series_of(vg_pipeline *p, const vg_batch *b, const vg_point *pt)
     return block;
 }
 
-/* Asks for the block of the series of pt (the next point) while this one
- * is scored: with many interleaved series a point's block (16 KB with the
- * defaults) is rarely in L1/L2, and its detectors would otherwise wait for
- * it line by line. A lookup without side effects; a new series has no
- * block yet. */
-static void prefetch_series(const vg_pipeline *p, const vg_batch *b, const vg_point *pt)
-{
-    const char *block = vg_series_table_find(p->series, vg_batch_key(b, pt), pt->key_len);
-    if (block == NULL)
-        return;
-    for (size_t at = 0; at < p->block_size; at += 64)
-        __builtin_prefetch(block + at, 1, 3);
-}
-
 int vg_pipeline_process(vg_pipeline *p, const vg_batch *b)
 {
     double t0 = vg_metric_seconds();
@@ -590,8 +576,6 @@ int vg_pipeline_process(vg_pipeline *p, const vg_batch *b)
      * the same output, only slower. */
     if (p->shards == NULL || vg__shards_process(p->shards, b) != VG_OK) {
         for (size_t i = 0; i < b->n; i++) {
-            if (i + 1 < b->n)
-                prefetch_series(p, b, &b->points[i + 1]);
             char *block = vg__series_of(p, b, &b->points[i]);
             vg__score_point(p, &p->direct, b, i, block,
                             vg__muted_now(p, block, b->points[i].ts_ms));
