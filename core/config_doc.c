@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "core/series_key.h"
 
 
@@ -48,14 +49,10 @@ static uint64_t pos_hash(const json_t *parent, const char *key, size_t index)
 
 static int pos_add(vg_conf_doc *doc, const conf_pos *p)
 {
-    if (doc->n_pos == doc->cap_pos) {
-        size_t cap = doc->cap_pos ? doc->cap_pos * 2 : 64;
-        conf_pos *pos = realloc(doc->pos, cap * sizeof(*pos));
-        if (pos == NULL)
-            return VG_ENOMEM;
-        doc->pos = pos;
-        doc->cap_pos = cap;
-    }
+    conf_pos *pos = vg_grow(doc->pos, &doc->cap_pos, doc->n_pos, sizeof(*pos), 64);
+    if (pos == NULL)
+        return VG_ENOMEM;
+    doc->pos = pos;
     doc->pos[doc->n_pos++] = *p;
     return VG_OK;
 }

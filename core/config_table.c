@@ -60,6 +60,7 @@ void vg_conf_defaults(const vg_conf_field *fields, size_t n, void *base)
             break;
         case VG_CONF_OBJECT:
         case VG_CONF_ARRAY:  *(const json_t **)p = NULL; break;
+        case VG_CONF_TEXT:   *(const char **)p = NULL; break;
         }
     }
 }
@@ -130,6 +131,11 @@ static const char *set_field(const vg_conf_field *f, const json_t *v, void *base
         if (f->type == VG_CONF_OBJECT ? !json_is_object(v) : !json_is_array(v))
             return f->type == VG_CONF_OBJECT ? "must be an object" : "must be an array";
         *(const json_t **)p = v;
+        return NULL;
+    case VG_CONF_TEXT:
+        if (!json_is_string(v))
+            return "must be a string";
+        *(const char **)p = json_string_value(v);
         return NULL;
     }
     return "has a field type this version does not know";
@@ -268,6 +274,7 @@ static void describe_default(const vg_conf_field *f, char *out, size_t cap)
         break;
     case VG_CONF_OBJECT:
     case VG_CONF_ARRAY:
+    case VG_CONF_TEXT:
         snprintf(out, cap, "none");
         break;
     default:
@@ -290,6 +297,7 @@ static void describe_range(const vg_conf_field *f, char *out, size_t cap)
         break;
     case VG_CONF_OBJECT:
     case VG_CONF_ARRAY:
+    case VG_CONF_TEXT:
         snprintf(out, cap, "-");
         break;
     default:
@@ -308,6 +316,7 @@ void vg_conf_describe(const vg_conf_field *fields, size_t n, const char *path, v
         [VG_CONF_DOUBLE] = "number", [VG_CONF_BOOL] = "boolean",
         [VG_CONF_STRING] = "string", [VG_CONF_ENUM] = "choice",
         [VG_CONF_OBJECT] = "object", [VG_CONF_ARRAY] = "array",
+        [VG_CONF_TEXT] = "string",
     };
     FILE *out = file;
     for (size_t i = 0; i < n; i++) {
@@ -359,6 +368,14 @@ void vg_conf_dump(const vg_conf_field *fields, size_t n, const void *base, const
             const json_t *v = *(const json_t *const *)(const void *)at;
             fprintf(out, "%s\n", v == NULL ? "none" : f->type == VG_CONF_OBJECT ? "{...}"
                                                                                 : "[...]");
+            break;
+        }
+        case VG_CONF_TEXT: {
+            const char *text = *(const char *const *)(const void *)at;
+            if (text == NULL)
+                fprintf(out, "none\n");
+            else
+                fprintf(out, "\"%s\"\n", text);
             break;
         }
         }

@@ -25,6 +25,8 @@ typedef enum vg_conf_type {
     VG_CONF_OBJECT,  /* const json_t *, borrowed from the document (NULL when
                         absent): a sub-object another table or module reads */
     VG_CONF_ARRAY,   /* const json_t *, as OBJECT, for an array */
+    VG_CONF_TEXT,    /* const char *, borrowed from the document (NULL when
+                        absent): a string of any length kept as written */
 } vg_conf_type;
 
 typedef struct vg_conf_field {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/grow.h"
 
 void vg_batch_init(vg_batch *b)
 {
@@ -47,14 +48,10 @@ static long arena_reserve(vg_batch *b, size_t len)
 vg_point *vg_batch_push(vg_batch *b, const char *key, size_t key_len,
                         int64_t ts_ms, double value, const vg_origin *origin)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        vg_point *points = realloc(b->points, cap * sizeof(*points));
-        if (points == NULL)
-            return NULL;
-        b->points = points;
-        b->cap = cap;
-    }
+    vg_point *points = vg_grow(b->points, &b->cap, b->n, sizeof(*points), 256);
+    if (points == NULL)
+        return NULL;
+    b->points = points;
     long off = arena_reserve(b, key_len + 1);
     if (off < 0)
         return NULL;

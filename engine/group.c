@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "core/series_key.h"
 
 typedef struct member {
@@ -118,14 +119,10 @@ static member *find_member(const group *gr, const vg_event *ev)
 
 static member *add_member(group *gr, const vg_event *ev)
 {
-    if (gr->n == gr->cap) {
-        size_t cap = gr->cap ? gr->cap * 2 : 8;
-        member *m = realloc(gr->members, cap * sizeof(*m));
-        if (m == NULL)
-            return NULL;
-        gr->members = m;
-        gr->cap = cap;
-    }
+    member *v = vg_grow(gr->members, &gr->cap, gr->n, sizeof(*v), 8);
+    if (v == NULL)
+        return NULL;
+    gr->members = v;
     member *m = &gr->members[gr->n];
     m->series = malloc(ev->series_len + 1);
     if (m->series == NULL)
@@ -141,14 +138,10 @@ static member *add_member(group *gr, const vg_event *ev)
 /* A new group opened by `first` (its key in key[len]). */
 static group *open_group(vg_groups *g, const char *key, size_t len, const vg_event *first)
 {
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 8;
-        group **v = realloc(g->open, cap * sizeof(*v));
-        if (v == NULL)
-            return NULL;
-        g->open = v;
-        g->cap = cap;
-    }
+    group **v = vg_grow(g->open, &g->cap, g->n, sizeof(*v), 8);
+    if (v == NULL)
+        return NULL;
+    g->open = v;
     group *gr = calloc(1, sizeof(*gr));
     if (gr == NULL)
         return NULL;

@@ -2,6 +2,7 @@
 #include "engine/mute.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,31 @@
 
 #define SLOT_S 900  /* every UTC offset in use is a multiple of 15 minutes */
 
-static const char *const window_keys[] = {"cron", "tz", "from", "until", NULL};
+typedef struct mute_conf {
+    const json_t *windows;
+    int           skip_model_update;
+} mute_conf;
+
+static const vg_conf_field mute_fields[] = {
+    {"windows", VG_CONF_ARRAY, offsetof(mute_conf, windows), 0, 0, 0, NULL,
+     "when to mute: each {cron, tz} (a minute matching the cron) or {from, until}"},
+    {"skip_model_update", VG_CONF_BOOL, offsetof(mute_conf, skip_model_update), 0, 0, 0, NULL,
+     "true: points in a window are not learned (a planned outage)"},
+};
+
+typedef struct window_conf {
+    const char *cron, *tz, *from, *until;
+} window_conf;
+
+#define W(f) offsetof(window_conf, f)
+static const vg_conf_field window_fields[] = {
+    {"cron", VG_CONF_TEXT, W(cron), 0, 0, 0, NULL,
+     "minute hour day-of-month month day-of-week: the minutes muted"},
+    {"tz", VG_CONF_TEXT, W(tz), 0, 0, 0, NULL, "the cron's time zone (default UTC)"},
+    {"from", VG_CONF_TEXT, W(from), 0, 0, 0, NULL, "start of a one-off window (RFC 3339)"},
+    {"until", VG_CONF_TEXT, W(until), 0, 0, 0, NULL, "its end (RFC 3339), after from"},
+};
+#undef W
 
 static int mute_error(const vg_conf_doc *doc, const json_t *parent, const char *key,
                       size_t rule, vg_error *err, const char *what)
@@ -103,24 +128,16 @@ static int zone_exists(const char *tz)
 static int parse_window(vg_mute_window *w, const vg_conf_doc *doc, const json_t *obj,
                         size_t rule, vg_error *err)
 {
-    const char *key;
-    json_t *v;
-    if (!json_is_object(obj))
-        return mute_error(doc, obj, NULL, rule, err, "windows: each must be an object");
-    json_object_foreach((json_t *)obj, key, v) {
-        size_t k = 0;
-        while (window_keys[k] != NULL && strcmp(window_keys[k], key) != 0)
-            k++;
-        if (window_keys[k] == NULL || !json_is_string(v))
-            return mute_error(doc, obj, key, rule, err,
-                              "a window takes cron and tz, or from and until (strings)");
-    }
+    char path[48];
+    snprintf(path, sizeof(path), "rules[%zu].mute.windows[]", rule);
+    window_conf c;
+    int rc = vg_conf_apply(doc, obj, path, window_fields, VG_CONF_COUNT(window_fields), NULL, &c,
+                           err);
+    if (rc != VG_OK)
+        return rc;
     memset(w, 0, sizeof(*w));
     w->slot = INT64_MIN;
-    const char *cron = json_string_value(json_object_get(obj, "cron"));
-    const char *tz = json_string_value(json_object_get(obj, "tz"));
-    const char *from = json_string_value(json_object_get(obj, "from"));
-    const char *until = json_string_value(json_object_get(obj, "until"));
+    const char *cron = c.cron, *tz = c.tz, *from = c.from, *until = c.until;
     if (cron != NULL && from == NULL && until == NULL) {
         if (parse_cron(w, cron) != 0)
             return mute_error(doc, obj, "cron", rule, err,
@@ -145,18 +162,22 @@ int vg_mute_parse(vg_mute *m, const vg_conf_doc *doc, const json_t *obj, size_t 
     memset(m, 0, sizeof(*m));
     if (obj == NULL)
         return VG_OK;
-    const json_t *windows = json_object_get(obj, "windows");
-    const json_t *skip = json_object_get(obj, "skip_model_update");
-    if (json_object_size(obj) != (size_t)(windows != NULL) + (skip != NULL) ||
-        !json_is_array(windows) || (skip != NULL && !json_is_boolean(skip)))
-        return mute_error(doc, obj, NULL, rule, err,
-                          "takes \"windows\" (an array) and \"skip_model_update\" (a boolean)");
-    m->skip_model_update = json_is_true(skip);
+    char path[32];
+    snprintf(path, sizeof(path), "rules[%zu].mute", rule);
+    mute_conf c;
+    int rc = vg_conf_apply(doc, obj, path, mute_fields, VG_CONF_COUNT(mute_fields), NULL, &c,
+                           err);
+    if (rc != VG_OK)
+        return rc;
+    if (c.windows == NULL)
+        return mute_error(doc, obj, NULL, rule, err, "needs \"windows\" (an array)");
+    const json_t *windows = c.windows;
+    m->skip_model_update = c.skip_model_update;
     m->w = calloc(json_array_size(windows) + 1, sizeof(*m->w));
     if (m->w == NULL)
         return vg_error_set(err, VG_ENOMEM, "mute windows");
     for (size_t i = 0; i < json_array_size(windows); i++) {
-        int rc = parse_window(&m->w[i], doc, json_array_get(windows, i), rule, err);
+        rc = parse_window(&m->w[i], doc, json_array_get(windows, i), rule, err);
         if (rc != VG_OK) {
             vg_mute_release(m);
             return rc;
@@ -164,6 +185,13 @@ int vg_mute_parse(vg_mute *m, const vg_conf_doc *doc, const json_t *obj, size_t 
         m->n++;
     }
     return VG_OK;
+}
+
+void vg_mute_describe(void *file)
+{
+    vg_conf_describe(mute_fields, VG_CONF_COUNT(mute_fields), "rules[].mute", file);
+    vg_conf_describe(window_fields, VG_CONF_COUNT(window_fields), "rules[].mute.windows[]",
+                     file);
 }
 
 void vg_mute_release(vg_mute *m)

@@ -48,6 +48,9 @@ int vg_mute_parse(vg_mute *m, const vg_conf_doc *doc, const json_t *obj, size_t 
                   vg_error *err);
 void vg_mute_release(vg_mute *m);
 
+/* Prints the reference of a rule's "mute" keys (FILE *file). */
+void vg_mute_describe(void *file);
+
 /* 1 when ts_ms falls in one of m's windows. Updates the windows' caches:
  * one thread at a time per vg_mute. */
 int vg_mute_active(vg_mute *m, int64_t ts_ms);

@@ -2,6 +2,7 @@
 #include "engine/rules.h"
 
 #include <fnmatch.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,20 +11,77 @@
 #include "core/series_key.h"
 #include "core/template.h"
 
-static const char *const rule_keys[] = {"match", "detectors", "ensemble", "alert", "severity",
-                                        "name", "alertname", "labels", "annotations", "mute",
-                                        "group", NULL};
-/* Rule keys whose value is a string rather than an object. */
-static const char *const string_keys[] = {"severity", "name", "alertname", NULL};
-static const char *const annotation_keys[] = {"summary", "description", "runbook_url", NULL};
+/* What one rule says, as written (every pointer borrowed from the config). */
+typedef struct rule_conf {
+    const json_t *match, *detectors, *ensemble, *alert, *labels, *annotations, *mute, *group;
+    const char   *name, *alertname;
+    int           severity;  /* index into "score|warning|critical" */
+} rule_conf;
 
-static int listed(const char *const *list, const char *key)
-{
-    for (size_t k = 0; list[k] != NULL; k++)
-        if (strcmp(list[k], key) == 0)
-            return 1;
-    return 0;
-}
+#define R(f) offsetof(rule_conf, f)
+static const vg_conf_field rule_fields[] = {
+    {"match", VG_CONF_OBJECT, R(match), 0, 0, 0, NULL,
+     "which series: {\"name\": glob, \"labels\": {label: glob}} (required; {} matches all)"},
+    {"name", VG_CONF_TEXT, R(name), 0, 0, 0, NULL,
+     "the rule's name in events and metrics (default rules[i])"},
+    {"severity", VG_CONF_ENUM, R(severity), 0, 0, 0, "score|warning|critical",
+     "its incidents' severity: from the score, or always this one"},
+    {"detectors", VG_CONF_OBJECT, R(detectors), 0, 0, 0, NULL,
+     "detector settings for these series (detectors.*), over the top level's"},
+    {"ensemble", VG_CONF_OBJECT, R(ensemble), 0, 0, 0, NULL, "ensemble.* over the top level's"},
+    {"alert", VG_CONF_OBJECT, R(alert), 0, 0, 0, NULL,
+     "alert.* over the top level's (thresholds, floors, fire_after ...)"},
+    {"alertname", VG_CONF_TEXT, R(alertname), 0, 0, 0, NULL,
+     "Alertmanager alertname of its pages (default: the output's alertname)"},
+    {"labels", VG_CONF_OBJECT, R(labels), 0, 0, 0, NULL,
+     "{label: value} added to its pages (not alertname, series or severity)"},
+    {"annotations", VG_CONF_OBJECT, R(annotations), 0, 0, 0, NULL,
+     "summary, description, runbook_url: templates of its pages (rules[].annotations)"},
+    {"mute", VG_CONF_OBJECT, R(mute), 0, 0, 0, NULL,
+     "windows when its incidents are recorded but not notified (rules[].mute)"},
+    {"group", VG_CONF_OBJECT, R(group), 0, 0, 0, NULL,
+     "one incident for series firing together (rules[].group)"},
+};
+#undef R
+
+typedef struct match_conf {
+    const char   *name;
+    const json_t *labels;
+} match_conf;
+
+static const vg_conf_field match_fields[] = {
+    {"name", VG_CONF_TEXT, offsetof(match_conf, name), 0, 0, 0, NULL,
+     "a glob on the series name (absent: any name)"},
+    {"labels", VG_CONF_OBJECT, offsetof(match_conf, labels), 0, 0, 0, NULL,
+     "{label: glob}; a missing label is the empty string"},
+};
+
+typedef struct annotations_conf {
+    const char *summary, *description, *runbook_url;
+} annotations_conf;
+
+#define A(f) offsetof(annotations_conf, f)
+static const vg_conf_field annotation_fields[] = {
+    {"summary", VG_CONF_TEXT, A(summary), 0, 0, 0, NULL,
+     "template of the page's summary ({{series}}, {{value}}, {{score}} ...)"},
+    {"description", VG_CONF_TEXT, A(description), 0, 0, 0, NULL,
+     "template of the page's description"},
+    {"runbook_url", VG_CONF_TEXT, A(runbook_url), 0, 0, 0, NULL,
+     "template of the page's runbook link"},
+};
+#undef A
+
+typedef struct group_conf {
+    const json_t *by;
+    double        window_s;
+} group_conf;
+
+static const vg_conf_field group_fields[] = {
+    {"by", VG_CONF_ARRAY, offsetof(group_conf, by), 0, 0, 0, NULL,
+     "1 to 4 label names: series sharing their values make one incident (required)"},
+    {"window_s", VG_CONF_DOUBLE, offsetof(group_conf, window_s), 0, 0, 604800, NULL,
+     "seconds after a group opens that a series may join (0: while it is firing)"},
+};
 
 static int rule_error(const vg_conf_doc *doc, const json_t *parent, const char *key,
                       size_t index, vg_error *err, const char *what, size_t rule)
@@ -43,15 +101,14 @@ static int label_name_ok(const char *s)
            strlen(s);
 }
 
-/* name, alertname, labels and annotations (types already checked). */
-static int parse_words(vg_rule *r, const vg_conf_doc *doc, const json_t *obj, size_t i,
-                       vg_error *err)
+/* Its pages' labels (a free-form map: checked here) and annotations. */
+static int parse_words(vg_rule *r, const vg_conf_doc *doc, const rule_conf *c, const char *path,
+                       size_t i, vg_error *err)
 {
     snprintf(r->name_buf, sizeof(r->name_buf), "rules[%zu]", i);
-    const char *name = json_string_value(json_object_get(obj, "name"));
-    r->name = name != NULL ? name : r->name_buf;
-    r->alertname = json_string_value(json_object_get(obj, "alertname"));
-    r->page_labels = json_object_get(obj, "labels");
+    r->name = c->name != NULL ? c->name : r->name_buf;
+    r->alertname = c->alertname;
+    r->page_labels = c->labels;
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)r->page_labels, key, v) {
@@ -61,56 +118,44 @@ static int parse_words(vg_rule *r, const vg_conf_doc *doc, const json_t *obj, si
                               "labels: a label name ([a-zA-Z_][a-zA-Z0-9_]*, not alertname, "
                               "series or severity) and a string", i);
     }
-    const json_t *ann = json_object_get(obj, "annotations");
-    json_object_foreach((json_t *)ann, key, v) {
-        if (!listed(annotation_keys, key) || !json_is_string(v))
-            return rule_error(doc, ann, key, 0, err,
-                              "annotations: summary, description or runbook_url, a string", i);
+    char sub[64];
+    snprintf(sub, sizeof(sub), "%s.annotations", path);
+    annotations_conf a;
+    int rc = vg_conf_apply(doc, c->annotations, sub, annotation_fields,
+                           VG_CONF_COUNT(annotation_fields), NULL, &a, err);
+    if (rc != VG_OK)
+        return rc;
+    json_object_foreach((json_t *)c->annotations, key, v) {
         vg_error terr = {0};
         if (vg_template_check(json_string_value(v), &terr) != VG_OK)
-            return rule_error(doc, ann, key, 0, err, terr.msg, i);
+            return rule_error(doc, c->annotations, key, 0, err, terr.msg, i);
     }
-    r->summary = json_string_value(json_object_get(ann, "summary"));
-    r->description = json_string_value(json_object_get(ann, "description"));
-    r->runbook_url = json_string_value(json_object_get(ann, "runbook_url"));
+    r->summary = a.summary;
+    r->description = a.description;
+    r->runbook_url = a.runbook_url;
     return VG_OK;
 }
 
-/* Longest group window accepted: a week. */
-#define GROUP_WINDOW_MAX_S 604800
-
-/* "group": {"by": ["label", ...], "window_s": S}: 1 to VG_GROUP_BY_MAX
- * label names, and the seconds after its opening a series may join. */
-static int parse_group(vg_rule *r, const vg_conf_doc *doc, const json_t *obj, size_t i,
-                       vg_error *err)
+static int parse_group(vg_rule *r, const vg_conf_doc *doc, const json_t *obj, const char *path,
+                       size_t i, vg_error *err)
 {
-    const json_t *group = json_object_get(obj, "group");
-    if (group == NULL)
+    if (obj == NULL)
         return VG_OK;
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)group, key, v) {
-        if (strcmp(key, "by") != 0 && strcmp(key, "window_s") != 0)
-            return rule_error(doc, group, key, 0, err,
-                              "group takes \"by\" and \"window_s\" only", i);
-    }
-    const json_t *window = json_object_get(group, "window_s");
-    if (window != NULL) {
-        double s = json_number_value(window);
-        if (!json_is_number(window) || !(s >= 0 && s <= GROUP_WINDOW_MAX_S))
-            return rule_error(doc, group, "window_s", 0, err,
-                              "group.window_s: seconds, 0 (no window) to 604800", i);
-        r->group_window_ms = (int64_t)(s * 1000.0);
-    }
-    const json_t *by = json_object_get(group, "by");
-    size_t n = json_array_size(by);
+    char sub[64];
+    snprintf(sub, sizeof(sub), "%s.group", path);
+    group_conf g;
+    int rc = vg_conf_apply(doc, obj, sub, group_fields, VG_CONF_COUNT(group_fields), NULL, &g,
+                           err);
+    if (rc != VG_OK)
+        return rc;
+    r->group_window_ms = (int64_t)(g.window_s * 1000.0);
+    size_t n = json_array_size(g.by);
     if (n == 0 || n > VG_GROUP_BY_MAX)
-        return rule_error(doc, group, "by", 0, err,
-                          "group.by: an array of 1 to 4 label names", i);
+        return rule_error(doc, obj, "by", 0, err, "group.by: an array of 1 to 4 label names", i);
     for (size_t k = 0; k < n; k++) {
-        const char *label = json_string_value(json_array_get(by, k));
+        const char *label = json_string_value(json_array_get(g.by, k));
         if (label == NULL || !label_name_ok(label))
-            return rule_error(doc, by, NULL, k, err,
+            return rule_error(doc, g.by, NULL, k, err,
                               "group.by: a label name ([a-zA-Z_][a-zA-Z0-9_]*)", i);
         r->group_by[k] = label;
     }
@@ -118,67 +163,65 @@ static int parse_group(vg_rule *r, const vg_conf_doc *doc, const json_t *obj, si
     return VG_OK;
 }
 
+static int parse_match(vg_rule *r, const vg_conf_doc *doc, const json_t *obj, const char *path,
+                       size_t i, vg_error *err)
+{
+    char sub[64];
+    snprintf(sub, sizeof(sub), "%s.match", path);
+    match_conf m;
+    int rc = vg_conf_apply(doc, obj, sub, match_fields, VG_CONF_COUNT(match_fields), NULL, &m,
+                           err);
+    if (rc != VG_OK)
+        return rc;
+    const char *label;
+    json_t *glob;
+    json_object_foreach((json_t *)m.labels, label, glob) {
+        if (!json_is_string(glob))
+            return rule_error(doc, m.labels, label, 0, err, "label pattern must be a string", i);
+    }
+    r->name_glob = m.name;
+    r->labels = m.labels;
+    return VG_OK;
+}
+
 static int parse_one(vg_rule *r, const vg_conf_doc *doc, const json_t *array, size_t i,
                      vg_error *err)
 {
     const json_t *obj = json_array_get(array, i);
-    if (!json_is_object(obj))
-        return rule_error(doc, array, NULL, i, err, "must be an object", i);
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
-        if (!listed(rule_keys, key))
-            return rule_error(doc, obj, key, 0, err, "unknown key", i);
-        if (listed(string_keys, key) ? !json_is_string(v) : !json_is_object(v))
-            return rule_error(doc, obj, key, 0, err,
-                              listed(string_keys, key) ? "must be a string" : "must be an object",
-                              i);
-    }
+    char path[32];
+    snprintf(path, sizeof(path), "rules[%zu]", i);
     memset(r, 0, sizeof(*r));
-    r->object = obj;
-    int rc = parse_words(r, doc, obj, i, err);
-    if (rc == VG_OK)
-        rc = parse_group(r, doc, obj, i, err);
-    if (rc == VG_OK)
-        rc = vg_mute_parse(&r->mute, doc, json_object_get(obj, "mute"), i, err);
+    rule_conf c;
+    int rc = vg_conf_apply(doc, obj, path, rule_fields, VG_CONF_COUNT(rule_fields), NULL, &c,
+                           err);
     if (rc != VG_OK)
         return rc;
-    r->detectors = json_object_get(obj, "detectors");
-    r->ensemble = json_object_get(obj, "ensemble");
-    r->alert = json_object_get(obj, "alert");
-    r->severity = -1;
-    const json_t *sev = json_object_get(obj, "severity");
-    if (sev != NULL) {
-        const char *s = json_string_value(sev);
-        if (s != NULL && strcmp(s, "warning") == 0)
-            r->severity = VG_SEVERITY_WARNING;
-        else if (s != NULL && strcmp(s, "critical") == 0)
-            r->severity = VG_SEVERITY_CRITICAL;
-        else
-            return rule_error(doc, obj, "severity", 0, err, "must be warning or critical", i);
-    }
-
-    const json_t *match = json_object_get(obj, "match");
-    if (match == NULL)
+    if (c.match == NULL)
         return rule_error(doc, array, NULL, i, err, "needs a \"match\" object", i);
-    json_object_foreach((json_t *)match, key, v) {
-        if (strcmp(key, "name") == 0 && json_is_string(v)) {
-            r->name_glob = json_string_value(v);
-        } else if (strcmp(key, "labels") == 0 && json_is_object(v)) {
-            const char *label;
-            json_t *glob;
-            json_object_foreach(v, label, glob) {
-                if (!json_is_string(glob))
-                    return rule_error(doc, v, label, 0, err, "label pattern must be a string", i);
-            }
-            r->labels = v;
-        } else {
-            return rule_error(doc, match, key, 0, err,
-                              "match takes \"name\" (a glob) and \"labels\" ({label: glob})",
-                              i);
-        }
-    }
-    return VG_OK;
+    r->object = obj;
+    r->detectors = c.detectors;
+    r->ensemble = c.ensemble;
+    r->alert = c.alert;
+    static const int severities[] = {-1, VG_SEVERITY_WARNING, VG_SEVERITY_CRITICAL};
+    r->severity = severities[c.severity];
+    rc = parse_words(r, doc, &c, path, i, err);
+    if (rc == VG_OK)
+        rc = parse_match(r, doc, c.match, path, i, err);
+    if (rc == VG_OK)
+        rc = parse_group(r, doc, c.group, path, i, err);
+    if (rc == VG_OK)
+        rc = vg_mute_parse(&r->mute, doc, c.mute, i, err);
+    return rc;
+}
+
+void vg_rules_describe(void *file)
+{
+    vg_conf_describe(rule_fields, VG_CONF_COUNT(rule_fields), "rules[]", file);
+    vg_conf_describe(match_fields, VG_CONF_COUNT(match_fields), "rules[].match", file);
+    vg_conf_describe(annotation_fields, VG_CONF_COUNT(annotation_fields),
+                     "rules[].annotations", file);
+    vg_conf_describe(group_fields, VG_CONF_COUNT(group_fields), "rules[].group", file);
+    vg_mute_describe(file);
 }
 
 int vg_rules_parse(vg_rules *rules, const vg_conf_doc *doc, const json_t *array,

@@ -40,7 +40,7 @@
 typedef struct vg_rule {
     const json_t *object;     /* the rule (borrowed from the config) */
     const char   *name;       /* "name", else "rules[i]" (in name_buf) */
-    char          name_buf[24];
+    char          name_buf[32];
     /* The words of its pages (borrowed; NULL: the defaults): */
     const char   *alertname;
     const json_t *page_labels;   /* {label: "value"} added to its alerts */
@@ -68,6 +68,9 @@ typedef struct vg_rules {
 int vg_rules_parse(vg_rules *rules, const vg_conf_doc *doc, const json_t *array,
                    vg_error *err);
 void vg_rules_release(vg_rules *rules);
+
+/* Prints the reference of a rule's keys (FILE *file). */
+void vg_rules_describe(void *file);
 
 /* The index of the first rule matching the series key, or -1. */
 int vg_rules_match(const vg_rules *rules, const char *key, size_t key_len);

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
+
 /* Below this many points a round is scored on the caller's thread alone:
  * waking the workers costs more than the points (Kafka polls that return
  * a few messages, the tail of a file). */
@@ -80,16 +82,12 @@ struct vg_shards {
 void vg__defer_event(vg_deferred *d, size_t point, const vg_event *ev, const vg_rule *rule,
                      int32_t slot)
 {
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 16;
-        deferred_event *grown = realloc(d->events, cap * sizeof(*grown));
-        if (grown == NULL) {
-            d->lost++;
-            return;
-        }
-        d->events = grown;
-        d->cap = cap;
+    deferred_event *grown = vg_grow(d->events, &d->cap, d->n, sizeof(*grown), 16);
+    if (grown == NULL) {
+        d->lost++;
+        return;
     }
+    d->events = grown;
     deferred_event *de = &d->events[d->n++];
     de->ev = *ev;
     de->point = point;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "models/crc32c.h"
 #include "models/snapshot_format.h"
 
@@ -45,24 +46,13 @@ static void collect(void *ctx, void *state, const char *key, size_t key_len)
     if (l->nomem || (l->partition >= 0 &&
                      vg_pipeline_series_partition(l->p, state) != l->partition))
         return;
-    series_ref *v = vg_snap_grow(l->v, &l->cap, l->n, sizeof(*v));
+    series_ref *v = vg_grow(l->v, &l->cap, l->n, sizeof(*v), 16);
     if (v == NULL) {
         l->nomem = 1;
         return;
     }
     l->v = v;
     l->v[l->n++] = (series_ref){state, key, key_len};
-}
-
-void *vg_snap_grow(void *v, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return v;
-    size_t want = *cap ? 2 * *cap : 16;
-    void *grown = realloc(v, want * size);
-    if (grown != NULL)
-        *cap = want;
-    return grown;
 }
 
 static int ref_cmp(const void *a, const void *b);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "models/crc32c.h"
 #include "models/snapshot_format.h"
 
@@ -209,7 +210,7 @@ int vg_delta_scan_log(const uint8_t *data, size_t len, uint64_t base_len, uint32
         if (le32(seg + LEN_BYTES + body) != vg_crc32c(seg, LEN_BYTES + body) ||
             le64(seg + LEN_BYTES) != out->n + 1)
             break;
-        vg_delta_segment *v = vg_snap_grow(out->v, &cap, out->n, sizeof(*v));
+        vg_delta_segment *v = vg_grow(out->v, &cap, out->n, sizeof(*v), 16);
         if (v == NULL) {
             free(out->v);
             out->v = NULL;

@@ -45,11 +45,6 @@ int vg_snap_collect(vg_pipeline *p, int32_t partition, uint64_t since, int sorte
 int vg_snap_put_series(const vg_pipeline *p, const vg_snap_series *s, vg_writer *buf,
                        vg_error *err);
 
-/* Room for element n of an array v of *cap elements of `size` bytes:
- * returns v when it has it, else v grown (doubled; *cap updated), or NULL
- * when out of memory (v is then still valid and unchanged). */
-void *vg_snap_grow(void *v, size_t *cap, size_t n, size_t size);
-
 /* Byte order, then the shorter key first: the order of a file's records. */
 int vg_snap_key_cmp(const char *a, size_t a_len, const char *b, size_t b_len);
 

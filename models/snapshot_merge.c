@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "models/crc32c.h"
 #include "models/snapshot_delta.h"
 #include "models/snapshot_format.h"
@@ -52,7 +53,7 @@ typedef struct emitter {
 
 static int push(merge *m, const vg_snap_record *r, size_t seq)
 {
-    entry *v = vg_snap_grow(m->v, &m->cap, m->n, sizeof(*v));
+    entry *v = vg_grow(m->v, &m->cap, m->n, sizeof(*v), 16);
     if (v == NULL)
         return VG_ENOMEM;
     m->v = v;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "models/snapshot_format.h"
 #include "models/state_writer.h"
 
@@ -78,7 +79,7 @@ static part *part_of(vg_state_store *s, int32_t partition)
     part *pt = find(s, partition);
     if (pt != NULL)
         return pt;
-    s->parts = vg_snap_grow(s->parts, &s->cap_parts, s->n_parts, sizeof(*s->parts));
+    s->parts = vg_grow(s->parts, &s->cap_parts, s->n_parts, sizeof(*s->parts), 16);
     vg_assert(s->parts != NULL);  /* a few partitions: as the lifecycle's own lists */
     pt = calloc(1, sizeof(*pt));
     vg_assert(pt != NULL);
@@ -157,7 +158,7 @@ static vg_state_saved settle(vg_state_store *s, int32_t partition, int rc,
 
 static void finish_now(vg_state_store *s, int32_t partition, int rc, const vg_error *err)
 {
-    s->done = vg_snap_grow(s->done, &s->cap_done, s->n_done, sizeof(*s->done));
+    s->done = vg_grow(s->done, &s->cap_done, s->n_done, sizeof(*s->done), 16);
     vg_assert(s->done != NULL);
     s->done[s->n_done++] = settle(s, partition, rc, err, 0);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/grow.h"
 #include "core/log.h"
 #include "models/snapshot.h"
 #include "models/snapshot_delta.h"
@@ -44,7 +45,7 @@ static disk *disk_of(vg_state_writer *w, int32_t partition)
     for (size_t i = 0; i < w->n_disks; i++)
         if (w->disks[i].partition == partition)
             return &w->disks[i];
-    w->disks = vg_snap_grow(w->disks, &w->cap_disks, w->n_disks, sizeof(*w->disks));
+    w->disks = vg_grow(w->disks, &w->cap_disks, w->n_disks, sizeof(*w->disks), 16);
     vg_assert(w->disks != NULL);
     w->disks[w->n_disks] = (disk){.partition = partition, .fd = -1};
     return &w->disks[w->n_disks++];
@@ -243,7 +244,7 @@ static int run(vg_state_writer *w, vg_state_job *job, size_t *bytes, vg_error *e
 static void publish(vg_state_writer *w, const vg_state_result *r)
 {
     pthread_mutex_lock(&w->mu);
-    w->results = vg_snap_grow(w->results, &w->cap_results, w->n_results, sizeof(*w->results));
+    w->results = vg_grow(w->results, &w->cap_results, w->n_results, sizeof(*w->results), 16);
     vg_assert(w->results != NULL);
     w->results[w->n_results++] = *r;
     w->unreported--;

@@ -16,6 +16,7 @@
 #include "engine/guard.h"
 #include "engine/config.h"
 #include "engine/pipeline.h"
+#include "engine/rules.h"
 #include "models/snapshot.h"
 #include "src/run.h"
 #include "src/http_server.h"
@@ -163,6 +164,8 @@ static void reference(void)
 {
     section("top level, alert, log");
     vg_config_describe(stdout);
+    section("rules (rules[], first match wins)");
+    vg_rules_describe(stdout);
     section("state (vigil run)");
     vg_run_describe(stdout);
     section("metrics (vigil run)");

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/grow.h"
 #include "models/snapshot.h"
 #include "src/cli.h"
 #include "engine/config.h"
@@ -147,21 +148,6 @@ static int parse_args(int argc, char **argv, replay_opts *o)
     return 0;
 }
 
-/* Makes room for one more element of `size` bytes in *buf (n used of
- * *cap), doubling. Returns 0, or -1 with *buf unchanged. */
-static int grow(void **buf, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return 0;
-    size_t want = *cap ? *cap * 2 : 4096;
-    void *p = realloc(*buf, want * size);
-    if (p == NULL)
-        return -1;
-    *buf = p;
-    *cap = want;
-    return 0;
-}
-
 static void on_point(void *ctx, const vg_batch *b, const vg_point *pt,
                      const vg_point_result *r)
 {
@@ -173,11 +159,12 @@ static void on_point(void *ctx, const vg_batch *b, const vg_point *pt,
     if (!run->collect || run->nomem)
         return;
     if (r->event == VG_ALERT_FIRING) {
-        if (grow((void **)&run->fired, &run->fired_cap, run->n_fired,
-                 sizeof(*run->fired)) != 0) {
+        int64_t *fired = vg_grow(run->fired, &run->fired_cap, run->n_fired, sizeof(*fired), 4096);
+        if (fired == NULL) {
             run->nomem = 1;
             return;
         }
+        run->fired = fired;
         run->fired[run->n_fired++] = pt->ts_ms;
     }
     if (run->n > 0 && pt->origin.offset == run->line) {
@@ -185,11 +172,15 @@ static void on_point(void *ctx, const vg_batch *b, const vg_point *pt,
         return;
     }
     size_t ts_cap = run->cap;   /* both arrays grow in step */
-    if (grow((void **)&run->ts, &ts_cap, run->n, sizeof(*run->ts)) != 0 ||
-        grow((void **)&run->score, &run->cap, run->n, sizeof(*run->score)) != 0) {
+    int64_t *ts = vg_grow(run->ts, &ts_cap, run->n, sizeof(*ts), 4096);
+    if (ts != NULL)
+        run->ts = ts;
+    double *score = ts != NULL ? vg_grow(run->score, &run->cap, run->n, sizeof(*score), 4096) : NULL;
+    if (score == NULL) {
         run->nomem = 1;
         return;
     }
+    run->score = score;
     run->line = pt->origin.offset;
     run->ts[run->n] = pt->ts_ms;
     run->score[run->n++] = r->score;

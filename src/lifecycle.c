@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/grow.h"
 #include "core/log.h"
 #include "core/vigil_metrics.h"
 #include "models/state_store.h"
@@ -293,11 +294,8 @@ static void collect_partition(void *ctx, void *state, const char *key, size_t ke
     (void)key_len;
     if (vg_pipeline_series_partition(l->p, state) != l->partition)
         return;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->keys = realloc(l->keys, l->cap * sizeof(*l->keys));
-        vg_assert(l->keys != NULL);
-    }
+    l->keys = vg_grow(l->keys, &l->cap, l->n, sizeof(*l->keys), 64);
+    vg_assert(l->keys != NULL);
     l->keys[l->n] = strdup(key);
     vg_assert(l->keys[l->n] != NULL);
     l->n++;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "src/report_chart.h"
 #include "src/report_page.h"
 
@@ -154,14 +155,10 @@ int vg_report_begin_file(vg_report *rep, const char *name, const vg_labels *labe
     int rc = vg_report_end_file(rep);
     if (rc != VG_OK)
         return rc;
-    if (rep->n_files == rep->cap_files) {
-        int failed = 0;
-        size_t cap = rep->cap_files ? rep->cap_files * 2 : 16;
-        rep->files = grow(rep->files, cap, sizeof(*rep->files), &failed);
-        if (failed)
-            return fail(rep, VG_ENOMEM);
-        rep->cap_files = cap;
-    }
+    file_sum *files = vg_grow(rep->files, &rep->cap_files, rep->n_files, sizeof(*files), 16);
+    if (files == NULL)
+        return fail(rep, VG_ENOMEM);
+    rep->files = files;
     file_sum *f = &rep->files[rep->n_files];
     memset(f, 0, sizeof(*f));
     f->nab = NAN;
@@ -225,14 +222,10 @@ static vg__report_series *find_series(vg_report *rep, const char *key, size_t le
             return s;
         }
     }
-    if (rep->n_series == rep->cap_series) {
-        int failed = 0;
-        size_t cap = rep->cap_series ? rep->cap_series * 2 : 8;
-        rep->series = grow(rep->series, cap, sizeof(*rep->series), &failed);
-        if (failed)
-            return NULL;
-        rep->cap_series = cap;
-    }
+    vg__report_series *grown = vg_grow(rep->series, &rep->cap_series, rep->n_series, sizeof(*grown), 8);
+    if (grown == NULL)
+        return NULL;
+    rep->series = grown;
     s = &rep->series[rep->n_series];
     memset(s, 0, sizeof(*s));
     if ((s->key = malloc(len + 1)) == NULL)

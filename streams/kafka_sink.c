@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "core/log.h"
 #include "core/vigil_metrics.h"
 #include "streams/broker.h"
@@ -67,11 +68,8 @@ typedef struct kafka_sink {
 
 static void keep(kafka_sink *s, const void *key, size_t key_len, const void *value, size_t len)
 {
-    if (s->n_kept == s->cap_kept) {
-        s->cap_kept = s->cap_kept ? s->cap_kept * 2 : 16;
-        s->kept = realloc(s->kept, s->cap_kept * sizeof(*s->kept));
-        vg_assert(s->kept != NULL);
-    }
+    s->kept = vg_grow(s->kept, &s->cap_kept, s->n_kept, sizeof(*s->kept), 16);
+    vg_assert(s->kept != NULL);
     kept_msg *k = &s->kept[s->n_kept++];
     k->key = malloc(key_len + 1);
     k->value = malloc(len + 1);

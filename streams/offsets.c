@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/grow.h"
 
 void vg_offsets_init(vg_offsets *o)
 {
@@ -31,13 +32,8 @@ static vg_offset *entry(vg_offsets *o, const char *topic, int32_t partition)
         if (e->partition == partition && (e->topic == topic || strcmp(e->topic, topic) == 0))
             return e;
     }
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 16;
-        vg_offset *v = realloc(o->v, cap * sizeof(*v));
-        vg_assert(v != NULL);  /* a few entries per partition: tiny */
-        o->v = v;
-        o->cap = cap;
-    }
+    o->v = vg_grow(o->v, &o->cap, o->n, sizeof(*o->v), 16);
+    vg_assert(o->v != NULL);  /* a few entries per partition: tiny */
     o->v[o->n] = (vg_offset){topic, partition, -1};
     return &o->v[o->n++];
 }

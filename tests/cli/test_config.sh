@@ -94,7 +94,7 @@ check_rejects feedbacktopic '{
 }' 2:40 'input.feedback_topic: m is also an input topic'
 check_rejects groupwindow '{
   "rules": [{"match": {"name": "m"}, "group": {"by": ["host"], "window_s": -1}}]
-}' 2:64 'rules[0].window_s: group.window_s: seconds, 0 (no window) to 604800'
+}' 2:64 'rules[0].group.window_s: must be between 0 and 604800'
 check_rejects state '{
   "state": {"checkpoint_ms": 1}
 }' 2:13 'state.checkpoint_ms: must be between 100 and 86400000'

@@ -400,6 +400,41 @@ static void describe_table(void **state)
     free(buf);
 }
 
+/* A text field borrows the document's string whatever its length; absent
+ * it is NULL; a non-string is refused. */
+static void text_fields_borrow_the_string(void **state)
+{
+    (void)state;
+    typedef struct {
+        const char *note;
+    } texts;
+    static const vg_conf_field tbl[] = {
+        {"note", VG_CONF_TEXT, offsetof(texts, note), 0, 0, 0, NULL, "free text"},
+    };
+    char long_note[400];
+    memset(long_note, 'n', sizeof(long_note) - 1);
+    long_note[sizeof(long_note) - 1] = '\0';
+    char text[512];
+    snprintf(text, sizeof(text), "{\"x\": {\"note\": \"%s\"}, \"y\": {}, \"z\": {\"note\": 1}}",
+             long_note);
+    vg_error err;
+    vg_conf_doc *doc = vg_conf_doc_load_string(text, "t.json", &err);
+    assert_non_null(doc);
+    const json_t *root = vg_conf_doc_root(doc);
+    texts t = {"stale"};
+    assert_int_equal(vg_conf_apply(doc, json_object_get(root, "x"), "x", tbl, 1, NULL, &t, &err),
+                     VG_OK);
+    assert_string_equal(t.note, long_note);
+    assert_ptr_equal(t.note, json_string_value(json_object_get(json_object_get(root, "x"), "note")));
+    assert_int_equal(vg_conf_apply(doc, json_object_get(root, "y"), "y", tbl, 1, NULL, &t, &err),
+                     VG_OK);
+    assert_null(t.note);
+    assert_int_equal(vg_conf_apply(doc, json_object_get(root, "z"), "z", tbl, 1, NULL, &t, &err),
+                     VG_ECONFIG);
+    assert_string_equal(err.msg, "z.note: must be a string");
+    vg_conf_doc_free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +448,7 @@ int main(void)
         cmocka_unit_test(long_names_keep_line_and_column),
         cmocka_unit_test(describe_table),
         cmocka_unit_test(object_and_array_fields),
+        cmocka_unit_test(text_fields_borrow_the_string),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

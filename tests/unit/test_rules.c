@@ -262,6 +262,49 @@ static void bad_words_rejected(void **state)
     }
 }
 
+/* A misspelt key of a rule, of its parts or of a mute window is named with
+ * its full path and the key it was probably meant to be. */
+static void rule_keys_checked_by_their_tables(void **state)
+{
+    (void)state;
+    const struct {
+        const char *json, *msg;
+    } bad[] = {
+        {"{\"rules\": [{\"match\": {}, \"severty\": \"warning\"}]}",
+         "rules[0].severty: unknown key \"severty\", did you mean \"severity\"?"},
+        {"{\"rules\": [{\"match\": {}, \"severity\": \"page\"}]}",
+         "rules[0].severity: must be one of score|warning|critical"},
+        {"{\"rules\": [{\"match\": {\"nam\": \"x\"}}]}",
+         "rules[0].match.nam: unknown key \"nam\", did you mean \"name\"?"},
+        {"{\"rules\": [{\"match\": {}, \"group\": {\"by\": [\"host\"], \"window\": 5}}]}",
+         "rules[0].group.window: unknown key \"window\", did you mean \"window_s\"?"},
+        {"{\"rules\": [{\"match\": {}, \"annotations\": {\"sumary\": \"x\"}}]}",
+         "rules[0].annotations.sumary: unknown key \"sumary\", did you mean \"summary\"?"},
+        {"{\"rules\": [{\"match\": {}, \"mute\": {\"windows\": [{\"cronn\": \"* * * * *\"}]}}]}",
+         "rules[0].mute.windows[].cronn: unknown key \"cronn\", did you mean \"cron\"?"},
+        {"{\"rules\": [{\"match\": {}, \"mute\": {\"skip_model_update\": true}}]}",
+         "rules[0].mute: needs \"windows\" (an array)"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        vg_error err = {0};
+        vg_config *cfg = vg_config_load_string(bad[i].json, "<test>", &err);
+        assert_non_null(cfg);
+        assert_null(vg_pipeline_new(cfg, &err));
+        assert_int_equal(err.code, VG_ECONFIG);
+        assert_string_equal(err.msg, bad[i].msg);
+        vg_config_free(cfg);
+    }
+    /* "score", the default, is accepted when written out. */
+    vg_error err = {0};
+    vg_config *cfg = vg_config_load_string(
+        "{\"rules\": [{\"match\": {}, \"severity\": \"score\"}]}", "<test>", &err);
+    assert_non_null(cfg);
+    vg_pipeline *p = vg_pipeline_new(cfg, &err);
+    assert_non_null(p);
+    vg_pipeline_free(p);
+    vg_config_free(cfg);
+}
+
 /* Minute i is 1970-01-01 + i min (a Thursday): the drop at 10:00 UTC,
  * 11:00 in Berlin; the rise at 15:00 UTC. */
 #define MUTE_RULE(windows, skip) \
@@ -364,6 +407,7 @@ int main(void)
         cmocka_unit_test(skip_model_update_keeps_the_model),
         cmocka_unit_test(words_from_the_rule),
         cmocka_unit_test(bad_words_rejected),
+        cmocka_unit_test(rule_keys_checked_by_their_tables),
         cmocka_unit_test(mute_windows_record_but_do_not_notify),
         cmocka_unit_test(muted_points_learned_unless_skipped),
         cmocka_unit_test(firing_counted_by_rule_and_severity),
