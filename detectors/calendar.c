@@ -38,12 +38,18 @@ static double day_mean(const vg_calendar *c)
     return (double)c->day_sum * (double)c->width / DAY_MS;
 }
 
-static void sum_day(vg_calendar *c)
+/* The mean band over the day's buckets: the prior of each bucket's. */
+static double band_mean(const vg_calendar *c)
+{
+    return (double)c->band_sum * (double)c->width / DAY_MS;
+}
+
+static float sum_of(const float *a)
 {
     double sum = 0.0;
     for (size_t i = 0; i < VG_CAL_DAY_BUCKETS; i++)
-        sum += c->day[i];
-    c->day_sum = (float)sum;
+        sum += a[i];
+    return (float)sum;
 }
 
 static uint32_t week_bucket(int64_t ts)
@@ -81,13 +87,33 @@ int vg_calendar_scores(const vg_calendar *c, int64_t ts_ms)
     return (ts_ms - c->start) / DAY_MS - 1 >= VG_CAL_BAND_VISITS;
 }
 
-int vg_calendar_forecast(const vg_calendar *c, int64_t ts_ms, vg_calendar_fc *fc)
+/* Bucket b's band at ts, widened toward the mean band by the prior's
+ * `band_prior` days against the bucket's own visits (whole days from the
+ * second on, up to the about 1 / DAY_RATE its average remembers, so the
+ * prior keeps a share for good: at 5-minute steps a visit is one point,
+ * and an average of ten |errors| is still narrow by chance in a few of 288
+ * buckets). Never narrowed: a bucket wider than the mean (a daily peak)
+ * keeps its own band. 3 days was chosen by cross-validation over 0, 3 and
+ * 10 (docs/quality.md, "branch q-nab"). */
+static double band_of(const vg_calendar *c, const vg_calendar_params *p, int64_t ts, uint32_t b)
+{
+    double own = c->band[b], mean = band_mean(c);
+    if (own >= mean)
+        return own;
+    double n = (double)((ts - c->start) / DAY_MS) - 1.0;
+    n = n < 0.0 ? 0.0 : n > 1.0 / DAY_RATE ? 1.0 / DAY_RATE : n;
+    return p->band_prior > 0.0 ? own + p->band_prior / (n + p->band_prior) * (mean - own) : own;
+}
+
+int vg_calendar_forecast(const vg_calendar *c, const vg_calendar_params *p, int64_t ts_ms,
+                         vg_calendar_fc *fc)
 {
     if (c->step == 0)
         return 0;
-    fc->expected = c->fast + c->day[day_bucket(c, ts_ms)] + week_part(c, week_bucket(ts_ms));
-    float band = c->band[day_bucket(c, ts_ms)];
-    fc->dev = band > 0.0f ? band : c->dev;
+    uint32_t b = day_bucket(c, ts_ms);
+    fc->expected = c->fast + c->day[b] + week_part(c, week_bucket(ts_ms));
+    double band = band_of(c, p, ts_ms, b);
+    fc->dev = band > 0.0 ? band : c->dev;
     return 1;
 }
 
@@ -202,11 +228,7 @@ static void learn_point(vg_calendar *c, const vg_calendar_params *p, int64_t ts,
     d += rd * (yc - slow - d);
     float old = c->day[b];
     c->day[b] = to_float(d);
-    /* Kept by difference, summed again once a day against float drift. */
-    if (b == 0 && floor_mod(ts, c->width) < c->step)
-        sum_day(c);
-    else
-        c->day_sum += c->day[b] - old;
+    c->day_sum += c->day[b] - old;
     double rw = fmax(WEEK_RATE / per_week, 1.0 / visits(c, elapsed, ts, WEEK_MS, HOUR_MS));
     c->week[h] = to_float(w + rw * (yc - slow - d - w));
     double rdev = fmax(p->dev_gamma, rate(c, elapsed, DAY_MS));
@@ -215,8 +237,18 @@ static void learn_point(vg_calendar *c, const vg_calendar_params *p, int64_t ts,
     double band_visits = visits(c, elapsed, ts, DAY_MS, c->width) - per_day;
     if (band_visits >= 1.0) {
         double rb = fmax(DAY_RATE / per_day, 1.0 / band_visits);
-        double eb = clip(y - expected, p->clamp * c->band[b]);
-        c->band[b] = to_float(c->band[b] + rb * (fabs(eb) - c->band[b]));
+        /* Clipped at the wider of the bucket's band and the mean band: a
+         * tiny first |error| must not hold its bucket's band down. */
+        double eb = clip(y - expected, p->clamp * fmax(c->band[b], band_mean(c)));
+        float was = c->band[b];
+        c->band[b] = to_float(was + rb * (fabs(eb) - was));
+        c->band_sum += c->band[b] - was;
+    }
+    /* The sums are kept by differences, summed again once a day against
+     * float drift. */
+    if (b == 0 && floor_mod(ts, c->width) < c->step) {
+        c->day_sum = sum_of(c->day);
+        c->band_sum = sum_of(c->band);
     }
 }
 
@@ -253,6 +285,7 @@ void vg_calendar_save(const vg_calendar *c, vg_writer *out)
     vg_writer_f64(out, c->dev);
     vg_writer_f32s(out, c->cusum, 2);
     vg_writer_f32s(out, &c->day_sum, 1);
+    vg_writer_f32s(out, &c->band_sum, 1);
     vg_writer_u32(out, c->season);
     vg_writer_f32s(out, c->day, VG_CAL_DAY_BUCKETS);
     vg_writer_f32s(out, c->band, VG_CAL_DAY_BUCKETS);
@@ -273,12 +306,13 @@ int vg_calendar_load(vg_calendar *c, vg_reader *in, vg_error *err)
     vg_reader_f64(in, &c->dev);
     vg_reader_f32s(in, c->cusum, 2);
     vg_reader_f32s(in, &c->day_sum, 1);
+    vg_reader_f32s(in, &c->band_sum, 1);
     vg_reader_u32(in, &c->season);
     vg_reader_f32s(in, c->day, VG_CAL_DAY_BUCKETS);
     vg_reader_f32s(in, c->band, VG_CAL_DAY_BUCKETS);
     vg_reader_f32s(in, c->week, VG_CAL_WEEK_BUCKETS);
     if (in->failed || c->step <= 0 || c->width <= 0 || c->width != bucket_width(c->step) ||
-        c->season > VG_CAL_WEEKLY || !(c->cusum[0] >= 0.0f && c->cusum[0] <= (float)sustain_cap()) ||
+        c->season > VG_CAL_WEEKLY || !(c->band_sum >= 0.0f) || !(c->cusum[0] >= 0.0f && c->cusum[0] <= (float)sustain_cap()) ||
         !(c->cusum[1] >= 0.0f && c->cusum[1] <= (float)sustain_cap())) {
         vg_calendar_init(c);
         return vg_error_set(err, VG_EPARSE, "calendar: saved state is truncated or corrupt");

@@ -21,6 +21,10 @@
  * per day bucket, not per point) plus the profile; its band is a Brutlag
  * deviation per day bucket, learnt once a day like the profile, from the
  * second day on, so a slowly growing anomaly does not widen its own band.
+ * A bucket's band of a few visits is noisy (some are narrow by chance), so
+ * it is widened toward the mean band over all buckets (a slow, series-wide
+ * prior worth `band_prior` days of visits; never narrowed by it, so a
+ * wide peak keeps its band and a missing peak still stands out).
  * Buckets are numbered from the epoch (floor division), so replay is
  * deterministic and a restart lands in the same buckets.
  *
@@ -55,6 +59,7 @@ typedef struct vg_calendar_params {
     double alpha;      /* fast level smoothing, per point */
     double dev_gamma;  /* smoothing of the scoring deviation, per point */
     double clamp;      /* updates see the point clipped to this many deviations */
+    double band_prior; /* days of visits the bands' series-wide prior weighs */
 } vg_calendar_params;
 
 /* Floats where a few significant digits do (averages of errors, the
@@ -67,6 +72,7 @@ typedef struct vg_calendar {
     float    err[3];      /* mean |error| of the flat, day and week forecasts */
     float    cusum[2];    /* CUSUM of residuals above and below the forecast */
     float    day_sum;     /* sum of day[], kept by differences */
+    float    band_sum;    /* sum of band[], kept by differences: the bands' prior */
     uint32_t width;       /* ms of a day bucket */
     uint32_t season;      /* VG_CAL_NONE, _DAILY or _WEEKLY */
     float    day[VG_CAL_DAY_BUCKETS];
@@ -96,7 +102,8 @@ static inline uint32_t vg_calendar_season(const vg_calendar *c)
 int vg_calendar_scores(const vg_calendar *c, int64_t ts_ms);
 
 /* The forecast for ts (valid once started). Returns 0 when not started. */
-int vg_calendar_forecast(const vg_calendar *c, int64_t ts_ms, vg_calendar_fc *fc);
+int vg_calendar_forecast(const vg_calendar *c, const vg_calendar_params *p, int64_t ts_ms,
+                         vg_calendar_fc *fc);
 
 /* Learns finite y at ts_ms; step_ms is the series' usual step (a step
  * above an hour, or none yet, leaves the calendar off). Points must come

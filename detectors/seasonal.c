@@ -87,6 +87,9 @@ static const vg_conf_field seasonal_fields[] = {
      "floor on the band's standard deviation as a fraction of the range of the last 28 days"},
     {"calendar", VG_CONF_BOOL, offsetof(seasonal_params, calendar), 0, 0, 1, NULL,
      "also learn a time-of-day and day-of-week season on clock buckets; it scores when found"},
+    {"band_prior", VG_CONF_DOUBLE, offsetof(seasonal_params, band_prior), 3, 0, 1000, NULL,
+     "calendar: days of visits a bucket's band is widened toward the mean band by, against its "
+     "own; 0: off"},
     {"sustain", VG_CONF_DOUBLE, offsetof(seasonal_params, sustain), 0, 0, 300, NULL,
      "calendar: a deviation from its season sustained enough to be this rare (decades of "
      "tail, by a CUSUM) scores; 0: off"},
@@ -120,6 +123,7 @@ static int seasonal_configure(void *params, const vg_conf_doc *doc, const json_t
     p->cal.alpha = p->alpha;
     p->cal.dev_gamma = p->dev_gamma;
     p->cal.clamp = p->clamp * p->delta;
+    p->cal.band_prior = p->band_prior;
     return 0;
 }
 
@@ -351,7 +355,7 @@ static double calendar_point(seasonal_state *st, const seasonal_params *p, vg_ca
 {
     vg_calendar_fc fc;
     uint32_t season = vg_calendar_season(cal);
-    if (vg_calendar_scores(cal, ts_ms) && st->seen >= WARMUP && vg_calendar_forecast(cal, ts_ms, &fc)) {
+    if (vg_calendar_scores(cal, ts_ms) && st->seen >= WARMUP && vg_calendar_forecast(cal, &p->cal, ts_ms, &fc)) {
         double band = p->delta * fc.dev, resid = value - fc.expected;
         double bands = in_bands(st, p, fc.expected, band, resid);
         if (st->period == 0 || band < st->last_band)

@@ -33,6 +33,7 @@ typedef struct seasonal_params {
     double   span_ms;     /* derived: training_days in ms; 0: off */
     uint32_t calendar;    /* learn a clock-bucket season too (calendar.h) */
     double   sustain;     /* decades at which the calendar's CUSUM scores; 0: off */
+    double   band_prior;  /* days the calendar's bands are widened toward their mean by */
     vg_calendar_params cal;  /* derived */
 } seasonal_params;
 

@@ -45,8 +45,9 @@
 
 /* 7: a series record carries its feedback floors (engine/feedback.h).
  * 8: and its settled range and first timestamp (engine/baseline.h).
- * 9: the seasonal detector's calendar carries its CUSUM (detectors/calendar.h). */
-#define VG_SNAPSHOT_VERSION 9
+ * 9: the seasonal detector's calendar carries its CUSUM (detectors/calendar.h).
+ * 10: and the sum of its bands, their prior (detectors/calendar.h). */
+#define VG_SNAPSHOT_VERSION 10
 #define VG_SNAPSHOT_POSITIONS_MAX 64
 #define VG_SNAPSHOT_SUFFIX  ".vgstate"
 

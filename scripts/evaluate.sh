@@ -68,6 +68,22 @@ if [ -n "$grid" ]; then
 fi
 names=($(printf '%s\n' "${!config[@]}" | sort))
 
+# What each candidate runs, said before the figures: `detectors` lists the
+# detectors that run, so a candidate meant to change one detector's params
+# that lists only it runs that detector alone (a calendar candidate written
+# so scored NAB 51 instead of 70; docs/quality.md, "branch q-nab").
+columns() { "$vigil" config check -c "$1" | sed -n 's/.*(\([0-9]*\) detector column.*/\1/p'; }
+echo '{}' >"$work/default.json"
+want="$(columns "$work/default.json")"
+candidates=()
+for n in "${names[@]}"; do
+    f="${config[$n]:-$work/default.json}"
+    check="$("$vigil" config check -c "$f")" || { echo "evaluate: candidate $n: $check" >&2; exit 2; }
+    candidates+=("$n: ${check#*: }")
+    [ "$(columns "$f")" -ge "$want" ] ||
+        echo "evaluate: warning: candidate $n runs $(columns "$f") detector columns, the defaults $want (\"detectors\" lists only those that run)" >&2
+done
+
 # One job a line, run $jobs at a time. Replays print their tables to a file
 # and their events nowhere: the figures come from --eval-json.
 joblist="$work/jobs"
@@ -117,4 +133,5 @@ done
 
 echo "$("$vigil" --version 2>/dev/null | head -1 || true), $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?'); data $data"
 python3 "$repo/scripts/evaluate.py" aggregate "$work" "${names[@]}" zscore
+printf 'candidate %s\n' "${candidates[@]}"
 echo "($((SECONDS - start)) s; z-score: causal, window 200, |z| per series, max over a file's series; smd-dev baseline warmed on train/)"
