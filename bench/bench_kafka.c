@@ -217,8 +217,9 @@ typedef struct run_clock {
     int     calls;
 } run_clock;
 
-static int run_clock_tick(void *ctx, uint64_t idle_ms)
+static int run_clock_tick(void *ctx, uint64_t idle_ms, const vg_run_stats *so_far)
 {
+    (void)so_far;
     run_clock *c = ctx;
     int64_t now = vg_now_ms(), last = now - (int64_t)idle_ms;
     if (c->calls++ == 0)
@@ -473,9 +474,10 @@ static void *producer_main(void *arg)
     return NULL;
 }
 
-static int latency_should_stop(void *ctx, uint64_t idle_ms)
+static int latency_should_stop(void *ctx, uint64_t idle_ms, const vg_run_stats *so_far)
 {
     (void)idle_ms;
+    (void)so_far;
     latency_run *lr = ctx;
     return lr->stop_vigil;
 }

@@ -107,15 +107,24 @@ static int repeats(const double *acf, size_t k, size_t kmax, double bound)
  * per degree of freedom; prof holds q doubles of scratch. */
 static double fold_error(const double *x, size_t n, size_t q, double *prof)
 {
+    /* One cycle of q values at a time: the same additions in the same
+     * order as a running fold index, without its test per value, and the
+     * profile's sums vectorise. */
     memset(prof, 0, q * sizeof(*prof));
-    for (size_t i = 0, f = 0; i < n; i++, f = f + 1 == q ? 0 : f + 1)
-        prof[f] += x[i];
+    for (size_t i = 0; i < n; i += q) {
+        const size_t m = n - i < q ? n - i : q;
+        for (size_t f = 0; f < m; f++)
+            prof[f] += x[i + f];
+    }
     for (size_t f = 0; f < q; f++)
         prof[f] /= (double)((n - f + q - 1) / q);
     double sse = 0.0;
-    for (size_t i = 0, f = 0; i < n; i++, f = f + 1 == q ? 0 : f + 1) {
-        double d = x[i] - prof[f];
-        sse += d * d;
+    for (size_t i = 0; i < n; i += q) {
+        const size_t m = n - i < q ? n - i : q;
+        for (size_t f = 0; f < m; f++) {
+            double d = x[i + f] - prof[f];
+            sse += d * d;
+        }
     }
     return sse / (double)(n - q);
 }

@@ -32,11 +32,11 @@ static void close_buckets(vg_range *r)
 
 void vg_range_init(vg_range *r, int64_t bucket_ms, uint32_t n)
 {
-    vg_assert(bucket_ms > 0 && n >= 1 && n <= VG_RANGE_MAX_BUCKETS);
-    r->bucket_ms = bucket_ms;
+    vg_assert(bucket_ms > 0 && bucket_ms <= UINT32_MAX && n >= 1 && n <= VG_RANGE_MAX_BUCKETS);
+    r->bucket_ms = (uint32_t)bucket_ms;
     r->current = INT64_MIN;
     r->anchor = 0.0;
-    r->n = n;
+    r->n = (uint16_t)n;
     r->head = 0;
     r->done_lo = r->now_lo = INFINITY;
     r->done_hi = r->now_hi = -INFINITY;
@@ -45,11 +45,20 @@ void vg_range_init(vg_range *r, int64_t bucket_ms, uint32_t n)
         clear_slot(r, i);
 }
 
-/* floor(ts / bucket_ms), also for times before the epoch. */
+/* floor(ts / bucket_ms), also for times before the epoch. Most points
+ * fall in the bucket in progress: that is tested first, without the
+ * 64-bit division (several ranges take every point). */
 static int64_t bucket_of(const vg_range *r, int64_t ts)
 {
-    int64_t q = ts / r->bucket_ms;
-    return ts % r->bucket_ms < 0 ? q - 1 : q;
+    const int64_t size = r->bucket_ms;
+    if (r->current != INT64_MIN) {
+        int64_t start;  /* overflows only for a loaded or pre-1677 bucket */
+        if (!__builtin_mul_overflow(r->current, size, &start) && ts >= start &&
+            (uint64_t)ts - (uint64_t)start < (uint64_t)size)
+            return r->current;
+    }
+    int64_t q = ts / size;
+    return ts % size < 0 ? q - 1 : q;
 }
 
 /* The float at or below (down) or at or above (!down) d, saturating at
@@ -82,7 +91,7 @@ void vg_range_push(vg_range *r, int64_t ts_ms, double x)
         uint64_t ahead = (uint64_t)b - (uint64_t)r->current;
         uint64_t clear = ahead < r->n + 1u ? ahead : r->n + 1u;
         for (uint64_t i = 0; i < clear; i++) {
-            r->head = r->head == r->n ? 0 : r->head + 1;
+            r->head = r->head == r->n ? 0 : (uint16_t)(r->head + 1);
             clear_slot(r, r->head);
         }
         r->current = b;
@@ -118,7 +127,7 @@ int vg_range_save(const vg_range *r, vg_writer *out)
 {
     vg_writer_i64(out, r->current);
     vg_writer_f64(out, r->anchor);
-    vg_writer_u32(out, r->head);
+    vg_writer_u32(out, r->head);  /* 32 bits in the file, as before */
     vg_writer_f32s(out, &r->now_lo, 1);
     vg_writer_f32s(out, &r->now_hi, 1);
     vg_writer_f32s(out, r->lo, r->n + 1u);
@@ -127,15 +136,17 @@ int vg_range_save(const vg_range *r, vg_writer *out)
 
 int vg_range_load(vg_range *r, vg_reader *in, vg_error *err)
 {
+    uint32_t head = 0;
     vg_reader_i64(in, &r->current);
     vg_reader_f64(in, &r->anchor);
-    vg_reader_u32(in, &r->head);
+    vg_reader_u32(in, &head);
     vg_reader_f32s(in, &r->now_lo, 1);
     vg_reader_f32s(in, &r->now_hi, 1);
     vg_reader_f32s(in, r->lo, r->n + 1u);
     vg_reader_f32s(in, r->hi, r->n + 1u);
-    if (in->failed || r->head > r->n || !isfinite(r->anchor))
+    if (in->failed || head > r->n || !isfinite(r->anchor))
         return vg_error_set(err, VG_EPARSE, "range: saved state truncated or out of range");
+    r->head = (uint16_t)head;
     close_buckets(r);
     return VG_OK;
 }

@@ -26,12 +26,14 @@
 #define VG_RANGE_MAX_BUCKETS 28
 #define VG_RANGE_DAY_MS      86400000   /* 28 buckets of a day: a 4-week memory */
 
+/* Narrow fields where the values allow (bucket_ms at most a day, n and
+ * head at most 28): three ranges sit in every series' block. */
 typedef struct vg_range {
-    int64_t  bucket_ms;
     int64_t  current;   /* number of the bucket in progress; INT64_MIN: none yet */
     double   anchor;    /* extremes are kept as float offsets from it */
-    uint32_t n;         /* completed buckets kept, <= VG_RANGE_MAX_BUCKETS */
-    uint32_t head;      /* slot of the bucket in progress in lo/hi */
+    uint32_t bucket_ms; /* <= UINT32_MAX (vg_range_init checks) */
+    uint16_t n;         /* completed buckets kept, <= VG_RANGE_MAX_BUCKETS */
+    uint16_t head;      /* slot of the bucket in progress in lo/hi */
     /* What every point reads and writes, on one cache line with the
      * above: the completed buckets' extremes and the bucket in progress
      * (written to its slot when it closes). */
@@ -42,7 +44,7 @@ typedef struct vg_range {
 } vg_range;
 
 /* Makes r an empty range of n (1..VG_RANGE_MAX_BUCKETS) buckets of
- * bucket_ms (> 0) each. */
+ * bucket_ms (1..UINT32_MAX) each. */
 void vg_range_init(vg_range *r, int64_t bucket_ms, uint32_t n);
 
 /* Adds finite x at ts_ms. */

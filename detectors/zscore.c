@@ -77,15 +77,24 @@ typedef struct zscore_state {
     double   shift;
     double   mean;             /* of the values minus shift */
     double   m2;               /* sum of squared deviations from the mean */
-    uint32_t nonfinite;        /* robust: non-finite values in the window */
-    uint32_t pad_;
     vg_range long_run;         /* the last 28 days' extremes, for the floor */
-    /* robust: followed by a vg_sorted of window_cap values */
+    /* robust: followed by a robust_tail and a vg_sorted of window_cap values
+     * (kept out of the header, so the default mode does not pay for them) */
 } zscore_state;
+
+typedef struct robust_tail {
+    uint32_t nonfinite;        /* non-finite values in the window */
+    uint32_t pad_;
+} robust_tail;
+
+static robust_tail *robust_of(zscore_state *st)
+{
+    return (robust_tail *)(void *)(st + 1);
+}
 
 static vg_sorted *sorted_of(zscore_state *st)
 {
-    return (vg_sorted *)(st + 1);
+    return (vg_sorted *)(void *)(robust_of(st) + 1);
 }
 
 static int zscore_configure(void *params, const vg_conf_doc *doc, const json_t *cfg,
@@ -108,7 +117,8 @@ static int zscore_configure(void *params, const vg_conf_doc *doc, const json_t *
 static size_t zscore_state_size(const void *params)
 {
     const zscore_params *p = params;
-    return sizeof(zscore_state) + (p->robust ? vg_sorted_bytes(p->window_cap) : 0);
+    return sizeof(zscore_state) +
+           (p->robust ? sizeof(robust_tail) + vg_sorted_bytes(p->window_cap) : 0);
 }
 
 static void zscore_init(void *state, const void *params, uint64_t seed)
@@ -118,8 +128,10 @@ static void zscore_init(void *state, const void *params, uint64_t seed)
     (void)seed;   /* no random choices */
     *st = (zscore_state){0};
     vg_range_init(&st->long_run, VG_RANGE_DAY_MS, VG_RANGE_MAX_BUCKETS);
-    if (p->robust)
+    if (p->robust) {
+        *robust_of(st) = (robust_tail){0};
         vg_sorted_init(sorted_of(st), p->window_cap);
+    }
 }
 
 /* Mean and m2 of the window's values (ring order does not matter), to
@@ -184,8 +196,9 @@ static void moment_update(zscore_state *st, const zscore_params *p, const vg_win
 static int robust_stats(zscore_state *st, const vg_window *w, double *center, double *spread)
 {
     vg_sorted *s = sorted_of(st);
-    if ((uint64_t)s->len + st->nonfinite != w->len)
-        st->nonfinite = vg_sorted_rebuild(s, vg_window_raw(w), w->len);
+    robust_tail *rt = robust_of(st);
+    if ((uint64_t)s->len + rt->nonfinite != w->len)
+        rt->nonfinite = vg_sorted_rebuild(s, vg_window_raw(w), w->len);
     if (s->len < 2)
         return 0;
     *center = vg_sorted_median(s);
@@ -196,22 +209,23 @@ static int robust_stats(zscore_state *st, const vg_window *w, double *center, do
 static void robust_update(zscore_state *st, const vg_window *w, double value)
 {
     vg_sorted *s = sorted_of(st);
+    robust_tail *rt = robust_of(st);
     if (vg_window_full(w)) {
         double old = vg_window_oldest(w);
-        int gone = isfinite(old) ? vg_sorted_remove(s, old) == 0 : st->nonfinite > 0;
+        int gone = isfinite(old) ? vg_sorted_remove(s, old) == 0 : rt->nonfinite > 0;
         if (!gone) {
             /* Out of step: robust_stats rebuilds it next time. */
             s->len = 0;
-            st->nonfinite = 0;
+            rt->nonfinite = 0;
             return;
         }
         if (!isfinite(old))
-            st->nonfinite--;
+            rt->nonfinite--;
     }
     if (isfinite(value))
         vg_sorted_insert(s, value);
     else
-        st->nonfinite++;
+        rt->nonfinite++;
 }
 
 /* Moves the state to the window after the pipeline pushes value into w. */
@@ -335,8 +349,10 @@ static int zscore_load(void *state, const void *params, vg_reader *in, vg_error 
         return vg_error_set(err, VG_EPARSE, "zscore: %u values in a window of %u",
                             st.n, p->window_cap);
     *(zscore_state *)state = st;
-    if (p->robust)   /* not saved: rebuilt from the window on first use */
+    if (p->robust) {  /* not saved: rebuilt from the window on first use */
+        *robust_of(state) = (robust_tail){0};
         vg_sorted_init(sorted_of(state), p->window_cap);
+    }
     return 0;
 }
 

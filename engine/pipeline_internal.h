@@ -40,12 +40,13 @@ typedef struct series_head {
     uint64_t    points;
     int32_t     partition;  /* the Kafka partition that last fed it; -1 for files */
     uint32_t    profile;
-    uint8_t     multi_partition;  /* seen on a second partition (reported once) */
     /* Its corroboration group (engine/corroborate.h), set at its first point
      * (from its key and where the point came from); 0: not yet. Not saved. */
     uint64_t    group;
-    uint32_t    score_gen;  /* the outputs score_mask was worked out for (not saved) */
     uint64_t    score_mask; /* bit i: output i writes this series' scores */
+    uint32_t    score_gen;  /* the outputs score_mask was worked out for (not saved) */
+    uint8_t     multi_partition;  /* seen on a second partition (reported once) */
+    /* (ordered by size: no padding inside, every series has one) */
 } series_head;
 
 typedef struct detector_slot {

@@ -246,7 +246,8 @@ int vg_run(const vg_config *cfg, const vg_run_options *opt, vg_run_stats *stats,
             last_data = vg_now_ms();
         }
         vg_lifecycle_step(r.lc);
-        if (opt->should_stop && opt->should_stop(opt->ctx, (uint64_t)(vg_now_ms() - last_data)))
+        if (opt->should_stop &&
+            opt->should_stop(opt->ctx, (uint64_t)(vg_now_ms() - last_data), &r.st))
             break;
     }
     if (r.lc != NULL) {

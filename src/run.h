@@ -35,6 +35,12 @@
 #include "engine/config.h"
 #include "core/error.h"
 
+typedef struct vg_run_stats {
+    uint64_t batches, points, events, checkpoints, commits;
+    uint64_t held;           /* checkpoints held back (see src/lifecycle.h) */
+    uint64_t state_loaded;   /* series loaded from saved state */
+} vg_run_stats;
+
 typedef struct vg_run_options {
     /* Set to non-zero (from a signal handler) to stop: vigil finishes the
      * batch in hand, checkpoints, leaves the group and returns. */
@@ -46,17 +52,12 @@ typedef struct vg_run_options {
      * input and state settings take effect on the next start. */
     volatile sig_atomic_t *reload;
     const char            *config_path;
-    /* NULL-able: called between batches; a non-zero return stops the run
-     * like *stop (the demo stops once its producer is done and drained). */
-    int  (*should_stop)(void *ctx, uint64_t idle_ms);
+    /* NULL-able: called between batches with the milliseconds since data
+     * last arrived and the totals so far; a non-zero return stops the run
+     * like *stop (the demo stops once it has read all its producer sent). */
+    int  (*should_stop)(void *ctx, uint64_t idle_ms, const vg_run_stats *so_far);
     void  *ctx;
 } vg_run_options;
-
-typedef struct vg_run_stats {
-    uint64_t batches, points, events, checkpoints, commits;
-    uint64_t held;           /* checkpoints held back (see src/lifecycle.h) */
-    uint64_t state_loaded;   /* series loaded from saved state */
-} vg_run_stats;
 
 /* Validates what vg_run reads beyond the pipeline (the "state" and
  * "metrics" objects) without opening anything. Returns 0 or VG_ECONFIG. */

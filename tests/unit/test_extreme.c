@@ -71,6 +71,33 @@ static void range_forgets_by_time(void **state)
 /* Extremes are floats relative to the first value, rounded outwards: a
  * series at 1e9 +- 1 keeps its width of 2 (floats of the raw values are 64
  * apart there), and no value pushed lies outside the range read back. */
+/* Bucket edges, before the epoch too: a bucket's last millisecond stays
+ * in it, the next one opens the next bucket (the in-progress test and the
+ * division must agree). */
+static void range_buckets_at_their_edges(void **state)
+{
+    (void)state;
+    vg_range r;
+    double lo, hi;
+    vg_range_init(&r, 1000, 2);
+    vg_range_push(&r, -1, 5.0);       /* bucket -1 */
+    vg_range_push(&r, -1000, 7.0);    /* bucket -1: its first millisecond */
+    assert_int_equal(vg_range_filled(&r), 1);
+    vg_range_push(&r, 0, 1.0);        /* bucket 0 */
+    vg_range_push(&r, 999, 2.0);      /* bucket 0: its last millisecond */
+    assert_int_equal(vg_range_filled(&r), 2);
+    vg_range_push(&r, 1000, 3.0);     /* bucket 1: -1 and 0 completed */
+    assert_int_equal(vg_range_filled(&r), 3);
+    assert_int_equal(vg_range_get(&r, &lo, &hi), 1);
+    assert_true(lo == 1.0 && hi == 7.0);
+    vg_range_push(&r, 2999, 4.0);     /* bucket 2: -1 is gone */
+    assert_int_equal(vg_range_get(&r, &lo, &hi), 1);
+    assert_true(lo == 1.0 && hi == 4.0);
+    vg_range_push(&r, 3000, 3.5);     /* bucket 3: 0 is gone */
+    assert_int_equal(vg_range_get(&r, &lo, &hi), 1);
+    assert_true(lo == 3.0 && hi == 4.0);
+}
+
 static void range_keeps_width_far_from_zero(void **state)
 {
     (void)state;
@@ -199,6 +226,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(range_forgets_by_time),
+        cmocka_unit_test(range_buckets_at_their_edges),
         cmocka_unit_test(range_keeps_width_far_from_zero),
         cmocka_unit_test(range_round_trips),
         cmocka_unit_test(spike_40x_outranks_weeks_of_spikes),
