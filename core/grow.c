@@ -3,10 +3,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-void *vg_grow(void *v, size_t *cap, size_t n, size_t size, size_t first)
+void *vg_grow_slow(void *v, size_t *cap, size_t n, size_t size, size_t first)
 {
-    if (n < *cap)
-        return v;
     size_t want = *cap ? 2 * *cap : (first ? first : 1);
     if (want <= n)
         want = n + 1;
