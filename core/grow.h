@@ -11,14 +11,14 @@
 
 #include <stddef.h>
 
-/* Room for element n of the array v of *cap elements of `size` bytes:
- * returns v when it has it; else v reallocated to twice *cap elements
- * (`first` when *cap is 0) with *cap updated; or NULL when out of memory
- * or the size would overflow, v then still valid and *cap unchanged. */
 /* The growing half of vg_grow, for when the array is full. */
 void *vg_grow_slow(void *v, size_t *cap, size_t n, size_t size, size_t first);
 
-/* Inline so a caller on a per-point path (vg_batch_push) pays one compare
+/* Room for element n of the array v of *cap elements of `size` bytes:
+ * returns v when it has it; else v reallocated to twice *cap elements
+ * (`first` when *cap is 0) with *cap updated; or NULL when out of memory
+ * or the size would overflow, v then still valid and *cap unchanged.
+ * Inline so a caller on a per-point path (vg_batch_push) pays one compare
  * while the array has room, not a call. */
 static inline void *vg_grow(void *v, size_t *cap, size_t n, size_t size, size_t first)
 {
