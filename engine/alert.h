@@ -35,6 +35,10 @@ typedef struct vg_alert_params {
      * scoring this (0: off) within corroborate_s confirms a pending point. */
     double   corroborate;
     double   corroborate_s;
+    /* One page per host event (engine/incident_join.h): a series firing
+     * within group_window_s (0: off) of another series of its group joins
+     * that one's incident instead of paging. */
+    double   group_window_s;
     /* After an incident fired, the series opens no new one for rearm_s
      * seconds (0: off) unless a point scores fire_at_once. */
     double   rearm_s;

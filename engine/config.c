@@ -73,6 +73,13 @@ static const vg_conf_field alert_fields[] = {
      "within corroborate_s (0: off)"},
     {"corroborate_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, corroborate_s), 60, 0, 1e9,
      NULL, "seconds apart a group member's high score may be and still corroborate"},
+    /* One page per host event: chosen by leave-one-machine-out on smd-dev
+     * (docs/quality.md, "One page per host event"). */
+    {"group_window_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, group_window_s), 300, 0, 1e9,
+     NULL, "a series firing within this many seconds of the firing of another series of its "
+     "group (as for corroborate) joins that incident: its events carry group_id, the "
+     "leader's incident id, and are recorded but not notified (one page per host event; "
+     "0: off)"},
     /* Chosen by leave-one-machine-out on smd-dev (docs/quality.md, branch
      * q-smd). */
     {"rearm_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, rearm_s), 21600, 0, 1e9, NULL,

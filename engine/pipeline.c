@@ -285,8 +285,10 @@ vg_pipeline *vg_pipeline_new(const vg_config *cfg, vg_error *err)
     if (p->series == NULL)
         goto out_free_pipeline;
     p->groups = vg_groups_new();
+    p->joins = vg_joins_new();
     p->group_event = malloc(sizeof(*p->group_event));
-    if (vg__scorer_init(p, &p->direct) != VG_OK || p->groups == NULL || p->group_event == NULL) {
+    if (vg__scorer_init(p, &p->direct) != VG_OK || p->groups == NULL || p->joins == NULL ||
+        p->group_event == NULL) {
         vg_error_set(err, VG_ENOMEM, "pipeline scratch blocks");
         goto out_free_pipeline;
     }
@@ -332,6 +334,7 @@ void vg_pipeline_free(vg_pipeline *p)
     vg_series_table_free(p->series);
     vg__scorer_release(&p->direct);
     vg_groups_free(p->groups);
+    vg_joins_free(p->joins);
     free(p->group_event);
     free(p->firing);
     free(p->firing_gauge);

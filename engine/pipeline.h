@@ -37,6 +37,8 @@ typedef struct vg_point_result {
     double         calibrated[VG_MAX_DETECTORS]; /* after per-series calibration */
     vg_alert_state alert;                /* the series' state after this point */
     vg_alert_state event;                /* FIRING or RESOLVED if an event was emitted, else NORMAL */
+    int            joined;               /* bool: the firing joined another series' incident
+                                            (alert.group_window_s): recorded, not paged */
 } vg_point_result;
 
 /* Called for every point, in input order, after it is scored. */

@@ -23,6 +23,7 @@
 #include "engine/baseline.h"
 #include "engine/corroborate.h"
 #include "engine/group.h"
+#include "engine/incident_join.h"
 #include "engine/feedback.h"
 #include "engine/guard.h"
 #include "engine/pipeline.h"
@@ -136,6 +137,7 @@ struct vg_pipeline {
     const vg_point        *scoring;        /* the point whose series is being looked up */
     vg_groups             *groups;         /* grouped incidents (engine/group.h) */
     vg_group_event        *group_event;    /* the one being sent (too big for the stack) */
+    vg_joins              *joins;          /* one page per host event (incident_join.h) */
 };
 
 static inline const profile *vg__profile_of(const vg_pipeline *p, const void *block)
@@ -175,8 +177,15 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
                      int muted_now);
 
 /* Counts event ev (firing slot `slot`, see vg__firing_slot) and hands it
- * to every sink. Caller's thread only. */
-void vg__deliver(vg_pipeline *p, vg_event *ev, const vg_rule *rule, int32_t slot);
+ * to every sink. Caller's thread only. Returns 1 when ev is a firing that
+ * joined another series' incident (alert.group_window_s), else 0. */
+int vg__deliver(vg_pipeline *p, vg_event *ev, const vg_rule *rule, int32_t slot);
+
+/* One page per host event (engine/pipeline_join.c): when ev's incident
+ * joins another series' (a firing) or joined one (its resolved), sets
+ * ev->group_id to that incident's id, kept in id[33], and returns 1; else
+ * 0. Caller's thread only, in input order. */
+int vg__join(vg_pipeline *p, vg_event *ev, const vg_rule *rule, char id[33]);
 
 /* Hands ev to every sink that takes it (a muted, member or feedback event
  * only to the recording ones). Caller's thread only. */

@@ -97,7 +97,7 @@ void vg__send_event(vg_pipeline *p, const vg_event *ev)
 /* A series' event, and its group's when its rule groups (engine/group.h):
  * the member's first, then the group's. On the caller's thread, in input
  * order, so groups form alike whatever the number of workers. */
-void vg__deliver(vg_pipeline *p, vg_event *ev, const vg_rule *rule, int32_t slot)
+int vg__deliver(vg_pipeline *p, vg_event *ev, const vg_rule *rule, int32_t slot)
 {
     if (ev->state == VG_ALERT_FIRING) {
         p->stats.events_firing++;
@@ -112,14 +112,19 @@ void vg__deliver(vg_pipeline *p, vg_event *ev, const vg_rule *rule, int32_t slot
         if (grouped < 0)
             vg_log_limited(&p->sink_log, VG_LOG_ERROR, "group of %s: out of memory", ev->id);
     }
+    char joined_id[33];
+    int joined = vg__join(p, ev, rule, joined_id);
     vg__send_event(p, ev);
     if (grouped > 0)
         vg__send_event(p, &p->group_event->ev);
+    return joined && ev->state == VG_ALERT_FIRING;
 }
 
-static void emit_event(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i,
-                       series_head *head, const vg_point_result *r, const scored *sc,
-                       int muted_now)
+/* Returns 1 when the event, delivered at once, joined another series'
+ * incident (a deferred one is told at the merge). */
+static int emit_event(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i,
+                      series_head *head, const vg_point_result *r, const scored *sc,
+                      int muted_now)
 {
     const vg_point *pt = &b->points[i];
     const profile *pr = sc->pr;
@@ -162,10 +167,10 @@ static void emit_event(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i
     add_words(p, pr, &ev, text);
 
     int32_t slot = track_incident(head, &ev, muted_now);
-    if (s->deferred != NULL)
-        vg__defer_event(s->deferred, i, &ev, pr->rule, slot);
-    else
-        vg__deliver(p, &ev, pr->rule, slot);
+    if (s->deferred == NULL)
+        return vg__deliver(p, &ev, pr->rule, slot);
+    vg__defer_event(s->deferred, i, &ev, pr->rule, slot);
+    return 0;
 }
 
 /* The series table reuses the block of the least recently seen series for
@@ -512,8 +517,7 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
         vg_baseline_learn(&head->baseline, &pr->alert, pt->ts_ms, pt->value);
     s->points++;
 
-    if (r.event != VG_ALERT_NORMAL)
-        emit_event(p, s, b, i, head, &r, &sc, muted_now);
+    r.joined = r.event != VG_ALERT_NORMAL && emit_event(p, s, b, i, head, &r, &sc, muted_now);
     keep_scores(p, s, head, b, pt, &r);
     if (s->results != NULL)
         s->results[i] = r;

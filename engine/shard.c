@@ -100,13 +100,13 @@ void vg__defer_event(vg_deferred *d, size_t point, const vg_event *ev, const vg_
 
 /* The event as it was emitted: its words point at the record's copies
  * (the record array may have moved since it was kept). */
-static void deliver_deferred(vg_pipeline *p, deferred_event *de)
+static int deliver_deferred(vg_pipeline *p, deferred_event *de)
 {
     vg_event ev = de->ev;
     ev.summary = ev.summary ? de->text[0] : NULL;
     ev.description = ev.description ? de->text[1] : NULL;
     ev.runbook_url = ev.runbook_url ? de->text[2] : NULL;
-    vg__deliver(p, &ev, de->rule, de->slot);
+    return vg__deliver(p, &ev, de->rule, de->slot);
 }
 
 static void run_jobs(vg_shards *s, worker *w, size_t k)
@@ -172,7 +172,9 @@ static void merge_round(vg_shards *s, size_t k)
         worker *w = &s->w[sl->owner_of[i]];
         vg_deferred *out = &w->out[k];
         while (w->next_event < out->n && out->events[w->next_event].point == i)
-            deliver_deferred(p, &out->events[w->next_event++]);
+            /* whether a firing joins is decided at delivery (vg__join) */
+            if (deliver_deferred(p, &out->events[w->next_event++]) && p->hook != NULL)
+                sl->results[i].joined = 1;
         if (p->hook != NULL)
             p->hook(p->hook_ctx, b, &b->points[i], &sl->results[i]);
     }

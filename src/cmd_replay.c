@@ -62,6 +62,7 @@ typedef struct file_run {
     size_t         n, cap;
     int64_t        line;     /* input line of row n - 1 */
     int64_t       *fired;
+    uint8_t       *joined;   /* each firing: joined another series' incident */
     size_t         n_fired, fired_cap;
     int            nomem;
 } file_run;
@@ -159,12 +160,19 @@ static void on_point(void *ctx, const vg_batch *b, const vg_point *pt,
     if (!run->collect || run->nomem)
         return;
     if (r->event == VG_ALERT_FIRING) {
-        int64_t *fired = vg_grow(run->fired, &run->fired_cap, run->n_fired, sizeof(*fired), 4096);
+        size_t joined_cap = run->fired_cap;   /* both arrays grow in step */
+        uint8_t *joined = vg_grow(run->joined, &joined_cap, run->n_fired, sizeof(*joined), 4096);
+        if (joined != NULL)
+            run->joined = joined;
+        int64_t *fired = joined != NULL ? vg_grow(run->fired, &run->fired_cap, run->n_fired,
+                                                  sizeof(*fired), 4096)
+                                        : NULL;
         if (fired == NULL) {
             run->nomem = 1;
             return;
         }
         run->fired = fired;
+        run->joined[run->n_fired] = (uint8_t)r->joined;
         run->fired[run->n_fired++] = pt->ts_ms;
     }
     if (run->n > 0 && pt->origin.offset == run->line) {
@@ -200,8 +208,8 @@ static int score_against_labels(label_eval *le, const char *path, const file_run
     if (run->nomem)
         return VG_ENOMEM;
     if (vg_nab_add_file(le->nab, path, run->ts, run->score, run->n, windows, n, &err) != VG_OK ||
-        vg_ops_add_file(le->ops, path, run->ts, run->score, run->n, run->fired, run->n_fired,
-                        windows, n, &err) != VG_OK) {
+        vg_ops_add_file(le->ops, path, run->ts, run->score, run->n, run->fired, run->joined,
+                        run->n_fired, windows, n, &err) != VG_OK) {
         vg_err("%s: %s", path, err.msg);
         return err.code;
     }
@@ -322,6 +330,7 @@ static int replay_file(vg_pipeline *p, const char *path, const replay_opts *o, i
     free(run.ts);
     free(run.score);
     free(run.fired);
+    free(run.joined);
     return rc;
 }
 

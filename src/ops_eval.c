@@ -25,6 +25,7 @@ typedef struct ops_file {
     double          *score;
     int32_t         *win;     /* window holding each row's timestamp, -1 none */
     int64_t         *fired;   /* firing timestamps */
+    uint8_t         *joined;  /* each firing: joined another incident (not a page) */
     size_t           n_fired;
     vg_label_window *w;
     size_t           n_w;
@@ -57,6 +58,7 @@ static void file_release(ops_file *f)
     free(f->score);
     free(f->win);
     free(f->fired);
+    free(f->joined);
     free(f->w);
 }
 
@@ -110,7 +112,7 @@ static double span_days(const int64_t *ts, size_t rows)
 
 int vg_ops_add_file(vg_ops *o, const char *name, const int64_t *ts,
                     const double *score, size_t rows, const int64_t *fired_ms,
-                    size_t n_fired, const vg_label_window *windows,
+                    const uint8_t *joined, size_t n_fired, const vg_label_window *windows,
                     size_t n_windows, vg_error *err)
 {
     if (name == NULL || (rows > 0 && (ts == NULL || score == NULL)) ||
@@ -136,8 +138,10 @@ int vg_ops_add_file(vg_ops *o, const char *name, const int64_t *ts,
     f->score = copy_of(score, rows, sizeof(*score));
     f->win = malloc(rows > 0 ? rows * sizeof(*f->win) : 1);
     f->fired = copy_of(fired_ms, n_fired, sizeof(*fired_ms));
+    f->joined = joined != NULL ? copy_of(joined, n_fired, sizeof(*joined))
+                               : calloc(n_fired > 0 ? n_fired : 1, sizeof(*f->joined));
     f->w = copy_of(windows, n_windows, sizeof(*windows));
-    if (!f->name || !f->score || !f->win || !f->fired || !f->w)
+    if (!f->name || !f->score || !f->win || !f->fired || !f->joined || !f->w)
         goto out_free_file;
     for (size_t i = 0; i < rows; i++)
         f->win[i] = window_of(f->w, f->n_w, ts[i]);
@@ -170,8 +174,10 @@ static void file_defaults(const ops_file *f, vg_ops_defaults *d, double *delays,
         slot[k] = -1;
     for (size_t e = 0; e < f->n_fired; e++) {
         int32_t k = window_of(f->w, f->n_w, f->fired[e]);
+        d->joined += f->joined[e] != 0;
         if (k < 0) {
-            d->false_incidents++;
+            /* a joined incident is not a page: its leader's counts */
+            d->false_incidents += f->joined[e] == 0;
             continue;
         }
         double delay = (double)(f->fired[e] - f->w[k].start_ms);

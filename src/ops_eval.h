@@ -5,10 +5,12 @@
  * machine): the caller gives one score per row, the max over the row's
  * series, and every `firing` event of any series. Two views:
  *  - at the defaults: the incidents the alert state machine really fired.
- *    An incident is false when its firing point lies outside every window;
- *    a window is caught when an incident fires inside it; the delay is from
- *    the window start to its first firing. Each firing event counts, so two
- *    series paging on one fault are two incidents (two pages).
+ *    A page is an incident that does not join another series' incident
+ *    (alert.group_window_s, engine/incident_join.h); it is false when its
+ *    firing point lies outside every window. A window is caught when any
+ *    incident, paging or joined, fires inside it; the delay is from the
+ *    window start to its first firing. Two series paging on one fault
+ *    without joining are two pages.
  *  - at one threshold for the whole corpus on the final score: an alert is
  *    a run of consecutive rows with score >= threshold (over the row max, so
  *    series alerting together are one alert); it is false when it starts
@@ -44,7 +46,8 @@ typedef struct vg_ops_defaults {
     double days;
     size_t windows;
     size_t incidents;        /* firing events */
-    size_t false_incidents;  /* firing outside every window */
+    size_t joined;           /* of them, joining another series' incident: not paged */
+    size_t false_incidents;  /* pages (firings not joined) outside every window */
     size_t caught;           /* windows with a firing inside */
     double mean_delay_ms;    /* over caught windows; NaN when none */
     double median_delay_ms;
@@ -66,13 +69,14 @@ vg_ops *vg_ops_new(vg_error *err);
 void vg_ops_free(vg_ops *o);
 
 /* Adds one file: `rows` timestamps (epoch ms) and scores in file order (a
- * NaN score never alerts), the `n_fired` timestamps of its firing events,
- * and its windows (sorted, not overlapping, as vg_labels gives them).
+ * NaN score never alerts), the `n_fired` timestamps of its firing events
+ * and whether each joined another incident (joined[k] nonzero; NULL: none
+ * did), and its windows (sorted, not overlapping, as vg_labels gives them).
  * Everything is copied. Returns 0, VG_EARG (no name, NULL arrays with a
  * count) or VG_ENOMEM; the accumulator is unchanged on failure. */
 int vg_ops_add_file(vg_ops *o, const char *name, const int64_t *ts,
                     const double *score, size_t rows, const int64_t *fired_ms,
-                    size_t n_fired, const vg_label_window *windows,
+                    const uint8_t *joined, size_t n_fired, const vg_label_window *windows,
                     size_t n_windows, vg_error *err);
 
 size_t vg_ops_files(const vg_ops *o);

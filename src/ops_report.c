@@ -35,8 +35,8 @@ static void print_row(FILE *out, int name_w, const char *name, const vg_ops_defa
                       const at_budget *a)
 {
     char mean[16], median[16];
-    fprintf(out, "%-*s %6.2f %4zu %5zu %5zu %7.2f %6zu %7s %7s %5zu %5zu %5zu %5zu\n",
-            name_w, name, d->days, d->windows, d->incidents, d->false_incidents,
+    fprintf(out, "%-*s %6.2f %4zu %5zu %5zu %5zu %7.2f %6zu %7s %7s %5zu %5zu %5zu %5zu\n",
+            name_w, name, d->days, d->windows, d->incidents, d->joined, d->false_incidents,
             per_day(d->false_incidents, d->days), d->caught,
             fmt_delay(mean, sizeof(mean), d->mean_delay_ms),
             fmt_delay(median, sizeof(median), d->median_delay_ms), a->caught[0],
@@ -72,10 +72,12 @@ int vg_ops_print(const vg_ops *o, FILE *out, vg_error *err)
         int len = (int)strlen(vg_ops_file_name(o, i));
         name_w = len > name_w ? len : name_w;
     }
-    fprintf(out, "\noperator view: incidents at the defaults (firing events), and alert runs "
-                 "at the corpus threshold for <= 1 and <= 5 false alerts per file-day\n");
-    fprintf(out, "%-*s %6s %4s %5s %5s %7s %6s %7s %7s %5s %5s %5s %5s\n", name_w, "file",
-            "days", "win", "inc", "false", "false/d", "caught", "delay", "median",
+    fprintf(out, "\noperator view: incidents at the defaults (firing events; join: of them, "
+                 "joining another series' incident, not paged; false: pages outside every "
+                 "window), and alert runs at the corpus threshold for <= 1 and <= 5 false "
+                 "alerts per file-day\n");
+    fprintf(out, "%-*s %6s %4s %5s %5s %5s %7s %6s %7s %7s %5s %5s %5s %5s\n", name_w, "file",
+            "days", "win", "inc", "join", "false", "false/d", "caught", "delay", "median",
             "c@1", "fa@1", "c@5", "fa@5");
     at_budget a, sum = {{0, 0}, {0, 0}};
     for (size_t i = 0; i < n; i++) {
@@ -137,8 +139,9 @@ static int write_file(const vg_ops *o, const vg_nab *nab, size_t i, FILE *out, v
         else
             fputc(*p, out);
     }
-    fprintf(out, "\",\"days\":%.17g,\"windows\":%zu,\"incidents\":%zu,\"false_incidents\":%zu,"
-                 "\"caught\":%zu", d.days, d.windows, d.incidents, d.false_incidents, d.caught);
+    fprintf(out, "\",\"days\":%.17g,\"windows\":%zu,\"incidents\":%zu,\"joined\":%zu,"
+                 "\"false_incidents\":%zu,\"caught\":%zu", d.days, d.windows, d.incidents,
+            d.joined, d.false_incidents, d.caught);
     /* Mean times caught lets a reader pool delays across files. */
     if (d.caught > 0)
         fprintf(out, ",\"mean_delay_ms\":%.17g,\"median_delay_ms\":%.17g", d.mean_delay_ms,

@@ -31,7 +31,7 @@ expect() {  # what, extended regex the output must match
     if grep -qE "$2" <<<"$out"; then echo "ok: $1"; else echo "FAIL: $1: no /$2/"; status=1; fi
 }
 expect "NAB total counts rows, not points" '^total +1441 '
-expect "one file-day, no incident (given scores)" '^\(all\) +1\.00 +1 +0 +0 +0\.00 +0 '
+expect "one file-day, no incident (given scores)" '^\(all\) +1\.00 +1 +0 +0 +0 +0\.00 +0 '
 expect "<= 1 false alert a day: 0.95 catches the window" \
     '<= 1 false alert/file-day: threshold 0\.95 catches 1/1 windows, 0 false alerts'
 expect "<= 5: no better threshold" '<= 5 false alert/file-day: threshold 0\.95 catches 1/1'

@@ -34,7 +34,7 @@ static vg_ops *one_file(const fixture *fx, const int64_t *fired, size_t n_fired)
     vg_error err;
     vg_ops *o = vg_ops_new(&err);
     assert_non_null(o);
-    assert_int_equal(vg_ops_add_file(o, "f.csv", fx->ts, fx->score, ROWS, fired, n_fired,
+    assert_int_equal(vg_ops_add_file(o, "f.csv", fx->ts, fx->score, ROWS, fired, NULL, n_fired,
                                      &one_window, 1, &err), 0);
     return o;
 }
@@ -61,6 +61,32 @@ static void defaults_count_firings(void **state)
     vg_ops_free(o);
 }
 
+/* A firing that joined another series' incident is not a page: outside
+ * every window it is not false; inside one it still catches it. Firing at
+ * rows 50 (joined), 103 (joined) and 500 (a page): one false, caught at 3
+ * minutes, two joined. */
+static void defaults_joined_not_pages(void **state)
+{
+    (void)state;
+    static fixture fx;
+    fixture_init(&fx);
+    int64_t fired[] = {50 * MIN_MS, 103 * MIN_MS, 500 * MIN_MS};
+    uint8_t joined[] = {1, 1, 0};
+    vg_error err;
+    vg_ops *o = vg_ops_new(&err);
+    assert_non_null(o);
+    assert_int_equal(vg_ops_add_file(o, "f.csv", fx.ts, fx.score, ROWS, fired, joined, 3,
+                                     &one_window, 1, &err), 0);
+    vg_ops_defaults d;
+    assert_int_equal(vg_ops_defaults_of(o, 0, &d, &err), 0);
+    assert_int_equal(d.incidents, 3);
+    assert_int_equal(d.joined, 2);
+    assert_int_equal(d.false_incidents, 1);
+    assert_int_equal(d.caught, 1);
+    assert_double_near(d.mean_delay_ms, 3.0 * MIN_MS, 0.0);
+    vg_ops_free(o);
+}
+
 /* Two files: delays 2 and 8 minutes pool to mean 5, median 5; the corpus
  * days are the sum. An unlabelled file (no window) only adds false ones. */
 static void defaults_pool_files(void **state)
@@ -71,9 +97,12 @@ static void defaults_pool_files(void **state)
     vg_error err;
     vg_ops *o = vg_ops_new(&err);
     int64_t a[] = {102 * MIN_MS}, b[] = {108 * MIN_MS, 1000 * MIN_MS}, c[] = {7 * MIN_MS};
-    assert_int_equal(vg_ops_add_file(o, "a", fx.ts, fx.score, ROWS, a, 1, &one_window, 1, &err), 0);
-    assert_int_equal(vg_ops_add_file(o, "b", fx.ts, fx.score, ROWS, b, 2, &one_window, 1, &err), 0);
-    assert_int_equal(vg_ops_add_file(o, "c", fx.ts, fx.score, ROWS, c, 1, NULL, 0, &err), 0);
+    assert_int_equal(vg_ops_add_file(o, "a", fx.ts, fx.score, ROWS, a, NULL, 1, &one_window, 1,
+                                     &err), 0);
+    assert_int_equal(vg_ops_add_file(o, "b", fx.ts, fx.score, ROWS, b, NULL, 2, &one_window, 1,
+                                     &err), 0);
+    assert_int_equal(vg_ops_add_file(o, "c", fx.ts, fx.score, ROWS, c, NULL, 1, NULL, 0,
+                                     &err), 0);
     vg_ops_defaults d;
     assert_int_equal(vg_ops_defaults_of(o, SIZE_MAX, &d, &err), 0);
     assert_double_near(d.days, 3.0, 1e-12);
@@ -189,7 +218,7 @@ static void curve_matches_direct_count(void **state)
                            {900 * MIN_MS, 900 * MIN_MS}};
     vg_error err;
     vg_ops *o = vg_ops_new(&err);
-    assert_int_equal(vg_ops_add_file(o, "r", fx.ts, fx.score, ROWS, NULL, 0, w, 3, &err), 0);
+    assert_int_equal(vg_ops_add_file(o, "r", fx.ts, fx.score, ROWS, NULL, NULL, 0, w, 3, &err), 0);
     curve_check c = {o, 0};
     assert_int_equal(vg_ops_curve(o, 0, check_point, &c, &err), 0);
     assert_int_equal(c.points, 50);
@@ -202,8 +231,8 @@ static void rejects_missing_data(void **state)
     vg_error err;
     vg_ops *o = vg_ops_new(&err);
     int64_t ts = 0;
-    assert_int_equal(vg_ops_add_file(o, NULL, &ts, NULL, 0, NULL, 0, NULL, 0, &err), VG_EARG);
-    assert_int_equal(vg_ops_add_file(o, "x", NULL, NULL, 3, NULL, 0, NULL, 0, &err), VG_EARG);
+    assert_int_equal(vg_ops_add_file(o, NULL, &ts, NULL, 0, NULL, NULL, 0, NULL, 0, &err), VG_EARG);
+    assert_int_equal(vg_ops_add_file(o, "x", NULL, NULL, 3, NULL, NULL, 0, NULL, 0, &err), VG_EARG);
     assert_int_equal(vg_ops_files(o), 0);
     vg_ops_free(o);
     vg_ops_free(NULL);
@@ -213,6 +242,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_count_firings),
+        cmocka_unit_test(defaults_joined_not_pages),
         cmocka_unit_test(defaults_pool_files),
         cmocka_unit_test(threshold_counts_runs),
         cmocka_unit_test(budget_picks_most_caught),
