@@ -106,10 +106,12 @@ typedef struct vg_event {
     const char       *summary;       /* words a person reads (core/template.h) */
     const char       *description;
     const char       *runbook_url;
-    /* Grouping (engine/group.h), NULL-able: */
+    /* Grouping (engine/group.h, engine/incident_join.h), NULL-able: */
     const vg_event_group *group;     /* set on a group's own events */
-    const char       *group_id;      /* a member's event: its group's incident id
-                                        (recorded, not notified: the group pages) */
+    const char       *group_id;      /* the incident that pages for this one: a
+                                        member's group's, or the leader's that a
+                                        series' incident joined (recorded, not
+                                        notified) */
     /* NULL-able: set, this event is a feedback record (vg_event_feedback_json)
      * and only id, event_id, series, ts_ms and instance of the rest count. */
     const vg_event_feedback *feedback;
