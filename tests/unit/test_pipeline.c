@@ -228,13 +228,15 @@ static void unknown_detector_is_a_config_error(void **state)
 }
 
 /* A rule picks detectors, thresholds and severity by name and labels; the
- * first match wins; columns are the union of detectors, NaN where unused. */
+ * first match wins; columns are the union of detectors, NaN where unused.
+ * (Host b1's two series fire together: group_window_s 0 lets both page, so
+ * the recorder, a notifying output, sees each rule's.) */
 static void rules_choose_per_series(void **state)
 {
     (void)state;
     vg_config *cfg = config(
         "{\"detectors\": {\"zscore\": {}, \"seasonal\": {}},\n"
-        " \"alert\": {\"fire_after\": 1, \"warmup_s\": 0},\n"
+        " \"alert\": {\"fire_after\": 1, \"warmup_s\": 0, \"group_window_s\": 0},\n"
         " \"rules\": [\n"
         "  {\"match\": {\"name\": \"lat*\", \"labels\": {\"host\": \"b*\"}},\n"
         "   \"detectors\": {\"zscore\": {\"k\": 4}}, \"severity\": \"critical\",\n"
