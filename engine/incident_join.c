@@ -118,9 +118,11 @@ int vg_joins_fire(vg_joins *j, uint64_t group, const vg_event *ev, int64_t windo
         k++;
     if (k < j->n) {
         incident *in = &j->v[k];
-        int64_t since = ev->ts_ms - in->fired_ms;
-        /* The leader itself firing again is a new incident of its own. */
-        if (since >= 0 && since <= window_ms && !same(in->leader, in->leader_len, ev))
+        /* Either side of the leader's firing: a host's series come from
+         * several partitions, one may lag behind another. The leader itself
+         * firing again is a new incident of its own. */
+        if (llabs(ev->ts_ms - in->fired_ms) <= window_ms &&
+            !same(in->leader, in->leader_len, ev))
             return join(in, ev, id);
         if (!may_lead)
             return 0;

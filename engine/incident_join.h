@@ -39,7 +39,8 @@ void vg_joins_free(vg_joins *j);
 
 /* A firing event ev of a series of `group` (> VG_GROUP_NONE). Returns 1
  * and the leader's incident id in id[33] when it joins the group's
- * incident (its leader, another series, fired at most window_ms before);
+ * incident (its leader, another series, fired at most window_ms before or
+ * after it: a series read from a lagging partition may come later);
  * else 0, and ev leads the group's next incident when may_lead (it pages:
  * not muted). Out of memory: 0, nothing remembered (ev pages alone). */
 int vg_joins_fire(vg_joins *j, uint64_t group, const vg_event *ev, int64_t window_ms,

@@ -48,6 +48,9 @@ static void members_join_the_leader_and_resolve_under_it(void **state)
     vg_event disk = event("disk", VG_ALERT_FIRING, 0, MINUTE + WINDOW);  /* the window's end */
     assert_int_equal(vg_joins_fire(j, HOST_A, &disk, WINDOW, 1, id), 1);
     assert_string_equal(id, lead.id);
+    vg_event early = event("swap", VG_ALERT_FIRING, 0, 0);  /* from a lagging partition */
+    assert_int_equal(vg_joins_fire(j, HOST_A, &early, WINDOW, 1, id), 1);
+    assert_string_equal(id, lead.id);
     vg_event other = event("cpu2", VG_ALERT_FIRING, 0, 2 * MINUTE);  /* another host */
     assert_int_equal(vg_joins_fire(j, HOST_B, &other, WINDOW, 1, id), 0);
 
@@ -68,6 +71,8 @@ static void members_join_the_leader_and_resolve_under_it(void **state)
     vg_event io = event("io", VG_ALERT_FIRING, 0, MINUTE + WINDOW + 2);
     assert_int_equal(vg_joins_fire(j, HOST_A, &io, WINDOW, 1, id), 1);
     assert_string_equal(id, net.id);
+    vg_event swap_done = event("swap", VG_ALERT_RESOLVED, 0, 20 * MINUTE);
+    assert_int_equal(vg_joins_resolve(j, &swap_done, id), 1);
     vg_event disk_done = event("disk", VG_ALERT_RESOLVED, 0, 20 * MINUTE);
     assert_int_equal(vg_joins_resolve(j, &disk_done, id), 1);
     assert_string_equal(id, lead.id);  /* the incident it joined, not the newer one */
