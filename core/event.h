@@ -112,6 +112,9 @@ typedef struct vg_event {
                                         member's group's, or the leader's that a
                                         series' incident joined (recorded, not
                                         notified) */
+    int               joined;        /* bool: group_id is the leader's incident this
+                                        one joined (alert.group_window_s), not a
+                                        group's (recorded also by the alert topic) */
     /* NULL-able: set, this event is a feedback record (vg_event_feedback_json)
      * and only id, event_id, series, ts_ms and instance of the rest count. */
     const vg_event_feedback *feedback;

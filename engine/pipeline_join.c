@@ -11,6 +11,7 @@ int vg__join(vg_pipeline *p, vg_event *ev, const vg_rule *rule, char id[33])
         if (!vg_joins_resolve(p->joins, ev, id))
             return 0;
         ev->group_id = id;
+        ev->joined = 1;
         return 1;
     }
     const profile *pr = &p->profiles[rule != NULL ? (size_t)(rule - p->rules.rules) + 1 : 0];
@@ -22,5 +23,6 @@ int vg__join(vg_pipeline *p, vg_event *ev, const vg_rule *rule, char id[33])
                        !ev->muted, id))
         return 0;
     ev->group_id = id;
+    ev->joined = 1;
     return 1;
 }

@@ -81,9 +81,12 @@ void vg__send_event(vg_pipeline *p, const vg_event *ev)
 {
     for (size_t i = 0; i < p->n_sinks; i++) {
         /* A muted incident is recorded (event log, console), not notified;
-         * so is a group member's (its group pages) and a feedback record. */
-        if ((ev->muted || ev->group_id != NULL || ev->feedback != NULL) &&
-            !p->sinks[i]->ops->records_muted)
+         * so is a group member's (its group pages) and a feedback record;
+         * one that joined a leader's incident also goes to the alert topic. */
+        const vg_sink_ops *ops = p->sinks[i]->ops;
+        int joined = ev->joined && ops->records_joined;
+        if ((ev->muted || (ev->group_id != NULL && !joined) || ev->feedback != NULL) &&
+            !ops->records_muted)
             continue;
         int rc = vg_sink_emit(p->sinks[i], ev);
         if (rc != VG_OK) {

@@ -287,4 +287,5 @@ const vg_sink_ops vg_kafka_sink_ops = {
     .emit     = kafka_sink_emit,
     .flush    = kafka_sink_flush,
     .close    = kafka_sink_close,
+    .records_joined = 1,  /* every series' incident, joined ones with group_id */
 };

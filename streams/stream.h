@@ -96,6 +96,10 @@ typedef struct vg_sink_ops {
      * group members' events and feedback records included; 0: a
      * notification channel, which those skip. */
     int   records_muted;
+    /* 1: also takes the events of an incident that joined another series'
+     * (alert.group_window_s: event.joined): the alert topic, a record of
+     * every series' incident that consumers read; 0: only the leader's. */
+    int   records_joined;
     /* NULL-able: takes the scored points of the series it selects, s[n]
      * (borrowed for the call: keys included), a scoring thread's share of a
      * batch at a time, from the scoring threads, several at once:

@@ -109,7 +109,7 @@ static void leader_again_and_muted_page_alone(void **state)
 /* --- end to end ---------------------------------------------------------- */
 
 typedef struct capture {
-    size_t firing, joined_firing, joined_resolved, notified, hook_joined;
+    size_t firing, joined_firing, joined_resolved, notified, topic, hook_joined;
     char   lead_id[33];
 } capture;
 
@@ -150,6 +150,10 @@ static const vg_sink_ops record_ops = {
 static const vg_sink_ops notify_ops = {
     .name = "notify", .emit = notify_emit, .close = vg_test_sink_free,
 };
+/* The alert topic's kind: notifies, and records joined incidents too. */
+static const vg_sink_ops topic_ops = {
+    .name = "topic", .emit = notify_emit, .close = vg_test_sink_free, .records_joined = 1,
+};
 
 /* Four series of host h1 and one of h2, a day of noise, then a step on
  * three of h1's in the same minute and on h2's: h1 pages once (its two
@@ -163,12 +167,15 @@ static capture run(const char *cfg_text, int workers)
     vg_pipeline *p = vg_pipeline_new(cfg, &err);
     assert_non_null(p);
     capture *rec = calloc(1, sizeof(*rec)), *note = calloc(1, sizeof(*note));
+    capture *topic = calloc(1, sizeof(*topic));
     capture seen = {0};
-    vg_sink *s1 = malloc(sizeof(*s1)), *s2 = malloc(sizeof(*s2));
+    vg_sink *s1 = malloc(sizeof(*s1)), *s2 = malloc(sizeof(*s2)), *s3 = malloc(sizeof(*s3));
     *s1 = (vg_sink){&record_ops, rec};
     *s2 = (vg_sink){&notify_ops, note};
+    *s3 = (vg_sink){&topic_ops, topic};
     assert_int_equal(vg_pipeline_add_sink(p, s1), 0);
     assert_int_equal(vg_pipeline_add_sink(p, s2), 0);
+    assert_int_equal(vg_pipeline_add_sink(p, s3), 0);
     vg_pipeline_set_hook(p, count_hook, &seen);
     const char *keys[] = {"cpu{host=\"h1\"}", "mem{host=\"h1\"}", "disk{host=\"h1\"}",
                           "net{host=\"h1\"}", "cpu{host=\"h2\"}"};
@@ -194,6 +201,7 @@ static capture run(const char *cfg_text, int workers)
     seen.joined_firing = rec->joined_firing;
     seen.joined_resolved = rec->joined_resolved;
     seen.notified = note->notified;
+    seen.topic = topic->notified;
     vg_pipeline_free(p);
     vg_config_free(cfg);
     return seen;
@@ -209,6 +217,7 @@ static void host_event_pages_once_whatever_the_workers(void **state)
     assert_int_equal(one.joined_firing, 2);  /* h1's two others joined its leader */
     assert_int_equal(one.joined_resolved, 2);
     assert_int_equal(one.notified, 2);       /* one page per host */
+    assert_int_equal(one.topic, 4);          /* the alert topic records every one */
     assert_int_equal(one.hook_joined, 2);
     for (int workers = 2; workers <= 4; workers++) {
         capture many = run("{\"alert\": {" QUICK "}}", workers);
