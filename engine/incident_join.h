@@ -9,8 +9,9 @@
  * other. Another series of the group firing within group_window_s of the
  * leader's firing joins the leader's incident: its firing and resolved
  * events carry group_id, the leader's incident id, and are recorded (event
- * log, console) but not notified, as a grouped member's are
- * (engine/group.h). Each series still resolves on its own: the page (the
+ * log, console, and the alert topic: a record consumers read, sink flag
+ * records_joined) but not notified (Alertmanager), as a grouped member's
+ * are (engine/group.h). Each series still resolves on its own: the page (the
  * leader's alert) resolves with the leader. The window counts from the
  * leader's firing, whether or not it resolved meanwhile, so a long
  * incident does not swallow every later one; the first series to fire after
