@@ -1,7 +1,9 @@
 /* What a score output adds to scoring: the pipeline over 1,000 interleaved
  * series in batches of 4,096, without outputs and with a remote-write output
  * writing every scored series (one written series per scored series, the
- * issue's target case), alternated, best of VG_BENCH_RUNS. Timed in this
+ * issue's target case), and the same output without its label cache
+ * ("label_cache": 0, every sample's labels encoded again: the cache's
+ * baseline in the same run), alternated, best of VG_BENCH_RUNS. Timed in this
  * process's CPU time (the scoring thread and the output's own thread, whose
  * encoding and compression count) from the first batch until the output
  * is closed (everything queued posted), in the scoring thread's CPU time
@@ -138,28 +140,34 @@ int main(int argc, char **argv)
     printf("score outputs, %zu points, %d series, one worker, best of %d:\n", b.n,
            VG_BENCH_SERIES, VG_BENCH_RUNS);
     for (int d = 0; d < 2; d++) {
-        char plain[512], written[512];
-        snprintf(plain, sizeof(plain), "{%s}", detectors[d][1]);
-        snprintf(written, sizeof(written),
-                 "{%s, \"outputs\": [{\"type\": \"remote-write\", "
-                 "\"url\": \"http://127.0.0.1:%d/api/v1/write\"}]}", detectors[d][1], port);
-        double best[2][3] = {{0}};  /* [plain|written][process CPU|scoring thread|wall] */
+        /* [0] no output, [1] remote-write, [2] remote-write without its
+         * label cache (the baseline of the cache, same run). */
+        char text[3][512];
+        snprintf(text[0], sizeof(text[0]), "{%s}", detectors[d][1]);
+        for (int k = 1; k < 3; k++)
+            snprintf(text[k], sizeof(text[k]),
+                     "{%s, \"outputs\": [{\"type\": \"remote-write\", "
+                     "\"url\": \"http://127.0.0.1:%d/api/v1/write\", \"label_cache\": %d}]}",
+                     detectors[d][1], port, k == 1 ? 100000 : 0);
+        double best[3][3] = {{0}};  /* [config][process CPU|scoring thread|wall] */
         for (int r = 0; r < VG_BENCH_RUNS; r++)
-            for (int k = 0; k < 2; k++) {
+            for (int k = 0; k < 3; k++) {
                 double rate[3];
-                run(k ? written : plain, &b, rate);
+                run(text[k], &b, rate);
                 for (int c = 0; c < 3; c++)
                     best[k][c] = rate[c] > best[k][c] ? rate[c] : best[k][c];
             }
         static const char *const clocks[3] = {"process CPU", "scoring thread CPU", "wall"};
         for (int c = 0; c < 3; c++)
-            printf("  %-13s %-18s no output %6.3f M points/s | remote-write %6.3f M | "
-                   "added %+6.1f %%\n", c == 0 ? detectors[d][0] : "", clocks[c],
-                   best[0][c] / 1e6, best[1][c] / 1e6, 100.0 * (best[0][c] / best[1][c] - 1));
+            printf("  %-13s %-18s no output %6.3f M points/s | remote-write %6.3f M, "
+                   "added %+6.1f %% | without label cache %6.3f M, added %+6.1f %%\n",
+                   c == 0 ? detectors[d][0] : "", clocks[c], best[0][c] / 1e6,
+                   best[1][c] / 1e6, 100.0 * (best[0][c] / best[1][c] - 1), best[2][c] / 1e6,
+                   100.0 * (best[0][c] / best[2][c] - 1));
     }
     static const char *const sent[] = {"sent"};
     double points_sent = vg_metrics_value(vg_metric_with(VG_M_SCORE_POINTS, sent));
-    printf("  points sent by the output: %.0f of %ld\n", points_sent, n * 2 * VG_BENCH_RUNS);
+    printf("  points sent by the output: %.0f of %ld\n", points_sent, n * 4 * VG_BENCH_RUNS);
     kill(endpoint, SIGTERM);
     waitpid(endpoint, NULL, 0);
     vg_batch_release(&b);
