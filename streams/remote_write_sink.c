@@ -210,37 +210,6 @@ static void rw_out_score(void *self, const vg_score_sample *smp, size_t n)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Adds one point's samples: its labels (see vg_rw_score_labels) with
- * __name__ per value, encoded once per series through the cache, or per
- * sample without it (label_cache 0: the baseline bench_scores_out measures
- * the cache against). */
-static void encode_point(rw_out *s, const pending *pt)
-{
-    /* No entry (out of memory) falls through to the uncached path. */
-    const vg_rw_encoded *enc =
-        s->labels ? vg_rw_label_cache_get(s->labels, pt->key, pt->key_len) : NULL;
-    if (enc != NULL) {
-        for (size_t k = 0; k < N_VALUES; k++)
-            if (!isnan(pt->v[k]))
-                vg_rw_request_add_encoded(&s->rq, enc, value_names[k], strlen(value_names[k]),
-                                          pt->v[k], pt->ts_ms);
-        return;
-    }
-    vg_label labels[VG_RW_SCORE_LABELS];
-    char scratch[4096];
-    size_t name_at = 0;
-    int m = vg_rw_score_labels(pt->key, pt->key_len, labels, scratch, sizeof(scratch), &name_at);
-    if (m < 0)
-        return;  /* keys come from the parsers: always canonical */
-    for (size_t k = 0; k < N_VALUES; k++) {
-        if (isnan(pt->v[k]))
-            continue;
-        labels[name_at].value = value_names[k];
-        labels[name_at].value_len = strlen(value_names[k]);
-        vg_rw_request_add(&s->rq, labels, (size_t)m, pt->v[k], pt->ts_ms);
-    }
-}
-
 /* CLOCK_REALTIME in ms from now, for pthread_cond_timedwait. */
 static struct timespec deadline_in(int64_t ms)
 {
@@ -354,7 +323,8 @@ static size_t post_chunks(rw_out *s, const chunk *c, size_t n)
     size_t in_request = 0, done = 0;
     for (; c != NULL; c = c->next)
         for (size_t i = 0; i < c->n; i++) {
-            encode_point(s, &c->pts[i]);
+            vg_rw_score_encode(&s->rq, s->labels, c->pts[i].key, c->pts[i].key_len,
+                               value_names, c->pts[i].v, N_VALUES, c->pts[i].ts_ms);
             if (++in_request == s->prm.batch) {
                 if (!post(s, in_request))
                     return n - done - in_request;

@@ -4,6 +4,7 @@
  * freed with their generation, so the table needs no tombstones. */
 #include "streams/rw_label_cache.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,4 +152,28 @@ const vg_rw_encoded *vg_rw_label_cache_get(vg_rw_label_cache *c, const char *key
     *slot = e;
     c->cur.n++;
     return &e->enc;
+}
+
+void vg_rw_score_encode(vg_rw_request *rq, vg_rw_label_cache *c, const char *key,
+                        size_t key_len, const char *const *names, const double *v, size_t n,
+                        int64_t ts_ms)
+{
+    const vg_rw_encoded *enc = c != NULL ? vg_rw_label_cache_get(c, key, key_len) : NULL;
+    if (enc != NULL) {
+        for (size_t k = 0; k < n; k++)
+            if (!isnan(v[k]))
+                vg_rw_request_add_encoded(rq, enc, names[k], strlen(names[k]), v[k], ts_ms);
+        return;
+    }
+    vg_label labels[VG_RW_SCORE_LABELS];
+    char scratch[4096];
+    size_t name_at = 0;
+    int m = vg_rw_score_labels(key, key_len, labels, scratch, sizeof(scratch), &name_at);
+    for (size_t k = 0; m >= 0 && k < n; k++) {
+        if (isnan(v[k]))
+            continue;
+        labels[name_at].value = names[k];
+        labels[name_at].value_len = strlen(names[k]);
+        vg_rw_request_add(rq, labels, (size_t)m, v[k], ts_ms);
+    }
 }

@@ -14,6 +14,7 @@
 #define VG_STREAMS_RW_LABEL_CACHE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/series_key.h"
 #include "streams/prom_rw_encode.h"
@@ -40,5 +41,15 @@ void               vg_rw_label_cache_free(vg_rw_label_cache *c);
  * call. NULL when the key does not split or out of memory. */
 const vg_rw_encoded *vg_rw_label_cache_get(vg_rw_label_cache *c, const char *key,
                                            size_t key_len);
+
+/* Appends a scored point's samples to rq: for each k < n with v[k] not
+ * NaN, one TimeSeries of the series' labels (vg_rw_score_labels) with
+ * __name__=names[k], value v[k] at ts_ms. Labels come from the cache c, or
+ * are split and encoded for every sample when c is NULL (or the cache is
+ * out of memory): the same bytes either way. A key that does not split
+ * adds nothing (keys come from the parsers: always canonical). */
+void vg_rw_score_encode(vg_rw_request *rq, vg_rw_label_cache *c, const char *key,
+                        size_t key_len, const char *const *names, const double *v, size_t n,
+                        int64_t ts_ms);
 
 #endif

@@ -1,12 +1,14 @@
 /* The remote-write output's label cache (streams/rw_label_cache.c): a
- * request encoded from cached labels is byte for byte the request encoded
- * label by label for every sample, for a mix of series (labels before and
+ * request encoded from cached labels (vg_rw_score_encode, as the output
+ * calls it) is byte for byte the request encoded label by label for every
+ * sample (the path without the cache, label_cache 0), for a mix of series (labels before and
  * after __name__, an input label `metric`, escaped values, a bare name),
  * also when the cache is small enough to drop generations between the
  * samples of a series. */
 #include "streams/rw_label_cache.h"
 #include "tests/unit/helpers.h"
 
+#include <math.h>
 #include <string.h>
 
 static const char *const keys[] = {
@@ -19,31 +21,14 @@ static const char *const keys[] = {
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
-static const char *const names[] = {"vigil_value", "vigil_anomaly_score"};
+static const char *const names[] = {"vigil_value", "vigil_lower", "vigil_anomaly_score"};
 
-/* The reference: labels split and encoded for every sample. */
-static void add_uncached(vg_rw_request *rq, const char *key, int64_t ts)
+/* Point i's three values; the second NaN every fourth point (left out). */
+static void values(int64_t i, double v[3])
 {
-    vg_label labels[VG_RW_SCORE_LABELS];
-    char scratch[4096];
-    size_t name_at = 99;
-    int m = vg_rw_score_labels(key, strlen(key), labels, scratch, sizeof(scratch), &name_at);
-    assert_true(m >= 2);
-    assert_true(name_at < (size_t)m);
-    for (size_t k = 0; k < 2; k++) {
-        labels[name_at].value = names[k];
-        labels[name_at].value_len = strlen(names[k]);
-        vg_rw_request_add(rq, labels, (size_t)m, (double)ts / 7.0 - (double)k, ts);
-    }
-}
-
-static void add_cached(vg_rw_request *rq, vg_rw_label_cache *c, const char *key, int64_t ts)
-{
-    const vg_rw_encoded *enc = vg_rw_label_cache_get(c, key, strlen(key));
-    assert_non_null(enc);
-    for (size_t k = 0; k < 2; k++)
-        vg_rw_request_add_encoded(rq, enc, names[k], strlen(names[k]),
-                                  (double)ts / 7.0 - (double)k, ts);
+    v[0] = (double)i / 7.0;
+    v[1] = i % 4 == 0 ? NAN : -(double)i;
+    v[2] = 1e-300 * (double)i;
 }
 
 /* 400 points over the keys in a scrambled order, with caches of 1, 2, 3
@@ -63,11 +48,13 @@ static void cached_request_is_byte_identical(void **state)
         for (int64_t i = 0; i < 400; i++) {
             const char *key = keys[(size_t)(i * 7 + i / 5) % N_KEYS];
             int64_t ts = 1700000000000 + i * 1000 - (i % 3 == 0 ? 1 << 20 : 0);
-            add_uncached(&want, key, ts);
-            add_cached(&got, c, key, ts);
+            double v[3];
+            values(i, v);
+            vg_rw_score_encode(&want, NULL, key, strlen(key), names, v, 3, ts);
+            vg_rw_score_encode(&got, c, key, strlen(key), names, v, 3, ts);
         }
         assert_false(want.failed || got.failed);
-        assert_int_equal(got.series, 800);
+        assert_int_equal(got.series, 1100);  /* 3 samples, 2 every fourth point */
         assert_int_equal(got.series, want.series);
         assert_int_equal(got.len, want.len);
         assert_memory_equal(got.buf, want.buf, want.len);
