@@ -69,7 +69,7 @@ static const vg_conf_field rw_out_fields[] = {
      "scored points waiting to be written (the oldest dropped beyond)"},
     {"label_cache", VG_CONF_UINT32, P(label_cache), 100000, 0, 100000000, NULL,
      "series whose encoded labels are kept (two generations of this many at most: "
-     "memory about 2 x this x (2 x key bytes + 80)); 0 encodes them for every sample"},
+     "memory at most about 2 x this x (2 x key bytes + 80 B)); 0: encoded for every sample"},
     {"interval_ms", VG_CONF_INT, P(interval_ms), 1000, 10, 600000, NULL,
      "longest wait before waiting points are written"},
     {"timeout_ms", VG_CONF_INT, P(timeout_ms), 5000, 100, 600000, NULL, "time limit of one POST"},
