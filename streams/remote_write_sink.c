@@ -67,7 +67,7 @@ static const vg_conf_field rw_out_fields[] = {
     {"batch", VG_CONF_UINT32, P(batch), 2000, 1, 1000000, NULL, "scored points per request at most"},
     {"queue", VG_CONF_UINT32, P(queue), 100000, 1, 100000000, NULL,
      "scored points waiting to be written (the oldest dropped beyond)"},
-    {"label_cache", VG_CONF_UINT32, P(label_cache), 100000, 0, 100000000, NULL,
+    {"label_cache", VG_CONF_UINT32, P(label_cache), 100000, 0, 10000000, NULL,
      "series whose encoded labels are kept (two generations of this many at most: "
      "memory at most about 2 x this x (2 x key bytes + 80 B)); 0: encoded for every sample"},
     {"interval_ms", VG_CONF_INT, P(interval_ms), 1000, 10, 600000, NULL,

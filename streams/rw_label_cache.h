@@ -8,7 +8,7 @@
  * forward); when it is full the previous one is freed and the current one
  * becomes previous. So a working set of up to max_series series always
  * hits, and memory never exceeds 2 x max_series entries of (key +
- * encoded labels + 48 bytes) plus 4 x max_series slot pointers, whatever
+ * encoded labels + 48 bytes) plus 4 to 8 x max_series slot pointers, whatever
  * the number of series. One thread only (the output's encoder). */
 #ifndef VG_STREAMS_RW_LABEL_CACHE_H
 #define VG_STREAMS_RW_LABEL_CACHE_H
