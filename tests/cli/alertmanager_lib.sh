@@ -86,3 +86,36 @@ YML
     am_url="http://127.0.0.1:$am_port"
     wait_for "Alertmanager to be ready" 30 http_ok "$am_url/-/ready"
 }
+
+# am_start_each_alert: am_start with a route that notifies every alert on
+# its own (group_by: ['...']), so one page per alert vigil sends.
+am_start_each_alert() {
+    am_start "route:
+  receiver: hook
+  group_by: ['...']
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 4h"
+}
+
+# am_hosts_csv FILE: a long CSV of 14 metrics on each of two hosts
+# (m00..m13{instance="host-N"}), smooth and noise-free (no incident but the
+# jump), one a minute for 600 minutes; host-1's all jump by 30 for minutes
+# 500..504.
+am_hosts_csv() {
+python3 - "$1" <<'PY'
+import datetime, math, sys
+t0 = datetime.datetime(2024, 1, 1)
+with open(sys.argv[1], "w") as out:
+    out.write("timestamp,series,value\n")
+    for i in range(600):
+        ts = (t0 + datetime.timedelta(minutes=i)).strftime("%Y-%m-%d %H:%M:%S")
+        for host in ("host-1", "host-2"):
+            for m in range(14):
+                v = 10 + math.sin(i / 9 + m)
+                if host == "host-1" and 500 <= i < 505:
+                    v += 30
+                key = f'm{m:02d}{{instance="{host}"}}'.replace('"', '""')
+                out.write(f'{ts},"{key}",{v:.4f}\n')
+PY
+}

@@ -13,29 +13,8 @@ set -euo pipefail
 vigil="$1"
 src="$2"
 source "$src/tests/cli/alertmanager_lib.sh"
-am_start "route:
-  receiver: hook
-  group_by: ['...']
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 4h"
-
-# Smooth, noise-free metrics (no incident but the jump), one a minute.
-python3 - "$tmp/hosts.csv" <<'PY'
-import datetime, math, sys
-t0 = datetime.datetime(2024, 1, 1)
-with open(sys.argv[1], "w") as out:
-    out.write("timestamp,series,value\n")
-    for i in range(600):
-        ts = (t0 + datetime.timedelta(minutes=i)).strftime("%Y-%m-%d %H:%M:%S")
-        for host in ("host-1", "host-2"):
-            for m in range(14):
-                v = 10 + math.sin(i / 9 + m)
-                if host == "host-1" and 500 <= i < 505:
-                    v += 30
-                key = f'm{m:02d}{{instance="{host}"}}'.replace('"', '""')
-                out.write(f'{ts},"{key}",{v:.4f}\n')
-PY
+am_start_each_alert
+am_hosts_csv "$tmp/hosts.csv"
 # The series are young: no paging warm-up, one point fires (alert.*).
 cat >"$tmp/vigil.json" <<JSON
 {"alert": {"warmup_s": 0, "warmup_points": 0, "fire_after": 1},
