@@ -87,6 +87,9 @@ static const vg_conf_field seasonal_fields[] = {
      "floor on the band's standard deviation as a fraction of the range of the last 28 days"},
     {"calendar", VG_CONF_BOOL, offsetof(seasonal_params, calendar), 0, 0, 1, NULL,
      "also learn a time-of-day and day-of-week season on clock buckets; it scores when found"},
+    {"calendar_gain", VG_CONF_DOUBLE, offsetof(seasonal_params, calendar_gain), 0, 0, 100, NULL,
+     "calendar: it scores a series only while its forecasts' mean |error| is under this share "
+     "of the point model's (Holt-Winters'); 0: whenever it has found a season"},
     {"band_prior", VG_CONF_DOUBLE, offsetof(seasonal_params, band_prior), 3, 0, 1000, NULL,
      "calendar: days of visits a bucket's band is widened toward the mean band by, against its "
      "own; 0: off"},
@@ -345,7 +348,9 @@ static double score_point(seasonal_state *st, const seasonal_params *p, int64_t 
 }
 
 /* The calendar's turn, after the Holt-Winters model scored the point
- * (`score`, `why`): once it has found a season it scores the point
+ * (`score`, `why`): its forecast and the model's are compared on every
+ * point (vg_calendar_compare). Once it has found a season, and while it
+ * forecasts better than the model by `calendar_gain`, it scores the point
  * instead, unless the model has a season of its own with a narrower band;
  * and a deviation from its season sustained long enough to reach
  * `sustain` decades (its CUSUM, calendar.h) scores when that is higher,
@@ -355,7 +360,10 @@ static double calendar_point(seasonal_state *st, const seasonal_params *p, vg_ca
 {
     vg_calendar_fc fc;
     uint32_t season = vg_calendar_season(cal);
-    if (vg_calendar_scores(cal, ts_ms) && st->seen >= WARMUP && vg_calendar_forecast(cal, &p->cal, ts_ms, &fc)) {
+    int forecast = st->seen >= WARMUP && vg_calendar_forecast(cal, &p->cal, ts_ms, &fc);
+    if (forecast)
+        vg_calendar_compare(cal, ts_ms, value, fc.expected, st->last_expected);
+    if (forecast && vg_calendar_scores(cal, ts_ms) && vg_calendar_earns(cal, p->calendar_gain)) {
         double band = p->delta * fc.dev, resid = value - fc.expected;
         double bands = in_bands(st, p, fc.expected, band, resid);
         if (st->period == 0 || band < st->last_band)
