@@ -45,6 +45,7 @@ static void fill_samples(void)
     vg_metric_label_add(VG_M_DETECTOR_SECONDS, "seasonal", 3.5);
     vg_metric_label_add(VG_M_DETECTOR_SECONDS, "iforest", 12.0625);
     vg_metric_label_inc(VG_M_CONFIG_RELOADS, "success", 2);
+    vg_metric_labels_inc(VG_M_FEEDBACK, (const char *const[]){"refused", "kafka"}, 3);
     vg_metrics_set(vg_metric_with(VG_M_INCIDENTS_FIRING, (const char *const[]){"disk", "critical"}),
                    2);
     vg_metric_set(VG_M_SERIES_ACTIVE, 5000);

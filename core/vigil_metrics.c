@@ -22,14 +22,20 @@ static const double batch_bounds[] = {
 
 typedef struct vigil_metric {
     vg_metric_desc     d;
-    const char *const *preset;  /* label values created at start-up, NULL-terminated */
+    /* Children created at start-up: their label values one label after
+     * the other (one string per label of the metric, so pairs for two
+     * labels), NULL-terminated. */
+    const char *const *preset;
 } vigil_metric;
 
 static const char *const event_states[] = {"firing", "resolved", NULL};
 static const char *const reload_results[] = {"success", "failure", NULL};
 static const char *const state_kinds[] = {"changes", "whole", NULL};
-static const char *const feedback_results[] = {"not_anomalous", "anomalous", "refused",
-                                               "unauthorized", "dropped", NULL};
+/* (result, source) pairs: only HTTP has a token to lack. */
+static const char *const feedback_results[] = {
+    "not_anomalous", "http",  "anomalous", "http",  "refused", "http",
+    "unauthorized",  "http",  "dropped",   "http",  "not_anomalous", "kafka",
+    "anomalous",     "kafka", "refused",   "kafka", "dropped", "kafka", NULL};
 static const char *const rw_codes[] = {"204", "400", "413", "503", NULL};
 static const char *const score_results[] = {"sent", "dropped", "rejected", NULL};
 
@@ -92,10 +98,11 @@ static const vigil_metric table[VG_M__COUNT] = {
     COUNTER_BY(VG_M_STATE_BYTES, "vigil_state_written_bytes",
                "Bytes of saved state written: logs of changes, or whole snapshots.", "kind", 2,
                state_kinds),
-    COUNTER_BY(VG_M_FEEDBACK, "vigil_feedback",
-               "Verdicts on incidents (POST /feedback, the Kafka feedback topic): applied by "
-               "verdict, refused, without the token, or dropped (queue full).", "result", 5,
-               feedback_results),
+    [VG_M_FEEDBACK] = {{VG_METRIC_COUNTER, "vigil_feedback",
+                        "Verdicts on incidents by source (POST /feedback: http, the Kafka "
+                        "feedback topic: kafka): applied by verdict, refused, without the "
+                        "token, or dropped (queue full).", {"result", "source"}, 10, NULL, 0},
+                       feedback_results},
     COUNTER_BY(VG_M_REMOTE_WRITE_REQUESTS, "vigil_remote_write_requests",
                "Remote-write requests received, by the HTTP status answered.", "code", 8,
                rw_codes),
@@ -155,7 +162,10 @@ static int register_all(vg_metrics *reg, vg_error *err)
             return err->code;
         if (m->d.labels[0] == NULL)
             plain[id] = vg_metrics_plain(families[id]);
-        for (size_t i = 0; m->preset != NULL && m->preset[i] != NULL; i++)
+        size_t n_labels = 0;
+        while (n_labels < VG_METRICS_MAX_LABELS && m->d.labels[n_labels] != NULL)
+            n_labels++;
+        for (size_t i = 0; m->preset != NULL && m->preset[i] != NULL; i += n_labels)
             if (vg_metrics_child(families[id], &m->preset[i], err) == NULL)
                 return err->code;
     }
@@ -253,6 +263,13 @@ void vg_metric_label_inc(vg_metric_id id, const char *value, uint64_t n)
         vg_metrics_inc(c, n);
 }
 
+void vg_metric_labels_inc(vg_metric_id id, const char *const *values, uint64_t n)
+{
+    vg_metric_child *c = vg_metric_with(id, values);
+    if (c != NULL)
+        vg_metrics_inc(c, n);
+}
+
 void vg_metric_label_add(vg_metric_id id, const char *value, double v)
 {
     vg_metric_child *c = with_one(id, value);
@@ -290,7 +307,5 @@ void vg_metric_lag_drop(const char *topic, int32_t partition)
 
 void vg_metric_not_durable(const char *sink, const char *reason, uint64_t n)
 {
-    vg_metric_child *c = vg_metric_with(VG_M_NOT_DURABLE, (const char *const[]){sink, reason});
-    if (c != NULL)
-        vg_metrics_inc(c, n);
+    vg_metric_labels_inc(VG_M_NOT_DURABLE, (const char *const[]){sink, reason}, n);
 }

@@ -47,7 +47,8 @@ typedef enum vg_metric_id {
     VG_M_CONFIG_RELOADS,         /* vigil_config_reloads_total{result="success|failure"} */
     VG_M_STATE_BYTES,            /* vigil_state_written_bytes_total{kind="changes|whole"} */
     VG_M_FEEDBACK,               /* vigil_feedback_total{result="not_anomalous|anomalous|
-                                    refused|unauthorized|dropped"} */
+                                    refused|unauthorized|dropped",source="http|kafka"}
+                                    (two labels; in this place for the rendering order) */
     VG_M_REMOTE_WRITE_REQUESTS,  /* vigil_remote_write_requests_total{code} */
     VG_M_SCORE_POINTS,           /* vigil_score_points_total{result="sent|dropped|rejected"} */
     VG_M_DEAD_LETTERS,           /* vigil_dead_letters_total{reason} */
@@ -88,6 +89,10 @@ vg_metric_child *vg_metric_with(vg_metric_id id, const char *const *values);
 
 /* One-label metrics by value: vg_metric_label_inc(VG_M_PARSE_ERRORS, "json", 1). */
 void vg_metric_label_inc(vg_metric_id id, const char *value, uint64_t n);
+/* Counters of any number of labels (up to VG_METRICS_MAX_LABELS, 3): one
+ * value per label, in order: vg_metric_labels_inc(VG_M_FEEDBACK,
+ * (const char *const[]){"refused", "kafka"}, 1). */
+void vg_metric_labels_inc(vg_metric_id id, const char *const *values, uint64_t n);
 void vg_metric_label_add(vg_metric_id id, const char *value, double v);
 
 /* Monotonic seconds at nanosecond resolution, for timing a batch or a

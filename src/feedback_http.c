@@ -125,7 +125,7 @@ unsigned vg_feedback_inbox_push(vg_feedback_inbox *in, const char *source, const
     pthread_mutex_unlock(&in->lock);
     if (full) {
         free(item.series);
-        vg_metric_label_inc(VG_M_FEEDBACK, "dropped", 1);
+        vg_metric_labels_inc(VG_M_FEEDBACK, (const char *const[]){"dropped", source}, 1);
         vg_log_limited(&in->log, VG_LOG_WARN, "feedback from %s dropped: %d verdicts waiting",
                        source, VG_FEEDBACK_QUEUE_MAX);
         snprintf(reply, cap, "busy: %d verdicts waiting, try again\n", VG_FEEDBACK_QUEUE_MAX);
@@ -145,7 +145,7 @@ unsigned vg_feedback_inbox_post(vg_feedback_inbox *in, const char *authorization
     /* Not recorded in the event log: whoever lacks the token must not be
      * able to write there. */
     if (!authorized(in, authorization)) {
-        vg_metric_label_inc(VG_M_FEEDBACK, "unauthorized", 1);
+        vg_metric_labels_inc(VG_M_FEEDBACK, (const char *const[]){"unauthorized", "http"}, 1);
         vg_log_limited(&in->log, VG_LOG_WARN, "feedback: refused a request without the token");
         snprintf(reply, cap, "unauthorized: send Authorization: Bearer <token>\n");
         return 401;
@@ -167,10 +167,10 @@ size_t vg_feedback_inbox_apply(vg_feedback_inbox *in, vg_pipeline *p)
         vg_feedback_msg m = {v->source, v->id[0] != '\0' ? v->id : NULL, v->series,
                              v->series != NULL ? strlen(v->series) : 0, v->verdict,
                              v->refused};
-        if (vg_pipeline_feedback(p, &m, &err) == VG_OK)
-            vg_metric_label_inc(VG_M_FEEDBACK, vg_verdict_name((vg_verdict)v->verdict), 1);
-        else
-            vg_metric_label_inc(VG_M_FEEDBACK, "refused", 1);
+        const char *result = vg_pipeline_feedback(p, &m, &err) == VG_OK
+                                 ? vg_verdict_name((vg_verdict)v->verdict)
+                                 : "refused";
+        vg_metric_labels_inc(VG_M_FEEDBACK, (const char *const[]){result, v->source}, 1);
         free(v->series);
     }
     return n;

@@ -14,7 +14,7 @@
  * (vg_feedback_inbox_apply): each verdict, applied or refused (malformed,
  * not the series' latest incident, no such series or group here), is
  * written to the event log with its source (vg_pipeline_feedback), logged
- * and counted in vigil_feedback_total{result}. A request without the
+ * and counted in vigil_feedback_total{result,source}. A request without the
  * token is only counted and logged: it never reaches the event log. The
  * HTTP thread never touches series state: only this queue, under its
  * lock. */

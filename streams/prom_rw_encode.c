@@ -65,6 +65,20 @@ static size_t label_len(const vg_label *l)
            l->value_len;
 }
 
+/* Writes one Label message (field 1 of a TimeSeries); returns its size
+ * with tag and length. rq NULL only counts. */
+static size_t label_put(vg_rw_request *rq, const vg_label *l)
+{
+    size_t len = label_len(l);
+    if (rq != NULL) {
+        put_tag(rq, 1, WIRE_LEN);
+        put_varint(rq, len);
+        put_bytes(rq, 1, l->name, l->name_len);
+        put_bytes(rq, 2, l->value, l->value_len);
+    }
+    return 1 + varint_len(len) + len;
+}
+
 static int by_name(const void *a, const void *b)
 {
     const vg_label *x = a, *y = b;
@@ -93,27 +107,16 @@ void vg_rw_labels_sort(vg_label *labels, size_t n)
     qsort(labels, n, sizeof(*labels), by_name);
 }
 
-void vg_rw_request_add(vg_rw_request *rq, const vg_label *labels, size_t n, double value,
-                       int64_t ts_ms)
+/* The sample message (field 2 of a TimeSeries) and its size. */
+static size_t sample_len(int64_t ts_ms)
 {
-    size_t sample = 1 + 8 + 1 + varint_len((uint64_t)ts_ms);
-    size_t series = 1 + varint_len(sample) + sample;
-    for (size_t i = 0; i < n; i++)
-        series += 1 + varint_len(label_len(&labels[i])) + label_len(&labels[i]);
-    if (rq->failed || reserve(rq, 1 + varint_len(series) + series) != 0) {
-        rq->failed = 1;
-        return;
-    }
-    put_tag(rq, 1, WIRE_LEN);
-    put_varint(rq, series);
-    for (size_t i = 0; i < n; i++) {
-        put_tag(rq, 1, WIRE_LEN);
-        put_varint(rq, label_len(&labels[i]));
-        put_bytes(rq, 1, labels[i].name, labels[i].name_len);
-        put_bytes(rq, 2, labels[i].value, labels[i].value_len);
-    }
+    return 1 + 8 + 1 + varint_len((uint64_t)ts_ms);
+}
+
+static void sample_put(vg_rw_request *rq, double value, int64_t ts_ms)
+{
     put_tag(rq, 2, WIRE_LEN);
-    put_varint(rq, sample);
+    put_varint(rq, sample_len(ts_ms));
     put_tag(rq, 1, WIRE_I64);
     uint64_t bits;
     memcpy(&bits, &value, sizeof(bits));
@@ -122,6 +125,74 @@ void vg_rw_request_add(vg_rw_request *rq, const vg_label *labels, size_t n, doub
     put_tag(rq, 2, WIRE_VARINT);
     put_varint(rq, (uint64_t)ts_ms);
     rq->series++;
+}
+
+/* Reserves a TimeSeries of `series` bytes and writes its header; 0 when
+ * the request is (now) failed. */
+static int series_open(vg_rw_request *rq, size_t series)
+{
+    if (rq->failed || reserve(rq, 1 + varint_len(series) + series) != 0) {
+        rq->failed = 1;
+        return 0;
+    }
+    put_tag(rq, 1, WIRE_LEN);
+    put_varint(rq, series);
+    return 1;
+}
+
+void vg_rw_request_add(vg_rw_request *rq, const vg_label *labels, size_t n, double value,
+                       int64_t ts_ms)
+{
+    size_t sample = sample_len(ts_ms);
+    size_t series = 1 + varint_len(sample) + sample;
+    for (size_t i = 0; i < n; i++)
+        series += label_put(NULL, &labels[i]);
+    if (!series_open(rq, series))
+        return;
+    for (size_t i = 0; i < n; i++)
+        label_put(rq, &labels[i]);
+    sample_put(rq, value, ts_ms);
+}
+
+size_t vg_rw_labels_size(const vg_label *labels, size_t n, size_t name_at)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += i == name_at ? 0 : label_put(NULL, &labels[i]);
+    return len;
+}
+
+vg_rw_encoded vg_rw_labels_encode(uint8_t *out, const vg_label *labels, size_t n,
+                                  size_t name_at)
+{
+    /* A request over the caller's buffer, sized by vg_rw_labels_size. */
+    vg_rw_request view = {.buf = out, .cap = vg_rw_labels_size(labels, n, name_at)};
+    vg_rw_encoded enc = {out, view.cap, view.cap};
+    for (size_t i = 0; i < n; i++) {
+        if (i == name_at)
+            enc.name_at = view.len;
+        else
+            label_put(&view, &labels[i]);
+    }
+    return enc;
+}
+
+void vg_rw_request_add_encoded(vg_rw_request *rq, const vg_rw_encoded *enc, const char *name,
+                               size_t name_len, double value, int64_t ts_ms)
+{
+    vg_label metric_name = {"__name__", 8, name, name_len};
+    size_t sample = sample_len(ts_ms);
+    if (!series_open(rq, enc->len + label_put(NULL, &metric_name) + 1 + varint_len(sample) +
+                             sample))
+        return;
+    if (enc->name_at > 0)  /* memcpy from NULL is undefined, even of 0 bytes */
+        memcpy(rq->buf + rq->len, enc->bytes, enc->name_at);
+    rq->len += enc->name_at;
+    label_put(rq, &metric_name);
+    if (enc->len > enc->name_at)
+        memcpy(rq->buf + rq->len, enc->bytes + enc->name_at, enc->len - enc->name_at);
+    rq->len += enc->len - enc->name_at;
+    sample_put(rq, value, ts_ms);
 }
 
 char *vg_rw_request_compress(const vg_rw_request *rq, size_t *len)

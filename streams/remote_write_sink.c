@@ -5,7 +5,7 @@
  *
  * Config: {"type": "remote-write", "url": "http://127.0.0.1:9090/api/v1/write",
  * "match": "*", "batch": 2000, "queue": 100000, "interval_ms": 1000,
- * "timeout_ms": 5000, "backoff_max_ms": 30000}.
+ * "timeout_ms": 5000, "backoff_max_ms": 30000, "label_cache": 100000}.
  *
  * Per scored point of series `name{labels}`, one sample each (NaN ones left
  * out) of vigil_value, vigil_expected, vigil_lower, vigil_upper and
@@ -39,6 +39,7 @@
 #include "core/vigil_metrics.h"
 #include "streams/http_client.h"
 #include "streams/prom_rw_encode.h"
+#include "streams/rw_label_cache.h"
 #include "streams/score_out.h"
 #include "streams/stream.h"
 
@@ -52,7 +53,7 @@ static const char *const value_names[N_VALUES] = {
 typedef struct rw_out_params {
     char     url[1024];
     char     match[256];
-    uint32_t batch, queue;
+    uint32_t batch, queue, label_cache;
     int64_t  interval_ms, timeout_ms, backoff_max_ms;
 } rw_out_params;
 
@@ -66,6 +67,9 @@ static const vg_conf_field rw_out_fields[] = {
     {"batch", VG_CONF_UINT32, P(batch), 2000, 1, 1000000, NULL, "scored points per request at most"},
     {"queue", VG_CONF_UINT32, P(queue), 100000, 1, 100000000, NULL,
      "scored points waiting to be written (the oldest dropped beyond)"},
+    {"label_cache", VG_CONF_UINT32, P(label_cache), 100000, 0, 10000000, NULL,
+     "series whose encoded labels are kept (two generations of this many at most: "
+     "memory at most about 2 x this x (2 x key bytes + 80 B)); 0: encoded for every sample"},
     {"interval_ms", VG_CONF_INT, P(interval_ms), 1000, 10, 600000, NULL,
      "longest wait before waiting points are written"},
     {"timeout_ms", VG_CONF_INT, P(timeout_ms), 5000, 100, 600000, NULL, "time limit of one POST"},
@@ -101,6 +105,7 @@ typedef struct rw_out {
     pthread_t       worker;
     vg_http        *http;
     vg_rw_request   rq;
+    vg_rw_label_cache *labels;  /* NULL with label_cache 0; the worker's only */
     vg_ratelimit    fail_log;
 } rw_out;
 
@@ -203,38 +208,6 @@ static void rw_out_score(void *self, const vg_score_sample *smp, size_t n)
     if (s->n >= s->prm.batch)
         pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->lock);
-}
-
-/* Adds one point's samples: its labels (from its key), metric="name",
- * __name__ per value. The labels are sorted once: only __name__'s value
- * changes between the samples, not its place. */
-static void encode_point(vg_rw_request *rq, const pending *pt)
-{
-    vg_label labels[VG_MAX_LABELS + 2];
-    char scratch[4096];
-    size_t name_len;
-    int n = vg_series_key_split(pt->key, pt->key_len, &name_len, labels, VG_MAX_LABELS,
-                                scratch, sizeof(scratch));
-    if (n < 0)
-        return;  /* keys come from the parsers: always canonical */
-    size_t m = 0;
-    for (int i = 0; i < n; i++)
-        if (!(labels[i].name_len == 6 && memcmp(labels[i].name, "metric", 6) == 0))
-            labels[m++] = labels[i];
-    labels[m++] = (vg_label){"metric", 6, pt->key, name_len};
-    labels[m++] = (vg_label){"__name__", 8, "", 0};
-    vg_rw_labels_sort(labels, m);
-    vg_label *metric_name = NULL;
-    for (size_t i = 0; i < m && metric_name == NULL; i++)
-        if (labels[i].name_len == 8 && memcmp(labels[i].name, "__name__", 8) == 0)
-            metric_name = &labels[i];
-    for (size_t k = 0; k < N_VALUES; k++) {
-        if (isnan(pt->v[k]))
-            continue;
-        metric_name->value = value_names[k];
-        metric_name->value_len = strlen(value_names[k]);
-        vg_rw_request_add(rq, labels, m, pt->v[k], pt->ts_ms);
-    }
 }
 
 /* CLOCK_REALTIME in ms from now, for pthread_cond_timedwait. */
@@ -350,7 +323,8 @@ static size_t post_chunks(rw_out *s, const chunk *c, size_t n)
     size_t in_request = 0, done = 0;
     for (; c != NULL; c = c->next)
         for (size_t i = 0; i < c->n; i++) {
-            encode_point(&s->rq, &c->pts[i]);
+            vg_rw_score_encode(&s->rq, s->labels, c->pts[i].key, c->pts[i].key_len,
+                               value_names, c->pts[i].v, N_VALUES, c->pts[i].ts_ms);
             if (++in_request == s->prm.batch) {
                 if (!post(s, in_request))
                     return n - done - in_request;
@@ -402,12 +376,19 @@ static void *rw_out_open(const vg_conf_doc *doc, const json_t *cfg, vg_error *er
     if (s->http == NULL)
         goto out_free;
     vg_rw_request_init(&s->rq);
+    if (s->prm.label_cache > 0 &&
+        (s->labels = vg_rw_label_cache_new(s->prm.label_cache)) == NULL) {
+        vg_error_set(err, VG_ENOMEM, "remote-write output: label cache");
+        vg_http_free(s->http);
+        goto out_free;
+    }
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     if (pthread_create(&s->worker, NULL, worker, s) != 0) {
         vg_error_set(err, VG_EIO, "remote-write output: cannot start its thread");
         pthread_cond_destroy(&s->wake);
         pthread_mutex_destroy(&s->lock);
+        vg_rw_label_cache_free(s->labels);
         vg_http_free(s->http);
         goto out_free;
     }
@@ -428,6 +409,7 @@ static void rw_out_close(void *self)
     pthread_join(s->worker, NULL);  /* it posts what is queued, each request once */
     vg_http_free(s->http);
     vg_rw_request_release(&s->rq);
+    vg_rw_label_cache_free(s->labels);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->lock);
     free(s);

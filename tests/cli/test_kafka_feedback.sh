@@ -6,9 +6,10 @@
 # series' (refused), one with a bad verdict (refused), and "not_anomalous"
 # on the incident (accepted). Proves: each is written to the event log as a
 # feedback record with source "kafka", result and why; the refusals are
-# logged and counted (vigil_feedback_total{result="refused"}); then the
-# repeat of the same deviation does not page (no firing at 550, neither in
-# the event log nor on the alert topic) while twice as large still does
+# logged and counted (vigil_feedback_total{result="refused",source="kafka"},
+# none with source="http"); then the repeat of the same deviation does not
+# page (no firing at 550, neither in the event log nor on the alert topic)
+# while twice as large still does
 # (850). A second vigil reading the same points without the feedback topic
 # (the control) fires at 550.
 #
@@ -79,10 +80,12 @@ records | sed -n 1p | jq -e '.detail | test("not the latest")' >/dev/null ||
 records | sed -n 2p | jq -e '.detail | test("verdict")' >/dev/null ||
     kl_fail "the bad verdict's record does not say why: $(records | sed -n 2p)"
 kl_log_has "$tmp/vigil.log" 'feedback from kafka refused' || kl_fail "refusals not logged"
-kl_get_has "$url/metrics" '^vigil_feedback_total\{result="refused"\} 2$' ||
+kl_get_has "$url/metrics" '^vigil_feedback_total\{result="refused",source="kafka"\} 2$' ||
     kl_fail "refusals not counted: $(curl -s "$url/metrics" | grep feedback)"
-kl_get_has "$url/metrics" '^vigil_feedback_total\{result="not_anomalous"\} 1$' ||
+kl_get_has "$url/metrics" '^vigil_feedback_total\{result="not_anomalous",source="kafka"\} 1$' ||
     kl_fail "the verdict not counted"
+kl_get_has "$url/metrics" '^vigil_feedback_total\{result="refused",source="http"\} 0$' ||
+    kl_fail "Kafka refusals counted as HTTP ones"
 # Records are not notified: the alert topic holds the incident only.
 [ "$(kl_consume alerts | jq -s 'map(select(.kind == "feedback")) | length')" = 0 ] ||
     kl_fail "a feedback record reached the alert topic"

@@ -420,7 +420,8 @@ static int post(uint16_t port, const char *auth, const char *body, char *text, s
 
 /* The endpoint: 401 without the token (or with another), 400 for a body
  * that is not a verdict, 202 queued; the run loop's apply then silences
- * the repeat as the direct call does. */
+ * the repeat as the direct call does; /metrics counts each with
+ * source="http". */
 static void http_endpoint_needs_the_token(void **state)
 {
     (void)state;
@@ -461,6 +462,19 @@ static void http_endpoint_needs_the_token(void **state)
     assert_int_equal(r.log->n, 2);  /* the unauthorized ones are not recorded */
     feed(&r, 4000, 3500, 15);
     assert_int_equal(r.fired->n, 1);  /* the repeat is silenced */
+    /* Counted by result and source, as GET /metrics shows them. */
+    static char scraped[1 << 16];
+    char head[1024];
+    assert_int_equal(vg_test_http(port, "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
+                                  head, sizeof(head), scraped, sizeof(scraped)), 200);
+    assert_non_null(strstr(scraped, "\nvigil_feedback_total{result=\"unauthorized\","
+                                     "source=\"http\"} 2\n"));
+    assert_non_null(strstr(scraped, "\nvigil_feedback_total{result=\"refused\","
+                                     "source=\"http\"} 1\n"));
+    assert_non_null(strstr(scraped, "\nvigil_feedback_total{result=\"not_anomalous\","
+                                     "source=\"http\"} 1\n"));
+    assert_non_null(strstr(scraped, "\nvigil_feedback_total{result=\"not_anomalous\","
+                                     "source=\"kafka\"} 0\n"));
     run_close(&r);
     vg_http_stop(srv);
     unlink(path);

@@ -98,6 +98,42 @@ static void renders_exact_text(void **state)
     vg_metrics_free(reg);
 }
 
+/* A counter of two labels and a gauge of three (VG_METRICS_MAX_LABELS):
+ * every value escaped on its own (backslash, quote, newline; a value that
+ * looks like a label set stays one value), label names in registration
+ * order, children in first-seen order, the same values in another order a
+ * different child. */
+static void several_labels_escaped(void **state)
+{
+    (void)state;
+    vg_metrics *reg = vg_metrics_new(2, NULL);
+    vg_metric_family *fb = reg_ok(reg, (vg_metric_desc){
+        VG_METRIC_COUNTER, "app_feedback", "Feedback.", {"result", "source"}, 4, NULL, 0});
+    vg_metric_family *g = reg_ok(reg, (vg_metric_desc){
+        VG_METRIC_GAUGE, "app_g", "G.", {"a", "b", "c"}, 2, NULL, 0});
+    vg_metrics_inc(child_ok(fb, (const char *const[]){"refused", "kafka"}), 2);
+    vg_metrics_inc(child_ok(fb, (const char *const[]){"kafka", "refused"}), 1);
+    vg_metrics_inc(child_ok(fb, (const char *const[]){"a\\b\"", "x\",source=\"y\n"}), 5);
+    vg_metrics_inc(child_ok(fb, (const char *const[]){"refused", "kafka"}), 1);
+    vg_metrics_set(child_ok(g, (const char *const[]){"", "C:\\", "\"\""}), 3);
+    char *text = render(reg);
+    assert_string_equal(text,
+        "# HELP app_feedback_total Feedback.\n"
+        "# TYPE app_feedback_total counter\n"
+        "app_feedback_total{result=\"refused\",source=\"kafka\"} 3\n"
+        "app_feedback_total{result=\"kafka\",source=\"refused\"} 1\n"
+        "app_feedback_total{result=\"a\\\\b\\\"\",source=\"x\\\",source=\\\"y\\n\"} 5\n"
+        "# HELP app_g G.\n"
+        "# TYPE app_g gauge\n"
+        "app_g{a=\"\",b=\"C:\\\\\",c=\"\\\"\\\"\"} 3\n");
+    free(text);
+    /* A value missing for the second label is refused, not read past. */
+    vg_error err = {0};
+    assert_null(vg_metrics_child(fb, (const char *const[]){"refused", NULL}, &err));
+    assert_int_equal(err.code, VG_EARG);
+    vg_metrics_free(reg);
+}
+
 static void labelled_histogram_and_special_values(void **state)
 {
     (void)state;
@@ -373,6 +409,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(renders_exact_text),
+        cmocka_unit_test(several_labels_escaped),
         cmocka_unit_test(labelled_histogram_and_special_values),
         cmocka_unit_test(histogram_buckets_are_cumulative),
         cmocka_unit_test(rejects_bad_registrations),

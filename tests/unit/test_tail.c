@@ -129,6 +129,25 @@ static void young_series_takes_the_prior_tail(void **state)
     assert_true(vg_tail_surprise(&t, 5.0, &heavy) > 4.85);
 }
 
+/* A series' own count is its rate's estimate in full (the posterior mean):
+ * a blip seen k times in n points reads at k / n. Discounted (as c - 1/2
+ * once was), every repeat of a young series' far blips read rarer than
+ * observed, and smd-dev's train halves exceeded 1e-5 2.4 times as often as
+ * nominal (docs/quality.md, "branch q-cal6"). */
+static void repeats_read_at_their_rate(void **state)
+{
+    (void)state;
+    const vg_tail_prior none = {0.0, 0.0};
+    const double n = 20000.0;
+    for (int k = 1; k <= 3; k++) {
+        vg_tail t;
+        vg_tail_init(&t);
+        for (int i = 0; i < n; i++)
+            vg_tail_learn(&t, i < k ? 9.0 : 0.5, 1e12);
+        assert_true(fabs(vg_tail_surprise(&t, 9.0, &none) + log10(k / n)) < 1e-6);
+    }
+}
+
 static void save_load_is_exact(void **state)
 {
     (void)state;
@@ -164,6 +183,7 @@ int main(void)
         cmocka_unit_test(heavy_tail_is_brought_to_nominal),
         cmocka_unit_test(map_is_monotone_and_never_adds),
         cmocka_unit_test(young_series_takes_the_prior_tail),
+        cmocka_unit_test(repeats_read_at_their_rate),
         cmocka_unit_test(save_load_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -90,6 +90,17 @@ static void every_family_in_order(void **state)
                      "vigil_events_total{state=\"resolved\"} 0\n");
     assert_has(text, "vigil_config_reloads_total{result=\"success\"} 0\n"
                      "vigil_config_reloads_total{result=\"failure\"} 0\n");
+    /* Two labels: each (result, source) pair there is, at zero. */
+    assert_has(text, "vigil_feedback_total{result=\"not_anomalous\",source=\"http\"} 0\n"
+                     "vigil_feedback_total{result=\"anomalous\",source=\"http\"} 0\n"
+                     "vigil_feedback_total{result=\"refused\",source=\"http\"} 0\n"
+                     "vigil_feedback_total{result=\"unauthorized\",source=\"http\"} 0\n"
+                     "vigil_feedback_total{result=\"dropped\",source=\"http\"} 0\n"
+                     "vigil_feedback_total{result=\"not_anomalous\",source=\"kafka\"} 0\n"
+                     "vigil_feedback_total{result=\"anomalous\",source=\"kafka\"} 0\n"
+                     "vigil_feedback_total{result=\"refused\",source=\"kafka\"} 0\n"
+                     "vigil_feedback_total{result=\"dropped\",source=\"kafka\"} 0\n"
+                     "# HELP");
     assert_has(text, "vigil_batch_duration_seconds_bucket{le=\"0.0001\"} 0\n");
     assert_has(text, "vigil_batch_duration_seconds_bucket{le=\"10\"} 0\n");
     free(text);
@@ -112,6 +123,8 @@ static void updates_reach_their_samples(void **state)
     vg_metric_label_add(VG_M_DETECTOR_SECONDS, "zscore", 0.25);
     vg_metric_label_add(VG_M_DETECTOR_SECONDS, "zscore", 0.5);
     vg_metrics_inc(vg_metric_with(VG_M_CONFIG_RELOADS, (const char *const[]){"failure"}), 1);
+    vg_metric_labels_inc(VG_M_FEEDBACK, (const char *const[]){"refused", "kafka"}, 2);
+    vg_metric_labels_inc(VG_M_FEEDBACK, (const char *const[]){"refused", "http"}, 1);
     assert_true(vg_metric_seconds() >= t0);  /* monotonic */
 
     char *text = render();
@@ -129,6 +142,8 @@ static void updates_reach_their_samples(void **state)
     assert_has(text, "vigil_parse_errors_total{reason=\"bad_number\"} 2\n");
     assert_has(text, "vigil_detector_seconds_total{detector=\"zscore\"} 0.75\n");
     assert_has(text, "vigil_config_reloads_total{result=\"failure\"} 1\n");
+    assert_has(text, "vigil_feedback_total{result=\"refused\",source=\"http\"} 1\n");
+    assert_has(text, "vigil_feedback_total{result=\"refused\",source=\"kafka\"} 2\n");
     free(text);
 }
 
