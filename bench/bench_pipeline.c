@@ -60,8 +60,8 @@ static const struct setup {
 } setups[] = {
     {"zscore only (baseline)", "{\"detectors\": {\"zscore\": {}}}"},
     {"all defaults (4 + ens.)", NULL},
-    {"seasonal only", "{\"detectors\": {\"seasonal\": {}}}"},
-    {"seasonal + calendar", "{\"detectors\": {\"seasonal\": {\"calendar\": true}}}"},
+    {"seasonal, no calendar", "{\"detectors\": {\"seasonal\": {\"calendar\": false}}}"},
+    {"seasonal (+ calendar)", "{\"detectors\": {\"seasonal\": {}}}"},
     {"iforest only", "{\"detectors\": {\"iforest\": {}}}"},
     {"extreme only", "{\"detectors\": {\"extreme\": {}}}"},
     {"all, no tail recalib.", "{\"ensemble\": {\"recalibrate\": false}}"},

@@ -189,6 +189,23 @@ double vg_calendar_sustain(vg_calendar *c, double z)
     return sustain_surprise(fmax(c->cusum[0], c->cusum[1]));
 }
 
+/* From the second day on, when the profile has one day: the first day's
+ * errors are the profile's learning, not its forecasts. */
+void vg_calendar_compare(vg_calendar *c, int64_t ts_ms, double y, double expected, double other)
+{
+    int64_t since = ts_ms - c->start - DAY_MS;
+    if (c->step == 0 || since < 0 || !isfinite(expected) || !isfinite(other))
+        return;
+    double lim = VG_CAL_CLIP * c->fit[1], r = rate(c, since, WEEK_MS);
+    c->fit[0] = (float)(c->fit[0] + r * (fabs(clip(y - expected, lim)) - c->fit[0]));
+    c->fit[1] = (float)(c->fit[1] + r * (fabs(clip(y - other, lim)) - c->fit[1]));
+}
+
+int vg_calendar_earns(const vg_calendar *c, double edge)
+{
+    return edge <= 0.0 || c->fit[0] < edge * c->fit[1];
+}
+
 static void learn_point(vg_calendar *c, const vg_calendar_params *p, int64_t ts, double y)
 {
     int64_t elapsed = ts - c->start;
@@ -286,6 +303,7 @@ void vg_calendar_save(const vg_calendar *c, vg_writer *out)
     vg_writer_f32s(out, c->cusum, 2);
     vg_writer_f32s(out, &c->day_sum, 1);
     vg_writer_f32s(out, &c->band_sum, 1);
+    vg_writer_f32s(out, c->fit, 2);
     vg_writer_u32(out, c->season);
     vg_writer_f32s(out, c->day, VG_CAL_DAY_BUCKETS);
     vg_writer_f32s(out, c->band, VG_CAL_DAY_BUCKETS);
@@ -307,12 +325,14 @@ int vg_calendar_load(vg_calendar *c, vg_reader *in, vg_error *err)
     vg_reader_f32s(in, c->cusum, 2);
     vg_reader_f32s(in, &c->day_sum, 1);
     vg_reader_f32s(in, &c->band_sum, 1);
+    vg_reader_f32s(in, c->fit, 2);
     vg_reader_u32(in, &c->season);
     vg_reader_f32s(in, c->day, VG_CAL_DAY_BUCKETS);
     vg_reader_f32s(in, c->band, VG_CAL_DAY_BUCKETS);
     vg_reader_f32s(in, c->week, VG_CAL_WEEK_BUCKETS);
     if (in->failed || c->step <= 0 || c->width <= 0 || c->width != bucket_width(c->step) ||
-        c->season > VG_CAL_WEEKLY || !(c->band_sum >= 0.0f) || !(c->cusum[0] >= 0.0f && c->cusum[0] <= (float)sustain_cap()) ||
+        c->season > VG_CAL_WEEKLY || !(c->band_sum >= 0.0f) || !(c->fit[0] >= 0.0f) ||
+        !(c->fit[1] >= 0.0f) || !(c->cusum[0] >= 0.0f && c->cusum[0] <= (float)sustain_cap()) ||
         !(c->cusum[1] >= 0.0f && c->cusum[1] <= (float)sustain_cap())) {
         vg_calendar_init(c);
         return vg_error_set(err, VG_EPARSE, "calendar: saved state is truncated or corrupt");

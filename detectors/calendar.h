@@ -28,6 +28,15 @@
  * Buckets are numbered from the epoch (floor division), so replay is
  * deterministic and a restart lands in the same buckets.
  *
+ * Earned per series: a season that beats the flat day mean need not beat
+ * the point model (Holt-Winters, a level moving every point). On 1-minute
+ * server metrics the calendar's level, moving once a bucket, lags every
+ * wander that the point model follows, and its residuals are the noisier.
+ * So both forecasts' mean |errors| are kept (vg_calendar_compare), and the
+ * detector lets the calendar score only while its error is under
+ * `calendar_gain` times the point model's (vg_calendar_earns; 0.9 by
+ * default, chosen by cross-validation over 0.8, 0.9 and 1).
+ *
  * Sustained deviation: a missing daily peak at 1-minute steps is an hour
  * of points each only a few deviations off, and the levels follow it down;
  * no one point is rare enough. A two-sided CUSUM of the scoring forecast's
@@ -73,6 +82,7 @@ typedef struct vg_calendar {
     float    cusum[2];    /* CUSUM of residuals above and below the forecast */
     float    day_sum;     /* sum of day[], kept by differences */
     float    band_sum;    /* sum of band[], kept by differences: the bands' prior */
+    float    fit[2];      /* mean |error| of the scoring forecast and the point model's */
     uint32_t width;       /* ms of a day bucket */
     uint32_t season;      /* VG_CAL_NONE, _DAILY or _WEEKLY */
     float    day[VG_CAL_DAY_BUCKETS];
@@ -110,6 +120,17 @@ int vg_calendar_forecast(const vg_calendar *c, const vg_calendar_params *p, int6
  * in time order: the caller skips repeated and backward timestamps. */
 void vg_calendar_learn(vg_calendar *c, const vg_calendar_params *p, int64_t step_ms,
                        int64_t ts_ms, double y);
+
+/* The calendar's scoring forecast `expected` and the point model's
+ * `other` (the one that scores when the calendar does not) were made for
+ * y: adds both errors to their running means over about a week, each
+ * clipped at VG_CAL_CLIP times the point model's mean (a spike costs both
+ * the same and decides nothing). */
+void vg_calendar_compare(vg_calendar *c, int64_t ts_ms, double y, double expected, double other);
+
+/* Whether the calendar has earned its place on this series: its mean
+ * |error| is under `edge` times the point model's (0: no such test). */
+int vg_calendar_earns(const vg_calendar *c, double edge);
 
 /* Adds the standardised residual z (a normal deviate: residual over the
  * forecast's standard deviation) of a point the calendar forecast to its

@@ -8,7 +8,7 @@
  * the mean of its 5 nearest slots when that is larger (see band_dev).
  *
  * Life of a series:
- *  - training: the first `training` values (1440: 5 days of 5-minute
+ *  - training: the first `training` values (712: 2.5 days of 5-minute
  *    points), or fewer once they span `training_days` (28: 4 weeks of
  *    hourly points, enough for a weekly season), are buffered as floats
  *    while a plain level + trend model with one deviation scores them, so
@@ -22,11 +22,11 @@
  *    trend model goes on alone.
  * The training buffer and the seasonal arrays never live at the same time,
  * so they share one block: a series costs the larger of the two. With the
- * defaults (training 1440 floats, max_period 360 = the longest season the
- * search can find in 1440 points) both take 5760 bytes. With the calendar
- * on, `max_period` 180 and `training` 720 keep the block within 16 KiB
- * (docs/quality.md, "Missing daily peaks").
- *
+ * defaults (training 712 floats, max_period 178 = the longest season the
+ * search can find in 712 points) both take 2,848 bytes: daily and weekly
+ * seasons at steps up to an hour are the calendar's (on by default), and
+ * its 3 KiB are what the point season gave up (docs/quality.md, "Missing
+ * daily peaks"; calendar off: 360 / 1,440 fit the same budget). *
  * Time: the step between points is the median of the first 15 positive
  * gaps (until then every point counts as one step, whatever its time). A
  * point k steps after the previous one advances the season by k slots; the
@@ -65,9 +65,9 @@
 static const vg_conf_field seasonal_fields[] = {
     {"period", VG_CONF_UINT32, offsetof(seasonal_params, period), 0, 0, MAX_PERIOD, NULL,
      "season length in points; 0 finds it from the training buffer"},
-    {"max_period", VG_CONF_UINT32, offsetof(seasonal_params, max_period), 360, 2, MAX_PERIOD,
+    {"max_period", VG_CONF_UINT32, offsetof(seasonal_params, max_period), 178, 2, MAX_PERIOD,
      NULL, "longest season a series can hold (fixes the bytes per series)"},
-    {"training", VG_CONF_UINT32, offsetof(seasonal_params, training), 1440, MIN_TRAINING, MAX_TRAINING,
+    {"training", VG_CONF_UINT32, offsetof(seasonal_params, training), 712, MIN_TRAINING, MAX_TRAINING,
      NULL, "points buffered before the season search: a season needs 4 cycles in it"},
     {"training_days", VG_CONF_DOUBLE, offsetof(seasonal_params, training_days), 28, 0, 3650,
      NULL, "training also ends once it spans this many days (and 64 points); 0: off"},
@@ -85,8 +85,11 @@ static const vg_conf_field seasonal_fields[] = {
      "updates see the point clipped to this many band widths; 0: no clipping"},
     {"range_floor", VG_CONF_DOUBLE, offsetof(seasonal_params, range_floor), 0.01, 0, 1, NULL,
      "floor on the band's standard deviation as a fraction of the range of the last 28 days"},
-    {"calendar", VG_CONF_BOOL, offsetof(seasonal_params, calendar), 0, 0, 1, NULL,
+    {"calendar", VG_CONF_BOOL, offsetof(seasonal_params, calendar), 1, 0, 1, NULL,
      "also learn a time-of-day and day-of-week season on clock buckets; it scores when found"},
+    {"calendar_gain", VG_CONF_DOUBLE, offsetof(seasonal_params, calendar_gain), 0.9, 0, 100, NULL,
+     "calendar: it scores a series only while its forecasts' mean |error| is under this share "
+     "of the point model's (Holt-Winters'); 0: whenever it has found a season"},
     {"band_prior", VG_CONF_DOUBLE, offsetof(seasonal_params, band_prior), 3, 0, 1000, NULL,
      "calendar: days of visits a bucket's band is widened toward the mean band by, against its "
      "own; 0: off"},
@@ -345,7 +348,9 @@ static double score_point(seasonal_state *st, const seasonal_params *p, int64_t 
 }
 
 /* The calendar's turn, after the Holt-Winters model scored the point
- * (`score`, `why`): once it has found a season it scores the point
+ * (`score`, `why`): its forecast and the model's are compared on every
+ * point (vg_calendar_compare). Once it has found a season, and while it
+ * forecasts better than the model by `calendar_gain`, it scores the point
  * instead, unless the model has a season of its own with a narrower band;
  * and a deviation from its season sustained long enough to reach
  * `sustain` decades (its CUSUM, calendar.h) scores when that is higher,
@@ -355,7 +360,10 @@ static double calendar_point(seasonal_state *st, const seasonal_params *p, vg_ca
 {
     vg_calendar_fc fc;
     uint32_t season = vg_calendar_season(cal);
-    if (vg_calendar_scores(cal, ts_ms) && st->seen >= WARMUP && vg_calendar_forecast(cal, &p->cal, ts_ms, &fc)) {
+    int forecast = st->seen >= WARMUP && vg_calendar_forecast(cal, &p->cal, ts_ms, &fc);
+    if (forecast)
+        vg_calendar_compare(cal, ts_ms, value, fc.expected, st->last_expected);
+    if (forecast && vg_calendar_scores(cal, ts_ms) && vg_calendar_earns(cal, p->calendar_gain)) {
         double band = p->delta * fc.dev, resid = value - fc.expected;
         double bands = in_bands(st, p, fc.expected, band, resid);
         if (st->period == 0 || band < st->last_band)

@@ -34,6 +34,7 @@ typedef struct seasonal_params {
     uint32_t calendar;    /* learn a clock-bucket season too (calendar.h) */
     double   sustain;     /* decades at which the calendar's CUSUM scores; 0: off */
     double   band_prior;  /* days the calendar's bands are widened toward their mean by */
+    double   calendar_gain;  /* share of the point model's error the calendar must beat; 0: off */
     vg_calendar_params cal;  /* derived */
 } seasonal_params;
 

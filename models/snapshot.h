@@ -47,8 +47,10 @@
  * 8: and its settled range and first timestamp (engine/baseline.h).
  * 9: the seasonal detector's calendar carries its CUSUM (detectors/calendar.h).
  * 10: and the sum of its bands, their prior (detectors/calendar.h).
- * 11: the alert carries when its last incident fired (alert.rearm_s). */
-#define VG_SNAPSHOT_VERSION 11
+ * 11: the alert carries when its last incident fired (alert.rearm_s).
+ * 12: the calendar carries its and the point model's mean errors
+ *     (detectors.seasonal.calendar_gain), and is on by default. */
+#define VG_SNAPSHOT_VERSION 12
 #define VG_SNAPSHOT_POSITIONS_MAX 64
 #define VG_SNAPSHOT_SUFFIX  ".vgstate"
 
