@@ -26,7 +26,8 @@
  * search can find in 712 points) both take 2,848 bytes: daily and weekly
  * seasons at steps up to an hour are the calendar's (on by default), and
  * its 3 KiB are what the point season gave up (docs/quality.md, "Missing
- * daily peaks"; calendar off: 360 / 1,440 fit the same budget). *
+ * daily peaks"; calendar off: 360 / 1,440 fit the same budget).
+ *
  * Time: the step between points is the median of the first 15 positive
  * gaps (until then every point counts as one step, whatever its time). A
  * point k steps after the previous one advances the season by k slots; the
