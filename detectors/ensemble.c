@@ -34,7 +34,11 @@
  * the positive z's, without the Bonferroni term (agreement is needed).
  * Refractory: a share of the recent peak of Z^2 (decaying per point) is taken
  * off Z^2, so one event makes one peak, not a run of alarms, while a larger
- * second event still stands out.
+ * second event still stands out. The peak fades over about a hundred points
+ * (0.98 a point: a third left after 50), not ten: on NAB many false
+ * positives came a few to 50 points after another detection on the same
+ * series; the smaller share (0.4, was 0.5 over ten points) keeps a second
+ * event of the same size visible (docs/quality.md, "branch q-nab7").
  * Recalibration (on by default): the final surprise goes through the
  * series' own observed tail (tail.h), so that on a series whose surprises
  * are heavier-tailed than the detectors assume (blips on mostly-zero
@@ -88,9 +92,9 @@ static const vg_conf_field ensemble_fields[] = {
      "calibration: largest surprise (-log10 of a tail) a detector's score is taken at"},
     {"warmup", VG_CONF_UINT32, offsetof(vg_ensemble_params, warmup), 30, 0, 100000000, NULL,
      "points a series must have before its scores count"},
-    {"refractory", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, refractory), 0.5, 0, 1, NULL,
+    {"refractory", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, refractory), 0.4, 0, 1, NULL,
      "share of the recent peak of the squared combined z taken off the next points; 0: off"},
-    {"refractory_decay", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, refractory_decay), 0.9,
+    {"refractory_decay", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, refractory_decay), 0.98,
      0, 0.9999, NULL, "per-point decay of that recent peak"},
     {"recalibrate", VG_CONF_BOOL, offsetof(vg_ensemble_params, recalibrate), 1, 0, 1, NULL,
      "map the final surprise through the series' own observed tail (honest threshold)"},
