@@ -37,8 +37,8 @@
  * second event still stands out. The peak fades over about a hundred points
  * (0.98 a point: a third left after 50), not ten: on NAB many false
  * positives came a few to 50 points after another detection on the same
- * series; the smaller share (0.4, was 0.5 over ten points) keeps a second
- * event of the same size visible (docs/quality.md, "branch q-nab7").
+ * series. The share is 0.4, not 0.5: with 0.5 over a hundred points the
+ * defaults page more on smd-dev (docs/quality.md, "branch q-nab7").
  * Recalibration (on by default): the final surprise goes through the
  * series' own observed tail (tail.h), so that on a series whose surprises
  * are heavier-tailed than the detectors assume (blips on mostly-zero
