@@ -37,7 +37,8 @@ static vg_event event(const char *series, vg_alert_state state, int64_t start, i
 static void members_join_the_leader_and_resolve_under_it(void **state)
 {
     (void)state;
-    vg_joins *j = vg_joins_new();
+    vg_joins *j = vg_joins_new(NULL, NULL);
+    const vg_event_page *page;
     assert_non_null(j);
     char id[33];
     vg_event lead = event("cpu", VG_ALERT_FIRING, 0, MINUTE);
@@ -56,12 +57,14 @@ static void members_join_the_leader_and_resolve_under_it(void **state)
 
     /* the leader resolving does not touch its members */
     vg_event lead_done = event("cpu", VG_ALERT_RESOLVED, 0, 3 * MINUTE);
-    assert_int_equal(vg_joins_resolve(j, &lead_done, id), 0);
+    assert_int_equal(vg_joins_resolve(j, &lead_done, id, &page), 0);
+    assert_non_null(page);  /* its page stays open: members fire */
+    assert_false(vg_event_page_ended(page));
     memset(id, 0, sizeof(id));
     vg_event mem_done = event("mem", VG_ALERT_RESOLVED, MINUTE, 4 * MINUTE);
-    assert_int_equal(vg_joins_resolve(j, &mem_done, id), 1);
+    assert_int_equal(vg_joins_resolve(j, &mem_done, id, &page), 1);
     assert_string_equal(id, lead.id);
-    assert_int_equal(vg_joins_resolve(j, &mem_done, id), 0);  /* once */
+    assert_int_equal(vg_joins_resolve(j, &mem_done, id, &page), 0);  /* once */
 
     /* 1 ms past the window: leads the host's next incident; the old one
      * stays only while disk, its member, fires */
@@ -72,9 +75,9 @@ static void members_join_the_leader_and_resolve_under_it(void **state)
     assert_int_equal(vg_joins_fire(j, HOST_A, &io, WINDOW, 1, id), 1);
     assert_string_equal(id, net.id);
     vg_event swap_done = event("swap", VG_ALERT_RESOLVED, 0, 20 * MINUTE);
-    assert_int_equal(vg_joins_resolve(j, &swap_done, id), 1);
+    assert_int_equal(vg_joins_resolve(j, &swap_done, id, &page), 1);
     vg_event disk_done = event("disk", VG_ALERT_RESOLVED, 0, 20 * MINUTE);
-    assert_int_equal(vg_joins_resolve(j, &disk_done, id), 1);
+    assert_int_equal(vg_joins_resolve(j, &disk_done, id, &page), 1);
     assert_string_equal(id, lead.id);  /* the incident it joined, not the newer one */
     assert_int_equal(vg_joins_count(j), 2);
     vg_joins_free(j);
@@ -86,7 +89,7 @@ static void members_join_the_leader_and_resolve_under_it(void **state)
 static void leader_again_and_muted_page_alone(void **state)
 {
     (void)state;
-    vg_joins *j = vg_joins_new();
+    vg_joins *j = vg_joins_new(NULL, NULL);
     char id[33];
     vg_event lead = event("cpu", VG_ALERT_FIRING, 0, 0);
     assert_int_equal(vg_joins_fire(j, HOST_A, &lead, WINDOW, 1, id), 0);
