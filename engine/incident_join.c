@@ -224,10 +224,10 @@ static vg_join_role join(vg_joins *j, size_t k, const vg_event *ev, char id[33])
     m->escalated = ev->severity > in->severity;
     if (m->escalated)
         in->severity = ev->severity;
+    in->n_firing += !m->firing;  /* (a resolve missed: it was firing already) */
     m->firing = 1;
     m->peak = ev->peak;
     m->start_ms = ev->start_ms;
-    in->n_firing++;
     memcpy(id, in->id, 33);
     tell(j, in, ev->ts_ms);
     return m->escalated ? VG_JOIN_ESCALATED : VG_JOIN_MEMBER;
