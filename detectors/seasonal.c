@@ -93,7 +93,7 @@ static const vg_conf_field seasonal_fields[] = {
      "of the point model's (Holt-Winters'); 0: whenever it has found a season"},
     {"calendar_horizon", VG_CONF_DOUBLE, offsetof(seasonal_params, calendar_horizon), 60, 0, 1440,
      NULL, "calendar: minutes ahead its forecasts and the point model's are compared at "
-     "(calendar_gain); 0: the next point"},
+     "(calendar_gain) as well as one step ahead; 0: one step only"},
     {"band_prior", VG_CONF_DOUBLE, offsetof(seasonal_params, band_prior), 3, 0, 1000, NULL,
      "calendar: days of visits a bucket's band is widened toward the mean band by, against its "
      "own; 0: off"},
@@ -378,9 +378,12 @@ static double calendar_point(seasonal_state *st, const seasonal_params *p, vg_ca
     vg_calendar_fc fc;
     uint32_t season = vg_calendar_season(cal);
     int forecast = st->seen >= WARMUP && vg_calendar_forecast(cal, &p->cal, ts_ms, &fc);
-    if (forecast)
-        vg_calendar_compare(cal, &p->cal, ts_ms, value);
-    if (forecast && vg_calendar_scores(cal, ts_ms) && vg_calendar_earns(cal, p->calendar_gain)) {
+    if (forecast) {
+        vg_calendar_compare(cal, ts_ms, value, fc.expected, st->last_expected);
+        vg_calendar_settle(cal, &p->cal, ts_ms, value);
+    }
+    if (forecast && vg_calendar_scores(cal, ts_ms) &&
+        vg_calendar_earns(cal, &p->cal, p->calendar_gain)) {
         double band = p->delta * fc.dev, resid = value - fc.expected;
         double bands = in_bands(st, p, fc.expected, band, resid);
         if (st->period == 0 || band < st->last_band)

@@ -35,7 +35,7 @@ typedef struct seasonal_params {
     double   sustain;     /* decades at which the calendar's CUSUM scores; 0: off */
     double   band_prior;  /* days the calendar's bands are widened toward their mean by */
     double   calendar_gain;  /* share of the point model's error the calendar must beat; 0: off */
-    double   calendar_horizon;  /* minutes ahead the two are compared at; 0: the next point */
+    double   calendar_horizon;  /* minutes ahead the two are also compared at; 0: not */
     vg_calendar_params cal;  /* derived */
 } seasonal_params;
 
