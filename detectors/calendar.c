@@ -403,7 +403,8 @@ int vg_calendar_load(vg_calendar *c, vg_reader *in, vg_error *err)
     vg_reader_f32s(in, c->week, VG_CAL_WEEK_BUCKETS);
     if (in->failed || c->step <= 0 || c->width <= 0 || c->width != bucket_width(c->step) ||
         c->season > VG_CAL_WEEKLY || !(c->band_sum >= 0.0f) || !(c->fit[0] >= 0.0f) ||
-        !(c->fit[1] >= 0.0f) || !(c->fit_ahead[0] >= 0.0f) || !(c->fit_ahead[1] >= 0.0f) || !(c->cusum[0] >= 0.0f && c->cusum[0] <= (float)sustain_cap()) ||
+        !(c->fit[1] >= 0.0f) || !(c->fit_ahead[0] >= 0.0f) || !(c->fit_ahead[1] >= 0.0f) ||
+        !(c->cusum[0] >= 0.0f && c->cusum[0] <= (float)sustain_cap()) ||
         !(c->cusum[1] >= 0.0f && c->cusum[1] <= (float)sustain_cap())) {
         vg_calendar_init(c);
         return vg_error_set(err, VG_EPARSE, "calendar: saved state is truncated or corrupt");
