@@ -192,6 +192,8 @@ static void put_words(json_t *obj, const vg_event *ev, int *failed)
         put(obj, "group", vg_event_group_json(ev->group), failed);
     if (ev->group_id != NULL)
         put(obj, "group_id", json_string(ev->group_id), failed);
+    if (ev->escalated)
+        put(obj, "escalated", json_true(), failed);
 }
 
 json_t *vg_event_to_json(const vg_event *ev)

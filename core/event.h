@@ -67,6 +67,31 @@ typedef struct vg_event_group {
     const vg_event_member *members;
 } vg_event_group;
 
+/* The page of a group incident (alert.group_window_s,
+ * engine/incident_join.h), as the notifying outputs show it: the leader's
+ * alert, and the series that joined its incident. */
+typedef struct vg_event_page {
+    const char            *id;             /* the leader's incident id: the page's */
+    int64_t                ts_ms;          /* the event time of this change */
+    int64_t                start_ms;       /* the leader's incident start */
+    int                    leader_firing;  /* bool; 0: resolved at leader_end_ms */
+    int64_t                leader_end_ms;
+    size_t                 n_joined;       /* series that joined it */
+    size_t                 n_firing;       /* of them, firing now */
+    size_t                 n_listed;       /* the first to join, at most VG_PAGE_LISTED */
+    const vg_event_member *listed;         /* their series and state */
+} vg_event_page;
+
+/* Series a page names at most (the counts go on beyond). */
+#define VG_PAGE_LISTED 10
+
+/* 1 when the page is over: its leader and every series that joined it
+ * resolved (or were forgotten). */
+static inline int vg_event_page_ended(const vg_event_page *pg)
+{
+    return !pg->leader_firing && pg->n_firing == 0;
+}
+
 /* A verdict someone sent on an incident (engine/feedback.h), accepted or
  * refused: an event of its own, recorded (event log, console), never
  * notified. Strings borrowed, NULL-able when the message lacked them. */
@@ -115,6 +140,10 @@ typedef struct vg_event {
     int               joined;        /* bool: group_id is the leader's incident this
                                         one joined (alert.group_window_s), not a
                                         group's (recorded also by the alert topic) */
+    int               escalated;     /* bool: joined, with a higher severity than its
+                                        page's: notified too (it pages itself) */
+    const vg_event_page *page;       /* a leader's resolved whose incident others
+                                        joined: its page (notifying outputs only) */
     /* NULL-able: set, this event is a feedback record (vg_event_feedback_json)
      * and only id, event_id, series, ts_ms and instance of the rest count. */
     const vg_event_feedback *feedback;
@@ -131,7 +160,8 @@ void vg_event_make_id(vg_event *ev);
  * score, peak, reason (only when set), muted, rule, instance, summary,
  * description, runbook_url, alertname, page_labels{} (the last three only
  * when set), group{change, member, first, firing, members[{series, state,
- * peak, start_ms}]} (a group's event) or group_id (a member's), only when set, detectors{name: {score, expected, band, detail}},
+ * peak, start_ms}]} (a group's event) or group_id (a member's; escalated: true
+ * when it pages itself), only when set, detectors{name: {score, expected, band, detail}},
  * source{file,row} or source{topic,partition,offset}. NaN numbers become
  * null; an unset string becomes null. */
 json_t *vg_event_to_json(const vg_event *ev);

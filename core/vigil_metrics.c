@@ -84,6 +84,9 @@ static const vigil_metric table[VG_M__COUNT] = {
             "Remote-write output requests that failed (retried unless rejected)."),
     COUNTER(VG_M_ALERTMANAGER_DROPPED, "vigil_alertmanager_dropped",
             "Alerts dropped unsent: the queue was full, or vigil closed."),
+    COUNTER(VG_M_JOINS_FORGOTTEN, "vigil_incident_joins_forgotten",
+            "Series forgotten by their group incident while firing (alert.group_window_s: "
+            "a day past its leader's firing, or too many remembered)."),
     COUNTER(VG_M_PROCESS_CPU, "process_cpu_seconds",
             "Total user and system CPU time spent, in seconds."),
     COUNTER_BY(VG_M_PARSE_ERRORS, "vigil_parse_errors",

@@ -39,6 +39,7 @@ typedef enum vg_metric_id {
     VG_M_SERIES_MULTI_PARTITION, /* vigil_series_multi_partition_total */
     VG_M_SCORE_POST_FAILURES,    /* vigil_score_post_failures_total */
     VG_M_ALERTMANAGER_DROPPED,   /* vigil_alertmanager_dropped_total */
+    VG_M_JOINS_FORGOTTEN,        /* vigil_incident_joins_forgotten_total */
     VG_M_PROCESS_CPU,            /* process_cpu_seconds_total */
     /* counters with one label */
     VG_M_PARSE_ERRORS,           /* vigil_parse_errors_total{reason} */

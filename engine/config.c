@@ -79,7 +79,8 @@ static const vg_conf_field alert_fields[] = {
      NULL, "a series firing within this many seconds of the firing of another series of its "
      "group (as for corroborate) joins that incident: its events carry group_id, the "
      "leader's incident id, and are recorded but not notified (one page per host event; "
-     "0: off)"},
+     "the leader's alert lists them and stays open while they fire; a higher severity "
+     "pages itself; 0: off)"},
     /* Chosen by leave-one-machine-out on smd-dev (docs/quality.md, branch
      * q-smd). */
     {"rearm_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, rearm_s), 21600, 0, 1e9, NULL,

@@ -285,7 +285,7 @@ vg_pipeline *vg_pipeline_new(const vg_config *cfg, vg_error *err)
     if (p->series == NULL)
         goto out_free_pipeline;
     p->groups = vg_groups_new();
-    p->joins = vg_joins_new();
+    p->joins = vg_joins_new(vg__page_changed, p);
     p->group_event = malloc(sizeof(*p->group_event));
     if (vg__scorer_init(p, &p->direct) != VG_OK || p->groups == NULL || p->joins == NULL ||
         p->group_event == NULL) {

@@ -138,6 +138,7 @@ struct vg_pipeline {
     vg_groups             *groups;         /* grouped incidents (engine/group.h) */
     vg_group_event        *group_event;    /* the one being sent (too big for the stack) */
     vg_joins              *joins;          /* one page per host event (incident_join.h) */
+    uint64_t               forgotten_seen; /* of the joins' forgotten, counted in metrics */
 };
 
 static inline const profile *vg__profile_of(const vg_pipeline *p, const void *block)
@@ -183,9 +184,15 @@ int vg__deliver(vg_pipeline *p, vg_event *ev, const vg_rule *rule, int32_t slot)
 
 /* One page per host event (engine/pipeline_join.c): when ev's incident
  * joins another series' (a firing) or joined one (its resolved), sets
- * ev->group_id to that incident's id, kept in id[33], and returns 1; else
- * 0. Caller's thread only, in input order. */
+ * ev->group_id to that incident's id, kept in id[33], ev->joined and
+ * ev->escalated (it pages itself), and returns 1; else 0, and a leader's
+ * resolved gets ev->page when others joined it. Caller's thread only, in
+ * input order. */
 int vg__join(vg_pipeline *p, vg_event *ev, const vg_rule *rule, char id[33]);
+
+/* The joins' page_fn (engine/incident_join.h), ctx the pipeline: tells
+ * every output that has a page op. */
+void vg__page_changed(void *ctx, const vg_event_page *page);
 
 /* Hands ev to every sink that takes it (a muted, member or feedback event
  * only to the recording ones). Caller's thread only. */

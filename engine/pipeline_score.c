@@ -82,9 +82,10 @@ void vg__send_event(vg_pipeline *p, const vg_event *ev)
     for (size_t i = 0; i < p->n_sinks; i++) {
         /* A muted incident is recorded (event log, console), not notified;
          * so is a group member's (its group pages) and a feedback record;
-         * one that joined a leader's incident also goes to the alert topic. */
+         * one that joined a leader's incident also goes to the alert topic,
+         * and is notified when it escalates (pages itself). */
         const vg_sink_ops *ops = p->sinks[i]->ops;
-        int joined = ev->joined && ops->records_joined;
+        int joined = ev->joined && (ops->records_joined || ev->escalated);
         if ((ev->muted || (ev->group_id != NULL && !joined) || ev->feedback != NULL) &&
             !ops->records_muted)
             continue;
@@ -120,7 +121,7 @@ int vg__deliver(vg_pipeline *p, vg_event *ev, const vg_rule *rule, int32_t slot)
     vg__send_event(p, ev);
     if (grouped > 0)
         vg__send_event(p, &p->group_event->ev);
-    return joined && ev->state == VG_ALERT_FIRING;
+    return joined && !ev->escalated && ev->state == VG_ALERT_FIRING;
 }
 
 /* Returns 1 when the event, delivered at once, joined another series'
@@ -553,6 +554,9 @@ static void publish_metrics(vg_pipeline *p, const vg_batch *b, uint64_t firing0,
     uint64_t evicted = vg_series_table_evicted(p->series);
     vg_metric_inc(VG_M_SERIES_EVICTED, evicted - p->evicted_seen);
     p->evicted_seen = evicted;
+    uint64_t forgotten = vg_joins_forgotten(p->joins);
+    vg_metric_inc(VG_M_JOINS_FORGOTTEN, forgotten - p->forgotten_seen);
+    p->forgotten_seen = forgotten;
     vg_metric_observe(VG_M_BATCH_SECONDS, vg_metric_seconds() - t0);
 }
 

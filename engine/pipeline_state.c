@@ -34,6 +34,7 @@ int vg_pipeline_drop_series(vg_pipeline *p, const char *key, size_t key_len)
         vg_event_make_id(&ev);
         for (size_t i = 0; i < p->n_sinks; i++)
             vg_sink_disown(p->sinks[i], ev.id);
+        vg_joins_drop(p->joins, key, key_len);
     }
     return vg_series_table_remove(p->series, key, key_len);
 }

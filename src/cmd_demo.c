@@ -72,8 +72,9 @@ static void report(const char *events_path)
             int k = matching_anomaly(injected, n, series, start);
             if (k >= 0)
                 found[k] = 1;
-            else  /* one joining another series' incident pages no one */
-                false_incidents += json_object_get(ev, "group_id") == NULL;
+            else  /* one joining another series' incident pages no one, unless it escalates */
+                false_incidents += json_object_get(ev, "group_id") == NULL ||
+                                   json_is_true(json_object_get(ev, "escalated"));
         } else if (state != NULL) {
             resolved++;
         }

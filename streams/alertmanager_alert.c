@@ -113,6 +113,46 @@ static json_t *summary(const vg_event *ev)
     return json_string(line);
 }
 
+/* "a, b (resolved), … and 3 more": the series a page lists. */
+static json_t *listed_text(const vg_event_page *pg)
+{
+    static const char resolved[] = " (resolved)", sep[] = ", ", more[] = ", … and %zu more";
+    size_t need = sizeof(more) + 24;
+    for (size_t i = 0; i < pg->n_listed; i++)
+        need += pg->listed[i].series_len + sizeof(resolved) + sizeof(sep);
+    char *text = malloc(need);
+    if (text == NULL)
+        return NULL;
+    size_t at = 0;
+    for (size_t i = 0; i < pg->n_listed; i++) {
+        const vg_event_member *m = &pg->listed[i];
+        at += (size_t)snprintf(text + at, need - at, "%s%.*s%s", i > 0 ? sep : "",
+                               (int)m->series_len, m->series, m->firing ? "" : resolved);
+    }
+    if (pg->n_joined > pg->n_listed)
+        snprintf(text + at, need - at, more, pg->n_joined - pg->n_listed);
+    json_t *value = json_string(text);
+    free(text);
+    return value;
+}
+
+/* A group incident's page (alert.group_window_s): the series that joined
+ * it, counted and the first listed, and when its leader resolved if the
+ * page outlives it (members still firing). */
+static void put_page(json_t *obj, const vg_event_page *pg, int *failed)
+{
+    char text[32];
+    snprintf(text, sizeof(text), "%zu", pg->n_joined);
+    put(obj, "members", json_string(text), failed);
+    snprintf(text, sizeof(text), "%zu", pg->n_firing);
+    put(obj, "members_firing", json_string(text), failed);
+    put(obj, "members_listed", listed_text(pg), failed);
+    if (!pg->leader_firing) {
+        vg_format_rfc3339(pg->leader_end_ms, text);
+        put(obj, "leader_resolved", json_string(text), failed);
+    }
+}
+
 static json_t *annotations_object(const vg_event *ev, int *failed)
 {
     json_t *obj = json_object();
@@ -127,6 +167,10 @@ static json_t *annotations_object(const vg_event *ev, int *failed)
     if (ev->runbook_url != NULL)
         put(obj, "runbook_url", json_string(ev->runbook_url), failed);
     put(obj, "incident", json_string(ev->id), failed);
+    if (ev->group_id != NULL)  /* an escalation: the page it joined */
+        put(obj, "group_id", json_string(ev->group_id), failed);
+    if (ev->page != NULL)
+        put_page(obj, ev->page, failed);
     put_number(obj, "value", ev->value, failed);
     put_number(obj, "expected", ev->expected, failed);
     if (!isnan(ev->lower) && !isnan(ev->upper)) {
@@ -176,6 +220,18 @@ json_t *vg_am_alert_new(const vg_event *ev, const char *alertname,
     return alert;
 }
 
+/* Replaces *json with alert's compact text (alert released); 0 or VG_ENOMEM. */
+static int replace_text(char **json, json_t *alert, int failed)
+{
+    char *text = failed ? NULL : json_dumps(alert, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(alert);
+    if (text == NULL)
+        return VG_ENOMEM;
+    free(*json);
+    *json = text;
+    return VG_OK;
+}
+
 int vg_am_alert_set_end(char **json, int64_t ends_ms)
 {
     char when[32];
@@ -183,13 +239,24 @@ int vg_am_alert_set_end(char **json, int64_t ends_ms)
     if (alert == NULL)
         return VG_EPARSE;
     vg_format_rfc3339(ends_ms, when);
-    char *text = NULL;
-    if (json_object_set_new(alert, "endsAt", json_string(when)) == 0)
-        text = json_dumps(alert, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(alert);
-    if (text == NULL)
-        return VG_ENOMEM;
-    free(*json);
-    *json = text;
-    return VG_OK;
+    return replace_text(json, alert, json_object_set_new(alert, "endsAt", json_string(when)));
+}
+
+int vg_am_alert_set_page(char **json, const vg_event_page *page, int64_t now_ms)
+{
+    json_t *alert = json_loads(*json, 0, NULL);
+    json_t *annotations = json_object_get(alert, "annotations");
+    if (!json_is_object(annotations)) {
+        json_decref(alert);
+        return VG_EPARSE;
+    }
+    int failed = 0;
+    put_page(annotations, page, &failed);
+    if (vg_event_page_ended(page)) {  /* clamped as a resolved event's endsAt */
+        char when[32];
+        int64_t ends = page->ts_ms < page->start_ms ? page->start_ms : page->ts_ms;
+        vg_format_rfc3339(ends < now_ms ? ends : now_ms, when);
+        put(alert, "endsAt", json_string(when), &failed);
+    }
+    return replace_text(json, alert, failed);
 }

@@ -6,7 +6,8 @@
  * `series` (the metric name) and `severity` (of the incident; see the .c
  * file). Everything else, which may change between the two, goes in
  * annotations: the summary and description sentences, runbook_url, value,
- * band, scores. */
+ * band, scores; for a group incident's leader (alert.group_window_s) the
+ * series that joined it, for an escalated member the page it joined. */
 #ifndef VG_STREAMS_ALERTMANAGER_ALERT_H
 #define VG_STREAMS_ALERTMANAGER_ALERT_H
 
@@ -28,5 +29,13 @@ json_t *vg_am_alert_new(const vg_event *ev, const char *alertname,
  * resolved released at close before its hold ended (alertmanager_sink.c).
  * Returns 0, or VG_EPARSE / VG_ENOMEM with *json untouched. */
 int vg_am_alert_set_end(char **json, int64_t ends_ms);
+
+/* Rewrites the page annotations of the firing alert text *json of a
+ * group incident's leader (members, members_firing, members_listed,
+ * leader_resolved: see the .c file) to `page`, and when the page ended
+ * adds endsAt (page->ts_ms clamped as a resolved's, now_ms the wall
+ * clock), making it the page's resolved. Returns 0, or VG_EPARSE /
+ * VG_ENOMEM with *json untouched. */
+int vg_am_alert_set_page(char **json, const vg_event_page *page, int64_t now_ms);
 
 #endif

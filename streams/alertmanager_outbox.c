@@ -236,6 +236,12 @@ vg_severity vg_am_outbox_severity(const vg_am_outbox *o, const char *id, vg_seve
     return inc != NULL ? inc->severity : fallback;
 }
 
+char *vg_am_outbox_firing(const vg_am_outbox *o, const char *id)
+{
+    const incident *inc = find(o, id);
+    return inc != NULL && !inc->resolved ? strdup(inc->json) : NULL;
+}
+
 /* Starts tracking a firing incident (or refreshes its text). */
 static int track(vg_am_outbox *o, const char *id, vg_severity severity, const char *json)
 {

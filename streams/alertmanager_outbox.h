@@ -40,6 +40,11 @@ void vg_am_outbox_free(vg_am_outbox *o);
  * carries the same labels; `fallback` when the incident is unknown. */
 vg_severity vg_am_outbox_severity(const vg_am_outbox *o, const char *id, vg_severity fallback);
 
+/* A copy (malloc'd) of the firing alert text of incident `id`, the last
+ * queued; NULL when it is not tracked, its resolved is queued, or out of
+ * memory. */
+char *vg_am_outbox_firing(const vg_am_outbox *o, const char *id);
+
 /* Queues a firing (resolved = 0) or resolved alert of incident `id`. Takes
  * json (malloc'd), even on failure. A firing starts tracking the incident
  * (with `severity`); a resolved stops its re-posts. When the queue is full

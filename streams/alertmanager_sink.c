@@ -26,6 +26,14 @@
  * hold (in the future: Alertmanager keeps the alert firing until then, so
  * the order still holds; the event log keeps the true end).
  *
+ * A group incident's page (alert.group_window_s, engine/incident_join.h)
+ * is its leader's alert: re-posted with the series that joined it as they
+ * join and resolve (annotations members, members_firing, members_listed),
+ * and, when the leader resolves while some of them fire, kept firing
+ * (leader_resolved) until the last resolves: its resolved is then the
+ * firing's text with endsAt at that time. A member that escalates pages
+ * with its own alert (annotation group_id).
+ *
  * Delivery never blocks the pipeline: emit() encodes the alert and queues
  * it (oldest dropped and counted when the queue is full); one worker thread
  * posts whatever is due, up to `batch` alerts per request (bursts batch by
@@ -353,11 +361,62 @@ out_free_sink:
     return NULL;
 }
 
+/* Queues the alert text json (taken) of incident id and wakes the worker. */
+static int queue_alert(am_sink *s, const char *id, int resolved, vg_severity severity,
+                       char *json)
+{
+    uint64_t dropped = 0;
+    pthread_mutex_lock(&s->lock);
+    int rc = vg_am_outbox_push(s->outbox, id, resolved, severity, json, vg_now_ms(), &dropped);
+    show_depth(s);
+    if (s->idle)
+        pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    if (dropped > 0) {
+        count_dropped(s, dropped);
+        vg_log_limited(&s->emit_log, VG_LOG_WARN,
+                       "alertmanager: queue full (%lld alerts): oldest dropped",
+                       (long long)s->params.queue);
+    }
+    return rc;
+}
+
+/* A group incident's page changed (engine/incident_join.h): its alert, the
+ * leader's firing as last posted, goes again at once with the page's
+ * annotations (Alertmanager keeps an alert's latest annotations: its UI
+ * and API show them, and its next notification of the alert's group), or
+ * as the resolved when the page ended. An incident not tracked here (not
+ * posted by this sink, disowned, or resolved already) is left alone. */
+static void am_page(void *self, const vg_event_page *page)
+{
+    am_sink *s = self;
+    pthread_mutex_lock(&s->lock);
+    char *json = vg_am_outbox_firing(s->outbox, page->id);
+    vg_severity severity = vg_am_outbox_severity(s->outbox, page->id, VG_SEVERITY_WARNING);
+    pthread_mutex_unlock(&s->lock);
+    if (json == NULL)
+        return;
+    if (vg_am_alert_set_page(&json, page, vg_wall_ms()) != VG_OK) {
+        free(json);
+        atomic_fetch_add(&s->failed, 1);
+        vg_log_limited(&s->emit_log, VG_LOG_ERROR, "alertmanager: cannot update the page of %s",
+                       page->id);
+        return;
+    }
+    queue_alert(s, page->id, vg_event_page_ended(page), severity, json);
+}
+
 static int am_emit(void *self, const vg_event *ev)
 {
     am_sink *s = self;
     if (ev->state != VG_ALERT_FIRING && ev->state != VG_ALERT_RESOLVED)
         return VG_EARG;
+    /* A leader resolving while series that joined it fire: its page stays
+     * open, and ends with the last of them (am_page). */
+    if (ev->page != NULL && !vg_event_page_ended(ev->page)) {
+        am_page(s, ev->page);
+        return VG_OK;
+    }
     int resolved = ev->state == VG_ALERT_RESOLVED;
     vg_event copy = *ev;
     if (resolved) {  /* the labels its firing was posted with */
@@ -376,21 +435,7 @@ static int am_emit(void *self, const vg_event *ev)
                        (int)ev->series_len, ev->series);
         return VG_EPARSE;
     }
-    uint64_t dropped = 0;
-    pthread_mutex_lock(&s->lock);
-    int rc = vg_am_outbox_push(s->outbox, ev->id, resolved, copy.severity, json, vg_now_ms(),
-                               &dropped);
-    show_depth(s);
-    if (s->idle)
-        pthread_cond_signal(&s->wake);
-    pthread_mutex_unlock(&s->lock);
-    if (dropped > 0) {
-        count_dropped(s, dropped);
-        vg_log_limited(&s->emit_log, VG_LOG_WARN,
-                       "alertmanager: queue full (%lld alerts): oldest dropped",
-                       (long long)s->params.queue);
-    }
-    return rc;
+    return queue_alert(s, ev->id, resolved, copy.severity, json);
 }
 
 static void am_disown(void *self, const char *id)
@@ -470,4 +515,5 @@ const vg_sink_ops vg_alertmanager_sink_ops = {
     .flush    = am_flush,
     .close    = am_close,
     .disown   = am_disown,
+    .page     = am_page,
 };

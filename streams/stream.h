@@ -92,6 +92,14 @@ typedef struct vg_sink_ops {
     /* NULL-able: incident `id` (a firing one) now belongs to another
      * instance, whose events take over: stop notifying it (re-posts). */
     void  (*disown)(void *self, const char *id);
+    /* NULL-able: the page of a group incident (alert.group_window_s,
+     * engine/incident_join.h) changed: a series joined or resolved, or it
+     * ended (vg_event_page_ended: its leader's resolved was held back by
+     * members firing). A notifying output updates its alert of page->id
+     * (borrowed for the call). The leader's resolved comes to emit with
+     * ev->page; a sink with this op keeps the page open while
+     * page->n_firing > 0. */
+    void  (*page)(void *self, const vg_event_page *page);
     /* 1: a record of every event (event log, console), muted incidents,
      * group members' events and feedback records included; 0: a
      * notification channel, which those skip. */
@@ -131,6 +139,12 @@ static inline void vg_sink_disown(vg_sink *sink, const char *id)
 {
     if (sink->ops->disown != NULL)
         sink->ops->disown(sink->self, id);
+}
+
+static inline void vg_sink_page(vg_sink *sink, const vg_event_page *page)
+{
+    if (sink->ops->page != NULL)
+        sink->ops->page(sink->self, page);
 }
 
 /* Opens a sink of a registered type ("ndjson", "kafka", "alertmanager", ...)

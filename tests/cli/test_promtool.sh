@@ -36,7 +36,7 @@ check "vigil metric set" "$text"
 
 # What was checked is the whole set, escapes included.
 families="$(grep -c '^# TYPE vigil_' <<<"$text")"
-[ "$families" -eq 36 ] || { echo "FAIL: expected 36 vigil_ metric families, got $families"; status=1; }
+[ "$families" -eq 37 ] || { echo "FAIL: expected 37 vigil_ metric families, got $families"; status=1; }
 process="$(grep -c '^# TYPE process_' <<<"$text")"
 [ "$process" -eq 5 ] || { echo "FAIL: expected 5 process_ metric families, got $process"; status=1; }
 grep -qF 'vigil_parse_errors_total{reason="field \"value\" in C:\\data\nnext line"} 1' <<<"$text" ||

@@ -179,6 +179,62 @@ static void bad_input_is_null(void **state)
     assert_null(vg_am_alert_new(&ev, "A", "", NOW));
 }
 
+/* A group incident's page (alert.group_window_s): the leader's alert
+ * lists who joined it; rewritten in place as they come and go; ended, it
+ * gets endsAt at the last one's resolve (clamped to now). An escalated
+ * member's alert names the page it joined. */
+static void page_annotations(void **state)
+{
+    (void)state;
+    vg_event_member listed[2] = {{"mem{host=\"a\"}", 14, 1, 0.9, 0},
+                                 {"disk{host=\"a\"}", 15, 0, 0.9, 0}};
+    vg_event_page page = {.id = "0123456789abcdef0123456789abcdef", .ts_ms = 1700000900000,
+                          .start_ms = 1700000000000, .leader_firing = 1, .n_joined = 14,
+                          .n_firing = 13, .n_listed = 2, .listed = listed};
+    vg_event ev = sample(KEY, VG_ALERT_FIRING);
+    char *text = dump(&ev, NULL, NOW);
+    assert_int_equal(vg_am_alert_set_page(&text, &page, NOW), 0);
+    json_t *alert = json_loads(text, 0, NULL);
+    const json_t *ann = json_object_get(alert, "annotations");
+    assert_string_equal(json_string_value(json_object_get(ann, "members")), "14");
+    assert_string_equal(json_string_value(json_object_get(ann, "members_firing")), "13");
+    assert_string_equal(json_string_value(json_object_get(ann, "members_listed")),
+                        "mem{host=\"a\"}, disk{host=\"a\"} (resolved), … and 12 more");
+    assert_null(json_object_get(ann, "leader_resolved"));
+    assert_null(json_object_get(alert, "endsAt"));  /* still firing */
+    assert_non_null(json_object_get(ann, "summary"));  /* the leader's words kept */
+    json_decref(alert);
+
+    /* the leader resolved, then the last member: the page's resolved */
+    page.leader_firing = 0;
+    page.leader_end_ms = 1700000600000;
+    page.n_firing = 0;
+    assert_int_equal(vg_am_alert_set_page(&text, &page, NOW), 0);
+    alert = json_loads(text, 0, NULL);
+    ann = json_object_get(alert, "annotations");
+    assert_string_equal(json_string_value(json_object_get(ann, "members_firing")), "0");
+    assert_string_equal(json_string_value(json_object_get(ann, "leader_resolved")),
+                        "2023-11-14T22:23:20.000Z");
+    assert_string_equal(json_string_value(json_object_get(alert, "endsAt")),
+                        "2023-11-14T22:28:20.000Z");
+    json_decref(alert);
+    page.ts_ms = NOW + 5000;  /* a future end is clamped to now */
+    assert_int_equal(vg_am_alert_set_page(&text, &page, NOW), 0);
+    assert_non_null(strstr(text, "\"endsAt\":\"2027-01-15T08:00:00.000Z\""));
+    free(text);
+
+    char *bad = strdup("{\"labels\":{}}");
+    assert_int_equal(vg_am_alert_set_page(&bad, &page, NOW), VG_EPARSE);
+    assert_string_equal(bad, "{\"labels\":{}}");  /* untouched */
+    free(bad);
+
+    ev.group_id = "fedcba9876543210fedcba9876543210";
+    ev.escalated = 1;
+    text = dump(&ev, NULL, NOW);
+    assert_non_null(strstr(text, "\"group_id\":\"fedcba9876543210fedcba9876543210\""));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +244,7 @@ int main(void)
         cmocka_unit_test(label_names_made_valid),
         cmocka_unit_test(rule_words),
         cmocka_unit_test(bad_input_is_null),
+        cmocka_unit_test(page_annotations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -333,6 +333,25 @@ static void clear_counts_and_frees(void **state)
     vg_am_outbox_free(NULL);
 }
 
+/* A page update (alertmanager_sink.c, am_page) starts from the firing's
+ * text as last queued; none once its resolved is queued, nor for an
+ * incident never queued. */
+static void firing_text_for_page_updates(void **state)
+{
+    (void)state;
+    vg_am_outbox *o = outbox(16);
+    uint64_t dropped = 0;
+    assert_null(vg_am_outbox_firing(o, ID_A));
+    push(o, ID_A, 0, "fire-a", 0, &dropped);
+    push(o, ID_A, 0, "fire-a with members", 1, &dropped);
+    char *text = vg_am_outbox_firing(o, ID_A);
+    assert_string_equal(text, "fire-a with members");
+    free(text);
+    push(o, ID_A, 1, "res-a", 2, &dropped);
+    assert_null(vg_am_outbox_firing(o, ID_A));
+    vg_am_outbox_free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +364,7 @@ int main(void)
         cmocka_unit_test(many_incidents),
         cmocka_unit_test(release_lets_held_resolved_go),
         cmocka_unit_test(clear_counts_and_frees),
+        cmocka_unit_test(firing_text_for_page_updates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,7 @@ static void every_family_in_order(void **state)
         "vigil_series_multi_partition_total counter",
         "vigil_score_post_failures_total counter",
         "vigil_alertmanager_dropped_total counter",
+        "vigil_incident_joins_forgotten_total counter",
         "process_cpu_seconds_total counter",
         "vigil_parse_errors_total counter",
         "vigil_events_total counter",
