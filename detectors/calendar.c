@@ -105,13 +105,19 @@ static double band_of(const vg_calendar *c, const vg_calendar_params *p, int64_t
     return p->band_prior > 0.0 ? own + p->band_prior / (n + p->band_prior) * (mean - own) : own;
 }
 
+/* The scoring forecast for ts, from what has been learnt so far. */
+static double expected_at(const vg_calendar *c, int64_t ts)
+{
+    return c->fast + c->day[day_bucket(c, ts)] + week_part(c, week_bucket(ts));
+}
+
 int vg_calendar_forecast(const vg_calendar *c, const vg_calendar_params *p, int64_t ts_ms,
                          vg_calendar_fc *fc)
 {
     if (c->step == 0)
         return 0;
     uint32_t b = day_bucket(c, ts_ms);
-    fc->expected = c->fast + c->day[b] + week_part(c, week_bucket(ts_ms));
+    fc->expected = expected_at(c, ts_ms);
     double band = band_of(c, p, ts_ms, b);
     fc->dev = band > 0.0 ? band : c->dev;
     return 1;
@@ -127,13 +133,19 @@ static double clip(double e, double lim)
     return lim > 0.0 && fabs(e) > lim ? copysign(lim, e) : e;
 }
 
-/* Rate of an average over `span` ms of points, faster while the calendar
- * has seen less than that (a running mean over what it has). */
+/* Rate of an average over `span` ms of samples `every` ms apart, faster
+ * while less than that has been seen (a running mean over what there is). */
+static double rate_every(int64_t every, int64_t elapsed, int64_t span)
+{
+    double r = (double)every / (double)span;
+    double early = (double)every / (double)(elapsed + every);
+    return early > r ? early : r;
+}
+
+/* The same for an average over points. */
 static double rate(const vg_calendar *c, int64_t elapsed, int64_t span)
 {
-    double r = (double)c->step / (double)span;
-    double early = (double)c->step / (double)(elapsed + c->step);
-    return early > r ? early : r;
+    return rate_every(c->step, elapsed, span);
 }
 
 /* About how many points a bucket of `width` ms in a cycle of `cycle` ms
@@ -189,6 +201,21 @@ double vg_calendar_sustain(vg_calendar *c, double z)
     return sustain_surprise(fmax(c->cusum[0], c->cusum[1]));
 }
 
+/* The horizon in whole steps (rounded up), at least one. */
+static int64_t horizon_of(const vg_calendar *c, const vg_calendar_params *p)
+{
+    int64_t steps = (p->horizon + c->step - 1) / c->step;
+    return (steps > 1 ? steps : 1) * c->step;
+}
+
+/* Adds the two errors of forecasts for y to the means in fit[], at `rate`. */
+static void add_errors(float fit[2], double y, double expected, double other, double r)
+{
+    double lim = VG_CAL_CLIP * fit[1];
+    fit[0] = (float)(fit[0] + r * (fabs(clip(y - expected, lim)) - fit[0]));
+    fit[1] = (float)(fit[1] + r * (fabs(clip(y - other, lim)) - fit[1]));
+}
+
 /* From the second day on, when the profile has one day: the first day's
  * errors are the profile's learning, not its forecasts. */
 void vg_calendar_compare(vg_calendar *c, int64_t ts_ms, double y, double expected, double other)
@@ -196,14 +223,50 @@ void vg_calendar_compare(vg_calendar *c, int64_t ts_ms, double y, double expecte
     int64_t since = ts_ms - c->start - DAY_MS;
     if (c->step == 0 || since < 0 || !isfinite(expected) || !isfinite(other))
         return;
-    double lim = VG_CAL_CLIP * c->fit[1], r = rate(c, since, WEEK_MS);
-    c->fit[0] = (float)(c->fit[0] + r * (fabs(clip(y - expected, lim)) - c->fit[0]));
-    c->fit[1] = (float)(c->fit[1] + r * (fabs(clip(y - other, lim)) - c->fit[1]));
+    add_errors(c->fit, y, expected, other, rate(c, since, WEEK_MS));
 }
 
-int vg_calendar_earns(const vg_calendar *c, double edge)
+void vg_calendar_settle(vg_calendar *c, const vg_calendar_params *p, int64_t ts_ms, double y)
 {
-    return edge <= 0.0 || c->fit[0] < edge * c->fit[1];
+    if (c->due == 0 || ts_ms < c->due)
+        return;
+    /* A checkpoint opens from the second day on; its errors average over
+     * about a week of checkpoints, one a horizon. */
+    int64_t since = c->due - c->start - DAY_MS, every = horizon_of(c, p);
+    double expected = c->ahead + c->ahead_gap;
+    if (ts_ms - c->due < c->step && isfinite(expected) && isfinite(c->ahead))
+        add_errors(c->fit_ahead, y, expected, c->ahead, rate_every(every, since, WEEK_MS));
+    c->due = 0;
+}
+
+/* From the second day on, as vg_calendar_compare(). */
+int64_t vg_calendar_opens(const vg_calendar *c, const vg_calendar_params *p, int64_t ts_ms)
+{
+    if (c->step == 0 || p->horizon == 0 || c->due != 0 || ts_ms - c->start < DAY_MS)
+        return 0;
+    return horizon_of(c, p);
+}
+
+/* `due` 0 means none open, so a target at exactly the epoch is dropped. */
+void vg_calendar_checkpoint(vg_calendar *c, int64_t ts_ms, int64_t ahead, double point)
+{
+    c->due = ts_ms + ahead;
+    c->ahead = point;
+    c->ahead_gap = to_float(expected_at(c, c->due) - point);
+}
+
+int vg_calendar_earns(const vg_calendar *c, const vg_calendar_params *p, double edge)
+{
+    if (edge <= 0.0)
+        return 1;
+    int step = c->fit[0] < edge * c->fit[1];
+    if (p->horizon == 0)
+        return step;
+    /* Also a calendar that forecasts the next point about as well and an
+     * hour ahead better (a smooth daily cycle at 1-minute steps), but
+     * never one that forecasts the next point worse: its level lags the
+     * wander the point model follows (docs/quality.md, "branch q-peak7"). */
+    return c->fit[0] < c->fit[1] && (step || c->fit_ahead[0] < edge * c->fit_ahead[1]);
 }
 
 static void learn_point(vg_calendar *c, const vg_calendar_params *p, int64_t ts, double y)
@@ -304,6 +367,10 @@ void vg_calendar_save(const vg_calendar *c, vg_writer *out)
     vg_writer_f32s(out, &c->day_sum, 1);
     vg_writer_f32s(out, &c->band_sum, 1);
     vg_writer_f32s(out, c->fit, 2);
+    vg_writer_f32s(out, c->fit_ahead, 2);
+    vg_writer_i64(out, c->due);
+    vg_writer_f64(out, c->ahead);
+    vg_writer_f32s(out, &c->ahead_gap, 1);
     vg_writer_u32(out, c->season);
     vg_writer_f32s(out, c->day, VG_CAL_DAY_BUCKETS);
     vg_writer_f32s(out, c->band, VG_CAL_DAY_BUCKETS);
@@ -326,13 +393,18 @@ int vg_calendar_load(vg_calendar *c, vg_reader *in, vg_error *err)
     vg_reader_f32s(in, &c->day_sum, 1);
     vg_reader_f32s(in, &c->band_sum, 1);
     vg_reader_f32s(in, c->fit, 2);
+    vg_reader_f32s(in, c->fit_ahead, 2);
+    vg_reader_i64(in, &c->due);
+    vg_reader_f64(in, &c->ahead);
+    vg_reader_f32s(in, &c->ahead_gap, 1);
     vg_reader_u32(in, &c->season);
     vg_reader_f32s(in, c->day, VG_CAL_DAY_BUCKETS);
     vg_reader_f32s(in, c->band, VG_CAL_DAY_BUCKETS);
     vg_reader_f32s(in, c->week, VG_CAL_WEEK_BUCKETS);
     if (in->failed || c->step <= 0 || c->width <= 0 || c->width != bucket_width(c->step) ||
         c->season > VG_CAL_WEEKLY || !(c->band_sum >= 0.0f) || !(c->fit[0] >= 0.0f) ||
-        !(c->fit[1] >= 0.0f) || !(c->cusum[0] >= 0.0f && c->cusum[0] <= (float)sustain_cap()) ||
+        !(c->fit[1] >= 0.0f) || !(c->fit_ahead[0] >= 0.0f) || !(c->fit_ahead[1] >= 0.0f) ||
+        !(c->cusum[0] >= 0.0f && c->cusum[0] <= (float)sustain_cap()) ||
         !(c->cusum[1] >= 0.0f && c->cusum[1] <= (float)sustain_cap())) {
         vg_calendar_init(c);
         return vg_error_set(err, VG_EPARSE, "calendar: saved state is truncated or corrupt");

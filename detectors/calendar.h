@@ -35,7 +35,15 @@
  * So both forecasts' mean |errors| are kept (vg_calendar_compare), and the
  * detector lets the calendar score only while its error is under
  * `calendar_gain` times the point model's (vg_calendar_earns; 0.9 by
- * default, chosen by cross-validation over 0.8, 0.9 and 1).
+ * default, chosen by cross-validation over 0.8, 0.9 and 1). One step
+ * ahead is not all: a level moving every point forecasts the next point
+ * of a smooth daily cycle about as well as the season does, but not the
+ * point an hour later, which is what a season is for. So the two are
+ * also compared on forecasts made `horizon` ahead (an hour by default),
+ * and a calendar no worse one step ahead that beats the point model by
+ * `calendar_gain` there scores too. One checkpoint at a time
+ * (vg_calendar_checkpoint): when it is due the two errors are added and
+ * the next one opens, about one comparison an hour, in 24 bytes.
  *
  * Sustained deviation: a missing daily peak at 1-minute steps is an hour
  * of points each only a few deviations off, and the levels follow it down;
@@ -69,6 +77,7 @@ typedef struct vg_calendar_params {
     double dev_gamma;  /* smoothing of the scoring deviation, per point */
     double clamp;      /* updates see the point clipped to this many deviations */
     double band_prior; /* days of visits the bands' series-wide prior weighs */
+    int64_t horizon;   /* ms ahead the forecasts are also compared at; 0: not */
 } vg_calendar_params;
 
 /* Floats where a few significant digits do (averages of errors, the
@@ -78,11 +87,15 @@ typedef struct vg_calendar {
     int64_t  start;       /* timestamp of the first point learnt */
     double   slow, fast;  /* slow and fast levels of the deseasonalised series */
     double   dev;         /* deviation of the scoring forecast, fast: the clamp's */
+    int64_t  due;         /* when the open checkpoint's target is; 0: none open */
+    double   ahead;       /* the point model's forecast for `due` */
     float    err[3];      /* mean |error| of the flat, day and week forecasts */
     float    cusum[2];    /* CUSUM of residuals above and below the forecast */
     float    day_sum;     /* sum of day[], kept by differences */
     float    band_sum;    /* sum of band[], kept by differences: the bands' prior */
     float    fit[2];      /* mean |error| of the scoring forecast and the point model's */
+    float    fit_ahead[2];  /* the same, of forecasts made `horizon` ahead */
+    float    ahead_gap;   /* the calendar's forecast for `due`, less `ahead` */
     uint32_t width;       /* ms of a day bucket */
     uint32_t season;      /* VG_CAL_NONE, _DAILY or _WEEKLY */
     float    day[VG_CAL_DAY_BUCKETS];
@@ -128,9 +141,28 @@ void vg_calendar_learn(vg_calendar *c, const vg_calendar_params *p, int64_t step
  * the same and decides nothing). */
 void vg_calendar_compare(vg_calendar *c, int64_t ts_ms, double y, double expected, double other);
 
+/* y arrived at ts_ms: when it is the open checkpoint's target (the first
+ * point at or after it, within a step), adds the two models' errors of
+ * forecasts made `horizon` ahead to their running means (fit_ahead, as
+ * vg_calendar_compare()) and closes the checkpoint; a target without its
+ * point is dropped. */
+void vg_calendar_settle(vg_calendar *c, const vg_calendar_params *p, int64_t ts_ms, double y);
+
+/* How far ahead of ts_ms (ms, whole steps) a checkpoint opens now, its
+ * target: p->horizon, at least a step; 0 when none opens (one is open, or
+ * it is the first day, whose errors are the profile's learning). */
+int64_t vg_calendar_opens(const vg_calendar *c, const vg_calendar_params *p, int64_t ts_ms);
+
+/* Opens a checkpoint at ts_ms (after learning its point) for ts_ms +
+ * `ahead` (vg_calendar_opens()): the calendar's forecast for then, and
+ * the point model's, `point`. */
+void vg_calendar_checkpoint(vg_calendar *c, int64_t ts_ms, int64_t ahead, double point);
+
 /* Whether the calendar has earned its place on this series: its mean
- * |error| is under `edge` times the point model's (0: no such test). */
-int vg_calendar_earns(const vg_calendar *c, double edge);
+ * |error| is under `edge` times the point model's (0: no such test), one
+ * step ahead or, when p->horizon is set and it is not worse one step
+ * ahead, `horizon` ahead. */
+int vg_calendar_earns(const vg_calendar *c, const vg_calendar_params *p, double edge);
 
 /* Adds the standardised residual z (a normal deviate: residual over the
  * forecast's standard deviation) of a point the calendar forecast to its

@@ -91,6 +91,9 @@ static const vg_conf_field seasonal_fields[] = {
     {"calendar_gain", VG_CONF_DOUBLE, offsetof(seasonal_params, calendar_gain), 0.9, 0, 100, NULL,
      "calendar: it scores a series only while its forecasts' mean |error| is under this share "
      "of the point model's (Holt-Winters'); 0: whenever it has found a season"},
+    {"calendar_horizon", VG_CONF_DOUBLE, offsetof(seasonal_params, calendar_horizon), 60, 0, 1440,
+     NULL, "calendar: minutes ahead its forecasts and the point model's are compared at "
+     "(calendar_gain) as well as one step ahead; 0: one step only"},
     {"band_prior", VG_CONF_DOUBLE, offsetof(seasonal_params, band_prior), 3, 0, 1000, NULL,
      "calendar: days of visits a bucket's band is widened toward the mean band by, against its "
      "own; 0: off"},
@@ -128,6 +131,7 @@ static int seasonal_configure(void *params, const vg_conf_doc *doc, const json_t
     p->cal.dev_gamma = p->dev_gamma;
     p->cal.clamp = p->clamp * p->delta;
     p->cal.band_prior = p->band_prior;
+    p->cal.horizon = (int64_t)(p->calendar_horizon * 60000.0);
     return 0;
 }
 
@@ -348,9 +352,21 @@ static double score_point(seasonal_state *st, const seasonal_params *p, int64_t 
     return score;
 }
 
+/* Opens the calendar's next checkpoint at ts (its point learnt by both
+ * models) when it wants one: the point model's forecast that far ahead. */
+static void open_checkpoint(const seasonal_state *st, vg_calendar *cal, const seasonal_params *p,
+                            int64_t ts_ms)
+{
+    int64_t ahead = vg_calendar_opens(cal, &p->cal, ts_ms);
+    if (ahead > 0 && st->step > 0) {
+        uint64_t k = (uint64_t)((ahead + st->step / 2) / st->step);
+        vg_calendar_checkpoint(cal, ts_ms, ahead, vg__seasonal_ahead(st, k > 1 ? k : 1));
+    }
+}
+
 /* The calendar's turn, after the Holt-Winters model scored the point
- * (`score`, `why`): its forecast and the model's are compared on every
- * point (vg_calendar_compare). Once it has found a season, and while it
+ * (`score`, `why`): its forecasts and the model's, made `calendar_horizon`
+ * ahead, are compared (vg_calendar_compare). Once it has found a season, and while it
  * forecasts better than the model by `calendar_gain`, it scores the point
  * instead, unless the model has a season of its own with a narrower band;
  * and a deviation from its season sustained long enough to reach
@@ -362,9 +378,12 @@ static double calendar_point(seasonal_state *st, const seasonal_params *p, vg_ca
     vg_calendar_fc fc;
     uint32_t season = vg_calendar_season(cal);
     int forecast = st->seen >= WARMUP && vg_calendar_forecast(cal, &p->cal, ts_ms, &fc);
-    if (forecast)
+    if (forecast) {
         vg_calendar_compare(cal, ts_ms, value, fc.expected, st->last_expected);
-    if (forecast && vg_calendar_scores(cal, ts_ms) && vg_calendar_earns(cal, p->calendar_gain)) {
+        vg_calendar_settle(cal, &p->cal, ts_ms, value);
+    }
+    if (forecast && vg_calendar_scores(cal, ts_ms) &&
+        vg_calendar_earns(cal, &p->cal, p->calendar_gain)) {
         double band = p->delta * fc.dev, resid = value - fc.expected;
         double bands = in_bands(st, p, fc.expected, band, resid);
         if (st->period == 0 || band < st->last_band)
@@ -378,6 +397,8 @@ static double calendar_point(seasonal_state *st, const seasonal_params *p, vg_ca
         vg_calendar_sustain_reset(cal);
     }
     vg_calendar_learn(cal, &p->cal, st->step, ts_ms, value);
+    if (st->seen >= WARMUP)
+        open_checkpoint(st, cal, p, ts_ms);
     return score;
 }
 

@@ -54,6 +54,14 @@ static void age(seasonal_state *st, uint64_t missing)
         st->trend = 0.0;
 }
 
+double vg__seasonal_ahead(const seasonal_state *st, uint64_t k)
+{
+    /* As age() would move the level over k steps without points. */
+    uint64_t horizon = st->period ? st->period : NO_SEASON_AGE;
+    double fc = st->level + st->trend * (double)(k < horizon ? k : horizon);
+    return st->period ? fc + st->region[2 * ((st->phase + k) % st->period)] : fc;
+}
+
 /* ---- model --------------------------------------------------------------- */
 
 /* The deviation a slot's band uses: its own, or the mean over it and its

@@ -35,6 +35,7 @@ typedef struct seasonal_params {
     double   sustain;     /* decades at which the calendar's CUSUM scores; 0: off */
     double   band_prior;  /* days the calendar's bands are widened toward their mean by */
     double   calendar_gain;  /* share of the point model's error the calendar must beat; 0: off */
+    double   calendar_horizon;  /* minutes ahead the two are also compared at; 0: not */
     vg_calendar_params cal;  /* derived */
 } seasonal_params;
 
@@ -87,6 +88,10 @@ uint64_t vg__seasonal_steps_to(seasonal_state *st, int64_t ts);
  * the deviation). dev_rate smooths the deviation; clip enables the clamp. */
 void vg__seasonal_hw_step(seasonal_state *st, const seasonal_params *p, int seasonal,
                           uint64_t k, double y, double dev_rate, int clip, hw_out *o);
+
+/* The model's forecast `k` >= 1 steps after the last point (the slot
+ * st->phase), made now: the trend followed as over missing steps. */
+double vg__seasonal_ahead(const seasonal_state *st, uint64_t k);
 
 /* Buffers y, `k` steps after the last buffered value (training). */
 void vg__seasonal_buffer_value(seasonal_state *st, const seasonal_params *p, uint64_t k,

@@ -49,8 +49,9 @@
  * 10: and the sum of its bands, their prior (detectors/calendar.h).
  * 11: the alert carries when its last incident fired (alert.rearm_s).
  * 12: the calendar carries its and the point model's mean errors
- *     (detectors.seasonal.calendar_gain), and is on by default. */
-#define VG_SNAPSHOT_VERSION 12
+ *     (detectors.seasonal.calendar_gain), and is on by default.
+ * 13: and its open checkpoint (detectors.seasonal.calendar_horizon). */
+#define VG_SNAPSHOT_VERSION 13
 #define VG_SNAPSHOT_POSITIONS_MAX 64
 #define VG_SNAPSHOT_SUFFIX  ".vgstate"
 

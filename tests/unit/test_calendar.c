@@ -163,8 +163,10 @@ static void missing_daily_peak_at_1_minute(void **state)
         run r;
         /* The point model's one-step forecast of a smooth daily peak at
          * 1-minute steps is about as good as the calendar's (a ratio of
-         * 0.96), so the calendar scores it only without the gain rule. */
-        run_open(&r, with ? "{\"calendar_gain\": 0}" : "{\"calendar\": false}");
+         * 0.96), its forecast an hour ahead is not: the calendar scores
+         * the series by default, and not when the two are compared one
+         * step ahead (calendar_horizon 0). */
+        run_open(&r, with ? "{}" : "{\"calendar_horizon\": 0}");
         int daily = 0;
         for (int day = 0; day < 4; day++)
             peak_hours(&r, day, 0, &daily);
@@ -174,9 +176,9 @@ static void missing_daily_peak_at_1_minute(void **state)
         missed[with] = peak_hours(&r, 5, 1, &daily);
         run_close(&r);
     }
-    /* Learnt: the peak itself is normal; its absence is far out. Without
-     * the calendar (no season fits 1,440 points of training) the missing
-     * peak is barely noticed. */
+    /* Learnt: the peak itself is normal; its absence is far out. Left to
+     * the point model (no season fits its 712 points of training) the
+     * missing peak is barely noticed. */
     assert_true(normal[1] < 0.9999);
     assert_true(missed[1] > 1.0 - 1e-6);
     assert_true(missed[0] < 0.9999);
@@ -200,10 +202,11 @@ static void season_scores_after_three_band_visits(void **state)
     assert_true(found_early);
     assert_true(vg_calendar_scores(&c, MONDAY + 4 * (int64_t)DAY_MS));
 
-    /* Through the detector: no point of days 2 and 3 is the calendar's
-     * (without the gain rule, as in missing_daily_peak_at_1_minute). */
+    /* Through the detector (the defaults, as in
+     * missing_daily_peak_at_1_minute): no point of days 2 and 3 is the
+     * calendar's. */
     run r;
-    run_open(&r, "{\"calendar_gain\": 0}");
+    run_open(&r, "{}");
     int daily = 0;
     for (int day = 0; day < 4; day++)
         peak_hours(&r, day, 0, &daily);
