@@ -98,22 +98,26 @@ am_start_each_alert() {
   repeat_interval: 4h"
 }
 
-# am_hosts_csv FILE: a long CSV of 14 metrics on each of two hosts
-# (m00..m13{instance="host-N"}), smooth and noise-free (no incident but the
-# jump), one a minute for 600 minutes; host-1's all jump by 30 for minutes
-# 500..504.
+# am_hosts_csv FILE [JUMPS]: a long CSV of metrics on each of two hosts
+# (m00..{instance="host-N"}), smooth and noise-free (no incident but the
+# jumps), one a minute for 600 minutes. JUMPS (a Python dict) maps each
+# metric to the minutes [first, end) in which host-1's value is 30 higher;
+# default: 14 metrics, all jumping for minutes 500..504.
 am_hosts_csv() {
-python3 - "$1" <<'PY'
+local jumps="${2:-}"
+[ -n "$jumps" ] || jumps='{m: (500, 505) for m in range(14)}'
+python3 - "$1" "$jumps" <<'PY'
 import datetime, math, sys
 t0 = datetime.datetime(2024, 1, 1)
+jumps = eval(sys.argv[2])
 with open(sys.argv[1], "w") as out:
     out.write("timestamp,series,value\n")
     for i in range(600):
         ts = (t0 + datetime.timedelta(minutes=i)).strftime("%Y-%m-%d %H:%M:%S")
         for host in ("host-1", "host-2"):
-            for m in range(14):
+            for m, (first, end) in sorted(jumps.items()):
                 v = 10 + math.sin(i / 9 + m)
-                if host == "host-1" and 500 <= i < 505:
+                if host == "host-1" and first <= i < end:
                     v += 30
                 key = f'm{m:02d}{{instance="{host}"}}'.replace('"', '""')
                 out.write(f'{ts},"{key}",{v:.4f}\n')

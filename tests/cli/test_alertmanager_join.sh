@@ -16,23 +16,7 @@ vigil="$1"
 src="$2"
 source "$src/tests/cli/alertmanager_lib.sh"
 am_start_each_alert
-python3 - "$tmp/hosts.csv" <<'PY'
-import datetime, math, sys
-t0 = datetime.datetime(2024, 1, 1)
-jumps = {0: (500, 503), 1: (501, 521), 2: (501, 521), 3: (501, 506)}
-with open(sys.argv[1], "w") as out:
-    out.write("timestamp,series,value\n")
-    for i in range(600):
-        ts = (t0 + datetime.timedelta(minutes=i)).strftime("%Y-%m-%d %H:%M:%S")
-        for host in ("host-1", "host-2"):
-            for m in range(4):
-                v = 10 + math.sin(i / 9 + m)
-                first, end = jumps[m]
-                if host == "host-1" and first <= i < end:
-                    v += 30
-                key = f'm{m:02d}{{instance="{host}"}}'.replace('"', '""')
-                out.write(f'{ts},"{key}",{v:.4f}\n')
-PY
+am_hosts_csv "$tmp/hosts.csv" "{0: (500, 503), 1: (501, 521), 2: (501, 521), 3: (501, 506)}"
 # The series are young: no paging warm-up, one point fires (alert.*).
 cat >"$tmp/vigil.json" <<JSON
 {"alert": {"warmup_s": 0, "warmup_points": 0, "fire_after": 1},
