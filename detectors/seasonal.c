@@ -365,8 +365,9 @@ static void open_checkpoint(const seasonal_state *st, vg_calendar *cal, const se
 }
 
 /* The calendar's turn, after the Holt-Winters model scored the point
- * (`score`, `why`): its forecasts and the model's, made `calendar_horizon`
- * ahead, are compared (vg_calendar_compare). Once it has found a season, and while it
+ * (`score`, `why`): its forecasts and the model's are compared one step
+ * ahead (vg_calendar_compare) and `calendar_horizon` ahead (a checkpoint
+ * settled, vg_calendar_settle). Once it has found a season, and while it
  * forecasts better than the model by `calendar_gain`, it scores the point
  * instead, unless the model has a season of its own with a narrower band;
  * and a deviation from its season sustained long enough to reach
