@@ -302,15 +302,7 @@ static void learn_point(vg_calendar *c, const vg_calendar_params *p, int64_t ts,
      * moving every point would follow a missing peak down. */
     double per_day = (double)c->width / (double)c->step;  /* points per bucket visit */
     double per_week = (double)HOUR_MS / (double)c->step;
-    /* Not during a sustained deviation (its CUSUM at `hold`): a missing
-     * peak followed down by the level is a forecast a few deviations
-     * off, never the peak's own size, which is what the paging floors
-     * compare with the series' range. At the slow rate, not frozen: a real
-     * level shift is still learnt within a day or so. */
-    double fast_rate = p->hold > 0.0 && vg_calendar_sustained(c) >= p->hold
-                           ? rate(c, elapsed, DAY_MS)
-                           : p->alpha / per_day;
-    c->fast += fast_rate * (yc - d - week_part(c, h) - c->fast);
+    c->fast += p->alpha / per_day * (yc - d - week_part(c, h) - c->fast);
     /* Per point: a running mean over the bucket's points so far (about),
      * then an average over the last visits. */
     double rd = fmax(DAY_RATE / per_day, 1.0 / visits(c, elapsed, ts, DAY_MS, c->width));

@@ -78,8 +78,6 @@ typedef struct vg_calendar_params {
     double clamp;      /* updates see the point clipped to this many deviations */
     double band_prior; /* days of visits the bands' series-wide prior weighs */
     int64_t horizon;   /* ms ahead the forecasts are also compared at; 0: not */
-    double hold;       /* decades of CUSUM evidence from which the fast level learns
-                        * only at the slow level's daily rate; 0: never */
 } vg_calendar_params;
 
 /* Floats where a few significant digits do (averages of errors, the

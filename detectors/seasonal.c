@@ -135,7 +135,6 @@ static int seasonal_configure(void *params, const vg_conf_doc *doc, const json_t
     p->cal.clamp = p->clamp * p->delta;
     p->cal.band_prior = p->band_prior;
     p->cal.horizon = (int64_t)(p->calendar_horizon * 60000.0);
-    p->cal.hold = p->sustain;
     return 0;
 }
 
