@@ -111,6 +111,22 @@ static double expected_at(const vg_calendar *c, int64_t ts)
     return c->fast + c->day[day_bucket(c, ts)] + week_part(c, week_bucket(ts));
 }
 
+double vg_calendar_seasonal(const vg_calendar *c, int64_t ts_ms)
+{
+    return c->slow + c->day[day_bucket(c, ts_ms)] + week_part(c, week_bucket(ts_ms));
+}
+
+double vg_calendar_swing(const vg_calendar *c)
+{
+    uint32_t n = c->width > 0 ? (uint32_t)(DAY_MS / c->width) : 0;
+    float lo = n > 0 ? c->day[0] : 0.0f, hi = lo;
+    for (uint32_t i = 1; i < n; i++) {
+        lo = c->day[i] < lo ? c->day[i] : lo;
+        hi = c->day[i] > hi ? c->day[i] : hi;
+    }
+    return (double)hi - (double)lo;
+}
+
 int vg_calendar_forecast(const vg_calendar *c, const vg_calendar_params *p, int64_t ts_ms,
                          vg_calendar_fc *fc)
 {

@@ -173,6 +173,15 @@ double vg_calendar_sustain(vg_calendar *c, double z);
 /* The surprise of the CUSUM as it stands (vg_calendar_sustain's last). */
 double vg_calendar_sustained(const vg_calendar *c);
 
+/* The season's own expectation for ts: the slow level (a day's mean) plus
+ * the profile, without the fast level, which follows a sustained deviation
+ * (a missing peak) down within the hour. */
+double vg_calendar_seasonal(const vg_calendar *c, int64_t ts_ms);
+
+/* How far the day profile swings (its highest bucket less its lowest): the
+ * part of the series' range its daily season accounts for. */
+double vg_calendar_swing(const vg_calendar *c);
+
 /* Forgets the CUSUM (no season to measure residuals against). */
 static inline void vg_calendar_sustain_reset(vg_calendar *c)
 {

@@ -28,10 +28,14 @@
 #include "core/window.h"
 
 /* Why a detector scored a point as it did: what it expected and the band it
- * considers normal (NaN when it has none), plus a short reason. */
+ * considers normal (NaN when it has none), plus a short reason. `swing`:
+ * the part of the series' long-run range a season accounts for, when
+ * `expected` is that season's (NaN: none); the paging floors then judge
+ * the deviation against the range less it (engine/baseline.h). */
 typedef struct vg_explain {
     double expected;
     double lower, upper;
+    double swing;
     char   detail[48];
 } vg_explain;
 

@@ -402,7 +402,12 @@ static double calendar_point(seasonal_state *st, const seasonal_params *p, vg_ca
         if (p->sustain > 0.0 && u >= p->sustain && u > before &&
             vg_score_from_surprise(u) > score) {
             score = vg_score_from_surprise(u);
-            explain_band(st, VG_CAL_SUSTAINED, fc.expected, band, bands, why);
+            /* The run is a deviation from the season, which the fast level
+             * has partly followed: the season's own expectation and swing
+             * are what the paging floors judge it by (why->swing). */
+            explain_band(st, VG_CAL_SUSTAINED, vg_calendar_seasonal(cal, ts_ms), band, bands,
+                         why);
+            why->swing = vg_calendar_swing(cal);
         }
     } else {
         vg_calendar_sustain_reset(cal);

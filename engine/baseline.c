@@ -115,8 +115,20 @@ static int passes_floors(const vg_alert_params *params, double d, double ref, do
     return d >= params->min_change * fabs(ref) || (range > 0.0 && d > 2.0 * range);
 }
 
+/* The width alert.min_range is a share of: the long-run range, less the
+ * swing of the season the deviation was measured from. A seasonal series'
+ * range is mostly its season; a deviation from the season (a missing daily
+ * peak, found by the calendar's CUSUM while still a few deviations off)
+ * is large or small against what the series does about its season, not
+ * against the season's own swing. */
+static double range_about(const vg_baseline *b, double swing)
+{
+    double range = b->n > 0.0 ? b->hi - b->lo : 0.0;
+    return swing > 0.0 ? fmax(range - swing, 0.0) : range;  /* NaN swing: the range */
+}
+
 int vg_baseline_pages(const vg_baseline *b, const vg_alert_params *params, double expected,
-                      double value)
+                      double swing, double value)
 {
     double ref = vg_baseline_reference(b, expected);
     if (isnan(ref))
@@ -127,7 +139,7 @@ int vg_baseline_pages(const vg_baseline *b, const vg_alert_params *params, doubl
         return 0;
     double d = fabs(signed_d);
     double range = b->n > 0.0 ? b->hi - b->lo : 0.0;
-    return d >= params->min_range * range && passes_floors(params, d, ref, range);
+    return d >= params->min_range * range_about(b, swing) && passes_floors(params, d, ref, range);
 }
 
 int vg_baseline_beyond(vg_baseline *b, const vg_alert_params *params, int64_t ts_ms,
@@ -152,7 +164,7 @@ int vg_baseline_beyond(vg_baseline *b, const vg_alert_params *params, int64_t ts
 }
 
 void vg_baseline_begin(vg_baseline *b, const vg_alert_params *params, double expected,
-                       double lower, double upper)
+                       double swing, double lower, double upper)
 {
     double ref = vg_baseline_reference(b, expected);
     double half = (upper - lower) / 2.0;
@@ -161,7 +173,8 @@ void vg_baseline_begin(vg_baseline *b, const vg_alert_params *params, double exp
     if (range > 0.0 && 2.0 * range < floor)
         floor = 2.0 * range;  /* as in vg_baseline_pages */
     floor = floor > params->min_deviation ? floor : params->min_deviation;
-    floor = floor > params->min_range * range ? floor : params->min_range * range;
+    double about = params->min_range * range_about(b, swing);
+    floor = floor > about ? floor : about;
     floor = floor > params->min_relative * fabs(ref) ? floor : params->min_relative * fabs(ref);
     b->expected = ref;
     b->band = half > floor ? half : floor;  /* NaN half: the floor */

@@ -77,14 +77,17 @@ int vg_baseline_beyond(vg_baseline *b, const vg_alert_params *params, int64_t ts
 double vg_baseline_reference(const vg_baseline *b, double expected);
 
 /* 1 when a deviation of `value` from `expected` passes every paging floor
- * and lies on a side alert.direction allows. */
+ * and lies on a side alert.direction allows. `swing` (NaN-able): the part
+ * of the long-run range a season accounts for when `expected` is that
+ * season's; alert.min_range then judges against the range less it. */
 int vg_baseline_pages(const vg_baseline *b, const vg_alert_params *params, double expected,
-                      double value);
+                      double swing, double value);
 
 /* Remembers the baseline of an incident beginning now: `expected` and the
- * half band (lower, upper; NaN-able), widened to the paging floors. */
+ * half band (lower, upper; NaN-able), widened to the paging floors (with
+ * `swing` as in vg_baseline_pages). */
 void vg_baseline_begin(vg_baseline *b, const vg_alert_params *params, double expected,
-                       double lower, double upper);
+                       double swing, double lower, double upper);
 
 /* 1 while `value` lies outside the incident's baseline band around
  * `expected` (the pre-incident model's expectation now, NaN-able: then the

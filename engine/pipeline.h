@@ -32,6 +32,7 @@ typedef struct vg_pipeline vg_pipeline;
 typedef struct vg_point_result {
     double         score;                /* final, [0,1] */
     double         expected, lower, upper;  /* NaN when no detector has one */
+    double         swing;                /* the lead's season's swing (vg_explain); NaN: none */
     size_t         n_detectors;
     double         raw[VG_MAX_DETECTORS];        /* each detector's own score */
     double         calibrated[VG_MAX_DETECTORS]; /* after per-series calibration */

@@ -225,7 +225,7 @@ static void run_detectors(vg_pipeline *p, vg_scorer *s, char *work, const vg_poi
         s->timing_tick = 0;
     for (size_t i = 0; i < pr->n_detectors; i++) {
         const detector_slot *d = &pr->detectors[i];
-        sc->why[i].expected = sc->why[i].lower = sc->why[i].upper = NAN;
+        sc->why[i].expected = sc->why[i].lower = sc->why[i].upper = sc->why[i].swing = NAN;
         sc->why[i].detail[0] = '\0';
         double t0 = timed ? vg_metric_seconds() : 0.0;
         sc->raw[i] = d->ops->score(work + d->offset, d->params, w, pt->ts_ms, pt->value,
@@ -299,6 +299,7 @@ static void fill_result(const vg_pipeline *p, const scored *sc, vg_point_result 
     r->expected = lead == SIZE_MAX ? NAN : sc->why[lead].expected;
     r->lower = lead == SIZE_MAX ? NAN : sc->why[lead].lower;
     r->upper = lead == SIZE_MAX ? NAN : sc->why[lead].upper;
+    r->swing = lead == SIZE_MAX ? NAN : sc->why[lead].swing;
 }
 
 /* Whether the point counts as anomalous for the alert: a score at the
@@ -318,7 +319,8 @@ static int judge(const profile *pr, series_head *head, int in_incident, int froz
     int flagged = score >= ap->threshold;
     int beyond = vg_baseline_beyond(&head->baseline, ap, pt->ts_ms, pt->value);
     double deviation = pt->value - vg_baseline_reference(&head->baseline, r->expected);
-    int anomalous = (flagged && vg_baseline_pages(&head->baseline, ap, r->expected, pt->value) &&
+    int anomalous = (flagged && vg_baseline_pages(&head->baseline, ap, r->expected, r->swing,
+                                                pt->value) &&
                      vg_feedback_pages(&head->feedback, deviation)) ||
                     beyond;
     if (in_incident)
@@ -327,7 +329,7 @@ static int judge(const profile *pr, series_head *head, int in_incident, int froz
         anomalous = anomalous ||
                     vg_baseline_outside(&head->baseline, frozen ? r->expected : NAN, pt->value);
     else if (anomalous)
-        vg_baseline_begin(&head->baseline, ap, r->expected, r->lower, r->upper);
+        vg_baseline_begin(&head->baseline, ap, r->expected, r->swing, r->lower, r->upper);
     *suppressed = flagged && !anomalous;
     return anomalous;
 }

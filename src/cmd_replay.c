@@ -259,7 +259,7 @@ static void show_progress(replay_totals *t, const vg_source *src)
  * as the final score of a point that raised no event. */
 static void feed_given_scores(file_run *run, const vg_batch *b)
 {
-    vg_point_result r = {.expected = NAN, .lower = NAN, .upper = NAN};
+    vg_point_result r = {.expected = NAN, .lower = NAN, .upper = NAN, .swing = NAN};
     for (size_t i = 0; i < b->n; i++) {
         r.score = b->points[i].value;
         on_point(run, b, &b->points[i], &r);
