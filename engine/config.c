@@ -106,7 +106,8 @@ static const vg_conf_field alert_fields[] = {
      "deviation exceeds the series' whole long-run range"},
     {"min_range", VG_CONF_DOUBLE, offsetof(vg_alert_params, min_range), 0.5, 0, 1e6, NULL,
      "paging floor: smallest |value - expected| that pages, as a share of the series' "
-     "long-run range (max - min)"},
+     "long-run range (max - min; less the daily season's swing for a run the calendar's "
+     "CUSUM reports)"},
     {"range_span", VG_CONF_DOUBLE, offsetof(vg_alert_params, range_span), 10000, 10, 1e9,
      NULL, "points the long-run range remembers (its extremes decay over about this many)"},
     {"beyond_range", VG_CONF_DOUBLE, offsetof(vg_alert_params, beyond_range), 0.25, 0, 1e6,
