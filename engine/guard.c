@@ -32,9 +32,9 @@ void vg_guard_init(vg_guard *g)
 }
 
 double vg_guard_apply(vg_guard *g, const vg_guard_params *params, int64_t ts_ms,
-                      double value, double score)
+                      double value, double score, int *reset)
 {
-    int damp = 0;
+    int damp = 0, counter_reset = 0;
 
     if (g->prev_ts != INT64_MIN && ts_ms > g->prev_ts) {
         double step = (double)(ts_ms - g->prev_ts);
@@ -55,13 +55,15 @@ double vg_guard_apply(vg_guard *g, const vg_guard_params *params, int64_t ts_ms,
             g->rises++;
         } else if (value < g->prev_value) {
             if (params->counter_resets && g->rises >= params->counter_min_run)
-                damp = 1;
+                damp = counter_reset = 1;
             g->rises = 0;
         }
     }
     g->prev_value = value;
     if (ts_ms > g->prev_ts)
         g->prev_ts = ts_ms;
+    if (reset != NULL)
+        *reset = counter_reset;
     return damp ? 0.0 : score;
 }
 
