@@ -2,8 +2,9 @@
  * applied to the final score of every point, whatever the detectors are:
  *
  *  - counter resets: a series that only ever rises (a counter) and then
- *    drops is being reset, not failing; the drop is not an anomaly, and
- *    the caller is told (*reset), because what the series' model learned
+ *    drops is being reset, not failing; the drop is not an anomaly. When
+ *    it drops to less than half its value (a restart from about 0) the
+ *    caller is told (*reset), because what the series' model learned
  *    of the counter's old level must not judge the points after the reset
  *    either (a reset to 0 after 142,000 would otherwise score 0.9999 for
  *    the next points). What the pipeline does then (pipeline_score.c):
@@ -60,7 +61,7 @@ void vg_guard_describe(void *file /* FILE* */);
 
 /* Returns the score to use for this point: `score`, or 0 when a guard
  * applies. *reset (NULL-able) is set to 1 when the point is a counter's
- * reset, else 0. Call once per point, in order. */
+ * restart (see above), else 0. Call once per point, in order. */
 double vg_guard_apply(vg_guard *g, const vg_guard_params *params, int64_t ts_ms,
                       double value, double score, int *reset);
 

@@ -45,6 +45,14 @@ static void counter_reset_is_damped(void **state)
     assert_double_near(vg_guard_apply(&g, &p, t, 2.0, 0.999999, &reset), 0.999999, 0.0);
     assert_int_equal(reset, 0);
 
+    /* A dip of a rising series, not back to about 0: set aside, but no
+     * restart (a rising gauge's dip; guard.c, RESTART_SHARE). */
+    vg_guard_init(&g);
+    for (int i = 0; i < 100; i++)
+        vg_guard_apply(&g, &p, i * MIN, 1000.0 + i, 0.1, NULL);
+    assert_double_near(vg_guard_apply(&g, &p, 100 * MIN, 1090.0, 0.999, &reset), 0.0, 0.0);
+    assert_int_equal(reset, 0);
+
     /* Off: the same reset counts. */
     vg_guard_params off = params_of("{\"counter_resets\": false}");
     vg_guard_init(&g);
