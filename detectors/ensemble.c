@@ -104,8 +104,6 @@ static const vg_conf_field ensemble_fields[] = {
      "share of the recent peak of the squared combined z taken off the next points; 0: off"},
     {"refractory_decay", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, refractory_decay), 0.98,
      0, 0.9999, NULL, "per-point decay of that recent peak"},
-    {"refractory_step_s", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, refractory_step_s), 0,
-     0, 1e9, NULL, "the refractory decay is per this many seconds, at the series' step; 0: per point"},
     {"recalibrate", VG_CONF_BOOL, offsetof(vg_ensemble_params, recalibrate), 1, 0, 1, NULL,
      "map the final surprise through the series' own observed tail (honest threshold)"},
     {"tail_span", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, tail_span), 300000, 10, 1e12,
@@ -267,10 +265,7 @@ double vg_ensemble_score_at(void *state, const vg_ensemble_params *params,
 
     double q = combine(params, z, n);
     q *= q;
-    double decay = params->refractory_decay;
-    if (params->refractory_step_s > 0.0 && step_s > 0.0)
-        decay = pow(decay, step_s / params->refractory_step_s);
-    double prev = t->peak * decay;
+    double prev = t->peak * params->refractory_decay;
     t->peak = q > prev ? q : prev;
     q -= params->refractory * prev;
     if (t->seen <= params->warmup)

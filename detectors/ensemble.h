@@ -42,7 +42,6 @@ typedef struct vg_ensemble_params {
     uint32_t warmup;        /* points before a series' scores count */
     double   refractory;    /* share of the recent peak taken off */
     double   refractory_decay;  /* per-point decay of that peak */
-    double   refractory_step_s; /* >0: the decay is per this many seconds */
     int      recalibrate;   /* bool: map the final surprise through the series' tail */
     double   tail_span;     /* recalibrate: points the observed tail spans */
     double   tail_prior;    /* recalibrate: points before a series' tail counts */
