@@ -12,8 +12,7 @@
  *  - a short-term mean of u (an EWMA over about `short` points; 1, the
  *    default, is the point itself) is standardised against the long-term
  *    mean and standard deviation of that short-term mean (EWMAs over about
- *    `history` points, or more at a short step so as to span `history_s`
- *    seconds; the deviation floored at min_sd): z. A detector that
+ *    `history` points, the deviation floored at min_sd): z. A detector that
  *    over-reports on a series (heavy tails, spiky or noiseless data) has a
  *    large mean and spread there and is damped; one that is usually quiet
  *    is heard sooner. A burst widens the spread, so the next burst of the
@@ -85,13 +84,6 @@ static const vg_conf_field ensemble_fields[] = {
      "calibrate each detector against its recent scores on the same series"},
     {"history", VG_CONF_UINT32, offsetof(vg_ensemble_params, history), 800, 10, 100000000,
      NULL, "calibration: points the long-term distribution of surprises spans"},
-    /* Two days: at NAB's 5-minute and hourly steps `history` (800 points,
-     * 2.8 days and more) is longer and stays; at smd-dev's minute it
-     * spans 2,880 points instead of 13 hours, so one burst widens a
-     * spiky metric's spread for days, not hours, and the next spike is
-     * judged against more than the last one (docs/quality.md, q-smd7). */
-    {"history_s", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, history_s), 172800, 0, 1e9, NULL,
-     "calibration: seconds the long-term distribution spans at least, at the series' step (0: history alone)"},
     {"short", VG_CONF_UINT32, offsetof(vg_ensemble_params, short_span), 1, 1, 100000, NULL,
      "calibration: points the short-term mean of surprises spans (1: the point alone)"},
     {"min_sd", VG_CONF_DOUBLE, offsetof(vg_ensemble_params, min_sd), 0.2, 1e-6, 100, NULL,
@@ -232,28 +224,13 @@ static double surprise_of_z(double z)
 double vg_ensemble_score(void *state, const vg_ensemble_params *params,
                          const double *raw, double *calibrated)
 {
-    return vg_ensemble_score_at(state, params, raw, calibrated, 0.0);
-}
-
-/* The calibration's span in points: `history`, or more at a short step,
- * so that it spans at least history_s seconds. */
-static double history_points(const vg_ensemble_params *params, double step_s)
-{
-    double n = params->history_s > 0.0 && step_s > 0.0 ? params->history_s / step_s : 0.0;
-    return n > params->history ? n : params->history;
-}
-
-double vg_ensemble_score_at(void *state, const vg_ensemble_params *params,
-                            const double *raw, double *calibrated, double step_s)
-{
     size_t n = params->n_detectors;
     if (n == 0)
         return 0.0;
     vg_assert(n <= VG_MAX_DETECTORS);
     ensemble_tail *t = tail_of(state, params);
     t->seen += 1.0;
-    double span = history_points(params, step_s);
-    double len = t->seen < span ? t->seen : span;
+    double len = t->seen < params->history ? t->seen : params->history;
 
     double z[VG_MAX_DETECTORS];
     for (size_t i = 0; i < n; i++)

@@ -35,7 +35,6 @@ typedef struct vg_ensemble_params {
     double   correlation;   /* NORM: rho, the detectors' tail correlation */
     int      calibrate;     /* bool: calibrate raw scores per series */
     uint32_t history;       /* calibration: points of the long-term distribution */
-    double   history_s;     /* calibration: its least span in seconds (0: points alone) */
     uint32_t short_span;    /* calibration: points of the short-term mean */
     double   min_sd;        /* calibration: floor on the long-term spread */
     double   cap;           /* calibration: largest raw surprise taken as is */
@@ -64,12 +63,6 @@ void   vg_ensemble_init(void *state, const vg_ensemble_params *params);
  * calibrated[n_detectors] (NULL-able). Updates state; deterministic. */
 double vg_ensemble_score(void *state, const vg_ensemble_params *params,
                          const double *raw, double *calibrated);
-
-/* The same, for a point `step_s` seconds after the series' previous one
- * (0: unknown): with history_s set, the calibration spans at least
- * history_s / step_s points. vg_ensemble_score is this with step_s 0. */
-double vg_ensemble_score_at(void *state, const vg_ensemble_params *params,
-                            const double *raw, double *calibrated, double step_s);
 
 /* Prints the reference of the "ensemble" keys. */
 void vg_ensemble_describe(void *file /* FILE* */);

@@ -21,7 +21,6 @@ typedef struct scored {
     double         raw[VG_MAX_DETECTORS];
     double         calibrated[VG_MAX_DETECTORS];
     vg_explain     why[VG_MAX_DETECTORS];
-    double         step_s;  /* the series' step (0: its first point) */
 } scored;
 
 /* The explanation an event and a scores row show: the detector that found
@@ -273,12 +272,12 @@ static double score_both(vg_pipeline *p, vg_scorer *s, char *block, int open, in
         char *before = s->scratch + pr->ensemble_offset;
         if (!frozen)  /* incident_copy has put it there */
             memcpy(before, block + pr->before_offset, pr->ensemble_size);
-        judged = vg_ensemble_score_at(before, &pr->ensemble, sc->raw, NULL, sc->step_s);
+        judged = vg_ensemble_score(before, &pr->ensemble, sc->raw, NULL);
     } else if (!open) {  /* what an incident starting at this point will be judged by */
         memcpy(block + pr->before_offset, block + pr->ensemble_offset, pr->ensemble_size);
     }
-    r->score = vg_ensemble_score_at(block + pr->ensemble_offset, &pr->ensemble, sc->raw,
-                                    sc->calibrated, sc->step_s);
+    r->score = vg_ensemble_score(block + pr->ensemble_offset, &pr->ensemble, sc->raw,
+                                 sc->calibrated);
     /* A guard (gap, counter reset) zeroes both (keep: 0 or 1). */
     r->score *= keep;
     return by_before ? judged * keep : r->score;
@@ -493,7 +492,6 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
     int64_t step_ms = head->points > 0 && pt->ts_ms > head->last_ts ? pt->ts_ms - head->last_ts
                                                                      : 0;
     head->last_ts = pt->ts_ms;
-    sc.step_s = (double)step_ms / 1000.0;
     head->points++;
     head->partition = pt->origin.partition < 0 ? -1 : pt->origin.partition;  /* a file */
 

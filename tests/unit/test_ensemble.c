@@ -1,7 +1,7 @@
 /* The ensemble: the exact inverse of the score map, per-series calibration
  * (honest detectors left alone, over-reporting ones damped, quiet ones
  * heard), the combination's false-alarm rate on honest noise, resolution
- * near 1, a history spanning time, the refractory period, warm-up, exact save/load, and config
+ * near 1, the refractory period, warm-up, exact save/load, and config
  * errors. Detector scores are synthesised: an honest detector's score is
  * 1 - U with U uniform, so its surprise is exponential. */
 #include "tests/unit/helpers.h"
@@ -150,38 +150,6 @@ static void calibration_damps_and_lifts(void **state)
     assert_true(c1 < 1.5);             /* over-reporting: damped */
     assert_true(c2 > 8.0);             /* quiet: lifted */
     ens_close(&e);
-}
-
-/* The calibration spans at least history_s seconds: at a 5-minute step
- * (2 days: 576 points, under `history`'s 800) the scores are those of
- * `history` alone, exactly; at a minute (2,880 points) a burst of
- * over-reporting 1,500 points ago still widens the spread, so a later
- * spike counts for less than with 800 points. */
-static double after_a_burst(const ens *e, double step_s)
-{
-    uint64_t rng = 5;
-    for (int i = 0; i < 3700; i++) {
-        double u = i >= 2000 && i < 2200 ? 6.0 : surprise(honest(&rng));
-        double raw[2] = {vg_score_from_surprise(u), honest(&rng)};
-        vg_ensemble_score_at(e->state, &e->params, raw, NULL, step_s);
-    }
-    double raw[2] = {vg_score_from_surprise(6.0), 0.5};
-    return vg_ensemble_score_at(e->state, &e->params, raw, NULL, step_s);
-}
-
-static void history_spans_time(void **state)
-{
-    (void)state;
-    double at[3];
-    const double step[3] = {0.0, 300.0, 60.0};
-    for (int k = 0; k < 3; k++) {
-        ens e;
-        assert_int_equal(ens_open(&e, "{\"history_s\": 172800}", 2, NULL), 0);
-        at[k] = after_a_burst(&e, step[k]);
-        ens_close(&e);
-    }
-    assert_true(at[1] == at[0]);
-    assert_true(surprise(at[2]) < surprise(at[0]) - 0.3);
 }
 
 /* Two very anomalous points of one series keep distinct, ordered scores,
@@ -386,7 +354,6 @@ int main(void)
         cmocka_unit_test(honest_detector_keeps_its_rate),
         cmocka_unit_test(combining_honest_detectors_keeps_the_rate),
         cmocka_unit_test(calibration_damps_and_lifts),
-        cmocka_unit_test(history_spans_time),
         cmocka_unit_test(keeps_resolution_near_one),
         cmocka_unit_test(refractory_period),
         cmocka_unit_test(warms_up_then_scores),
