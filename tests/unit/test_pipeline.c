@@ -279,25 +279,31 @@ static void rules_choose_per_series(void **state)
     vg_config_free(cfg);
 }
 
-/* The highest score of a series' points from a timestamp on. */
+/* The highest score of a series' points from a timestamp on, and the
+ * farthest its expected value was from its value (where it had one). */
 typedef struct peak_after {
     const char *key;
     int64_t     from_ms;
     double      peak;
+    double      off;
 } peak_after;
 
 static void peak_hook(void *ctx, const vg_batch *b, const vg_point *p, const vg_point_result *r)
 {
     peak_after *pk = ctx;
-    if (p->ts_ms >= pk->from_ms && p->key_len == strlen(pk->key) &&
-        memcmp(vg_batch_key(b, p), pk->key, p->key_len) == 0 && r->score > pk->peak)
-        pk->peak = r->score;
+    if (p->ts_ms < pk->from_ms || p->key_len != strlen(pk->key) ||
+        memcmp(vg_batch_key(b, p), pk->key, p->key_len) != 0)
+        return;
+    pk->peak = r->score > pk->peak ? r->score : pk->peak;
+    if (!isnan(r->expected) && fabs(r->expected - p->value) > pk->off)
+        pk->off = fabs(r->expected - p->value);
 }
 
 /* At a counter's reset the detectors restart (engine/guard.h): the points
- * after it are not judged against the counter's old level, so it does not
- * page, while the same drop of a level that is no counter does, at once.
- * (Without the restart the points after the reset score about 0.9999.) */
+ * after it are not judged against the counter's old level (about 28,500,
+ * which the detectors expect after the reset without the restart), so it
+ * does not page, while the same drop of a level that is no counter does,
+ * at once. */
 static void counter_reset_restarts_the_detectors(void **state)
 {
     (void)state;
@@ -307,7 +313,7 @@ static void counter_reset_restarts_the_detectors(void **state)
     assert_non_null(p);
     recorder *rec = attach_recorder(p);
     const int64_t reset_ms = 3000 * 60000;
-    peak_after pk = {"requests_total", reset_ms, 0.0};
+    peak_after pk = {"requests_total", reset_ms, 0.0, 0.0};
     vg_pipeline_set_hook(p, peak_hook, &pk);
 
     vg_batch b;
@@ -323,6 +329,7 @@ static void counter_reset_restarts_the_detectors(void **state)
     }
     vg_pipeline_process(p, &b);
     assert_true(pk.peak < 0.999);
+    assert_true(pk.off < 5000.0);  /* 28,500 without the restart */
     for (size_t k = 0; k < rec->n; k++)  /* the queue's incident, not the counter's */
         assert_string_equal(rec->series[k], "queue");
     assert_true(rec->n >= 1);
