@@ -6,8 +6,10 @@
  *    it drops to less than half its value (a restart from about 0) the
  *    caller is told (*reset), because what the series' model learned
  *    of the counter's old level must not judge the points after the reset
- *    either (a reset to 0 after 142,000 would otherwise score 0.9999 for
- *    the next points). What the pipeline does then (pipeline_score.c):
+ *    either (the detectors would expect 142,000 after a reset to 0, and
+ *    with a longer calibration history the next points paged:
+ *    docs/quality.md, q-reset8). What the pipeline does then
+ *    (pipeline_score.c):
  *      restarted: the window and every detector's state (vg_detector_ops
  *        init, as for a new series): their levels, trends, seasonal and
  *        calendar profiles and trees are of the old level; the reset point
