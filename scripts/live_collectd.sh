@@ -14,7 +14,7 @@
 # Everything injected is written with its time to timeline.tsv; the events,
 # the scores (kafka-influx) and collectd's raw messages are kept in OUT;
 # scripts/live_collectd_report.py OUT prints the timeline and the false
-# pages. An evaluation, not a ctest test: about 48 min (--short: 25 min).
+# pages. An evaluation, not a ctest test: about 48 min (--short: 27 min).
 #
 # usage: scripts/live_collectd.sh [--short] [-o OUT] [-b VIGIL]
 #   env LEARN_S HOLD_S GAP_S WARM_S override the phases' lengths (seconds).
@@ -25,7 +25,7 @@ out=/tmp/vigil-live-$(date -u +%Y%m%dT%H%M%S)
 learn=1500 hold=180 gap=180 warm=1200
 while [ $# -gt 0 ]; do
     case $1 in
-    --short) learn=840 hold=90 gap=90 warm=600 ;;
+    --short) learn=1080 hold=60 gap=60 warm=1000 ;;
     -o) out=$2; shift ;;
     -b) vigil=$(realpath "$2"); shift ;;
     *) echo "usage: $0 [--short] [-o OUT] [-b VIGIL]" >&2; exit 2 ;;
