@@ -198,6 +198,11 @@ double vg_calendar_sustain(vg_calendar *c, double z)
      * points of its end instead of hours. */
     c->cusum[0] = (float)fmin(up, top);
     c->cusum[1] = (float)fmin(down, top);
+    return vg_calendar_sustained(c);
+}
+
+double vg_calendar_sustained(const vg_calendar *c)
+{
     return sustain_surprise(fmax(c->cusum[0], c->cusum[1]));
 }
 

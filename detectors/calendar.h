@@ -170,6 +170,9 @@ int vg_calendar_earns(const vg_calendar *c, const vg_calendar_params *p, double 
  * 0 while there is no evidence of a sustained shift. */
 double vg_calendar_sustain(vg_calendar *c, double z);
 
+/* The surprise of the CUSUM as it stands (vg_calendar_sustain's last). */
+double vg_calendar_sustained(const vg_calendar *c);
+
 /* Forgets the CUSUM (no season to measure residuals against). */
 static inline void vg_calendar_sustain_reset(vg_calendar *c)
 {

@@ -97,9 +97,12 @@ static const vg_conf_field seasonal_fields[] = {
     {"band_prior", VG_CONF_DOUBLE, offsetof(seasonal_params, band_prior), 3, 0, 1000, NULL,
      "calendar: days of visits a bucket's band is widened toward the mean band by, against its "
      "own; 0: off"},
-    {"sustain", VG_CONF_DOUBLE, offsetof(seasonal_params, sustain), 0, 0, 300, NULL,
+    /* 14: of 10-15 the best alone on NAB held out (70.02); 12-15 are all
+     * at least main's held out, 10 is below (docs/quality.md, "branch
+     * q-peak8"). */
+    {"sustain", VG_CONF_DOUBLE, offsetof(seasonal_params, sustain), 14, 0, 300, NULL,
      "calendar: a deviation from its season sustained enough to be this rare (decades of "
-     "tail, by a CUSUM) scores; 0: off"},
+     "tail, by a CUSUM) scores while its evidence grows; 0: off"},
 };
 
 static int field_error(const vg_conf_doc *doc, const json_t *cfg, const char *key,
@@ -371,8 +374,9 @@ static void open_checkpoint(const seasonal_state *st, vg_calendar *cal, const se
  * forecasts better than the model by `calendar_gain`, it scores the point
  * instead, unless the model has a season of its own with a narrower band;
  * and a deviation from its season sustained long enough to reach
- * `sustain` decades (its CUSUM, calendar.h) scores when that is higher,
- * whichever model scored the point alone. Then it learns the point. */
+ * `sustain` decades (its CUSUM, calendar.h) scores when that is higher and
+ * the CUSUM has grown, whichever model scored the point alone. Then it
+ * learns the point. */
 static double calendar_point(seasonal_state *st, const seasonal_params *p, vg_calendar *cal,
                              int64_t ts_ms, double value, double score, vg_explain *why)
 {
@@ -389,8 +393,14 @@ static double calendar_point(seasonal_state *st, const seasonal_params *p, vg_ca
         double bands = in_bands(st, p, fc.expected, band, resid);
         if (st->period == 0 || band < st->last_band)
             score = judge(st, p, season, fc.expected, band, resid, why);
+        /* Scored while the evidence grows, not while it stays at its cap:
+         * a long run of capped scores would teach the ensemble's
+         * calibration that the detector routinely claims that much, and
+         * mute it on the series for days after. */
+        double before = vg_calendar_sustained(cal);
         double u = vg_calendar_sustain(cal, bands * p->z_per_band);
-        if (p->sustain > 0.0 && u >= p->sustain && vg_score_from_surprise(u) > score) {
+        if (p->sustain > 0.0 && u >= p->sustain && u > before &&
+            vg_score_from_surprise(u) > score) {
             score = vg_score_from_surprise(u);
             explain_band(st, VG_CAL_SUSTAINED, fc.expected, band, bands, why);
         }
