@@ -2,7 +2,28 @@
  * applied to the final score of every point, whatever the detectors are:
  *
  *  - counter resets: a series that only ever rises (a counter) and then
- *    drops is being reset, not failing; the drop is not an anomaly;
+ *    drops is being reset, not failing; the drop is not an anomaly. When
+ *    it drops to less than half its value (a restart from about 0) the
+ *    caller is told (*reset), because what the series' model learned
+ *    of the counter's old level must not judge the points after the reset
+ *    either (the detectors would expect 142,000 after a reset to 0, and
+ *    with a longer calibration history the next points paged:
+ *    docs/quality.md, q-reset8). What the pipeline does then
+ *    (pipeline_score.c):
+ *      restarted: the window and every detector's state (vg_detector_ops
+ *        init, as for a new series): their levels, trends, seasonal and
+ *        calendar profiles and trees are of the old level; the reset point
+ *        is the first of the new run and the detectors' own warm-ups keep
+ *        the next points from scoring until they know the new level;
+ *      kept: the ensemble's calibration, refractory peak and tail (how
+ *        surprised each detector usually is on this series, not its
+ *        level), the alert and its paging warm-up (already over: the
+ *        detectors' warm-ups do that job again), the feedback floors;
+ *      disrupted, not restarted: the long-run range (vg_baseline_disrupted,
+ *        as for every point a guard sets aside: the settled range does
+ *        not page until a calm day; its decayed extremes only widen the
+ *        paging floors);
+ *    no state is added: the guard knows the reset at the point itself;
  *  - gaps: the first points after a gap much longer than the series' usual
  *    step compare against stale history; their scores are damped.
  *
@@ -41,8 +62,9 @@ void vg_guard_init(vg_guard *g);
 void vg_guard_describe(void *file /* FILE* */);
 
 /* Returns the score to use for this point: `score`, or 0 when a guard
- * applies. Call once per point, in order. */
+ * applies. *reset (NULL-able) is set to 1 when the point is a counter's
+ * restart (see above), else 0. Call once per point, in order. */
 double vg_guard_apply(vg_guard *g, const vg_guard_params *params, int64_t ts_ms,
-                      double value, double score);
+                      double value, double score, int *reset);
 
 #endif

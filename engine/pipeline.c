@@ -43,13 +43,20 @@ void vg__series_reset(vg_pipeline *p, void *state, uint32_t prof, uint64_t hash)
     head->multi_partition = 0;
     head->group = 0;
     head->score_gen = 0;  /* the pipeline's starts at 1: worked out at its first score */
+    vg__series_restart(p, block, hash);
+    vg_ensemble_init(block + pr->ensemble_offset, &pr->ensemble);
+}
+
+void vg__series_restart(vg_pipeline *p, void *state, uint64_t hash)
+{
+    char *block = state;
+    const profile *pr = vg__profile_of(p, block);
     vg_window_init((vg_window *)(block + p->window_offset), p->cfg->window);
     uint64_t seed = mix_seed((uint64_t)p->cfg->seed, hash);
     for (size_t i = 0; i < pr->n_detectors; i++) {
         const detector_slot *d = &pr->detectors[i];
         d->ops->init(block + d->offset, d->params, seed);
     }
-    vg_ensemble_init(block + pr->ensemble_offset, &pr->ensemble);
 }
 
 uint32_t vg__profile_for_key(const vg_pipeline *p, const char *key, size_t key_len)

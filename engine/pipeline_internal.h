@@ -212,4 +212,10 @@ void vg__scorer_release(vg_scorer *s);
 /* Makes block a fresh series of profile `prof`; hash is its key's. */
 void vg__series_reset(vg_pipeline *p, void *block, uint32_t prof, uint64_t hash);
 
+/* Restarts what block's detectors learned (its window and detector states,
+ * as a new series of its profile has them), keeping everything else: the
+ * ensemble's calibration, the alert, guard and baseline (a counter's
+ * reset; engine/guard.h says why). hash is its key's. */
+void vg__series_restart(vg_pipeline *p, void *block, uint64_t hash);
+
 #endif

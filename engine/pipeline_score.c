@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/series_key.h"
 #include "core/template.h"
 #include "engine/shard.h"
 
@@ -259,7 +260,7 @@ static char *incident_copy(const vg_pipeline *p, vg_scorer *s, const profile *pr
  * A firing incident of a learning model is held by its baseline band
  * instead (judge()). */
 static double score_both(vg_pipeline *p, vg_scorer *s, char *block, int open, int frozen,
-                         const vg_point *pt, scored *sc, vg_point_result *r)
+                         const vg_point *pt, double keep, scored *sc, vg_point_result *r)
 {
     const profile *pr = sc->pr;
     series_head *head = (series_head *)block;
@@ -277,10 +278,7 @@ static double score_both(vg_pipeline *p, vg_scorer *s, char *block, int open, in
     }
     r->score = vg_ensemble_score(block + pr->ensemble_offset, &pr->ensemble, sc->raw,
                                  sc->calibrated);
-    /* A guard (gap, counter reset) zeroes both: asked once, with 1. */
-    double keep = vg_guard_apply(&head->guard, &p->guards, pt->ts_ms, pt->value, 1.0);
-    if (keep == 0.0)
-        vg_baseline_disrupted(&head->baseline);
+    /* A guard (gap, counter reset) zeroes both (keep: 0 or 1). */
     r->score *= keep;
     return by_before ? judged * keep : r->score;
 }
@@ -457,6 +455,22 @@ static void check_arrival(vg_scorer *s, const vg_batch *b, const vg_point *pt,
     }
 }
 
+/* The guards (engine/guard.h), asked before the detectors: returns 0 when
+ * one sets the point aside, else 1. At a counter's reset the detectors
+ * and window restart, so the reset point is the first of the counter's new
+ * run and the points after it are not judged against its old level. */
+static double guard(vg_pipeline *p, char *block, const vg_batch *b, const vg_point *pt)
+{
+    series_head *head = (series_head *)block;
+    int reset;
+    double keep = vg_guard_apply(&head->guard, &p->guards, pt->ts_ms, pt->value, 1.0, &reset);
+    if (keep == 0.0)
+        vg_baseline_disrupted(&head->baseline);
+    if (reset)
+        vg__series_restart(p, block, vg_hash64(vg_batch_key(b, pt), pt->key_len, 0));
+    return keep;
+}
+
 int vg__muted_now(vg_pipeline *p, const void *block, int64_t ts_ms)
 {
     uint32_t k = ((const series_head *)block)->profile;
@@ -486,6 +500,7 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
     int open = head->alert.state != VG_ALERT_NORMAL;
     int frozen = open && pr->alert.hold_model;
     int skip_muted = muted_now && p->rules.rules[head->profile - 1].mute.skip_model_update;
+    double keep = guard(p, block, b, pt);
     /* skip_model_update: the model before the point, put back if the point
      * turns out suppressed (its verdict needs the scores the model makes). */
     size_t model_bytes = pr->block_size - p->window_offset;
@@ -493,7 +508,7 @@ void vg__score_point(vg_pipeline *p, vg_scorer *s, const vg_batch *b, size_t i, 
     if (undoable)
         memcpy(s->undo, block + p->window_offset, model_bytes);
     vg_point_result r;
-    double judged = score_both(p, s, block, open, frozen, pt, &sc, &r);
+    double judged = score_both(p, s, block, open, frozen, pt, keep, &sc, &r);
     fill_result(p, &sc, &r);
 
     int suppressed;

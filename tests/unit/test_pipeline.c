@@ -279,6 +279,68 @@ static void rules_choose_per_series(void **state)
     vg_config_free(cfg);
 }
 
+/* The highest score of a series' points from a timestamp on, and the
+ * farthest its expected value was from its value (where it had one). */
+typedef struct peak_after {
+    const char *key;
+    int64_t     from_ms;
+    double      peak;
+    double      off;
+} peak_after;
+
+static void peak_hook(void *ctx, const vg_batch *b, const vg_point *p, const vg_point_result *r)
+{
+    peak_after *pk = ctx;
+    if (p->ts_ms < pk->from_ms || p->key_len != strlen(pk->key) ||
+        memcmp(vg_batch_key(b, p), pk->key, p->key_len) != 0)
+        return;
+    pk->peak = r->score > pk->peak ? r->score : pk->peak;
+    if (!isnan(r->expected) && fabs(r->expected - p->value) > pk->off)
+        pk->off = fabs(r->expected - p->value);
+}
+
+/* At a counter's reset the detectors restart (engine/guard.h): the points
+ * after it are not judged against the counter's old level (about 28,500,
+ * which the detectors expect after the reset without the restart), so it
+ * does not page, while the same drop of a level that is no counter does,
+ * at once. */
+static void counter_reset_restarts_the_detectors(void **state)
+{
+    (void)state;
+    vg_error err = {0};
+    vg_config *cfg = vg_config_default(&err);
+    vg_pipeline *p = vg_pipeline_new(cfg, &err);
+    assert_non_null(p);
+    recorder *rec = attach_recorder(p);
+    const int64_t reset_ms = 3000 * 60000;
+    peak_after pk = {"requests_total", reset_ms, 0.0, 0.0};
+    vg_pipeline_set_hook(p, peak_hook, &pk);
+
+    vg_batch b;
+    vg_batch_init(&b);
+    uint64_t rng = 7;
+    double count = 0.0;
+    for (int i = 0; i < 4000; i++) {
+        int64_t ts = (int64_t)i * 60000;
+        count = (ts == reset_ms ? 0.0 : count) + 5.0 + floor(10.0 * vg_test_uniform(&rng));
+        vg_batch_push(&b, pk.key, strlen(pk.key), ts, count, NULL);
+        double level = (ts < reset_ms ? 30000.0 : 50.0) + 10.0 * vg_test_normal(&rng);
+        vg_batch_push(&b, "queue", 5, ts, level, NULL);
+    }
+    vg_pipeline_process(p, &b);
+    assert_true(pk.peak < 0.999);
+    assert_true(pk.off < 5000.0);  /* 28,500 without the restart */
+    for (size_t k = 0; k < rec->n; k++)  /* the queue's incident, not the counter's */
+        assert_string_equal(rec->series[k], "queue");
+    assert_true(rec->n >= 1);
+    assert_int_equal(rec->events[0].state, VG_ALERT_FIRING);
+    assert_true(rec->events[0].ts_ms <= reset_ms + 2 * 60000);
+
+    vg_batch_release(&b);
+    vg_pipeline_free(p);
+    vg_config_free(cfg);
+}
+
 static void bad_rule_names_its_position(void **state)
 {
     (void)state;
@@ -302,6 +364,7 @@ int main(void)
         cmocka_unit_test(unknown_detector_is_a_config_error),
         cmocka_unit_test(rules_choose_per_series),
         cmocka_unit_test(bad_rule_names_its_position),
+        cmocka_unit_test(counter_reset_restarts_the_detectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
