@@ -77,7 +77,8 @@ static const vg_conf_field alert_fields[] = {
      * (docs/quality.md, "One page per host event"). */
     {"group_window_s", VG_CONF_DOUBLE, offsetof(vg_alert_params, group_window_s), 300, 0, 1e9,
      NULL, "a series firing within this many seconds of the firing of another series of its "
-     "group (as for corroborate) joins that incident: its events carry group_id, the "
+     "group (as for corroborate) joins that incident while it is open (its series not all "
+     "resolved): its events carry group_id, the "
      "leader's incident id, and are recorded but not notified (one page per host event; "
      "the leader's alert lists them and stays open while they fire; a higher severity "
      "pages itself; 0: off)"},

@@ -266,8 +266,12 @@ vg_join_role vg_joins_fire(vg_joins *j, uint64_t group, const vg_event *ev, int6
         incident *in = &j->v[k];
         /* Either side of the leader's firing: a host's series come from
          * several partitions, one may lag behind another. The leader itself
-         * firing again is a new incident of its own. */
-        if (llabs(ev->ts_ms - in->fired_ms) <= window_ms &&
+         * firing again is a new incident of its own, and so is a firing
+         * after the page ended (leader and members resolved): joining it
+         * would notify no one (live collectd, branch q-live8: a loopback
+         * flood joined an unrelated incident over for 90 s). */
+        int open = in->leader_firing || in->n_firing > 0;
+        if (open && llabs(ev->ts_ms - in->fired_ms) <= window_ms &&
             !same(in->leader, in->leader_len, ev->series, ev->series_len)) {
             return join(j, k, ev, id);
         }

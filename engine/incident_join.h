@@ -7,7 +7,8 @@
  *
  * The first series of a group to fire leads: its incident pages as any
  * other. Another series of the group firing within group_window_s of the
- * leader's firing joins the leader's incident: its firing and resolved
+ * leader's firing, while the incident is open (the leader or a series that
+ * joined it still fires), joins the leader's incident: its firing and resolved
  * events carry group_id, the leader's incident id, and are recorded (event
  * log, console, and the alert topic: a record consumers read, sink flag
  * records_joined) but not notified (Alertmanager), as a grouped member's
@@ -15,7 +16,9 @@
  * window counts from the
  * leader's firing, whether or not it resolved meanwhile, so a long
  * incident does not swallow every later one; the first series to fire after
- * the window leads a new group incident. A muted incident leads nothing
+ * the window, or after every series of the incident resolved (its page
+ * ended: a series joining then would be notified to no one), leads a new
+ * group incident. A muted incident leads nothing
  * (it pages no one). A series whose rule groups (group.by) is left to
  * engine/group.c: its group pages already.
  *
@@ -89,7 +92,7 @@ typedef enum vg_join_role {
 /* A firing event ev of a series of `group` (> VG_GROUP_NONE). When it
  * joins the group's incident (its leader, another series, fired at most
  * window_ms before or after it: a series read from a lagging partition may
- * come later), returns its role and the leader's incident id in id[33];
+ * come later; the incident still open), returns its role and the leader's incident id in id[33];
  * else VG_JOIN_NONE, and ev leads the group's next incident when may_lead
  * (it pages: not muted). Out of memory: VG_JOIN_NONE, nothing remembered
  * (ev pages alone). */

@@ -109,6 +109,39 @@ static void leader_again_and_muted_page_alone(void **state)
     vg_joins_free(j);
 }
 
+/* A series firing within the window but after the incident's page ended
+ * (its leader and every member resolved) leads a new incident: joining
+ * would notify no one (the live collectd run of branch q-live8: a
+ * loopback flood 3 minutes after an unrelated host event paged nothing). */
+static void a_page_that_ended_is_not_joined(void **state)
+{
+    (void)state;
+    vg_joins *j = vg_joins_new(NULL, NULL);
+    const vg_event_page *page;
+    char id[33];
+    vg_event lead = event("disk", VG_ALERT_FIRING, 0, 0);
+    assert_int_equal(vg_joins_fire(j, HOST_A, &lead, WINDOW, 1, id), VG_JOIN_NONE);
+    vg_event eth = event("eth0", VG_ALERT_FIRING, 0, 0);
+    assert_int_equal(vg_joins_fire(j, HOST_A, &eth, WINDOW, 1, id), VG_JOIN_MEMBER);
+    vg_event lead_done = event("disk", VG_ALERT_RESOLVED, 0, MINUTE);
+    vg_joins_resolve(j, &lead_done, id, &page);
+    /* eth0 still fires: the page is open, a series may join it */
+    vg_event cpu = event("cpu", VG_ALERT_FIRING, 0, MINUTE);
+    assert_int_equal(vg_joins_fire(j, HOST_A, &cpu, WINDOW, 1, id), VG_JOIN_MEMBER);
+    assert_string_equal(id, lead.id);
+    vg_event eth_done = event("eth0", VG_ALERT_RESOLVED, 0, 2 * MINUTE);
+    assert_int_equal(vg_joins_resolve(j, &eth_done, id, &page), VG_JOIN_MEMBER);
+    vg_event cpu_done = event("cpu", VG_ALERT_RESOLVED, 0, 2 * MINUTE);
+    assert_int_equal(vg_joins_resolve(j, &cpu_done, id, &page), VG_JOIN_MEMBER);
+    /* all resolved, within the window: lo leads (pages), net joins lo */
+    vg_event lo = event("lo", VG_ALERT_FIRING, 0, 3 * MINUTE);
+    assert_int_equal(vg_joins_fire(j, HOST_A, &lo, WINDOW, 1, id), VG_JOIN_NONE);
+    vg_event net = event("net", VG_ALERT_FIRING, 0, 3 * MINUTE);
+    assert_int_equal(vg_joins_fire(j, HOST_A, &net, WINDOW, 1, id), VG_JOIN_MEMBER);
+    assert_string_equal(id, lo.id);
+    vg_joins_free(j);
+}
+
 /* What page_fn was told, the last page copied. */
 typedef struct pages {
     size_t        told;
@@ -460,6 +493,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(members_join_the_leader_and_resolve_under_it),
         cmocka_unit_test(leader_again_and_muted_page_alone),
+        cmocka_unit_test(a_page_that_ended_is_not_joined),
         cmocka_unit_test(a_higher_severity_escalates_once),
         cmocka_unit_test(the_page_follows_its_members),
         cmocka_unit_test(members_that_never_resolve_are_forgotten),
